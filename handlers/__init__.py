@@ -1,1 +1,16 @@
+"""Bolt listeners. `register_all` wires every listener through one Registry."""
 
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers import reporting
+from handlers.deps import Deps
+from handlers.registry import Registry
+
+
+def register_all(app: AsyncApp, deps: Deps) -> Registry:
+    """Register every listener on `app`; the returned registry feeds the manifest."""
+    reg = Registry(app)
+    reporting.register(reg, deps)
+    return reg

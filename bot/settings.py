@@ -1,0 +1,85 @@
+"""Process settings from the environment and `.env` (pydantic-settings)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class SettingsError(Exception):
+    """Start-up cannot continue: one line per bad variable."""
+
+
+class Settings(BaseSettings):
+    """Everything warroom reads from its environment. Secrets are `SecretStr`."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr = Field(description="Bot token (xoxb-...)")
+    slack_app_token: SecretStr = Field(description="App-level token with connections:write (xapp-...)")
+    slack_api_url: str = Field(SLACK_API_URL, description="Web API base URL (GovSlack or the emulator set another)")
+    database_url: str = Field("sqlite+aiosqlite:///./warroom.db", description="SQLAlchemy async URL")
+    http_host: str = Field("0.0.0.0", description="Bind address of the signal/health HTTP server")
+    http_port: int = Field(8080, ge=0, le=65535, description="Port of the signal/health HTTP server (0 = any free port)")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+    log_format: Literal["text", "json"] = Field("text", description="Log line format")
+    warroom_config: str | None = Field(None, description="Path of the YAML config file (none = built-in defaults)")
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, v: SecretStr) -> SecretStr:
+        if not v.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return v
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, v: SecretStr) -> SecretStr:
+        if not v.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return v
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_shape(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url_shape(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return v
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, v: object) -> object:
+        return v.upper() if isinstance(v, str) else v
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise `SettingsError` naming every missing or malformed variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            msg = "is required but not set" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+            lines.append(f"  {name}: {msg}")
+        raise SettingsError("warroom cannot start, fix these settings:\n" + "\n".join(lines)) from None
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(VARIABLE, default, description) rows for README and `.env.example`."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = "required" if field.is_required() else ("" if field.default is None else str(field.default))
+        rows.append((name.upper(), default, field.description or ""))
+    return rows

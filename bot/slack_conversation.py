@@ -1,0 +1,81 @@
+"""ConversationPort on Slack's Web API (slack_sdk AsyncWebClient)."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from domain.notices import Notice
+from domain.ports import ChannelRef, MessageRef, NameTaken, PortError, UserProfile
+from modals.messages import render
+
+
+def _port_error(exc: SlackApiError) -> PortError:
+    code = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+    return NameTaken(code) if code == "name_taken" else PortError(code, f"Slack {exc.response.api_url.rsplit('/', 1)[-1]}")
+
+
+class SlackConversation:
+    """Slack adapter. `workspace_url` (from auth.test) builds links without extra API calls."""
+
+    def __init__(self, client: AsyncWebClient, workspace_url: str = "https://slack.com/") -> None:
+        self.client = client
+        self.workspace_url = workspace_url if workspace_url.endswith("/") else workspace_url + "/"
+
+    async def _call(self, method: str, **kwargs):
+        try:
+            return await getattr(self.client, method)(**kwargs)
+        except SlackApiError as exc:
+            raise _port_error(exc) from exc
+
+    async def get_user(self, user_id: str) -> UserProfile:
+        user = (await self._call("users_info", user=user_id))["user"]
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or user.get("real_name") or profile.get("real_name") or user.get("name")
+        return UserProfile(user_id, name or user_id, profile.get("email"), user.get("tz") or "UTC")
+
+    async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
+        channel = (await self._call("conversations_create", name=name, is_private=private))["channel"]
+        return ChannelRef(channel["id"], channel["name"])
+
+    async def invite(self, channel_id: str, user_ids: list[str]) -> None:
+        try:
+            await self._call("conversations_invite", channel=channel_id, users=",".join(user_ids))
+        except PortError as exc:
+            if exc.code != "already_in_channel":
+                raise
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        await self._call("conversations_setTopic", channel=channel_id, topic=topic)
+
+    async def add_bookmark(self, channel_id: str, title: str, link: str, *, if_missing: bool = False) -> None:
+        if if_missing:
+            existing = (await self._call("bookmarks_list", channel_id=channel_id)).get("bookmarks", [])
+            if any(b.get("link") == link for b in existing):
+                return
+        await self._call("bookmarks_add", channel_id=channel_id, title=title, type="link", link=link)
+
+    async def post(self, channel_id: str, notice: Notice) -> MessageRef:
+        text, blocks = render(notice)
+        resp = await self._call("chat_postMessage", channel=channel_id, text=text, blocks=blocks)
+        return MessageRef(resp["channel"], resp["ts"], self.message_link(resp["channel"], resp["ts"]))
+
+    async def pin(self, channel_id: str, ts: str) -> None:
+        try:
+            await self._call("pins_add", channel=channel_id, timestamp=ts)
+        except PortError as exc:
+            if exc.code != "already_pinned":
+                raise
+
+    async def post_ephemeral(self, channel_id: str, user_id: str, notice: Notice) -> None:
+        text, blocks = render(notice)
+        await self._call("chat_postEphemeral", channel=channel_id, user=user_id, text=text, blocks=blocks)
+
+    async def send_direct(self, user_id: str, notice: Notice) -> MessageRef:
+        return await self.post(user_id, notice)
+
+    def channel_link(self, channel_id: str) -> str:
+        return f"{self.workspace_url}archives/{channel_id}"
+
+    def message_link(self, channel_id: str, ts: str) -> str:
+        return f"{self.workspace_url}archives/{channel_id}/p{ts.replace('.', '')}"

@@ -1,0 +1,32 @@
+"""Individual contacts: the people warroom knows, keyed by Slack user id."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.ports import UserProfile
+from storage.models import IndividualContact
+from storage.time import utcnow
+
+
+async def ensure_contact(session: AsyncSession, user_id: str, name: str | None = None) -> IndividualContact:
+    """Return the contact for `user_id`, creating a minimal one if unknown (no Slack call)."""
+    now = utcnow()
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(IndividualContact)
+        .values(slack_user_id=user_id, name=name or user_id, tz="UTC", created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["slack_user_id"])
+    )
+    return (await session.execute(select(IndividualContact).where(IndividualContact.slack_user_id == user_id))).scalar_one()
+
+
+async def update_contact(session: AsyncSession, profile: UserProfile) -> IndividualContact:
+    """Store the latest profile (name, email, time zone) for a user."""
+    contact = await ensure_contact(session, profile.user_id, profile.name)
+    contact.name, contact.email, contact.tz = profile.name, profile.email, profile.tz or "UTC"
+    contact.updated_at = utcnow()
+    return contact

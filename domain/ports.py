@@ -1,0 +1,154 @@
+"""Ports: the small interfaces through which domain flows cause side effects.
+
+`bot/` wires them to real clients (Slack today; Jira, Google, PagerDuty, OpenAI later);
+tests wire them to the same adapters pointed at local fakes. Nothing here knows Slack types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.notices import Notice
+
+
+class PortError(Exception):
+    """A side effect failed. `code` is the provider's error code (e.g. Slack's `name_taken`)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
+class NameTaken(PortError):
+    """A conversation with that name already exists."""
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    user_id: str
+    name: str
+    email: str | None = None
+    tz: str = "UTC"
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    channel_id: str
+    ts: str
+    permalink: str
+
+
+class ConversationPort(Protocol):
+    """Chat workspace operations (Slack)."""
+
+    async def get_user(self, user_id: str) -> UserProfile: ...
+
+    async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
+        """Create a channel; raise `NameTaken` when the name is in use."""
+
+    async def invite(self, channel_id: str, user_ids: list[str]) -> None:
+        """Invite users; users already in the channel are not an error."""
+
+    async def set_topic(self, channel_id: str, topic: str) -> None: ...
+
+    async def add_bookmark(self, channel_id: str, title: str, link: str, *, if_missing: bool = False) -> None:
+        """Add a link bookmark; with `if_missing`, only when no bookmark has that link (one more call)."""
+
+    async def post(self, channel_id: str, notice: Notice) -> MessageRef: ...
+
+    async def pin(self, channel_id: str, ts: str) -> None:
+        """Pin a message; already pinned is not an error."""
+
+    async def post_ephemeral(self, channel_id: str, user_id: str, notice: Notice) -> None: ...
+
+    async def send_direct(self, user_id: str, notice: Notice) -> MessageRef: ...
+
+    def channel_link(self, channel_id: str) -> str:
+        """A URL that opens the channel."""
+
+    def message_link(self, channel_id: str, ts: str) -> str:
+        """A permalink to a message."""
+
+
+class TicketPort(Protocol):
+    """Issue tracker (Jira, later)."""
+
+    async def create_ticket(self, incident_name: str, title: str, description: str) -> str | None: ...
+
+
+class DocumentPort(Protocol):
+    """Incident documents (Google Docs, later)."""
+
+    async def create_incident_document(self, incident_name: str, title: str) -> str | None: ...
+
+
+class StoragePort(Protocol):
+    """Shared storage folders (Google Drive, later)."""
+
+    async def create_folder(self, incident_name: str) -> str | None: ...
+
+
+class OncallPort(Protocol):
+    """On-call resolution and paging (static schedule, PagerDuty later)."""
+
+    async def resolve(self, service: str) -> list[str]: ...
+
+    async def page(self, service: str, incident_name: str, title: str) -> None: ...
+
+
+class AIPort(Protocol):
+    """Language-model helpers (OpenAI, later)."""
+
+    async def summarize(self, text: str) -> str | None: ...
+
+
+class NullTickets:
+    async def create_ticket(self, incident_name: str, title: str, description: str) -> str | None:
+        return None
+
+
+class NullDocuments:
+    async def create_incident_document(self, incident_name: str, title: str) -> str | None:
+        return None
+
+
+class NullStorage:
+    async def create_folder(self, incident_name: str) -> str | None:
+        return None
+
+
+class NullOncall:
+    async def resolve(self, service: str) -> list[str]:
+        return []
+
+    async def page(self, service: str, incident_name: str, title: str) -> None:
+        return None
+
+
+class NullAI:
+    async def summarize(self, text: str) -> str | None:
+        return None
+
+
+@dataclass
+class Ports:
+    """Every side-effect port a flow may use, bundled for passing around."""
+
+    conversation: ConversationPort
+    tickets: TicketPort
+    documents: DocumentPort
+    storage: StoragePort
+    oncall: OncallPort
+    ai: AIPort
+
+    @classmethod
+    def with_conversation(cls, conversation: ConversationPort) -> "Ports":
+        """Slack wired, every other integration disabled (the default install)."""
+        return cls(conversation, NullTickets(), NullDocuments(), NullStorage(), NullOncall(), NullAI())

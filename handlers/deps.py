@@ -1,0 +1,17 @@
+"""What listeners need, built once by the composition root (bot/app.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.config import WarroomConfig
+from domain.ports import Ports
+
+
+@dataclass
+class Deps:
+    sessions: async_sessionmaker[AsyncSession]
+    config: WarroomConfig
+    ports: Ports

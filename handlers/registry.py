@@ -1,0 +1,64 @@
+"""Listener registration that also records what the Slack app manifest must declare.
+
+Every Bolt listener is registered through `Registry`, so `bot/manifest.py` derives slash
+commands, shortcuts and bot events from the same source the app runs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from slack_bolt.async_app import AsyncApp
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    command: str
+    description: str
+    usage_hint: str = ""
+
+
+@dataclass(frozen=True)
+class ShortcutSpec:
+    callback_id: str
+    name: str
+    description: str
+    type: str  # "message" or "global"
+
+
+@dataclass
+class Registry:
+    app: AsyncApp
+    commands: list[CommandSpec] = field(default_factory=list)
+    shortcuts: list[ShortcutSpec] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    interactions: list[str] = field(default_factory=list)  # view callbacks and block actions
+
+    def command(self, command: str, description: str, usage_hint: str = "") -> Callable:
+        self.commands.append(CommandSpec(command, description, usage_hint))
+        return self.app.command(command)
+
+    def message_shortcut(self, callback_id: str, name: str, description: str) -> Callable:
+        self.shortcuts.append(ShortcutSpec(callback_id, name, description, "message"))
+        return self.app.message_shortcut(callback_id)
+
+    def global_shortcut(self, callback_id: str, name: str, description: str) -> Callable:
+        self.shortcuts.append(ShortcutSpec(callback_id, name, description, "global"))
+        return self.app.shortcut(callback_id)
+
+    def event(self, event_type: str) -> Callable:
+        self.events.append(event_type)
+        return self.app.event(event_type)
+
+    def view(self, callback_id: str) -> Callable:
+        self.interactions.append(f"view:{callback_id}")
+        return self.app.view(callback_id)
+
+    def action(self, action_id: str) -> Callable:
+        self.interactions.append(f"action:{action_id}")
+        return self.app.action(action_id)
+
+    @property
+    def listener_count(self) -> int:
+        return len(self.commands) + len(self.shortcuts) + len(self.events) + len(self.interactions)

@@ -1,0 +1,95 @@
+"""Listeners for reporting an incident: slash command, message shortcut, modal."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from domain.reporting import report_choices, report_incident, setup_incident
+from handlers.deps import Deps
+from handlers.registry import Registry
+from modals.report_incident import (
+    CALLBACK_ID,
+    PROJECT_ACTION,
+    ReportDefaults,
+    parse_report_submission,
+    report_incident_modal,
+    selected_project,
+)
+
+log = logging.getLogger(__name__)
+SHORTCUT_ID = "report_incident_from_message"
+
+
+def register(reg: Registry, deps: Deps) -> None:
+    """Wire the report-incident listeners."""
+    async def open_modal(client, trigger_id: str, defaults: ReportDefaults, respond=None) -> None:
+        async with deps.sessions() as session:
+            choices = await report_choices(session)
+        try:
+            await client.views_open(trigger_id=trigger_id, view=report_incident_modal(choices, defaults))
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", exc.response.get("error"))
+            if respond:
+                await respond(
+                    response_type="ephemeral",
+                    text="Sorry, Slack would not open the report form in time. Please run the command again.",
+                )
+
+    @reg.command(deps.config.commands.report_incident, "Report an incident", "[title]")
+    async def on_command(ack, body, client, respond):
+        await ack()
+        defaults = ReportDefaults(origin_channel_id=body.get("channel_id"), title=(body.get("text") or "").strip())
+        await open_modal(client, body["trigger_id"], defaults, respond)
+
+    @reg.message_shortcut(SHORTCUT_ID, "Report incident from message", "Open an incident from this message")
+    async def on_shortcut(ack, body, client):
+        await ack()
+        message, channel = body.get("message", {}), body.get("channel", {})
+        text = message.get("text") or ""
+        defaults = ReportDefaults(
+            origin_channel_id=channel.get("id"),
+            title=text.splitlines()[0][:150] if text else "",
+            description=text,
+            message_permalink=deps.ports.conversation.message_link(channel.get("id", ""), message.get("ts", "")),
+        )
+        await open_modal(client, body["trigger_id"], defaults)
+
+    @reg.action(PROJECT_ACTION)
+    async def on_project_changed(ack, body, client):
+        await ack()
+        view = body["view"]
+        values = view.get("state", {}).get("values", {})
+
+        def typed(block: str) -> str:
+            return ((values.get(block) or {}).get(block) or {}).get("value") or ""
+
+        async with deps.sessions() as session:
+            choices = await report_choices(session)
+        defaults = ReportDefaults(project=selected_project(view), title=typed("title"), description=typed("description"))
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=report_incident_modal(choices, defaults))
+
+    @reg.view(CALLBACK_ID)
+    async def on_submit(ack, body, view):
+        async with deps.sessions() as session:
+            choices = await report_choices(session)
+        form, errors = parse_report_submission(view, choices)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        user = body["user"]
+        async with deps.sessions() as session:
+            incident, created = await report_incident(
+                session,
+                form,
+                reporter_user_id=user["id"],
+                reporter_name=user.get("name"),
+                idempotency_key=view["id"],
+                config=deps.config,
+            )
+        if created:
+            await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+        else:
+            log.info("duplicate submission of view %s ignored (%s)", view["id"], incident.name)

@@ -1,0 +1,87 @@
+"""Render domain notices (domain/notices.py) to Slack text + Block Kit. Pure functions."""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from blockkit import Context, Divider, Header, Message, Section
+
+from domain.notices import IncidentFacts, IncidentReported, IncidentSummary, PlainNotice, SetupDelayed
+from modals.text import escape, md, plain, truncate
+
+COMMAND_HELP = {
+    "update_incident": "change title, status, priority…",
+    "assign_role": "hand over commander, add a scribe",
+    "engage_oncall": "page a service's on-call",
+    "report_tactical": "post a tactical report",
+    "create_task": "track an action item",
+    "list_participants": "who is here and why",
+}
+
+
+def _who(user_id: str | None) -> str:
+    return f"<@{user_id}>" if user_id else "_unassigned_"
+
+
+def _fields(facts: IncidentFacts) -> list:
+    return [
+        md(f"*Status*\n{escape(facts.status)}"),
+        md(f"*Priority*\n{escape(facts.priority)}"),
+        md(f"*Type*\n{escape(facts.incident_type)}"),
+        md(f"*Severity*\n{escape(facts.severity)}"),
+        md(f"*Commander*\n{_who(facts.commander)}"),
+        md(f"*Reporter*\n{_who(facts.reporter)}"),
+        md(f"*Visibility*\n{escape(facts.visibility)}"),
+        md(f"*Project*\n{escape(facts.project)}"),
+    ]
+
+
+@singledispatch
+def render(notice) -> tuple[str, list[dict]]:
+    """(fallback text, blocks) for a notice."""
+    raise TypeError(f"no renderer for {type(notice).__name__}")
+
+
+@render.register
+def _(notice: IncidentSummary) -> tuple[str, list[dict]]:
+    f = notice.facts
+    msg = (
+        Message()
+        .add_block(Header(plain(f"{f.name}: {f.title}", 150)))
+        .add_block(Section(md(truncate(escape(f.description), 3000))))
+        .add_block(Section(fields=_fields(f)))
+    )
+    help_lines = [
+        f"`{notice.commands[key]}` {what}" for key, what in COMMAND_HELP.items() if notice.commands.get(key)
+    ]
+    if help_lines:
+        msg.add_block(Divider()).add_block(Context().add_element(md("  ·  ".join(help_lines))))
+    return f"{f.name}: {f.title}", msg.build()["blocks"]
+
+
+@render.register
+def _(notice: IncidentReported) -> tuple[str, list[dict]]:
+    f = notice.facts
+    text = f"{f.name} reported: <#{f.channel_id}> is ready and you are its incident commander."
+    msg = (
+        Message()
+        .add_block(Section(md(f":white_check_mark: *{escape(f.name)}* reported: <#{f.channel_id}> is ready "
+                              f"and you are its incident commander.")))
+        .add_block(Context().add_element(md(f"*{escape(truncate(f.title, 200))}* · {escape(f.priority)} · "
+                                            f"{escape(f.incident_type)} · <{notice.channel_url}|open channel>")))
+    )
+    return text, msg.build()["blocks"]
+
+
+@render.register
+def _(notice: SetupDelayed) -> tuple[str, list[dict]]:
+    text = (
+        f":warning: {notice.incident_name} ({notice.title}) is recorded, but its channel is not ready yet "
+        f"({notice.error}). warroom retries automatically; nothing you entered is lost."
+    )
+    return text, Message().add_block(Section(md(escape(text)))).build()["blocks"]
+
+
+@render.register
+def _(notice: PlainNotice) -> tuple[str, list[dict]]:
+    return notice.text, Message().add_block(Section(md(truncate(notice.text, 3000)))).build()["blocks"]

@@ -1,0 +1,157 @@
+"""Report-incident modal: pure builder and submission parser."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, StaticSelect
+
+from domain.reporting import Choice, ProjectChoices, ReportChoices, ReportIncidentForm
+from modals.text import md, plain, truncate
+
+CALLBACK_ID = "report_incident"
+PROJECT_ACTION = "report_incident_project"
+TITLE_MAX = 150
+DESCRIPTION_MAX = 3000
+
+
+@dataclass(frozen=True)
+class ReportDefaults:
+    """Pre-filled values: from a message shortcut or from the chosen project."""
+
+    origin_channel_id: str | None = None
+    title: str = ""
+    description: str = ""
+    message_permalink: str | None = None
+    project: str | None = None
+
+
+def _option(choice: Choice) -> Option:
+    opt = Option(plain(choice.name, 75), choice.name)
+    if choice.description:
+        opt.description(plain(choice.description, 75))
+    return opt
+
+
+def _select(block_id: str, label: str, choices: list[Choice]) -> Input:
+    select = StaticSelect().action_id(block_id)
+    for choice in choices[:100]:
+        select.add_option(_option(choice))
+    default = next((c for c in choices if c.default), choices[0] if choices else None)
+    if default:
+        select.initial_option(_option(default))
+    return Input(plain(label)).block_id(block_id).element(select)
+
+
+def report_incident_modal(choices: ReportChoices, defaults: ReportDefaults) -> dict:
+    """The modal shown by the report command; defaults pre-selected."""
+    project = choices.project(defaults.project)
+    metadata = {
+        "origin": defaults.origin_channel_id,
+        "permalink": defaults.message_permalink,
+        "project": project.name,
+    }
+    modal = (
+        Modal()
+        .title(plain("Report incident"))
+        .submit(plain("Report"))
+        .close(plain("Cancel"))
+        .callback_id(CALLBACK_ID)
+        .private_metadata(json.dumps(metadata))
+        .add_block(
+            Context().add_element(
+                md("Tell us what is happening. A dedicated channel opens as soon as you submit, "
+                   "and you become its incident commander.")
+            )
+        )
+    )
+    if len(choices.projects) > 1:
+        select = StaticSelect().action_id(PROJECT_ACTION)
+        for p in choices.projects:
+            select.add_option(Option(plain(p.name, 75), p.name))
+        select.initial_option(Option(plain(project.name, 75), project.name))
+        modal.add_block(Input(plain("Project")).block_id("project").dispatch_action(True).element(select))
+    title_input = PlainTextInput().action_id("title").max_length(TITLE_MAX).placeholder(plain("A short, specific title"))
+    if defaults.title:
+        title_input.initial_value(truncate(defaults.title, TITLE_MAX))
+    desc_input = PlainTextInput().action_id("description").multiline(True).max_length(DESCRIPTION_MAX)
+    desc_input.placeholder(plain("What is affected, since when, what you have seen"))
+    if defaults.description:
+        desc_input.initial_value(truncate(defaults.description, DESCRIPTION_MAX))
+    modal.add_block(Input(plain("Title")).block_id("title").element(title_input))
+    modal.add_block(Input(plain("Description")).block_id("description").element(desc_input))
+    modal.add_block(_select("incident_type", "Type", project.types))
+    modal.add_block(_select("incident_priority", "Priority", project.priorities))
+    private = Checkboxes().action_id("private").add_option(
+        Option(plain("Private incident"), "restricted").description(
+            plain("Private channel; never announced or listed to non-participants")
+        )
+    )
+    if any(t.default and t.restricted for t in project.types):
+        private.initial_options([Option(plain("Private incident"), "restricted").description(
+            plain("Private channel; never announced or listed to non-participants"))])
+    modal.add_block(Input(plain("Visibility")).block_id("private").optional(True).element(private))
+    return modal.build()
+
+
+def _value(values: dict, block_id: str) -> dict:
+    return (values.get(block_id) or {}).get(block_id) or {}
+
+
+def parse_report_submission(
+    view: dict, choices: ReportChoices
+) -> tuple[ReportIncidentForm | None, dict[str, str]]:
+    """Turn a submitted view into a form, or into `{block_id: error}` for `response_action: errors`."""
+    values = view.get("state", {}).get("values", {})
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    errors: dict[str, str] = {}
+
+    project_name = selected_project(view) or metadata.get("project")
+    project: ProjectChoices | None = choices.find_project(project_name)
+    if project is None:
+        errors["project" if "project" in values else "title"] = "That project no longer exists; pick another."
+        project = choices.project(None)
+
+    title = (_value(values, "title").get("value") or "").strip()
+    description = (_value(values, "description").get("value") or "").strip()
+    if not title:
+        errors["title"] = "Give the incident a title."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"Keep the title under {TITLE_MAX} characters (it has {len(title)})."
+    if not description:
+        errors["description"] = "Describe what is happening, even briefly."
+    elif len(description) > DESCRIPTION_MAX:
+        errors["description"] = f"Keep the description under {DESCRIPTION_MAX} characters (it has {len(description)})."
+
+    type_name = (_value(values, "incident_type").get("selected_option") or {}).get("value")
+    priority_name = (_value(values, "incident_priority").get("selected_option") or {}).get("value")
+    if not any(t.name == type_name for t in project.types):
+        errors["incident_type"] = f"Pick one of the types of project {project.name}."
+    if not any(p.name == priority_name for p in project.priorities):
+        errors["incident_priority"] = f"Pick one of the priorities of project {project.name}."
+
+    selected = _value(values, "private").get("selected_options") or []
+    restricted = any(o.get("value") == "restricted" for o in selected)
+    if errors:
+        return None, errors
+    return (
+        ReportIncidentForm(
+            project=project.name,
+            title=title,
+            description=description,
+            incident_type=type_name,
+            priority=priority_name,
+            restricted=restricted,
+            origin_channel_id=metadata.get("origin"),
+            origin_message_permalink=metadata.get("permalink"),
+        ),
+        {},
+    )
+
+
+def selected_project(view: dict) -> str | None:
+    """Project picked in an open modal (for re-rendering on `dispatch_action`)."""
+    values = view.get("state", {}).get("values", {})
+    opt = (values.get("project", {}).get(PROJECT_ACTION) or {}).get("selected_option") or {}
+    return opt.get("value")
