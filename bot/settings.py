@@ -14,15 +14,27 @@ class SettingsError(Exception):
     """Start-up cannot continue: one line per bad variable."""
 
 
-class Settings(BaseSettings):
-    """Everything warroom reads from its environment. Secrets are `SecretStr`."""
+class DatabaseSettings(BaseSettings):
+    """The part of the settings that `db upgrade` needs (a release phase carries no Slack tokens)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field("sqlite+aiosqlite:///./warroom.db", description="SQLAlchemy async URL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url_shape(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return v
+
+
+class Settings(DatabaseSettings):
+    """Everything warroom reads from its environment. Secrets are `SecretStr`."""
 
     slack_bot_token: SecretStr = Field(description="Bot token (xoxb-...)")
     slack_app_token: SecretStr = Field(description="App-level token with connections:write (xapp-...)")
     slack_api_url: str = Field(SLACK_API_URL, description="Web API base URL (GovSlack or the emulator set another)")
-    database_url: str = Field("sqlite+aiosqlite:///./warroom.db", description="SQLAlchemy async URL")
     http_host: str = Field("0.0.0.0", description="Bind address of the signal/health HTTP server")
     http_port: int = Field(8080, ge=0, le=65535, description="Port of the signal/health HTTP server (0 = any free port)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
@@ -50,23 +62,16 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return v if v.endswith("/") else v + "/"
 
-    @field_validator("database_url")
-    @classmethod
-    def _db_url_shape(cls, v: str) -> str:
-        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
-        return v
-
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, v: object) -> object:
         return v.upper() if isinstance(v, str) else v
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(cls: type[DatabaseSettings] = Settings, **overrides: object):
     """Read settings; raise `SettingsError` naming every missing or malformed variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from handlers import reporting
-from handlers.deps import Deps
+from domain.deps import Deps
 from handlers.registry import Registry
 
 

@@ -7,7 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from domain.reporting import report_choices, report_incident, setup_incident
-from handlers.deps import Deps
+from domain.deps import Deps
 from handlers.registry import Registry
 from modals.report_incident import (
     CALLBACK_ID,

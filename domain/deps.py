@@ -1,4 +1,4 @@
-"""What listeners need, built once by the composition root (bot/app.py)."""
+"""What listeners and jobs need, built once by the composition root (bot/runtime.py)."""
 
 from __future__ import annotations
 

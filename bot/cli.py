@@ -1,0 +1,87 @@
+"""Command line: run (default), db upgrade, config validate, manifest, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+
+def _settings(cls=None):
+    from bot.settings import Settings, SettingsError, load_settings
+
+    try:
+        return load_settings(cls or Settings)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    from bot.logging_setup import configure_logging
+    from bot.runtime import Runtime
+    from domain.config import ConfigInvalid
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        runtime = Runtime(settings)
+    except ConfigInvalid as exc:
+        print(f"warroom cannot start, the config file has errors:\n{exc}", file=sys.stderr)
+        return 2
+    asyncio.run(runtime.run_forever())
+    return 0
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from bot.settings import DatabaseSettings
+    from storage.migrate import upgrade
+
+    upgrade(_settings(DatabaseSettings).database_url)
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_config_validate(args: argparse.Namespace) -> int:
+    from domain.config import validate_config_file
+
+    errors = validate_config_file(args.file)
+    if not errors:
+        print(f"{args.file}: valid")
+        return 0
+    print(f"{args.file}: {len(errors)} error(s)")
+    for err in errors:
+        print(f"  {err}")
+    return 1
+
+
+def cmd_manifest(_: argparse.Namespace) -> int:
+    import os
+
+    from bot.manifest import manifest_yaml
+    from domain.config import load_config
+
+    print(manifest_yaml(load_config(os.environ.get("WARROOM_CONFIG"))), end="")
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="warroom: incident management in Slack")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (default)").set_defaults(func=cmd_run)
+    db = sub.add_parser("db", help="database operations").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply every pending migration").set_defaults(func=cmd_db_upgrade)
+    config = sub.add_parser("config", help="config file operations").add_subparsers(dest="config_command", required=True)
+    validate = config.add_parser("validate", help="report every error in a config file")
+    validate.add_argument("file")
+    validate.set_defaults(func=cmd_config_validate)
+    sub.add_parser("manifest", help="print the Slack app manifest").set_defaults(func=cmd_manifest)
+    sub.add_parser("demo", help="play a scripted incident against a local Slack emulator").set_defaults(func=cmd_demo)
+    args = parser.parse_args(argv)
+    return args.func(args) if hasattr(args, "func") else cmd_run(args)

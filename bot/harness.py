@@ -1,0 +1,39 @@
+"""Run warroom against a Slack workspace emulator: shared by the demo, tests and benchmarks."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from bot.runtime import Runtime
+from bot.settings import Settings
+from domain.config import WarroomConfig
+from slackemu import SlackEmulator
+
+
+def emulator_settings(emu: SlackEmulator, database_url: str, **overrides: object) -> Settings:
+    """Settings pointing at the emulator; ignores any `.env` so tests are hermetic."""
+    values: dict = dict(
+        slack_bot_token=emu.bot_token,
+        slack_app_token=emu.app_token,
+        slack_api_url=emu.api_url,
+        database_url=database_url,
+        http_host="127.0.0.1",
+        http_port=0,
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def running_warroom(
+    emu: SlackEmulator, database_url: str, config: WarroomConfig | None = None, **overrides: object
+) -> AsyncIterator[Runtime]:
+    """A started warroom process connected to `emu`, stopped on exit. The database must be migrated."""
+    runtime = Runtime(emulator_settings(emu, database_url, **overrides), config)
+    await runtime.start()
+    try:
+        await emu.wait_connected(timeout=5)
+        yield runtime
+    finally:
+        await runtime.stop()

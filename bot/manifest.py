@@ -1,0 +1,89 @@
+"""The Slack app manifest, derived from the listeners the app actually registers."""
+
+from __future__ import annotations
+
+import yaml
+from slack_bolt.async_app import AsyncApp
+
+from domain.config import WarroomConfig
+from domain.deps import Deps
+from domain.ports import Ports
+from handlers import register_all
+from handlers.registry import Registry
+
+BOT_SCOPES = [
+    "bookmarks:read",
+    "bookmarks:write",
+    "channels:history",
+    "channels:manage",
+    "channels:read",
+    "chat:write",
+    "chat:write.public",
+    "commands",
+    "groups:history",
+    "groups:read",
+    "groups:write",
+    "im:history",
+    "im:read",
+    "im:write",
+    "pins:write",
+    "reactions:read",
+    "reactions:write",
+    "team:read",
+    "users:read",
+    "users:read.email",
+]
+
+
+def offline_registry(config: WarroomConfig) -> Registry:
+    """Register every listener on an app that never connects, to read what it declares."""
+    app = AsyncApp(token="xoxb-manifest-only", request_verification_enabled=False)
+    deps = Deps(sessions=None, config=config, ports=Ports.with_conversation(None))  # type: ignore[arg-type]
+    return register_all(app, deps)
+
+
+def build_manifest(registry: Registry, name: str = "warroom") -> dict:
+    """Manifest dict: Socket Mode on, scopes, bot events, every command and shortcut."""
+    features: dict = {
+        "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
+        "bot_user": {"display_name": name, "always_online": True},
+    }
+    if registry.commands:
+        features["slash_commands"] = [
+            {"command": c.command, "description": c.description, "usage_hint": c.usage_hint, "should_escape": False}
+            for c in registry.commands
+        ]
+    if registry.shortcuts:
+        features["shortcuts"] = [
+            {"name": s.name, "type": s.type, "callback_id": s.callback_id, "description": s.description}
+            for s in registry.shortcuts
+        ]
+    settings: dict = {
+        "interactivity": {"is_enabled": True},
+        "org_deploy_enabled": False,
+        "socket_mode_enabled": True,
+        "token_rotation_enabled": False,
+    }
+    if registry.events:
+        settings["event_subscriptions"] = {"bot_events": sorted(set(registry.events))}
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": name,
+            "description": "Incident and case management in Slack",
+            "long_description": (
+                "warroom opens a dedicated channel for every incident, pulls in the right people, "
+                "assigns roles, keeps a timeline, nags for reports, tracks tasks and turns alert "
+                "signals into triage cases. Report one with the report-incident slash command."
+            ),
+            "background_color": "#8b1a1a",
+        },
+        "features": features,
+        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "settings": settings,
+    }
+
+
+def manifest_yaml(config: WarroomConfig) -> str:
+    """The manifest as YAML text (what `python -m bot manifest` prints)."""
+    return yaml.safe_dump(build_manifest(offline_registry(config)), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,105 @@
+"""Composition root: build clients, ports, the Bolt app, jobs and the HTTP server; run and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.http_server import build_http_app, start_http
+from bot.settings import Settings
+from bot.slack_client import build_web_client
+from bot.slack_conversation import SlackConversation
+from domain.config import WarroomConfig, load_config
+from domain.config_apply import apply_config
+from domain.ports import Ports
+from handlers import register_all
+from domain.deps import Deps
+from handlers.registry import Registry
+from jobs import schedule_jobs
+from storage.db import create_engine, ping, session_factory
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 15.0
+
+
+class Runtime:
+    """One warroom process: Socket Mode app, scheduler and HTTP server sharing one event loop."""
+
+    def __init__(self, settings: Settings, config: WarroomConfig | None = None) -> None:
+        self.settings = settings
+        self.config = config or load_config(settings.warroom_config)
+        self.engine: AsyncEngine | None = None
+        self.app: AsyncApp | None = None
+        self.registry: Registry | None = None
+        self.deps: Deps | None = None
+        self.socket: AsyncSocketModeHandler | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self.http_runner: web.AppRunner | None = None
+        self.http_port: int | None = None
+        self._stopped = asyncio.Event()
+
+    async def start(self) -> None:
+        """Connect everything; raises if Slack or the database cannot be reached."""
+        s = self.settings
+        self.engine = create_engine(s.database_url)
+        sessions = session_factory(self.engine)
+        async with sessions() as session:
+            report = await apply_config(session, self.config)
+            await session.commit()
+        log.info("config applied: %s", report)
+        client = build_web_client(s)
+        auth = await client.auth_test()
+        conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")
+        self.deps = Deps(sessions=sessions, config=self.config, ports=Ports.with_conversation(conversation))
+        self.app = AsyncApp(client=client, name="warroom")
+        self.registry = register_all(self.app, self.deps)
+        self.scheduler = AsyncIOScheduler()
+        schedule_jobs(self.scheduler, self.deps)
+        self.scheduler.start()
+        self.socket = AsyncSocketModeHandler(self.app, s.slack_app_token.get_secret_value())
+        await asyncio.wait_for(self.socket.connect_async(), CONNECT_TIMEOUT)
+        self.http_runner, self.http_port = await start_http(build_http_app(self.health), s.http_host, s.http_port)
+        log.info("warroom running as %s; HTTP on %s:%s", auth.get("user"), s.http_host, self.http_port)
+
+    async def health(self) -> dict:
+        """Database reachable and Socket Mode connected."""
+        db_ok = await ping(self.engine) if self.engine else False
+        socket_ok = bool(self.socket and await self.socket.client.is_connected())
+        return {"ok": db_ok and socket_ok, "database": "ok" if db_ok else "down", "socket": "connected" if socket_ok else "disconnected"}
+
+    async def stop(self) -> None:
+        """Stop taking work, then release connections. Safe to call twice."""
+        if self.socket:
+            await self.socket.close_async()
+            self.socket = None
+        if self.scheduler and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.http_runner:
+            await self.http_runner.cleanup()
+            self.http_runner = None
+        if self.app:
+            await self.app.client.session.close() if self.app.client.session else None
+        if self.engine:
+            await self.engine.dispose()
+            self.engine = None
+        self._stopped.set()
+
+    async def run_forever(self) -> None:
+        """Start, then run until SIGTERM/SIGINT, then stop cleanly."""
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+            log.info("shutting down")
+        finally:
+            await self.stop()
