@@ -1,0 +1,70 @@
+"""Async engine and session factory for SQLite (aiosqlite) and Postgres (asyncpg)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def create_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> AsyncEngine:
+    """An `AsyncEngine` for `url`; extra keyword arguments go to `create_async_engine`.
+
+    SQLite: foreign keys enforced (migrations pass `sqlite_foreign_keys=False`, as Alembic's
+    batch mode needs), WAL journal, `busy_timeout` 5000 ms, and transactions begun with an
+    explicit `BEGIN` so that DDL is transactional and SAVEPOINTs (`session.begin_nested()`)
+    behave. Postgres: a small pre-pinged pool whose connections are recycled every 30 minutes.
+    SQLite serialises writers: it suits one bot process, use Postgres for more.
+    """
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        engine = create_async_engine(url, **kwargs)
+        _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)
+        return engine
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
+    if "poolclass" not in kwargs:
+        options.update(pool_size=5, max_overflow=10, pool_timeout=10)
+    options.update(kwargs)
+    return create_async_engine(url, **options)
+
+
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (pysqlite quirk).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions bound to `engine`; objects stay usable after commit (`expire_on_commit=False`)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine, timeout: float = 5.0) -> bool:
+    """True when the database answers `SELECT 1` within `timeout` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        return True
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        log.warning("database ping failed: %s", exc)
+        return False
