@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,7 +32,7 @@ from storage.models import (
     IndividualContact,
     Project,
 )
-from storage.time import utcnow
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ ACTIVE = "Active"
 OPEN, RESTRICTED = "Open", "Restricted"
 SETUP_PENDING, SETUP_CHANNEL, SETUP_READY, SETUP_FAILED = "pending", "channel_created", "ready", "failed"
 MAX_NAME_ATTEMPTS = 20
+SETUP_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -207,19 +209,34 @@ def _project_config(config: WarroomConfig, name: str):
     return next((p for p in config.projects if p.name == name), config.projects[0])
 
 
-async def claim_setup(session: AsyncSession, incident: Incident) -> bool:
-    """Take the right to run set-up for this attempt (compare-and-swap on `setup_attempts`).
+async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelta = SETUP_LEASE) -> bool:
+    """Take the right to run the next set-up attempt; commits.
 
-    Two processes, or a double-clicked submit, never run the same set-up concurrently.
+    Claimable when never attempted, when the last attempt ended with a recorded error, or when
+    an attempt has shown no progress for `lease` (its process died). The compare-and-swap on
+    `setup_attempts` means a double submit or two processes never run set-up concurrently.
     """
+    now = utcnow()
     result = await session.execute(
         update(Incident)
-        .where(Incident.id == incident.id, Incident.setup_attempts == incident.setup_attempts)
-        .where(Incident.setup_state != SETUP_READY)
-        .values(setup_attempts=Incident.setup_attempts + 1, updated_at=utcnow())
+        .where(
+            Incident.id == incident.id,
+            Incident.setup_attempts == incident.setup_attempts,
+            Incident.setup_state != SETUP_READY,
+            or_(
+                Incident.setup_attempts == 0,
+                Incident.setup_error.is_not(None),
+                Incident.updated_at < now - lease,
+            ),
+        )
+        .values(setup_attempts=Incident.setup_attempts + 1, setup_error=None, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
     await session.commit()
-    return (result.rowcount or 0) == 1
+    if (result.rowcount or 0) != 1:
+        return False
+    await session.refresh(incident)
+    return True
 
 
 async def incident_facts(session: AsyncSession, incident: Incident) -> IncidentFacts:
@@ -353,12 +370,19 @@ async def _tell_setup_delayed(conv, incident: Incident, user_id: str, exc: Excep
 async def resume_pending_setups(
     sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig, *, max_attempts: int = 5
 ) -> int:
-    """Finish set-ups left unfinished (crash, Slack outage). Returns how many were attempted."""
+    """Finish set-ups left unfinished (Slack outage, crash). Returns how many were attempted.
+
+    Only attempts that failed or went stale are picked; `setup_incident` claims each one, so
+    running this in several processes at once is safe.
+    """
+    stale = utcnow() - SETUP_LEASE
     async with sessions() as session:
         ids = (
             await session.execute(
                 select(Incident.id).where(
-                    Incident.setup_state != SETUP_READY, Incident.setup_attempts < max_attempts
+                    Incident.setup_state != SETUP_READY,
+                    Incident.setup_attempts < max_attempts,
+                    or_(Incident.setup_error.is_not(None), Incident.updated_at < stale),
                 )
             )
         ).scalars().all()
