@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ports import UserProfile
 from storage.models import IndividualContact
-from storage.time import utcnow
+from storage.types import utcnow
 
 
 async def ensure_contact(session: AsyncSession, user_id: str, name: str | None = None) -> IndividualContact:

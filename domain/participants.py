@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.timeline import record_event
 from storage.models import IndividualContact, Participant, ParticipantRole
-from storage.time import utcnow
+from storage.types import utcnow
 
 COMMANDER = "commander"
 REPORTER = "reporter"

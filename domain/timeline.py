@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Event
-from storage.time import utcnow
+from storage.types import utcnow
 
 SOURCE_WARROOM = "Incident Participant"
 
