@@ -43,7 +43,7 @@ def register(reg: Registry, deps: Deps) -> None:
         defaults = ReportDefaults(origin_channel_id=body.get("channel_id"), title=(body.get("text") or "").strip())
         await open_modal(client, body["trigger_id"], defaults, respond)
 
-    @reg.message_shortcut(SHORTCUT_ID, "Report incident from message", "Open an incident from this message")
+    @reg.message_shortcut(SHORTCUT_ID, "Report as incident", "Open an incident pre-filled with this message")
     async def on_shortcut(ack, body, client):
         await ack()
         message, channel = body.get("message", {}), body.get("channel", {})

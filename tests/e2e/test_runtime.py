@@ -1,0 +1,94 @@
+"""The bot process: health endpoint, start-up errors, clean shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+
+import aiohttp
+
+from storage.migrate import upgrade_async
+
+
+async def test_healthz_reports_database_and_socket(warroom):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{warroom.http_port}/healthz") as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"ok": True, "database": "ok", "socket": "connected"}
+
+
+async def test_healthz_is_503_when_the_socket_is_down(slack, warroom):
+    await warroom.socket.client.close()
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{warroom.http_port}/healthz") as resp:
+            assert resp.status == 503
+            assert (await resp.json())["socket"] == "disconnected"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _run(*args: str, env: dict) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    return proc.returncode, out.decode()
+
+
+def _clean_env(**values: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "WARROOM_CONFIG"))}
+    env.update(values)
+    return env
+
+
+async def test_missing_settings_stop_startup_with_one_clear_message(tmp_path):
+    code, out = await _run(env=_clean_env(HTTP_PORT="nope", PWD=str(tmp_path)))
+    assert code == 2
+    assert "SLACK_BOT_TOKEN: is required" in out and "SLACK_APP_TOKEN: is required" in out and "HTTP_PORT" in out
+    assert "Traceback" not in out
+
+
+async def test_process_runs_and_stops_cleanly_on_sigterm(slack, people, db_url):
+    await upgrade_async(db_url)
+    port = _free_port()
+    env = _clean_env(
+        SLACK_BOT_TOKEN=slack.bot_token,
+        SLACK_APP_TOKEN=slack.app_token,
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=db_url,
+        HTTP_HOST="127.0.0.1",
+        HTTP_PORT=str(port),
+        LOG_FORMAT="json",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        healthy = False
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                        if resp.status == 200:
+                            healthy = True
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        assert healthy, "the bot never reported healthy"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), 10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    assert proc.returncode == 0
+    log = out.decode()
+    assert "shutting down" in log
+    assert slack.bot_token not in log and slack.app_token not in log
