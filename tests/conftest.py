@@ -1,4 +1,4 @@
-"""Shared database fixtures.
+"""Shared database fixtures (import nothing from here: use the fixtures).
 
     pytest                           # SQLite (a temp file)
     WARROOM_TEST_DB=postgres pytest  # Postgres; admin URL from WARROOM_TEST_PG_URL
@@ -116,6 +116,12 @@ def truncate_all(url: str) -> None:
             await conn.close()
 
     run_async(truncate)
+
+
+@pytest.fixture(scope="session")
+def db_backend() -> str:
+    """"sqlite" or "postgres" (from WARROOM_TEST_DB), for tests that only make sense on one."""
+    return BACKEND
 
 
 @pytest.fixture(scope="session")
