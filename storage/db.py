@@ -21,7 +21,7 @@ def create_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) 
 
     SQLite: foreign keys enforced (migrations pass `sqlite_foreign_keys=False`, as Alembic's
     batch mode needs), WAL journal, `busy_timeout` 5000 ms, and transactions begun with an
-    explicit `BEGIN` so that DDL is transactional and SAVEPOINTs (`session.begin_nested()`)
+    explicit `BEGIN IMMEDIATE` so that DDL is transactional and SAVEPOINTs (`session.begin_nested()`)
     behave. Postgres: a small pre-pinged pool whose connections are recycled every 30 minutes.
     SQLite serialises writers: it suits one bot process, use Postgres for more.
     """
@@ -50,7 +50,10 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: a transaction that reads and then writes can
+        # otherwise fail at once with "database is locked" (busy_timeout does not apply to that
+        # lock upgrade) when two handlers report at the same moment.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
