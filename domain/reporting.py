@@ -128,19 +128,11 @@ async def report_incident(
     existing = await _by_key(session, idempotency_key)
     if existing is not None:
         return existing, False
-    project = (await session.execute(select(Project).where(Project.name == form.project))).scalar_one()
-    itype = (
-        await session.execute(
-            select(IncidentType).where(IncidentType.project_id == project.id, IncidentType.name == form.incident_type)
-        )
-    ).scalar_one()
-    priority = (
-        await session.execute(
-            select(IncidentPriority).where(
-                IncidentPriority.project_id == project.id, IncidentPriority.name == form.priority
-            )
-        )
-    ).scalar_one()
+    # The modal offered what the config held when it opened; if the config changed since, fall
+    # back to defaults rather than lose the report.
+    project = await _named_or_default(session, Project, None, form.project)
+    itype = await _named_or_default(session, IncidentType, project.id, form.incident_type)
+    priority = await _named_or_default(session, IncidentPriority, project.id, form.priority)
     severity = await _default_severity(session, project.id)
     reporter = await ensure_contact(session, reporter_user_id, reporter_name)
     number = await next_number(session, "incident")
@@ -192,6 +184,15 @@ async def report_incident(
 
 async def _by_key(session: AsyncSession, key: str) -> Incident | None:
     return (await session.execute(select(Incident).where(Incident.idempotency_key == key))).scalar_one_or_none()
+
+
+async def _named_or_default(session: AsyncSession, model, project_id: int | None, name: str):
+    """The enabled row called `name`, else the default one (projects: the default project)."""
+    query = select(model)
+    if project_id is not None:
+        query = query.where(model.project_id == project_id, model.enabled)
+    rows = (await session.execute(query.order_by(model.default.desc(), model.id))).scalars().all()
+    return next((r for r in rows if r.name == name), rows[0])
 
 
 async def _default_severity(session: AsyncSession, project_id: int) -> IncidentSeverity:

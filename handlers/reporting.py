@@ -72,9 +72,7 @@ def register(reg: Registry, deps: Deps) -> None:
 
     @reg.view(CALLBACK_ID)
     async def on_submit(ack, body, view):
-        async with deps.sessions() as session:
-            choices = await report_choices(session)
-        form, errors = parse_report_submission(view, choices)
+        form, errors = parse_report_submission(view)
         if errors:
             await ack(response_action="errors", errors=errors)
             return

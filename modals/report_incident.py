@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, StaticSelect
 
-from domain.reporting import Choice, ProjectChoices, ReportChoices, ReportIncidentForm
+from domain.reporting import Choice, ReportChoices, ReportIncidentForm
 from modals.text import md, plain, truncate
 
 CALLBACK_ID = "report_incident"
@@ -99,20 +99,23 @@ def _value(values: dict, block_id: str) -> dict:
     return (values.get(block_id) or {}).get(block_id) or {}
 
 
-def parse_report_submission(
-    view: dict, choices: ReportChoices
-) -> tuple[ReportIncidentForm | None, dict[str, str]]:
-    """Turn a submitted view into a form, or into `{block_id: error}` for `response_action: errors`."""
+def _offered(view: dict, block_id: str) -> set[str]:
+    """Option values the view itself offered in a select block."""
+    block = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
+    return {o["value"] for o in block.get("element", {}).get("options", [])}
+
+
+def parse_report_submission(view: dict) -> tuple[ReportIncidentForm | None, dict[str, str]]:
+    """Turn a submitted view into a form, or into `{block_id: error}` for `response_action: errors`.
+
+    Pure and I/O-free (choices are checked against the options the view offered), so the
+    submission is acked within milliseconds.
+    """
     values = view.get("state", {}).get("values", {})
     metadata = json.loads(view.get("private_metadata") or "{}")
     errors: dict[str, str] = {}
 
-    project_name = selected_project(view) or metadata.get("project")
-    project: ProjectChoices | None = choices.find_project(project_name)
-    if project is None:
-        errors["project" if "project" in values else "title"] = "That project no longer exists; pick another."
-        project = choices.project(None)
-
+    project = selected_project(view) or metadata.get("project") or ""
     title = (_value(values, "title").get("value") or "").strip()
     description = (_value(values, "description").get("value") or "").strip()
     if not title:
@@ -126,10 +129,10 @@ def parse_report_submission(
 
     type_name = (_value(values, "incident_type").get("selected_option") or {}).get("value")
     priority_name = (_value(values, "incident_priority").get("selected_option") or {}).get("value")
-    if not any(t.name == type_name for t in project.types):
-        errors["incident_type"] = f"Pick one of the types of project {project.name}."
-    if not any(p.name == priority_name for p in project.priorities):
-        errors["incident_priority"] = f"Pick one of the priorities of project {project.name}."
+    if type_name not in _offered(view, "incident_type"):
+        errors["incident_type"] = "Pick one of the listed types."
+    if priority_name not in _offered(view, "incident_priority"):
+        errors["incident_priority"] = "Pick one of the listed priorities."
 
     selected = _value(values, "private").get("selected_options") or []
     restricted = any(o.get("value") == "restricted" for o in selected)
@@ -137,7 +140,7 @@ def parse_report_submission(
         return None, errors
     return (
         ReportIncidentForm(
-            project=project.name,
+            project=project,
             title=title,
             description=description,
             incident_type=type_name,
