@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import tempfile
 from pathlib import Path
 
@@ -31,6 +32,14 @@ def _flatten(blocks: list[dict] | None, fallback: str = "") -> list[str]:
         elif kind == "context":
             lines.append(" ".join(e.get("text", "") for e in block.get("elements", [])))
     return lines or [fallback]
+
+
+def _readable(text: str, emu: SlackEmulator) -> str:
+    """Render Slack markup the way the client shows it: <@U1> → @name, <#C1> → #name, links → text."""
+    text = re.sub(r"<@(\w+)>", lambda m: "@" + (emu.users[m[1]].real_name if m[1] in emu.users else m[1]), text)
+    text = re.sub(r"<#(\w+)(\|[^>]*)?>", lambda m: "#" + (emu.channels[m[1]].name if m[1] in emu.channels else m[1]),
+                  text)
+    return re.sub(r"<([^|>]+)\|([^>]+)>", r"\2", text)
 
 
 async def run_demo(out=print) -> int:
@@ -77,10 +86,11 @@ async def run_demo(out=print) -> int:
                 summary = channel.messages[0]
                 out("  pinned summary:" if summary.ts in channel.pins else "  summary:")
                 for line in _flatten(summary.blocks, summary.text):
-                    out(f"    {line}")
+                    out(f"    {_readable(line, emu)}")
                 for eph in emu.ephemerals:
                     if eph["user"] == alice:
-                        out(f"[alice sees, only to her, in #general] {' '.join(_flatten(eph['blocks'], eph['text']))}")
+                        shown = _readable(" ".join(_flatten(eph["blocks"], eph["text"])), emu)
+                        out(f"[alice sees, only to her, in #general] {shown}")
                 async with runtime.deps.sessions() as session:
                     events = (
                         await session.execute(select(Event).where(Event.incident_id == incident.id).order_by(Event.id))

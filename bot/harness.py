@@ -32,6 +32,7 @@ async def running_warroom(
     """A started warroom process connected to `emu`, stopped on exit. The database must be migrated."""
     runtime = Runtime(emulator_settings(emu, database_url, **overrides), config)
     await runtime.start()
+    emu.subscribed_events = set(runtime.registry.events)  # what the manifest subscribes to
     try:
         await emu.wait_connected(timeout=5)
         yield runtime

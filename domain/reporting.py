@@ -210,6 +210,18 @@ def _project_config(config: WarroomConfig, name: str):
     return next((p for p in config.projects if p.name == name), config.projects[0])
 
 
+async def gather_all(*aws):
+    """Like `asyncio.gather`, but lets every call finish before raising the first error.
+
+    A failed call must not leave siblings running while the caller rolls back their session.
+    """
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
 async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelta = SETUP_LEASE) -> bool:
     """Take the right to run the next set-up attempt; commits.
 
@@ -284,7 +296,7 @@ async def setup_incident(
         reporter = await session.get(IndividualContact, incident.reporter_id)
         try:
             if incident.channel_id is None:
-                profile, channel = await asyncio.gather(
+                profile, channel = await gather_all(
                     conv.get_user(reporter.slack_user_id),
                     _create_channel(conv, config, session, incident),
                 )
@@ -301,7 +313,7 @@ async def setup_incident(
             facts = await incident_facts(session, incident)
             commander = await session.get(IndividualContact, incident.commander_id)
             topic = naming.incident_topic(incident.name, incident.status, facts.priority, commander.name)
-            await asyncio.gather(
+            await gather_all(
                 conv.invite(incident.channel_id, [reporter.slack_user_id]),
                 conv.set_topic(incident.channel_id, topic),
                 _post_summary(session, conv, config, incident, facts),
@@ -344,7 +356,7 @@ async def _post_summary(session, conv, config: WarroomConfig, incident: Incident
         # Committed at once: a retry must never post the summary twice.
         await session.commit()
     permalink = conv.message_link(incident.channel_id, incident.summary_message_ts)
-    await asyncio.gather(
+    await gather_all(
         conv.pin(incident.channel_id, incident.summary_message_ts),
         conv.add_bookmark(incident.channel_id, f"{incident.name} summary", permalink, if_missing=resumed),
     )

@@ -9,13 +9,10 @@ from blockkit import Context, Divider, Header, Message, Section
 from domain.notices import IncidentFacts, IncidentReported, IncidentSummary, PlainNotice, SetupDelayed
 from modals.text import escape, md, plain, truncate
 
-COMMAND_HELP = {
-    "update_incident": "change title, status, priority…",
-    "assign_role": "hand over commander, add a scribe",
-    "engage_oncall": "page a service's on-call",
-    "report_tactical": "post a tactical report",
-    "create_task": "track an action item",
-    "list_participants": "who is here and why",
+# Commands advertised in the incident summary, by config key. Only commands warroom actually
+# registers belong here (the summary must never advertise something that answers nothing).
+COMMAND_HELP: dict[str, str] = {
+    "report_incident": "report another incident",
 }
 
 
