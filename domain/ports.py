@@ -70,6 +70,15 @@ class ConversationPort(Protocol):
 
     async def send_direct(self, user_id: str, notice: Notice) -> MessageRef: ...
 
+    async def update(self, channel_id: str, ts: str, notice: Notice) -> None:
+        """Edit a message the bot posted."""
+
+    async def archive(self, channel_id: str) -> None:
+        """Archive a channel; already archived is not an error."""
+
+    async def unarchive(self, channel_id: str) -> None:
+        """Unarchive a channel; not archived is not an error."""
+
     def channel_link(self, channel_id: str) -> str:
         """A URL that opens the channel."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import reporting
+from handlers import reporting, update_incident
 from domain.deps import Deps
 from handlers.registry import Registry
 
@@ -13,4 +13,5 @@ def register_all(app: AsyncApp, deps: Deps) -> Registry:
     """Register every listener on `app`; the returned registry feeds the manifest."""
     reg = Registry(app)
     reporting.register(reg, deps)
+    update_incident.register(reg, deps)
     return reg
