@@ -79,6 +79,8 @@ class Runtime:
         if self.socket:
             await self.socket.close_async()
             self.socket = None
+        if self.registry:
+            await self.registry.drain()
         if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.http_runner:
