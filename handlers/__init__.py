@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import membership, reporting, roles, update_incident
+from handlers import membership, participants, reporting, roles, update_incident
 from domain.deps import Deps
 from handlers.registry import Registry
 
@@ -16,4 +16,5 @@ def register_all(app: AsyncApp, deps: Deps) -> Registry:
     update_incident.register(reg, deps)
     roles.register(reg, deps)
     membership.register(reg, deps)
+    participants.register(reg, deps)
     return reg
