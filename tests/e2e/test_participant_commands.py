@@ -62,7 +62,7 @@ async def test_notifications_group(slack, people, warroom):
     row = await slack.wait_for(group)
     assert row.notify_user_ids == [people.bob] and row.notify_emails == ["ceo@example.com", "legal@example.com"]
     view = await new_view(slack, people.alice, "/dispatch-notifications-group", incident.channel_id)
-    people_block = next(b for b in view.view["blocks"] if b["block_id"] == "people")
+    people_block = next(b for b in view.view["blocks"] if b.get("block_id") == "people")
     assert people_block["element"]["initial_users"] == [people.bob]
 
 
