@@ -19,6 +19,7 @@ from bot.slack_conversation import SlackConversation
 from domain.config import WarroomConfig, load_config
 from domain.config_apply import apply_config
 from domain.ports import Ports
+from bot.static_oncall import StaticOncall
 from handlers import register_all
 from domain.deps import Deps
 from handlers.registry import Registry
@@ -57,7 +58,9 @@ class Runtime:
         client = build_web_client(s)
         auth = await client.auth_test()
         conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")
-        self.deps = Deps(sessions=sessions, config=self.config, ports=Ports.with_conversation(conversation))
+        ports = Ports.with_conversation(conversation)
+        ports.oncall = StaticOncall(self.config.oncall)
+        self.deps = Deps(sessions=sessions, config=self.config, ports=ports)
         self.app = AsyncApp(client=client, name="warroom")
         self.registry = register_all(self.app, self.deps)
         self.scheduler = AsyncIOScheduler()

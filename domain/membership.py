@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.command_notices import CommanderReinvited, Welcome
 from domain.config import WarroomConfig
-from domain.contacts import ensure_contact
+from domain.contacts import ensure_contact, update_contact
 from domain.incident_channel import CLOSED, incident_for_channel
 from domain.participants import OBSERVER, add_participant
 from domain.notices import IncidentFacts
@@ -74,10 +74,11 @@ async def engage(sessions: async_sessionmaker[AsyncSession], incident_id: int, p
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
         new = await record_participants(session, incident, people, added_by)
+        facts = await incident_facts(session, incident)
         await session.commit()
-        if new and incident.channel_id:
-            await ports.conversation.invite(incident.channel_id, new)
-            await welcome(ports, await incident_facts(session, incident), new, config)
+    if new and facts.channel_id:
+        await ports.conversation.invite(facts.channel_id, new)
+        await welcome(ports, facts, new, config)
     return new
 
 
@@ -97,14 +98,17 @@ async def member_joined(sessions: async_sessionmaker[AsyncSession], channel_id: 
             existing.inactive_at = None
         await add_participant(session, incident.id, contact, [] if holds_role else [OBSERVER], reason="Joined the channel")
         await record_event(session, incident.id, f"{contact.name} joined the incident channel", author_id=contact.id)
+        facts = await incident_facts(session, incident)
         await session.commit()
-        try:
-            profile = await ports.conversation.get_user(user_id)
-            contact.name = profile.name
-            await session.commit()
-        except PortError:
-            log.warning("no profile for %s", user_id)
-        await welcome(ports, await incident_facts(session, incident), [user_id], config)
+    await welcome(ports, facts, [user_id], config)
+    try:
+        profile = await ports.conversation.get_user(user_id)
+    except PortError:
+        log.warning("no profile for %s", user_id)
+        return True
+    async with sessions() as session:
+        await update_contact(session, profile)
+        await session.commit()
     return True
 
 

@@ -111,6 +111,9 @@ class OncallPort(Protocol):
 
     async def page(self, service: str, incident_name: str, title: str) -> None: ...
 
+    async def page_person(self, user_id: str, incident_name: str, title: str) -> None:
+        """Page one person (e.g. the commander of a priority with `page_commander`)."""
+
 
 class AIPort(Protocol):
     """Language-model helpers (OpenAI, later)."""
@@ -138,6 +141,9 @@ class NullOncall:
         return []
 
     async def page(self, service: str, incident_name: str, title: str) -> None:
+        return None
+
+    async def page_person(self, user_id: str, incident_name: str, title: str) -> None:
         return None
 
 

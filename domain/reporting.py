@@ -294,6 +294,7 @@ async def setup_incident(
             log.info("set-up of %s already running elsewhere", incident.name)
             return incident
         reporter = await session.get(IndividualContact, incident.reporter_id)
+        ready = False
         try:
             if incident.channel_id is None:
                 profile, channel = await gather_all(
@@ -323,6 +324,7 @@ async def setup_incident(
             incident.updated_at = utcnow()
             await session.commit()
             log.info("incident %s ready in #%s", incident.name, incident.channel_name)
+            ready = True
         except Exception as exc:  # record any failure so the incident can be resumed, then tell the reporter
             await session.rollback()
             incident = await session.get(Incident, incident_id)
@@ -331,7 +333,12 @@ async def setup_incident(
             await session.commit()
             log.exception("set-up of %s failed (attempt %s)", incident.name, incident.setup_attempts)
             await _tell_setup_delayed(conv, incident, reporter.slack_user_id, exc)
-        return incident
+    if ready:
+        # After the set-up session is closed: on SQLite a session holds the write lock.
+        from domain.creation_hooks import on_channel_ready  # the command center builds on reporting
+
+        await on_channel_ready(sessions, incident_id, ports, config)
+    return incident
 
 
 async def _create_channel(conv, config: WarroomConfig, session: AsyncSession, incident: Incident):
