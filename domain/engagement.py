@@ -96,3 +96,31 @@ async def run_engagement(sessions: async_sessionmaker[AsyncSession], incident_id
 
 async def _first_time(session: AsyncSession, incident_id: int, key: str, description: str) -> bool:
     return await record_event(session, incident_id, description, dedupe_key=f"incident:{incident_id}:{key}")
+
+
+def oncall_services(config: WarroomConfig) -> list[str]:
+    """Services offered by engage-oncall: the static schedule's and the engagement rules'."""
+    names = list(config.oncall.schedules) + [s.name for s in config.engagement.services]
+    return list(dict.fromkeys(names))
+
+
+async def engage_oncall(sessions: async_sessionmaker[AsyncSession], incident_id: int, service: str, page: bool,
+                        actor: str, ports: Ports, config: WarroomConfig) -> list[str]:
+    """Invite the service's on-call people as observers, announce it, log it, page when asked."""
+    from domain.command_notices import OncallEngaged
+    from domain.contacts import ensure_contact
+
+    users = await ports.oncall.resolve(service)
+    await engage(sessions, incident_id, [Engage(u, (OBSERVER,), f"On call for {service}") for u in users], ports,
+                 config, added_by=actor)
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        author = await ensure_contact(session, actor)
+        await record_event(session, incident_id, f"{service} on-call engaged: {len(users)} people"
+                           + (" (paged)" if page else ""), author_id=author.id,
+                           details={"service": service, "users": users, "paged": page})
+        await session.commit()
+    await ports.conversation.post(incident.channel_id, OncallEngaged(incident.name, service, users, page, actor))
+    if page:
+        await ports.oncall.page(service, incident.name, incident.title)
+    return users

@@ -12,6 +12,8 @@ from domain import naming
 from domain.announcements import refresh_announcements
 from domain.command_notices import ClosingSummary, IncidentChanged
 from domain.config import WarroomConfig
+from domain.creation_hooks import page_commander_if_needed
+from domain.engagement import run_engagement
 from domain.contacts import ensure_contact
 from domain.incident_channel import CLOSED, STABLE
 from domain.lifecycle import enter_status
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 STATUSES = ("Active", "Stable", "Closed")
 VISIBILITIES = ("Open", "Restricted")
 ASSESSMENT_FIELDS = {"Type", "Priority", "Severity"}
+ENGAGEMENT_FIELDS = {"Title", "Description", "Type", "Priority", "Tags"}
 
 
 @dataclass(frozen=True)
@@ -192,3 +195,8 @@ async def publish_update(sessions: async_sessionmaker[AsyncSession], result: Upd
         await session.commit()
         if closing and config.archive_on_close:
             await conv.archive(channel)
+    labels = {label for label, _, _ in result.changes}
+    if labels & ENGAGEMENT_FIELDS:
+        await run_engagement(sessions, result.incident_id, ports, config)
+    if "Priority" in labels:
+        await page_commander_if_needed(sessions, result.incident_id, ports)

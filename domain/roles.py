@@ -65,6 +65,10 @@ async def assign_role(sessions: async_sessionmaker[AsyncSession], form: AssignRo
             effects.append(conv.post(channel, RoleAssigned(incident.name, form.user_id, form.role, actor)))
         await gather_all(*effects)
         await session.commit()
+    if handoff:
+        from domain.creation_hooks import page_commander_if_needed
+
+        await page_commander_if_needed(sessions, form.incident_id, ports)
 
 
 async def _renounce(session: AsyncSession, incident_id: int, contact_id: int, role: str) -> None:

@@ -1,0 +1,48 @@
+"""Listeners of /dispatch-engage-oncall and of the announcement buttons (Join, Subscribe)."""
+
+from __future__ import annotations
+
+from domain.deps import Deps
+from domain.engagement import engage_oncall, oncall_services
+from domain.notifications_actions import join_from_announcement, subscribe_from_announcement
+from handlers.incident_context import incident_here
+from handlers.registry import Registry
+from modals.command_messages import JOIN_ACTION, SUBSCRIBE_ACTION
+from modals.engage_oncall import CALLBACK_ID, engage_oncall_modal, parse_engage_oncall
+
+
+def register(reg: Registry, deps: Deps) -> None:
+    @reg.command(deps.config.commands.engage_oncall, "Engage a service's on-call in this incident")
+    async def on_command(ack, body, client, respond):
+        await ack()
+        incident = await incident_here(deps, body, respond, managing=False)
+        if incident is None:
+            return
+        services = oncall_services(deps.config)
+        if not services:
+            await respond(response_type="ephemeral", text="No on-call services are configured (oncall.schedules).")
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=engage_oncall_modal(incident.id, services))
+
+    @reg.view(CALLBACK_ID)
+    async def on_submit(ack, body, view):
+        parsed, errors = parse_engage_oncall(view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        incident_id, service, page = parsed
+        await engage_oncall(deps.sessions, incident_id, service, page, body["user"]["id"], deps.ports, deps.config)
+
+    @reg.action(JOIN_ACTION)
+    async def on_join(ack, body, respond):
+        await ack()
+        answer = await join_from_announcement(deps.sessions, body["actions"][0]["value"], body["user"]["id"],
+                                              deps.ports, deps.config)
+        await respond(response_type="ephemeral", replace_original=False, text=answer)
+
+    @reg.action(SUBSCRIBE_ACTION)
+    async def on_subscribe(ack, body, respond):
+        await ack()
+        answer = await subscribe_from_announcement(deps.sessions, body["actions"][0]["value"], body["user"]["id"])
+        await respond(response_type="ephemeral", replace_original=False, text=answer)

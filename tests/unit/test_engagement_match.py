@@ -1,0 +1,29 @@
+"""Engagement rule matching: case-insensitive, punctuation ignored, phrase or any word, OR."""
+
+from datetime import datetime, timezone
+
+from domain.config import EngageIndividual
+from domain.engagement import normalize, rule_matches, term_matches
+from domain.notices import IncidentFacts
+
+
+def facts(title="", description="", itype="Reliability", priority="Low"):
+    return IncidentFacts("INC-1", title, description, "Active", "Open", itype, priority, "Minor", "U1", "U1", "C1",
+                         datetime.now(timezone.utc), "default")
+
+
+def test_normalize_and_terms():
+    assert normalize("  The DB-primary,  is DOWN!! ") == "the db primary is down"
+    assert term_matches("db primary", normalize("the DB-primary is down"))
+    assert term_matches("Payments Gateway", normalize("gateway timeouts"))  # any word
+    assert not term_matches("pay", normalize("payments fail"))  # words, not substrings
+    assert not term_matches("!!", normalize("anything"))
+
+
+def test_rule_or_semantics():
+    rule = EngageIndividual(name="dba", user="U0DBA", terms=["postgres"], incident_types=["Security"], priorities=["Critical"])
+    assert rule_matches(rule, facts(title="Postgres replica lag"), [])
+    assert rule_matches(rule, facts(itype="security"), [])
+    assert rule_matches(rule, facts(priority="Critical"), [])
+    assert rule_matches(rule, facts(), ["POSTGRES"])
+    assert not rule_matches(rule, facts(title="CDN errors"), [])
