@@ -45,7 +45,7 @@ def offline_registry(config: WarroomConfig) -> Registry:
 def build_manifest(registry: Registry, name: str = "warroom") -> dict:
     """Manifest dict: Socket Mode on, scopes, bot events, every command and shortcut."""
     features: dict = {
-        "app_home": {"home_tab_enabled": False, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
+        "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
         "bot_user": {"display_name": name, "always_online": True},
     }
     if registry.commands:

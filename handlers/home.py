@@ -1,0 +1,28 @@
+"""App Home tab: published when opened; its Report button opens the report modal."""
+
+from __future__ import annotations
+
+from domain.deps import Deps
+from domain.home import home_incidents
+from domain.reporting import report_choices
+from handlers.registry import Registry
+from modals.home import REPORT_ACTION, home_view
+from modals.report_incident import ReportDefaults, report_incident_modal
+
+
+def register(reg: Registry, deps: Deps) -> None:
+    @reg.event("app_home_opened")
+    async def on_home(ack, event, client):
+        await ack()
+        if event.get("tab", "home") != "home":
+            return
+        async with deps.sessions() as session:
+            active, recent = await home_incidents(session, event["user"])
+        await client.views_publish(user_id=event["user"], view=home_view(active, recent))
+
+    @reg.action(REPORT_ACTION)
+    async def on_report(ack, body, client):
+        await ack()
+        async with deps.sessions() as session:
+            choices = await report_choices(session)
+        await client.views_open(trigger_id=body["trigger_id"], view=report_incident_modal(choices, ReportDefaults()))
