@@ -380,6 +380,12 @@ def _semantic_errors(data: dict[str, Any]) -> list[ConfigError]:
             errors.append(ConfigError("projects", f"exactly one project must have default: true (found: {found})"))
         for i, project in projects:
             errors += _check_project(project, f"projects[{i}]")
+    oncall = data.get("oncall")
+    if isinstance(oncall, dict) and isinstance(oncall.get("schedules"), dict):
+        for service, users in oncall["schedules"].items():
+            if isinstance(users, list):
+                errors += [ConfigError(f"oncall.schedules.{service}[{i}]", "not a Slack user id (like U012AB3CD)")
+                           for i, u in enumerate(users) if not (isinstance(u, str) and _SLACK_USER_ID.match(u))]
     roles = data.get("roles")
     if isinstance(roles, list):
         errors += _check_roles([r for r in roles if isinstance(r, str)])
@@ -401,6 +407,11 @@ _ITEM_LISTS = (
 
 def _check_project(project: dict[str, Any], path: str) -> list[ConfigError]:
     errors: list[ConfigError] = []
+    stable, priorities = project.get("stable_priority"), project.get("incident_priorities")
+    if isinstance(stable, str) and isinstance(priorities, list):
+        names = {p["name"].strip().casefold() for p in priorities if isinstance(p, dict) and isinstance(p.get("name"), str)}
+        if stable.strip().casefold() not in names:
+            errors.append(ConfigError(f"{path}.stable_priority", f"{stable!r} is not one of this project's incident_priorities"))
     for key, label, _model in _ITEM_LISTS:
         items = project.get(key)
         if not isinstance(items, list):

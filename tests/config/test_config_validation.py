@@ -186,3 +186,19 @@ def test_unreadable_file_is_an_error(tmp_path):
 
 def test_timeline_reaction_colons_are_stripped():
     assert parse_config("timeline_reaction: ':eyes:'").timeline_reaction == "eyes"
+
+
+def test_command_center_sections_are_checked():
+    from domain.config import check_config_text
+
+    _, errors = check_config_text(
+        "projects: [{name: p, stable_priority: Nope, incident_types: [{name: t, default: true}],"
+        " incident_priorities: [{name: a, default: true}], incident_severities: [{name: s, default: true}]}]\n"
+        "oncall: {schedules: {db: [alice]}}\n"
+        "engagement: {individuals: [{name: x}]}\n"
+        "notification_channels: [{name: feed, channel: C1, visibility: [Restricted]}]\n")
+    paths = {e.path for e in errors}
+    assert "projects[0].stable_priority" in paths
+    assert "oncall.schedules.db[0]" in paths
+    assert "engagement.individuals[0]" in paths
+    assert "notification_channels[0].visibility[0]" in paths
