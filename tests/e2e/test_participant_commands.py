@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.command_models import IncidentDetail, ParticipantDetail
-from tests.e2e.incident_helpers import ephemerals_for, report
+from tests.e2e.incident_helpers import ephemerals_for, participant, report
 
 
 async def new_view(slack, user, command, channel, text=""):
@@ -21,7 +21,8 @@ async def test_list_and_update_participant(slack, people, warroom):
 
     view = await new_view(slack, people.bob, "/dispatch-update-participant", incident.channel_id)
     options = next(b for b in view.view["blocks"] if b["block_id"] == "participant")["element"]["options"]
-    bob_option = next(o["value"] for o in options if o["text"]["text"] == "Bob Sec")
+    bob_option = str((await participant(warroom, incident.id, people.bob)).id)
+    assert bob_option in {o["value"] for o in options}
     await slack.submit_view(people.bob, view.id, {"participant": bob_option, "reason": "Owns checkout",
                                                   "expertise": "payments <db>"})
 
