@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.command_notices import Announcement
 from domain.config import NotificationChannelConfig, WarroomConfig
-from domain.notices import IncidentFacts
+from domain.notices import IncidentFacts, PlainNotice
 from domain.ports import ConversationPort, PortError
 from storage.command_models import IncidentAnnouncement
 from storage.models import Incident
@@ -41,6 +41,9 @@ async def refresh_announcements(session: AsyncSession, conv: ConversationPort, i
     show stale facts; a restricted incident is never posted anywhere new.
     """
     notice = Announcement(facts, _allow_join(config, facts))
+    if facts.visibility == RESTRICTED:
+        # Made restricted after being announced: the public message must stop showing anything.
+        notice = PlainNotice(f"{facts.name} is no longer public.")
     existing = {
         a.channel_id: a
         for a in (await session.execute(
@@ -51,7 +54,7 @@ async def refresh_announcements(session: AsyncSession, conv: ConversationPort, i
         try:
             if row is not None and row.ts:
                 await conv.update(row.channel_id, row.ts, notice)
-            elif row is None and matches(channel, facts) and facts.status != "Closed":
+            elif row is None and matches(channel, facts) and facts.status != "Closed" and isinstance(notice, Announcement):
                 await _post_once(session, conv, incident.id, channel.channel, notice)
         except PortError as exc:  # one unreachable channel must not stop the others
             log.warning("announcement of %s in %s failed: %s", incident.name, channel.name, exc)

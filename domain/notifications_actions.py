@@ -10,7 +10,6 @@ from domain.incident_channel import CLOSED
 from domain.membership import Engage, engage
 from domain.participants import OBSERVER
 from domain.ports import Ports
-from domain.reporting import _project_config
 from storage.models import Incident, Project
 
 
@@ -28,7 +27,8 @@ async def join_from_announcement(sessions: async_sessionmaker[AsyncSession], nam
         return "You cannot join this incident from here; ask its commander."
     if incident.status == CLOSED or incident.channel_id is None:
         return f"{incident.name} is closed."
-    if not _project_config(config, project.name).allow_self_join:
+    project_config = config.project(project.name) or config.default_project()
+    if not project_config.allow_self_join:
         return f"Joining {incident.name} yourself is turned off; ask its commander."
     new = await engage(sessions, incident.id, [Engage(user_id, (OBSERVER,), "Joined from the announcement")], ports, config)
     return f"You joined <#{incident.channel_id}>." if new else f"You are already in <#{incident.channel_id}>."

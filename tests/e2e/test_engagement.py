@@ -149,3 +149,17 @@ async def test_self_join_off_hides_join_button(slack, people, db_url):
         blocks = str(slack.channels[feed].messages[0].blocks)
         assert "announcement_subscribe" in blocks and "announcement_join" not in blocks
         assert incident.title in blocks
+
+
+async def test_announcement_redacted_when_made_restricted(slack, people, db_url):
+    config, feed, _ = notify_config(slack, people)
+    async with running_warroom(slack, db_url, config) as warroom:
+        incident = await report(slack, warroom, people.alice, people.general, title="Odd logins")
+        await slack.wait_for(lambda: slack.channels[feed].messages)
+        before = set(slack.views)
+        await slack.slash_command(people.alice, "/dispatch-update-incident", channel=incident.channel_id)
+        view = (await slack.wait_for(lambda: [v for v in slack.open_views(people.alice) if v.id not in before]))[-1]
+        await slack.submit_view(people.alice, view.id, {"visibility": "Restricted", "title": "Credential stuffing"})
+        await slack.wait_for(lambda: "no longer public" in slack.channels[feed].messages[0].text)
+        assert "Credential stuffing" not in str(slack.channels[feed].messages[0].blocks)
+        assert len(slack.channels[feed].messages) == 1
