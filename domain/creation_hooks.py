@@ -30,6 +30,26 @@ async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_
     for result in results:
         if isinstance(result, Exception):
             log.error("post-set-up step of incident %s failed", incident_id, exc_info=result)
+    await _close_retroactive(sessions, incident_id, ports, config)
+
+
+async def _close_retroactive(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
+    """An incident reported as already Closed gets its closing summary, then its channel archived."""
+    from domain.command_notices import ClosingSummary
+    from domain.incident_update import duration
+
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        if incident.status != "Closed":
+            return
+        facts = await incident_facts(session, incident)
+        first = await record_event(session, incident.id, "Closing summary posted",
+                                   dedupe_key=f"incident:{incident.id}:closing-summary")
+        await session.commit()
+    if first:
+        await ports.conversation.post(incident.channel_id, ClosingSummary(facts, incident.resolution, duration(incident)))
+    if config.archive_on_close:
+        await ports.conversation.archive(incident.channel_id)
 
 
 async def _announce(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:

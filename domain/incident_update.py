@@ -157,7 +157,7 @@ async def apply_update(
     return UpdateResult(incident.id, changes, old_status, actor_user_id)
 
 
-def _duration(incident: Incident) -> str:
+def duration(incident: Incident) -> str:
     seconds = int(((incident.closed_at or utcnow()) - incident.reported_at).total_seconds())
     hours, rest = divmod(max(seconds, 0), 3600)
     return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min"
@@ -190,7 +190,7 @@ async def publish_update(sessions: async_sessionmaker[AsyncSession], result: Upd
             refresh_announcements(session, conv, incident, facts, config),
         ]
         if closing:
-            effects.append(conv.post(channel, ClosingSummary(facts, incident.resolution, _duration(incident))))
+            effects.append(conv.post(channel, ClosingSummary(facts, incident.resolution, duration(incident))))
         await gather_all(*effects)
         await session.commit()
         if closing and config.archive_on_close:

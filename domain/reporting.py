@@ -57,6 +57,8 @@ class ProjectChoices:
     default: bool
     types: list[Choice]
     priorities: list[Choice]
+    severities: list[Choice] = ()  # `restricted` unused; `stable_ok` says allowed for Stable/Closed
+    stable_ok: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class ReportIncidentForm:
     restricted: bool
     origin_channel_id: str | None = None
     origin_message_permalink: str | None = None
+    status: str = ACTIVE  # retroactive reports may be created Stable or Closed
+    severity: str | None = None  # None: the project's default severity
 
 
 async def report_choices(session: AsyncSession) -> ReportChoices:
@@ -98,6 +102,11 @@ async def report_choices(session: AsyncSession) -> ReportChoices:
             select(IncidentPriority).where(IncidentPriority.enabled).order_by(IncidentPriority.view_order)
         )
     ).scalars().all()
+    severities = (
+        await session.execute(
+            select(IncidentSeverity).where(IncidentSeverity.enabled).order_by(IncidentSeverity.view_order)
+        )
+    ).scalars().all()
     result = []
     for p in projects:
         p_types = [
@@ -106,8 +115,11 @@ async def report_choices(session: AsyncSession) -> ReportChoices:
             if t.project_id == p.id
         ]
         p_prios = [Choice(x.name, x.description or "", x.default) for x in priorities if x.project_id == p.id]
+        p_sevs = [x for x in severities if x.project_id == p.id]
         if p_types and p_prios:
-            result.append(ProjectChoices(p.name, p.default, p_types, p_prios))
+            result.append(ProjectChoices(
+                p.name, p.default, p_types, p_prios, [Choice(x.name, x.description or "", x.default) for x in p_sevs],
+                tuple(x.name for x in p_sevs if x.allowed_for_stable)))
     return ReportChoices(result)
 
 
@@ -133,7 +145,7 @@ async def report_incident(
     project = await _named_or_default(session, Project, None, form.project)
     itype = await _named_or_default(session, IncidentType, project.id, form.incident_type)
     priority = await _named_or_default(session, IncidentPriority, project.id, form.priority)
-    severity = await _default_severity(session, project.id)
+    severity = await _default_severity(session, project.id, form.severity)
     reporter = await ensure_contact(session, reporter_user_id, reporter_name)
     number = await next_number(session, "incident")
     now = utcnow()
@@ -171,6 +183,10 @@ async def report_incident(
             dedupe_key=f"incident:{incident.id}:created",
         )
         await add_participant(session, incident.id, reporter, [REPORTER, COMMANDER], reason="Reported the incident")
+        if form.status != ACTIVE:
+            from domain.lifecycle import enter_status  # retroactive report: the command center's lifecycle
+
+            await enter_status(session, incident, form.status, config, reporter.id)
         await session.commit()
     except IntegrityError:
         # A concurrent duplicate submission won the race on idempotency_key.
@@ -195,7 +211,7 @@ async def _named_or_default(session: AsyncSession, model, project_id: int | None
     return next((r for r in rows if r.name == name), rows[0])
 
 
-async def _default_severity(session: AsyncSession, project_id: int) -> IncidentSeverity:
+async def _default_severity(session: AsyncSession, project_id: int, name: str | None = None) -> IncidentSeverity:
     rows = (
         await session.execute(
             select(IncidentSeverity)
@@ -203,7 +219,7 @@ async def _default_severity(session: AsyncSession, project_id: int) -> IncidentS
             .order_by(IncidentSeverity.default.desc(), IncidentSeverity.view_order)
         )
     ).scalars().all()
-    return rows[0]
+    return next((r for r in rows if r.name == name), rows[0])
 
 
 def _project_config(config: WarroomConfig, name: str):

@@ -11,6 +11,7 @@ from domain.reporting import Choice, ReportChoices, ReportIncidentForm
 from modals.text import md, plain, truncate
 
 CALLBACK_ID = "report_incident"
+STATUSES = ("Active", "Stable", "Closed")
 PROJECT_ACTION = "report_incident_project"
 TITLE_MAX = 150
 DESCRIPTION_MAX = 3000
@@ -51,6 +52,7 @@ def report_incident_modal(choices: ReportChoices, defaults: ReportDefaults) -> d
         "origin": defaults.origin_channel_id,
         "permalink": defaults.message_permalink,
         "project": project.name,
+        "stable_ok": list(project.stable_ok),
     }
     modal = (
         Modal()
@@ -92,6 +94,13 @@ def report_incident_modal(choices: ReportChoices, defaults: ReportDefaults) -> d
         private.initial_options([Option(plain("Private incident"), "restricted").description(
             plain("Private channel; never announced or listed to non-participants"))])
     modal.add_block(Input(plain("Visibility")).block_id("private").optional(True).element(private))
+    if project.severities:
+        modal.add_block(_select("incident_severity", "Severity", list(project.severities)))
+    status = StaticSelect().action_id("status")
+    for name in STATUSES:
+        status.add_option(Option(plain(name), name))
+    status.initial_option(Option(plain(STATUSES[0]), STATUSES[0]))
+    modal.add_block(Input(plain("Status (Stable or Closed for a retroactive report)")).block_id("status").element(status))
     return modal.build()
 
 
@@ -134,6 +143,13 @@ def parse_report_submission(view: dict) -> tuple[ReportIncidentForm | None, dict
     if priority_name not in _offered(view, "incident_priority"):
         errors["incident_priority"] = "Pick one of the listed priorities."
 
+    status = (_value(values, "status").get("selected_option") or {}).get("value") or STATUSES[0]
+    severity = (_value(values, "incident_severity").get("selected_option") or {}).get("value")
+    if status not in STATUSES:
+        errors["status"] = "Pick one of the listed statuses."
+    elif status != STATUSES[0] and severity not in metadata.get("stable_ok", []):
+        errors["incident_severity"] = f"Assess the severity to report an incident as {status}."
+
     selected = _value(values, "private").get("selected_options") or []
     restricted = any(o.get("value") == "restricted" for o in selected)
     if errors:
@@ -148,6 +164,8 @@ def parse_report_submission(view: dict) -> tuple[ReportIncidentForm | None, dict
             restricted=restricted,
             origin_channel_id=metadata.get("origin"),
             origin_message_permalink=metadata.get("permalink"),
+            status=status,
+            severity=severity,
         ),
         {},
     )

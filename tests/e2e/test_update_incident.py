@@ -158,3 +158,29 @@ async def test_stable_priority_swap(slack, people, db_url):
         channel = slack.channels[incident.channel_id]
         await slack.wait_for(lambda: "Priority: Low" in channel.topic)
         assert "Priority" in channel.messages[-1].text
+
+
+async def test_retroactive_report_created_stable(slack, people, warroom):
+    incident = await report(slack, warroom, people.alice, people.general, status="Stable", incident_severity="Minor")
+    stored = await reload(warroom, incident.id)
+    assert stored.status == "Stable" and stored.stable_at is not None
+    assert "· Stable ·" in slack.channels[incident.channel_id].topic
+    assert "Post-incident review step started" in await events(warroom, incident.id)
+
+
+async def test_retroactive_report_created_closed(slack, people, warroom):
+    incident = await report(slack, warroom, people.alice, people.general, status="Closed", incident_severity="Minor")
+    channel = slack.channels[incident.channel_id]
+    await slack.wait_for(lambda: channel.is_archived)
+    assert any("closed after" in m.text for m in channel.messages)
+    stored = await reload(warroom, incident.id)
+    assert stored.closed_at is not None and await roles(warroom, incident.id, people.alice) == []
+
+
+async def test_retroactive_report_needs_an_assessed_severity(slack, people, warroom):
+    await slack.slash_command(people.alice, "/dispatch-report-incident", channel=people.general)
+    view = (await slack.wait_for(lambda: slack.open_views(people.alice)))[-1]
+    result = await slack.submit_view(people.alice, view.id, {"title": "Old outage", "description": "last week",
+                                                             "status": "Closed"})
+    assert "incident_severity" in result.ack_payload["errors"]
+    assert slack.views[view.id].state == "open"
