@@ -56,7 +56,7 @@ async def test_engage_oncall_command(slack, people, db_url):
         channel = slack.channels[incident.channel_id]
         await slack.wait_for(lambda: any("engaged the db on-call and paged" in m.text for m in channel.messages))
         assert carol in channel.members
-        assert ("db", incident.name, incident.title) in warroom.deps.ports.oncall.pages
+        await slack.wait_for(lambda: ("db", incident.name, incident.title) in warroom.deps.ports.oncall.pages)
         assert any(e.startswith("db on-call engaged: 1 people (paged)") for e in await events(warroom, incident.id))
         await slack.wait_for(lambda: ephemerals_for(slack, carol, incident.channel_id))
 
@@ -79,7 +79,7 @@ async def test_page_commander_priority(slack, people, warroom):
         return "Commander paged (High priority)" in await events(warroom, incident.id)
 
     await slack.wait_for(paged)
-    assert (people.alice, incident.name, incident.title) in warroom.deps.ports.oncall.pages
+    await slack.wait_for(lambda: (people.alice, incident.name, incident.title) in warroom.deps.ports.oncall.pages)
     low = await report(slack, warroom, people.alice, people.general, title="Minor glitch")
     assert not any(p[1] == low.name for p in warroom.deps.ports.oncall.pages)
 
