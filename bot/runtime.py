@@ -10,6 +10,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.http_server import build_http_app, start_http
@@ -58,7 +59,16 @@ class Runtime:
         auth = await client.auth_test()
         conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")
         self.deps = Deps(sessions=sessions, config=self.config, ports=Ports.with_conversation(conversation))
-        self.app = AsyncApp(client=client, name="warroom")
+        # Reuse the auth.test answer above: Bolt would otherwise call it lazily, making the first
+        # person to use warroom after a restart wait an extra round trip for their ack.
+        authorized = AuthorizeResult.from_auth_test_response(
+            bot_token=s.slack_bot_token.get_secret_value(), auth_test_response=auth
+        )
+
+        async def authorize(**_: object) -> AuthorizeResult:
+            return authorized
+
+        self.app = AsyncApp(client=client, name="warroom", authorize=authorize)
         self.registry = register_all(self.app, self.deps)
         self.scheduler = AsyncIOScheduler()
         schedule_jobs(self.scheduler, self.deps)

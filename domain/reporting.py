@@ -286,6 +286,8 @@ async def setup_incident(
     later attempt (redelivery, the resume job, a restart) continues where this one stopped.
     """
     conv = ports.conversation
+    # Every DB step below ends with a commit before the next Slack call: a transaction (and on
+    # SQLite the write lock, on Postgres a pooled connection) is never held across the network.
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
         if incident is None or incident.setup_state == SETUP_READY:
@@ -294,11 +296,13 @@ async def setup_incident(
             log.info("set-up of %s already running elsewhere", incident.name)
             return incident
         reporter = await session.get(IndividualContact, incident.reporter_id)
+        project = await session.get(Project, incident.project_id)
+        prefix = _project_config(config, project.name).channel_prefix
+        await session.commit()
         try:
             if incident.channel_id is None:
                 profile, channel = await gather_all(
-                    conv.get_user(reporter.slack_user_id),
-                    _create_channel(conv, config, session, incident),
+                    conv.get_user(reporter.slack_user_id), _create_channel(conv, prefix, incident)
                 )
                 await update_contact(session, profile)
                 incident.channel_id, incident.channel_name = channel.id, channel.name
@@ -312,6 +316,7 @@ async def setup_incident(
                 await session.commit()
             facts = await incident_facts(session, incident)
             commander = await session.get(IndividualContact, incident.commander_id)
+            await session.commit()
             topic = naming.incident_topic(incident.name, incident.status, facts.priority, commander.name)
             await gather_all(
                 conv.invite(incident.channel_id, [reporter.slack_user_id]),
@@ -334,9 +339,7 @@ async def setup_incident(
         return incident
 
 
-async def _create_channel(conv, config: WarroomConfig, session: AsyncSession, incident: Incident):
-    project = await session.get(Project, incident.project_id)
-    prefix = _project_config(config, project.name).channel_prefix
+async def _create_channel(conv, prefix: str, incident: Incident):
     private = incident.visibility == RESTRICTED
     for attempt in range(MAX_NAME_ATTEMPTS):
         try:
