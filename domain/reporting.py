@@ -133,7 +133,7 @@ async def report_incident(
     project = await _named_or_default(session, Project, None, form.project)
     itype = await _named_or_default(session, IncidentType, project.id, form.incident_type)
     priority = await _named_or_default(session, IncidentPriority, project.id, form.priority)
-    severity = await _default_severity(session, project.id)
+    severity = await _named_or_default(session, IncidentSeverity, project.id, "")  # triage sets it later
     reporter = await ensure_contact(session, reporter_user_id, reporter_name)
     number = await next_number(session, "incident")
     now = utcnow()
@@ -193,17 +193,6 @@ async def _named_or_default(session: AsyncSession, model, project_id: int | None
         query = query.where(model.project_id == project_id, model.enabled)
     rows = (await session.execute(query.order_by(model.default.desc(), model.id))).scalars().all()
     return next((r for r in rows if r.name == name), rows[0])
-
-
-async def _default_severity(session: AsyncSession, project_id: int) -> IncidentSeverity:
-    rows = (
-        await session.execute(
-            select(IncidentSeverity)
-            .where(IncidentSeverity.project_id == project_id, IncidentSeverity.enabled)
-            .order_by(IncidentSeverity.default.desc(), IncidentSeverity.view_order)
-        )
-    ).scalars().all()
-    return rows[0]
 
 
 def _project_config(config: WarroomConfig, name: str):
