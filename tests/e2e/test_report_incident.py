@@ -174,3 +174,27 @@ async def test_rate_limited_slack_is_retried(slack, people, warroom):
     await slack.submit_view(people.alice, view.id, GOOD)
     (incident,) = await wait_ready(warroom)
     assert incident.channel_id in slack.channels
+
+
+async def test_several_projects_offer_a_project_choice_that_reloads_the_options(slack, people, db_url):
+    from bot.harness import running_warroom
+    from domain.config import load_config
+
+    config = load_config(None)
+    payments = config.projects[0].model_copy(deep=True)
+    payments.name, payments.default, payments.channel_prefix = "payments", False, "pay"
+    payments.incident_types = [t.model_copy(update={"name": "Fraud", "default": True}) for t in payments.incident_types[:1]]
+    config.projects.append(payments)
+    async with running_warroom(slack, db_url, config) as warroom:
+        _, view = await open_report_modal(slack, people.alice, people.general)
+        blocks = {b.get("block_id"): b for b in view.view["blocks"]}
+        assert [o["value"] for o in blocks["project"]["element"]["options"]] == ["default", "payments"]
+        await slack.click(people.alice, "report_incident_project", "payments", view_id=view.id)
+        await slack.wait_for(
+            lambda: [o["value"] for o in next(b for b in slack.views[view.id].view["blocks"]
+                                               if b.get("block_id") == "incident_type")["element"]["options"]]
+            == ["Fraud"]
+        )
+        await slack.submit_view(people.alice, view.id, {**GOOD, "project": "payments"})
+        (incident,) = await wait_ready(warroom)
+    assert incident.name == "PAY-1" and incident.channel_name.startswith("pay-1-")
