@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.http_server import build_http_app, start_http
@@ -46,8 +47,11 @@ class Runtime:
         self.http_port: int | None = None
         self._stopped = asyncio.Event()
 
-    async def start(self) -> None:
-        """Connect everything; raises if Slack or the database cannot be reached."""
+    async def connect(self) -> tuple[AsyncWebClient, dict]:
+        """Database (config applied) and Slack Web API, wired into `self.deps`; no Socket Mode.
+
+        Enough for operator commands such as `jobs run`. Returns the client and auth.test answer.
+        """
         s = self.settings
         self.engine = create_engine(s.database_url)
         sessions = session_factory(self.engine)
@@ -59,6 +63,13 @@ class Runtime:
         auth = await client.auth_test()
         conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")
         self.deps = Deps(sessions=sessions, config=self.config, ports=Ports.with_conversation(conversation))
+        self._client = client
+        return client, auth
+
+    async def start(self) -> None:
+        """Connect everything; raises if Slack or the database cannot be reached."""
+        s = self.settings
+        client, auth = await self.connect()
         # Reuse the auth.test answer above: Bolt would otherwise call it lazily, making the first
         # person to use warroom after a restart wait an extra round trip for their ack.
         authorized = AuthorizeResult.from_auth_test_response(
@@ -94,8 +105,9 @@ class Runtime:
         if self.http_runner:
             await self.http_runner.cleanup()
             self.http_runner = None
-        if self.app:
-            await self.app.client.session.close() if self.app.client.session else None
+        client = getattr(self, "_client", None)
+        if client is not None and client.session is not None:
+            await client.session.close()
         if self.engine:
             await self.engine.dispose()
             self.engine = None

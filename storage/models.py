@@ -228,3 +228,6 @@ __all__ = [
     "Project",
     "utcnow",
 ]
+
+# Tables of other concepts live in their own modules; imported here so the metadata sees them.
+from storage.job_models import JobRun  # noqa: E402,F401
