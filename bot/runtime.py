@@ -21,6 +21,7 @@ from bot.slack_conversation import SlackConversation
 from domain.config import WarroomConfig, load_config
 from domain.config_apply import apply_config
 from domain.ports import Ports
+from bot.static_oncall import StaticOncall
 from handlers import register_all
 from domain.deps import Deps
 from handlers.registry import Registry
@@ -62,7 +63,9 @@ class Runtime:
         client = build_web_client(s)
         auth = await client.auth_test()
         conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")
-        self.deps = Deps(sessions=sessions, config=self.config, ports=Ports.with_conversation(conversation))
+        ports = Ports.with_conversation(conversation)
+        ports.oncall = StaticOncall(self.config.oncall)
+        self.deps = Deps(sessions=sessions, config=self.config, ports=ports)
         self._client = client
         return client, auth
 
@@ -100,6 +103,8 @@ class Runtime:
         if self.socket:
             await self.socket.close_async()
             self.socket = None
+        if self.registry:
+            await self.registry.drain()
         if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.http_runner:

@@ -74,6 +74,24 @@ class SlackConversation:
     async def send_direct(self, user_id: str, notice: Notice) -> MessageRef:
         return await self.post(user_id, notice)
 
+    async def update(self, channel_id: str, ts: str, notice: Notice) -> None:
+        text, blocks = render(notice)
+        await self._call("chat_update", channel=channel_id, ts=ts, text=text, blocks=blocks)
+
+    async def archive(self, channel_id: str) -> None:
+        try:
+            await self._call("conversations_archive", channel=channel_id)
+        except PortError as exc:
+            if exc.code != "already_archived":
+                raise
+
+    async def unarchive(self, channel_id: str) -> None:
+        try:
+            await self._call("conversations_unarchive", channel=channel_id)
+        except PortError as exc:
+            if exc.code != "not_archived":
+                raise
+
     def channel_link(self, channel_id: str) -> str:
         return f"{self.workspace_url}archives/{channel_id}"
 

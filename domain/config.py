@@ -72,6 +72,8 @@ class ProjectConfig(_Strict):
     description: str = ""
     default: bool = False
     channel_prefix: str = "inc"
+    stable_priority: str | None = Field(None, description="priority an incident switches to when marked Stable")
+    allow_self_join: bool = Field(True, description="announcements offer a Join button")
     incident_types: list[IncidentTypeConfig]
     incident_priorities: list[IncidentPriorityConfig]
     incident_severities: list[IncidentSeverityConfig]
@@ -134,6 +136,64 @@ class CommandsConfig(_Strict):
         return v
 
 
+class NotificationChannelConfig(_Strict):
+    """A channel where open incidents are announced; empty filters match everything."""
+
+    name: str = Field(min_length=1)
+    channel: str = Field(min_length=1, description="Slack channel id")
+    incident_types: list[str] = Field(default_factory=list)
+    priorities: list[str] = Field(default_factory=list)
+    visibility: list[Literal["Open"]] = Field(default_factory=list, description="restricted incidents are never announced")
+
+
+class _EngagementRule(_Strict):
+    """Who to engage when an incident matches: any term (phrase or any of its words), type or priority."""
+
+    terms: list[str] = Field(default_factory=list)
+    incident_types: list[str] = Field(default_factory=list)
+    priorities: list[str] = Field(default_factory=list)
+
+
+class EngageIndividual(_EngagementRule):
+    """A person: internal (Slack `user`) are invited as observers; external (`email` only) are suggested."""
+
+    name: str = Field(min_length=1)
+    user: str | None = None
+    email: str | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> EngageIndividual:
+        if not self.user and not self.email:
+            raise ValueError("needs a Slack user id (user) or an email")
+        return self
+
+
+class EngageTeam(_EngagementRule):
+    """A team: its Slack `members` are invited; an `email` only is suggested to the channel."""
+
+    name: str = Field(min_length=1)
+    members: list[str] = Field(default_factory=list)
+    email: str | None = None
+
+
+class EngageService(_EngagementRule):
+    """A service whose on-call people (via the oncall port) are invited."""
+
+    name: str = Field(min_length=1)
+
+
+class EngagementConfig(_Strict):
+    individuals: list[EngageIndividual] = Field(default_factory=list)
+    teams: list[EngageTeam] = Field(default_factory=list)
+    services: list[EngageService] = Field(default_factory=list)
+
+
+class OncallConfig(_Strict):
+    """The static on-call schedule: service name -> Slack user ids on call (first is primary)."""
+
+    schedules: dict[str, list[str]] = Field(default_factory=dict)
+
+
 def _default_projects() -> list[ProjectConfig]:
     return [ProjectConfig.model_validate(DEFAULT_PROJECT)]
 
@@ -146,6 +206,10 @@ class WarroomConfig(_Strict):
     admins: list[str] = Field(default_factory=list, description="Slack user ids allowed to run privileged commands")
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     timeline_reaction: str = "stopwatch"
+    archive_on_close: bool = Field(True, description="archive the incident channel when the incident is Closed")
+    notification_channels: list[NotificationChannelConfig] = Field(default_factory=list)
+    engagement: EngagementConfig = Field(default_factory=lambda: EngagementConfig())
+    oncall: OncallConfig = Field(default_factory=lambda: OncallConfig())
 
     @field_validator("admins")
     @classmethod

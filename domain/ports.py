@@ -70,6 +70,15 @@ class ConversationPort(Protocol):
 
     async def send_direct(self, user_id: str, notice: Notice) -> MessageRef: ...
 
+    async def update(self, channel_id: str, ts: str, notice: Notice) -> None:
+        """Edit a message the bot posted."""
+
+    async def archive(self, channel_id: str) -> None:
+        """Archive a channel; already archived is not an error."""
+
+    async def unarchive(self, channel_id: str) -> None:
+        """Unarchive a channel; not archived is not an error."""
+
     def channel_link(self, channel_id: str) -> str:
         """A URL that opens the channel."""
 
@@ -102,6 +111,9 @@ class OncallPort(Protocol):
 
     async def page(self, service: str, incident_name: str, title: str) -> None: ...
 
+    async def page_person(self, user_id: str, incident_name: str, title: str) -> None:
+        """Page one person (e.g. the commander of a priority with `page_commander`)."""
+
 
 class AIPort(Protocol):
     """Language-model helpers (OpenAI, later)."""
@@ -129,6 +141,9 @@ class NullOncall:
         return []
 
     async def page(self, service: str, incident_name: str, title: str) -> None:
+        return None
+
+    async def page_person(self, user_id: str, incident_name: str, title: str) -> None:
         return None
 
 

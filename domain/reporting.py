@@ -288,6 +288,7 @@ async def setup_incident(
         project = await session.get(Project, incident.project_id)
         prefix = _project_config(config, project.name).channel_prefix
         await session.commit()
+        ready = False
         try:
             if incident.channel_id is None:
                 profile, channel = await gather_all(
@@ -317,6 +318,7 @@ async def setup_incident(
             incident.updated_at = utcnow()
             await session.commit()
             log.info("incident %s ready in #%s", incident.name, incident.channel_name)
+            ready = True
         except Exception as exc:  # record any failure so the incident can be resumed, then tell the reporter
             await session.rollback()
             incident = await session.get(Incident, incident_id)
@@ -325,7 +327,12 @@ async def setup_incident(
             await session.commit()
             log.exception("set-up of %s failed (attempt %s)", incident.name, incident.setup_attempts)
             await _tell_setup_delayed(conv, incident, reporter.slack_user_id, exc)
-        return incident
+    if ready:
+        # After the set-up session is closed: on SQLite a session holds the write lock.
+        from domain.creation_hooks import on_channel_ready  # the command center builds on reporting
+
+        await on_channel_ready(sessions, incident_id, ports, config)
+    return incident
 
 
 async def _create_channel(conv, prefix: str, incident: Incident):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import reporting
+from handlers import membership, participants, reporting, roles, update_incident
 from domain.deps import Deps
 from handlers.registry import Registry
 
@@ -13,4 +13,8 @@ def register_all(app: AsyncApp, deps: Deps) -> Registry:
     """Register every listener on `app`; the returned registry feeds the manifest."""
     reg = Registry(app)
     reporting.register(reg, deps)
+    update_incident.register(reg, deps)
+    roles.register(reg, deps)
+    membership.register(reg, deps)
+    participants.register(reg, deps)
     return reg

@@ -6,6 +6,7 @@ commands, shortcuts and bot events from the same source the app runs on.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from dataclasses import dataclass, field
@@ -59,10 +60,28 @@ class Registry:
     shortcuts: list[ShortcutSpec] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     interactions: list[str] = field(default_factory=list)  # view callbacks and block actions
+    inflight: set = field(default_factory=set)  # listener tasks still running after their ack
 
-    @staticmethod
-    def _register(bolt_decorator: Callable) -> Callable:
-        return lambda fn: bolt_decorator(guarded(fn))
+    def _register(self, bolt_decorator: Callable) -> Callable:
+        return lambda fn: bolt_decorator(self._tracked(guarded(fn)))
+
+    def _tracked(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        async def listener(**kwargs):
+            task = asyncio.current_task()
+            self.inflight.add(task)
+            try:
+                return await fn(**kwargs)
+            finally:
+                self.inflight.discard(task)
+
+        return listener
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for listeners still working after their ack (a clean shutdown finishes them)."""
+        pending = {t for t in self.inflight if t is not asyncio.current_task() and not t.done()}
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     def command(self, command: str, description: str, usage_hint: str = "") -> Callable:
         self.commands.append(CommandSpec(command, description, usage_hint))

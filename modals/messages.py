@@ -82,3 +82,6 @@ def _(notice: SetupDelayed) -> tuple[str, list[dict]]:
 @render.register
 def _(notice: PlainNotice) -> tuple[str, list[dict]]:
     return notice.text, Message().add_block(Section(md(truncate(notice.text, 3000)))).build()["blocks"]
+
+# Renderers of other concepts register themselves on `render` when imported.
+import modals.command_messages  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Job runs: a row per scheduled job, used as a lock shared by every bot process.
 
 Revision ID: 0005_job_runs
-Revises: 0001
+Revises: 0002_command_center
 Create Date: 2026-11-25 08:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlmodel  # noqa: F401
 
 
 revision: str = "0005_job_runs"
-down_revision: Union[str, Sequence[str], None] = "0001"
+down_revision: Union[str, Sequence[str], None] = "0002_command_center"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

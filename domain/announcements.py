@@ -1,0 +1,72 @@
+"""Announcing open incidents in the configured notification channels, edited in place."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.command_notices import Announcement
+from domain.config import NotificationChannelConfig, WarroomConfig
+from domain.notices import IncidentFacts
+from domain.ports import ConversationPort, PortError
+from storage.command_models import IncidentAnnouncement
+from storage.models import Incident
+
+log = logging.getLogger(__name__)
+RESTRICTED = "Restricted"
+
+
+def matches(channel: NotificationChannelConfig, facts: IncidentFacts) -> bool:
+    """Restricted incidents never match; empty filters match everything."""
+    if facts.visibility == RESTRICTED:
+        return False
+    return ((not channel.incident_types or facts.incident_type in channel.incident_types)
+            and (not channel.priorities or facts.priority in channel.priorities)
+            and (not channel.visibility or facts.visibility in channel.visibility))
+
+
+def _allow_join(config: WarroomConfig, facts: IncidentFacts) -> bool:
+    project = config.project(facts.project)
+    return project.allow_self_join if project else True
+
+
+async def refresh_announcements(session: AsyncSession, conv: ConversationPort, incident: Incident,
+                                facts: IncidentFacts, config: WarroomConfig) -> None:
+    """Post the announcement where it matches and is missing, edit it where it exists. Does not commit.
+
+    Existing announcements are edited even when the incident no longer matches, so they never
+    show stale facts; a restricted incident is never posted anywhere new.
+    """
+    notice = Announcement(facts, _allow_join(config, facts))
+    existing = {
+        a.channel_id: a
+        for a in (await session.execute(
+            select(IncidentAnnouncement).where(IncidentAnnouncement.incident_id == incident.id))).scalars()
+    }
+    for channel in config.notification_channels:
+        row = existing.get(channel.channel)
+        try:
+            if row is not None and row.ts:
+                await conv.update(row.channel_id, row.ts, notice)
+            elif row is None and matches(channel, facts) and facts.status != "Closed":
+                await _post_once(session, conv, incident.id, channel.channel, notice)
+        except PortError as exc:  # one unreachable channel must not stop the others
+            log.warning("announcement of %s in %s failed: %s", incident.name, channel.name, exc)
+
+
+async def _post_once(session: AsyncSession, conv: ConversationPort, incident_id: int, channel_id: str,
+                     notice: Announcement) -> None:
+    # Claim the (incident, channel) row first so two concurrent refreshes never post twice.
+    row = IncidentAnnouncement(incident_id=incident_id, channel_id=channel_id)
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return
+    await session.commit()
+    ref = await conv.post(channel_id, notice)
+    row.ts = ref.ts
+    await session.commit()

@@ -1,0 +1,98 @@
+"""Engagement rules (config as code): who to pull into an incident, matched on its text and fields."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.command_notices import EngagementSuggestion
+from domain.config import WarroomConfig, _EngagementRule
+from domain.incident_channel import ACTIVE
+from domain.membership import Engage, engage
+from domain.notices import IncidentFacts
+from domain.participants import OBSERVER
+from domain.ports import Ports
+from domain.reporting import incident_facts
+from domain.timeline import record_event
+from storage.models import Incident
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def normalize(text: str) -> str:
+    """Lowercase with punctuation turned into single spaces."""
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+def term_matches(term: str, text: str) -> bool:
+    """A term matches a normalized `text` as a whole phrase or by any of its words."""
+    term = normalize(term)
+    if not term:
+        return False
+    padded, words = f" {text} ", set(text.split())
+    return f" {term} " in padded or any(w in words for w in term.split())
+
+
+def rule_matches(rule: _EngagementRule, facts: IncidentFacts, tags: list[str]) -> bool:
+    """OR semantics: any term, or the type, or the priority."""
+    text = normalize(" ".join([facts.title, facts.description, *tags]))
+    fold = str.casefold
+    return (any(term_matches(t, text) for t in rule.terms)
+            or fold(facts.incident_type) in map(fold, rule.incident_types)
+            or fold(facts.priority) in map(fold, rule.priorities))
+
+
+@dataclass(frozen=True)
+class Targets:
+    people: list[Engage]
+    services: list[str]
+    external: list[tuple[str, str]]
+
+
+def targets(config: WarroomConfig, facts: IncidentFacts, tags: list[str]) -> Targets:
+    rules = config.engagement
+    people: list[Engage] = []
+    external: list[tuple[str, str]] = []
+    for person in rules.individuals:
+        if rule_matches(person, facts, tags):
+            if person.user:
+                people.append(Engage(person.user, (OBSERVER,), f"Engagement rule: {person.name}"))
+            elif person.email:
+                external.append((person.name, person.email))
+    for team in rules.teams:
+        if rule_matches(team, facts, tags):
+            people += [Engage(uid, (OBSERVER,), f"Engagement rule: team {team.name}") for uid in team.members]
+            if team.email and not team.members:
+                external.append((team.name, team.email))
+    services = [s.name for s in rules.services if rule_matches(s, facts, tags)]
+    return Targets(people, services, external)
+
+
+async def run_engagement(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
+                         config: WarroomConfig) -> None:
+    """Engage whoever the rules match (only while Active); nobody is engaged or suggested twice."""
+    from domain.incident_update import incident_detail  # import here: incident_update runs engagement
+
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        if incident is None or incident.status != ACTIVE or incident.channel_id is None:
+            return
+        facts = await incident_facts(session, incident)
+        tags = list((await incident_detail(session, incident.id)).tags or [])
+        found = targets(config, facts, tags)
+        people = list(found.people)
+        for service in found.services:
+            people += [Engage(uid, (OBSERVER,), f"On call for {service}") for uid in await ports.oncall.resolve(service)]
+        fresh = [(name, email) for name, email in found.external
+                 if await _first_time(session, incident.id, f"suggest:{email.casefold()}", f"Suggested {name} ({email})")]
+        await session.commit()
+    unique = list({p.user_id: p for p in reversed(people)}.values())[::-1]
+    await engage(sessions, incident_id, unique, ports, config)
+    if fresh:
+        await ports.conversation.post(facts.channel_id, EngagementSuggestion(facts.name, fresh))
+
+
+async def _first_time(session: AsyncSession, incident_id: int, key: str, description: str) -> bool:
+    return await record_event(session, incident_id, description, dedupe_key=f"incident:{incident_id}:{key}")

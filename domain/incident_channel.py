@@ -1,0 +1,99 @@
+"""Which incident a channel belongs to, who may run privileged commands, and a person's incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.config import WarroomConfig
+from storage.models import Incident, IndividualContact, Participant, ParticipantRole
+from storage.types import utcnow
+
+ACTIVE, STABLE, CLOSED = "Active", "Stable", "Closed"
+SCRIBE = "scribe"
+MANAGING_ROLES = ("commander", SCRIBE)
+RECENTLY_CLOSED = timedelta(hours=24)
+
+
+async def incident_for_channel(session: AsyncSession, channel_id: str | None) -> Incident | None:
+    """The incident whose channel is `channel_id` (None outside incident channels)."""
+    if not channel_id:
+        return None
+    return (await session.execute(select(Incident).where(Incident.channel_id == channel_id))).scalar_one_or_none()
+
+
+async def role_holders(session: AsyncSession, incident_id: int, roles: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(Slack user id, role) of everyone currently holding one of `roles`."""
+    rows = await session.execute(
+        select(IndividualContact.slack_user_id, ParticipantRole.role)
+        .join(Participant, Participant.individual_id == IndividualContact.id)
+        .join(ParticipantRole, ParticipantRole.participant_id == Participant.id)
+        .where(Participant.incident_id == incident_id, ParticipantRole.role.in_(roles),
+               ParticipantRole.renounced_at.is_(None))
+        .order_by(ParticipantRole.id)
+    )
+    return [(uid, role) for uid, role in rows.all()]
+
+
+@dataclass(frozen=True)
+class Permission:
+    allowed: bool
+    who_can: list[str]  # Slack user ids of the commander and scribes (admins are named separately)
+
+
+async def may_manage(session: AsyncSession, incident: Incident, user_id: str, config: WarroomConfig) -> Permission:
+    """Only the commander, scribes and configured admins may change the incident."""
+    holders = await role_holders(session, incident.id, MANAGING_ROLES)
+    commander = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
+    who = list(dict.fromkeys(([commander.slack_user_id] if commander else []) + [uid for uid, _ in holders]))
+    return Permission(user_id in who or user_id in config.admins, who)
+
+
+async def active_incidents_of(session: AsyncSession, user_id: str) -> list[Incident]:
+    """Active and Stable incidents in which `user_id` is an active participant."""
+    rows = await session.execute(
+        select(Incident)
+        .join(Participant, Participant.incident_id == Incident.id)
+        .join(IndividualContact, IndividualContact.id == Participant.individual_id)
+        .where(IndividualContact.slack_user_id == user_id, Participant.inactive_at.is_(None),
+               Incident.status.in_((ACTIVE, STABLE)), Incident.channel_id.is_not(None))
+        .order_by(Incident.id.desc())
+    )
+    return list(rows.scalars().unique())
+
+
+async def is_participant(session: AsyncSession, incident_id: int, user_id: str) -> bool:
+    row = await session.execute(
+        select(Participant.id)
+        .join(IndividualContact, IndividualContact.id == Participant.individual_id)
+        .where(Participant.incident_id == incident_id, IndividualContact.slack_user_id == user_id)
+    )
+    return row.first() is not None
+
+
+async def listed_incidents(
+    session: AsyncSession, user_id: str, config: WarroomConfig, project_id: int | None = None
+) -> list[Incident]:
+    """Active and Stable incidents plus those closed in the last 24 h; restricted ones only for
+    their participants and admins."""
+    query = select(Incident).where(
+        or_(Incident.status.in_((ACTIVE, STABLE)), Incident.closed_at >= utcnow() - RECENTLY_CLOSED)
+    )
+    if project_id is not None:
+        query = query.where(Incident.project_id == project_id)
+    incidents = (await session.execute(query.order_by(Incident.id.desc()))).scalars().all()
+    if user_id in config.admins:
+        return list(incidents)
+    mine = set(
+        (
+            await session.execute(
+                select(Participant.incident_id)
+                .join(IndividualContact, IndividualContact.id == Participant.individual_id)
+                .where(IndividualContact.slack_user_id == user_id)
+            )
+        ).scalars()
+    )
+    return [i for i in incidents if i.visibility != "Restricted" or i.id in mine]

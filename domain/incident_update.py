@@ -1,0 +1,194 @@
+"""Updating an incident from the update-incident modal: options, validation, changes, Slack effects."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain import naming
+from domain.announcements import refresh_announcements
+from domain.command_notices import ClosingSummary, IncidentChanged
+from domain.config import WarroomConfig
+from domain.contacts import ensure_contact
+from domain.incident_channel import CLOSED, STABLE
+from domain.lifecycle import enter_status
+from domain.ports import Ports
+from domain.reporting import gather_all, incident_facts
+from domain.timeline import record_event
+from storage.command_models import IncidentDetail
+from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType, IndividualContact
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+STATUSES = ("Active", "Stable", "Closed")
+VISIBILITIES = ("Open", "Restricted")
+ASSESSMENT_FIELDS = {"Type", "Priority", "Severity"}
+
+
+@dataclass(frozen=True)
+class UpdateIncidentForm:
+    title: str
+    description: str
+    resolution: str
+    incident_type: str
+    priority: str
+    severity: str
+    status: str
+    visibility: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    """What the modal offers (names of enabled items of the incident's project) and its current values."""
+
+    incident_id: int
+    types: list[str]
+    priorities: list[str]
+    severities: list[str]
+    current: UpdateIncidentForm
+
+
+async def update_options(session: AsyncSession, incident: Incident) -> UpdateOptions:
+    async def names(model, order):
+        rows = await session.execute(
+            select(model.name).where(model.project_id == incident.project_id, model.enabled).order_by(order))
+        return list(rows.scalars())
+
+    facts = await incident_facts(session, incident)
+    detail = await incident_detail(session, incident.id)
+    current = UpdateIncidentForm(
+        incident.title, incident.description, incident.resolution or "", facts.incident_type, facts.priority,
+        facts.severity, incident.status, incident.visibility, tuple(detail.tags or ()))
+    return UpdateOptions(
+        incident.id,
+        await names(IncidentType, IncidentType.id),
+        await names(IncidentPriority, IncidentPriority.view_order),
+        await names(IncidentSeverity, IncidentSeverity.view_order),
+        current,
+    )
+
+
+async def incident_detail(session: AsyncSession, incident_id: int) -> IncidentDetail:
+    """The incident's detail row, created empty when missing."""
+    detail = (await session.execute(select(IncidentDetail).where(IncidentDetail.incident_id == incident_id))).scalar_one_or_none()
+    if detail is None:
+        detail = IncidentDetail(incident_id=incident_id, tags=[], notify_user_ids=[], notify_emails=[])
+        session.add(detail)
+        await session.flush()
+    return detail
+
+
+async def _named(session: AsyncSession, model, project_id: int, name: str):
+    return (await session.execute(
+        select(model).where(model.project_id == project_id, model.name == name, model.enabled))).scalar_one_or_none()
+
+
+async def check_update(session: AsyncSession, incident_id: int, form: UpdateIncidentForm) -> dict[str, str]:
+    """Errors (by modal block id) only the database can tell, e.g. a severity not allowed for Stable."""
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        return {"title": "This incident no longer exists."}
+    errors: dict[str, str] = {}
+    for block, model, name in (("incident_type", IncidentType, form.incident_type),
+                               ("incident_priority", IncidentPriority, form.priority),
+                               ("incident_severity", IncidentSeverity, form.severity)):
+        if await _named(session, model, incident.project_id, name) is None:
+            errors[block] = f"{name} is no longer offered; pick another."
+    severity = await _named(session, IncidentSeverity, incident.project_id, form.severity)
+    if severity is not None and form.status in (STABLE, CLOSED) and not severity.allowed_for_stable:
+        errors["incident_severity"] = f"Assess the severity before marking the incident {form.status} ({form.severity} is not allowed)."
+    return errors
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    incident_id: int
+    changes: list[tuple[str, str, str]]
+    old_status: str
+    actor: str
+
+
+async def apply_update(
+    session: AsyncSession, incident_id: int, form: UpdateIncidentForm, actor_user_id: str, config: WarroomConfig
+) -> UpdateResult:
+    """Store the changed fields with one timeline event each; commits."""
+    incident = await session.get(Incident, incident_id, with_for_update=session.bind.dialect.name == "postgresql")
+    actor = await ensure_contact(session, actor_user_id)
+    before = await update_options(session, incident)
+    old = before.current
+    old_status = incident.status
+    changes: list[tuple[str, str, str]] = []
+
+    async def changed(label: str, old_value: str, new_value: str) -> None:
+        changes.append((label, old_value, new_value))
+        kind = "assessment" if label in ASSESSMENT_FIELDS else "field"
+        await record_event(session, incident.id, f"Incident {kind} updated: {label} changed from {old_value or '—'} to {new_value or '—'}",
+                           author_id=actor.id, details={"kind": f"{kind}_updated", "field": label, "old": old_value, "new": new_value})
+
+    for label, attr, value in (("Title", "title", form.title), ("Description", "description", form.description),
+                               ("Resolution", "resolution", form.resolution), ("Visibility", "visibility", form.visibility)):
+        current = getattr(old, attr)
+        if value != current:
+            setattr(incident, attr, value if value or attr != "resolution" else None)
+            await changed(label, current, value)
+    for label, model, attr, old_name, new_name in (
+            ("Type", IncidentType, "incident_type_id", old.incident_type, form.incident_type),
+            ("Priority", IncidentPriority, "incident_priority_id", old.priority, form.priority),
+            ("Severity", IncidentSeverity, "incident_severity_id", old.severity, form.severity)):
+        if new_name != old_name:
+            setattr(incident, attr, (await _named(session, model, incident.project_id, new_name)).id)
+            await changed(label, old_name, new_name)
+    if tuple(form.tags) != old.tags:
+        detail = await incident_detail(session, incident.id)
+        detail.tags = list(form.tags)
+        await changed("Tags", ", ".join(old.tags), ", ".join(form.tags))
+    if form.status != old_status:
+        await changed("Status", old_status, form.status)
+        changes += await enter_status(session, incident, form.status, config, actor.id)
+    incident.updated_at = utcnow()
+    await session.commit()
+    return UpdateResult(incident.id, changes, old_status, actor_user_id)
+
+
+def _duration(incident: Incident) -> str:
+    seconds = int(((incident.closed_at or utcnow()) - incident.reported_at).total_seconds())
+    hours, rest = divmod(max(seconds, 0), 3600)
+    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min"
+
+
+async def incident_topic(session: AsyncSession, incident: Incident, priority: str) -> str:
+    commander = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
+    return naming.incident_topic(incident.name, incident.status, priority, commander.name if commander else "unassigned")
+
+
+async def publish_update(sessions: async_sessionmaker[AsyncSession], result: UpdateResult, ports: Ports,
+                         config: WarroomConfig) -> None:
+    """Every channel effect of an update: what-changed message, topic, announcements, close/reopen."""
+    if not result.changes:
+        return
+    conv = ports.conversation
+    async with sessions() as session:
+        incident = await session.get(Incident, result.incident_id)
+        facts = await incident_facts(session, incident)
+        topic = await incident_topic(session, incident, facts.priority)
+        channel = incident.channel_id
+        if channel is None:
+            return
+        closing = incident.status == CLOSED and result.old_status != CLOSED
+        if result.old_status == CLOSED and incident.status != CLOSED:
+            await conv.unarchive(channel)
+        effects = [
+            conv.post(channel, IncidentChanged(incident.name, result.actor, result.changes)),
+            conv.set_topic(channel, topic),
+            refresh_announcements(session, conv, incident, facts, config),
+        ]
+        if closing:
+            effects.append(conv.post(channel, ClosingSummary(facts, incident.resolution, _duration(incident))))
+        await gather_all(*effects)
+        await session.commit()
+        if closing and config.archive_on_close:
+            await conv.archive(channel)

@@ -1,0 +1,87 @@
+"""Incident status transitions (Active → Stable → Closed, and reopening), database side."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.config import WarroomConfig
+from domain.incident_channel import ACTIVE, CLOSED, STABLE
+from domain.participants import COMMANDER, add_participant
+from domain.timeline import record_event
+from storage.models import Incident, IncidentPriority, IndividualContact, Participant, ParticipantRole, Project
+from storage.types import utcnow
+
+
+async def enter_status(
+    session: AsyncSession, incident: Incident, new_status: str, config: WarroomConfig, actor_id: int | None
+) -> list[tuple[str, str, str]]:
+    """Move `incident` to `new_status` with its side rules; returns extra field changes (priority swap).
+
+    Does not commit. Stable records the review step and may swap the priority; Closed renounces
+    every role; leaving Closed reactivates participants and gives the commander back its role.
+    """
+    old = incident.status
+    if new_status == old:
+        return []
+    now = utcnow()
+    extra: list[tuple[str, str, str]] = []
+    incident.status = new_status
+    if old == CLOSED:
+        incident.closed_at = None
+        await _reactivate(session, incident, actor_id)
+        await record_event(session, incident.id, f"Incident reopened as {new_status}", author_id=actor_id)
+    if new_status in (STABLE, CLOSED) and incident.stable_at is None:
+        incident.stable_at = now
+        await record_event(session, incident.id, "Incident marked Stable", author_id=actor_id)
+        # The review document comes with the documents integration; the step is recorded now.
+        await record_event(session, incident.id, "Post-incident review step started", author_id=actor_id,
+                           details={"step": "review"}, dedupe_key=f"incident:{incident.id}:review")
+        extra += await _swap_priority(session, incident, config)
+    if new_status == ACTIVE:
+        incident.stable_at = None
+    if new_status == CLOSED:
+        incident.closed_at = now
+        await _renounce_all(session, incident.id, now)
+        await record_event(session, incident.id, "Incident closed; every role renounced", author_id=actor_id)
+    return extra
+
+
+async def _swap_priority(session: AsyncSession, incident: Incident, config: WarroomConfig) -> list[tuple[str, str, str]]:
+    project = await session.get(Project, incident.project_id)
+    wanted = next((p.stable_priority for p in config.projects if p.name == project.name), None)
+    if not wanted:
+        return []
+    target = (
+        await session.execute(select(IncidentPriority).where(
+            IncidentPriority.project_id == project.id, IncidentPriority.name == wanted, IncidentPriority.enabled))
+    ).scalar_one_or_none()
+    if target is None or target.id == incident.incident_priority_id:
+        return []
+    old = await session.get(IncidentPriority, incident.incident_priority_id)
+    incident.incident_priority_id = target.id
+    await record_event(session, incident.id, f"Priority changed from {old.name} to {target.name} (stable priority)",
+                       details={"field": "priority", "old": old.name, "new": target.name})
+    return [("Priority", old.name, target.name)]
+
+
+async def _renounce_all(session: AsyncSession, incident_id: int, now) -> None:
+    ids = select(Participant.id).where(Participant.incident_id == incident_id)
+    await session.execute(
+        update(ParticipantRole)
+        .where(ParticipantRole.participant_id.in_(ids), ParticipantRole.renounced_at.is_(None))
+        .values(renounced_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _reactivate(session: AsyncSession, incident: Incident, actor_id: int | None) -> None:
+    await session.execute(
+        update(Participant)
+        .where(Participant.incident_id == incident.id)
+        .values(inactive_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if incident.commander_id:
+        commander = await session.get(IndividualContact, incident.commander_id)
+        await add_participant(session, incident.id, commander, [COMMANDER], reason="Incident reopened")

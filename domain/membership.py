@@ -1,0 +1,146 @@
+"""Who is in an incident: adding people (DB first, then the Slack invite), welcoming them,
+and keeping participants in step with channel joins and leaves."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.command_notices import CommanderReinvited, Welcome
+from domain.config import WarroomConfig
+from domain.contacts import ensure_contact, update_contact
+from domain.incident_channel import CLOSED, incident_for_channel
+from domain.participants import OBSERVER, add_participant
+from domain.notices import IncidentFacts
+from domain.ports import Ports, PortError
+from domain.reporting import gather_all, incident_facts
+from domain.timeline import record_event
+from storage.models import Incident, IndividualContact, Participant, ParticipantRole
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Engage:
+    user_id: str
+    roles: tuple[str, ...]
+    reason: str
+
+
+async def _participant(session: AsyncSession, incident_id: int, contact_id: int) -> Participant | None:
+    return (await session.execute(select(Participant).where(
+        Participant.incident_id == incident_id, Participant.individual_id == contact_id))).scalar_one_or_none()
+
+
+async def record_participants(session: AsyncSession, incident: Incident, people: list[Engage],
+                              added_by: str | None) -> list[str]:
+    """Add or reactivate participants before they are invited; returns who is new. Does not commit.
+
+    Writing the row first is how a later `member_joined_channel` caused by our own invite is
+    recognised: the joiner is already an active participant.
+    """
+    actor = await ensure_contact(session, added_by) if added_by else None
+    new: list[str] = []
+    for person in people:
+        contact = await ensure_contact(session, person.user_id)
+        existing = await _participant(session, incident.id, contact.id)
+        if existing is None or existing.inactive_at is not None:
+            new.append(person.user_id)
+            if existing is not None:
+                existing.inactive_at, existing.added_reason = None, person.reason
+        await add_participant(session, incident.id, contact, list(person.roles), reason=person.reason, added_by=actor)
+    return new
+
+
+async def welcome(ports: Ports, facts: IncidentFacts, user_ids: list[str], config: WarroomConfig) -> None:
+    """Ephemeral welcome in the channel and a DM to each of `user_ids`."""
+    if not user_ids or facts.channel_id is None:
+        return
+    notice = Welcome(facts, config.commands.model_dump())
+    conv = ports.conversation
+    await gather_all(*(c for uid in user_ids
+                       for c in (conv.post_ephemeral(facts.channel_id, uid, notice), conv.send_direct(uid, notice))))
+
+
+async def engage(sessions: async_sessionmaker[AsyncSession], incident_id: int, people: list[Engage], ports: Ports,
+                 config: WarroomConfig, added_by: str | None = None) -> list[str]:
+    """Make `people` participants, invite the new ones and welcome them; nobody is engaged twice."""
+    if not people:
+        return []
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        new = await record_participants(session, incident, people, added_by)
+        facts = await incident_facts(session, incident)
+        await session.commit()
+    if new and facts.channel_id:
+        await ports.conversation.invite(facts.channel_id, new)
+        await welcome(ports, facts, new, config)
+    return new
+
+
+async def member_joined(sessions: async_sessionmaker[AsyncSession], channel_id: str, user_id: str, ports: Ports,
+                        config: WarroomConfig) -> bool:
+    """Someone joined an incident channel: make them an observer unless already in; welcome them."""
+    async with sessions() as session:
+        incident = await incident_for_channel(session, channel_id)
+        if incident is None or incident.status == CLOSED:
+            return False
+        contact = await ensure_contact(session, user_id)
+        existing = await _participant(session, incident.id, contact.id)
+        if existing is not None and existing.inactive_at is None:
+            return False  # our own invite (recorded first) or a duplicate event
+        holds_role = existing is not None and await _active_roles(session, existing.id)
+        if existing is not None:
+            existing.inactive_at = None
+        await add_participant(session, incident.id, contact, [] if holds_role else [OBSERVER], reason="Joined the channel")
+        await record_event(session, incident.id, f"{contact.name} joined the incident channel", author_id=contact.id)
+        facts = await incident_facts(session, incident)
+        await session.commit()
+    await welcome(ports, facts, [user_id], config)
+    try:
+        profile = await ports.conversation.get_user(user_id)
+    except PortError:
+        log.warning("no profile for %s", user_id)
+        return True
+    async with sessions() as session:
+        await update_contact(session, profile)
+        await session.commit()
+    return True
+
+
+async def _active_roles(session: AsyncSession, participant_id: int) -> list[str]:
+    return list((await session.execute(select(ParticipantRole.role).where(
+        ParticipantRole.participant_id == participant_id, ParticipantRole.renounced_at.is_(None)))).scalars())
+
+
+async def member_left(sessions: async_sessionmaker[AsyncSession], channel_id: str, user_id: str, ports: Ports) -> str:
+    """Someone left an incident channel. The commander is invited back with an explanation;
+    anyone else becomes inactive with every role renounced. Returns what was done."""
+    async with sessions() as session:
+        incident = await incident_for_channel(session, channel_id)
+        if incident is None or incident.status == CLOSED:
+            return "ignored"
+        contact = (await session.execute(select(IndividualContact).where(
+            IndividualContact.slack_user_id == user_id))).scalar_one_or_none()
+        existing = await _participant(session, incident.id, contact.id) if contact else None
+        if existing is None or existing.inactive_at is not None:
+            return "ignored"
+        if incident.commander_id == contact.id:
+            await record_event(session, incident.id, f"{contact.name} left but is the commander: invited back",
+                               author_id=contact.id, details={"reinvited": True})
+            await session.commit()
+            await gather_all(ports.conversation.invite(channel_id, [user_id]),
+                             ports.conversation.send_direct(user_id, CommanderReinvited(incident.name, channel_id)))
+            return "reinvited"
+        now = utcnow()
+        existing.inactive_at = now
+        await session.execute(update(ParticipantRole).where(
+            ParticipantRole.participant_id == existing.id, ParticipantRole.renounced_at.is_(None))
+            .values(renounced_at=now).execution_options(synchronize_session=False))
+        await record_event(session, incident.id, f"{contact.name} left the incident; roles renounced", author_id=contact.id)
+        await session.commit()
+        return "left"

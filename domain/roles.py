@@ -1,0 +1,74 @@
+"""Assigning incident roles; handing off command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.announcements import refresh_announcements
+from domain.command_notices import CommanderGuide, CommanderHandoff, RoleAssigned
+from domain.config import WarroomConfig
+from domain.contacts import update_contact
+from domain.incident_update import incident_topic
+from domain.membership import Engage, record_participants, welcome
+from domain.participants import COMMANDER, PARTICIPANT
+from domain.ports import Ports
+from domain.reporting import gather_all, incident_facts
+from domain.timeline import record_event
+from storage.models import Incident, IndividualContact, Participant, ParticipantRole
+from storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class AssignRoleForm:
+    incident_id: int
+    user_id: str
+    role: str
+
+
+async def assign_role(sessions: async_sessionmaker[AsyncSession], form: AssignRoleForm, actor: str, ports: Ports,
+                      config: WarroomConfig) -> None:
+    """Give `form.user_id` the role; a new commander replaces the previous one, who stays as participant."""
+    conv = ports.conversation
+    profile = await conv.get_user(form.user_id)
+    async with sessions() as session:
+        incident = await session.get(Incident, form.incident_id)
+        await update_contact(session, profile)
+        previous = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
+        handoff = form.role == COMMANDER and (previous is None or previous.slack_user_id != form.user_id)
+        new = await record_participants(session, incident, [Engage(form.user_id, (form.role,), f"Assigned {form.role}")], actor)
+        if handoff:
+            if previous is not None:
+                await _renounce(session, incident.id, previous.id, COMMANDER)
+                await record_participants(session, incident, [Engage(previous.slack_user_id, (PARTICIPANT,), "Former commander")], actor)
+            incident.commander_id = (await session.execute(select(IndividualContact.id).where(
+                IndividualContact.slack_user_id == form.user_id))).scalar_one()
+            await record_event(session, incident.id, f"Incident command handed to {profile.name}",
+                               details={"previous": previous.slack_user_id if previous else None, "new": form.user_id})
+        await session.commit()
+        facts = await incident_facts(session, incident)
+        channel = incident.channel_id
+        if new:
+            await conv.invite(channel, new)
+        effects = [welcome(ports, facts, new, config)]
+        if handoff:
+            topic = await incident_topic(session, incident, facts.priority)
+            effects += [
+                conv.set_topic(channel, topic),
+                conv.post(channel, CommanderHandoff(incident.name, previous.slack_user_id if previous else None, form.user_id, actor)),
+                conv.send_direct(form.user_id, CommanderGuide(facts, config.commands.model_dump())),
+                refresh_announcements(session, conv, incident, facts, config),
+            ]
+        else:
+            effects.append(conv.post(channel, RoleAssigned(incident.name, form.user_id, form.role, actor)))
+        await gather_all(*effects)
+        await session.commit()
+
+
+async def _renounce(session: AsyncSession, incident_id: int, contact_id: int, role: str) -> None:
+    ids = select(Participant.id).where(Participant.incident_id == incident_id, Participant.individual_id == contact_id)
+    await session.execute(update(ParticipantRole).where(
+        ParticipantRole.participant_id.in_(ids), ParticipantRole.role == role, ParticipantRole.renounced_at.is_(None))
+        .values(renounced_at=utcnow()).execution_options(synchronize_session=False))

@@ -1,0 +1,21 @@
+"""Channel membership events of incident channels keep participants in step."""
+
+from __future__ import annotations
+
+from domain.deps import Deps
+from domain.membership import member_joined, member_left
+from handlers.registry import Registry
+
+
+def register(reg: Registry, deps: Deps) -> None:
+    @reg.event("member_joined_channel")
+    async def on_join(ack, event, context):
+        await ack()
+        if event.get("user") != context.get("bot_user_id"):
+            await member_joined(deps.sessions, event["channel"], event["user"], deps.ports, deps.config)
+
+    @reg.event("member_left_channel")
+    async def on_leave(ack, event, context):
+        await ack()
+        if event.get("user") != context.get("bot_user_id"):
+            await member_left(deps.sessions, event["channel"], event["user"], deps.ports)

@@ -1,0 +1,174 @@
+"""Render the command center's notices (domain/command_notices.py). Pure functions."""
+
+from __future__ import annotations
+
+from blockkit import Actions, Button, Context, Header, Message, Section
+
+from domain.command_notices import (
+    Announcement,
+    ClosingSummary,
+    CommanderGuide,
+    CommanderHandoff,
+    CommanderReinvited,
+    EngagementSuggestion,
+    IncidentChanged,
+    IncidentList,
+    IncidentRef,
+    NotAllowed,
+    NotInIncidentChannel,
+    OncallEngaged,
+    RoleAssigned,
+    Welcome,
+)
+from modals.messages import _fields, _who, render
+from modals.text import escape, md, plain, truncate
+
+JOIN_ACTION, SUBSCRIBE_ACTION = "announcement_join", "announcement_subscribe"
+
+# What each participant can run, by config key (only commands warroom registers).
+PARTICIPANT_COMMANDS: dict[str, str] = {
+    "update_incident": "change the incident (commander, scribe, admins)",
+    "assign_role": "assign a role (commander, scribe, admins)",
+    "engage_oncall": "engage a service's on-call",
+    "list_participants": "see who is here",
+    "update_participant": "record why someone is here",
+    "notifications_group": "edit who gets stakeholder updates",
+    "list_incidents": "list incidents",
+}
+
+
+def _simple(text: str, extra: list | None = None) -> tuple[str, list[dict]]:
+    msg = Message().add_block(Section(md(truncate(text, 3000))))
+    for block in extra or []:
+        msg.add_block(block)
+    return text, msg.build()["blocks"]
+
+
+def _ref_line(ref: IncidentRef) -> str:
+    where = f"<#{ref.channel_id}>" if ref.channel_id else "_no channel_"
+    role = f" · you: {escape(ref.role)}" if ref.role else ""
+    return f"• *{escape(ref.name)}* {escape(truncate(ref.title, 120))} · {escape(ref.status)} · {where}{role}"
+
+
+def _command_help(commands: dict[str, str]) -> str:
+    return "\n".join(f"`{commands[k]}` {what}" for k, what in PARTICIPANT_COMMANDS.items() if commands.get(k))
+
+
+@render.register
+def _(n: NotInIncidentChannel) -> tuple[str, list[dict]]:
+    head = f"Run `{n.command}` in an incident channel."
+    if not n.incidents:
+        return _simple(f"{head} You are not in any active incident.")
+    return _simple(head + " Your active incidents:\n" + "\n".join(_ref_line(r) for r in n.incidents[:40]))
+
+
+@render.register
+def _(n: NotAllowed) -> tuple[str, list[dict]]:
+    who = ", ".join(f"<@{u}>" for u in n.who_can) or "nobody holds those roles right now"
+    admins = " and warroom admins" if n.admins else ""
+    return _simple(f"Only the incident commander, scribes{admins} can run `{n.command}` here: {who}.")
+
+
+@render.register
+def _(n: IncidentChanged) -> tuple[str, list[dict]]:
+    lines = [f"• *{escape(f)}*: {escape(truncate(old or '—', 300))} → {escape(truncate(new or '—', 300))}"
+             for f, old, new in n.changes]
+    return _simple(f"<@{n.actor}> updated {escape(n.name)}:\n" + "\n".join(lines))
+
+
+@render.register
+def _(n: ClosingSummary) -> tuple[str, list[dict]]:
+    f = n.facts
+    text = f"{f.name} is closed after {n.duration}."
+    msg = (
+        Message()
+        .add_block(Header(plain(f"{f.name} closed: {f.title}", 150)))
+        .add_block(Section(md(f"*Resolution*\n{escape(truncate(n.resolution or 'Not recorded.', 2900))}")))
+        .add_block(Section(fields=_fields(f)))
+        .add_block(Context().add_element(md(escape(text))))
+    )
+    return text, msg.build()["blocks"]
+
+
+@render.register
+def _(n: CommanderHandoff) -> tuple[str, list[dict]]:
+    prev = f"from {_who(n.previous)} " if n.previous else ""
+    return _simple(f":arrows_counterclockwise: Incident command of {escape(n.name)} handed {prev}to <@{n.new}> "
+                   f"(by <@{n.actor}>).")
+
+
+@render.register
+def _(n: RoleAssigned) -> tuple[str, list[dict]]:
+    return _simple(f"<@{n.user}> is now {escape(n.role)} of {escape(n.name)} (assigned by <@{n.actor}>).")
+
+
+@render.register
+def _(n: CommanderGuide) -> tuple[str, list[dict]]:
+    f = n.facts
+    text = (f"You are now the incident commander (IC) of *{escape(f.name)}* {escape(truncate(f.title, 200))} "
+            f"in <#{f.channel_id}>.\n1. Assess impact and set the severity.\n2. Assign a scribe and engage "
+            f"who you need.\n3. Keep the status current; mark it Stable, then Closed with a resolution.")
+    help_text = _command_help(n.commands)
+    return _simple(text, [Context().add_element(md(truncate(help_text, 2900)))] if help_text else None)
+
+
+@render.register
+def _(n: Welcome) -> tuple[str, list[dict]]:
+    f = n.facts
+    text = f"Welcome to {f.name}: {f.title}"
+    msg = (
+        Message()
+        .add_block(Section(md(f":wave: Welcome to *{escape(f.name)}* {escape(truncate(f.title, 200))} "
+                              f"(<#{f.channel_id}>)")))
+        .add_block(Section(md(truncate(escape(f.description), 2900) or "_no description_")))
+        .add_block(Section(fields=_fields(f)))
+    )
+    help_text = _command_help(n.commands)
+    if help_text:
+        msg.add_block(Context().add_element(md(truncate(help_text, 2900))))
+    return text, msg.build()["blocks"]
+
+
+@render.register
+def _(n: CommanderReinvited) -> tuple[str, list[dict]]:
+    return _simple(f"You left <#{n.channel_id}> but you are the commander of {escape(n.name)}, so you were "
+                   f"invited back. Hand command over with the assign-role command before leaving.")
+
+
+@render.register
+def _(n: IncidentList) -> tuple[str, list[dict]]:
+    scope = f" in {escape(n.project)}" if n.project else ""
+    if not n.incidents:
+        return _simple(f"No active, stable or recently closed incidents{scope}.")
+    return _simple(f"Incidents{scope}:\n" + "\n".join(_ref_line(r) for r in n.incidents[:40]))
+
+
+@render.register
+def _(n: Announcement) -> tuple[str, list[dict]]:
+    f = n.facts
+    text = f"{f.name}: {f.title} ({f.status})"
+    msg = (
+        Message()
+        .add_block(Header(plain(f"{f.name}: {f.title}", 150)))
+        .add_block(Section(md(truncate(escape(f.description), 2900) or "_no description_")))
+        .add_block(Section(fields=_fields(f)))
+    )
+    if f.status != "Closed":
+        buttons = [Button(plain("Subscribe"), action_id=SUBSCRIBE_ACTION, value=f.name)]
+        if n.allow_join:
+            buttons.insert(0, Button(plain("Join"), action_id=JOIN_ACTION, value=f.name, style="primary"))
+        msg.add_block(Actions(elements=buttons))
+    return text, msg.build()["blocks"]
+
+
+@render.register
+def _(n: EngagementSuggestion) -> tuple[str, list[dict]]:
+    people = "\n".join(f"• {escape(name)} <mailto:{escape(email)}|{escape(email)}>" for name, email in n.contacts)
+    return _simple(f"Suggested external contacts for {escape(n.name)}:\n{people}")
+
+
+@render.register
+def _(n: OncallEngaged) -> tuple[str, list[dict]]:
+    who = ", ".join(f"<@{u}>" for u in n.users) or "nobody (no one is on call)"
+    paged = " and paged" if n.paged else ""
+    return _simple(f"<@{n.actor}> engaged the {escape(n.service)} on-call{paged}: {who}.")

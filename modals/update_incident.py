@@ -1,0 +1,91 @@
+"""Update-incident modal: pure builder (pre-filled with the current values) and parser."""
+
+from __future__ import annotations
+
+from blockkit import Input, Modal, Option, PlainTextInput, StaticSelect
+
+from domain.incident_update import STATUSES, VISIBILITIES, UpdateIncidentForm, UpdateOptions
+from modals.text import plain, truncate
+
+CALLBACK_ID = "update_incident"
+TITLE_MAX, TEXT_MAX, TAGS_MAX = 150, 3000, 500
+
+
+def _select(block_id: str, label: str, names: list[str], current: str) -> Input:
+    select = StaticSelect().action_id(block_id)
+    for name in names[:100]:
+        select.add_option(Option(plain(name, 75), name))
+    if current in names:
+        select.initial_option(Option(plain(current, 75), current))
+    return Input(plain(label)).block_id(block_id).element(select)
+
+
+def _text(block_id: str, label: str, value: str, limit: int, *, multiline: bool = False, optional: bool = False) -> Input:
+    element = PlainTextInput().action_id(block_id).max_length(limit).multiline(multiline)
+    if value:
+        element.initial_value(truncate(value, limit))
+    return Input(plain(label)).block_id(block_id).optional(optional).element(element)
+
+
+def update_incident_modal(options: UpdateOptions, incident_name: str) -> dict:
+    cur = options.current
+    return (
+        Modal()
+        .title(plain(f"Update {incident_name}", 24))
+        .submit(plain("Save"))
+        .close(plain("Cancel"))
+        .callback_id(CALLBACK_ID)
+        .private_metadata(str(options.incident_id))
+        .add_block(_text("title", "Title", cur.title, TITLE_MAX))
+        .add_block(_text("description", "Description", cur.description, TEXT_MAX, multiline=True))
+        .add_block(_text("resolution", "Resolution", cur.resolution, TEXT_MAX, multiline=True, optional=True))
+        .add_block(_select("incident_type", "Type", options.types, cur.incident_type))
+        .add_block(_select("incident_priority", "Priority", options.priorities, cur.priority))
+        .add_block(_select("incident_severity", "Severity", options.severities, cur.severity))
+        .add_block(_select("status", "Status", list(STATUSES), cur.status))
+        .add_block(_select("visibility", "Visibility", list(VISIBILITIES), cur.visibility))
+        .add_block(_text("tags", "Tags (comma separated)", ", ".join(cur.tags), TAGS_MAX, optional=True))
+        .build()
+    )
+
+
+def _values(view: dict) -> dict:
+    return view.get("state", {}).get("values", {})
+
+
+def _typed(view: dict, block: str) -> str:
+    return ((_values(view).get(block) or {}).get(block) or {}).get("value") or ""
+
+
+def _picked(view: dict, block: str) -> str | None:
+    return (((_values(view).get(block) or {}).get(block) or {}).get("selected_option") or {}).get("value")
+
+
+def _offered(view: dict, block_id: str) -> set[str]:
+    block = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
+    return {o["value"] for o in block.get("element", {}).get("options", [])}
+
+
+def parse_update_submission(view: dict) -> tuple[int | None, UpdateIncidentForm | None, dict[str, str]]:
+    """(incident id, form, {}) or (id, None, {block_id: error}); pure."""
+    errors: dict[str, str] = {}
+    try:
+        incident_id = int(view.get("private_metadata") or "")
+    except ValueError:
+        return None, None, {"title": "This form is out of date; run the command again."}
+    title, description = _typed(view, "title").strip(), _typed(view, "description").strip()
+    if not title:
+        errors["title"] = "The incident needs a title."
+    if not description:
+        errors["description"] = "The incident needs a description."
+    picked = {}
+    for block in ("incident_type", "incident_priority", "incident_severity", "status", "visibility"):
+        picked[block] = _picked(view, block)
+        if picked[block] not in _offered(view, block):
+            errors[block] = "Pick one of the listed values."
+    tags = tuple(dict.fromkeys(t.strip() for t in _typed(view, "tags").split(",") if t.strip()))
+    if errors:
+        return incident_id, None, errors
+    return incident_id, UpdateIncidentForm(
+        title, description, _typed(view, "resolution").strip(), picked["incident_type"], picked["incident_priority"],
+        picked["incident_severity"], picked["status"], picked["visibility"], tags), {}

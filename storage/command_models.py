@@ -1,0 +1,41 @@
+"""Tables of the incident command center: editable incident details, stakeholder
+notification groups, participant expertise and notification-channel announcements."""
+
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class IncidentDetail(SQLModel, table=True):
+    """Per-incident data edited from the command center (tags, notifications group)."""
+
+    __tablename__ = "incident_detail"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", unique=True)
+    tags: list[Any] = Field(default_factory=list, sa_type=JSON)
+    notify_user_ids: list[Any] = Field(default_factory=list, sa_type=JSON)
+    notify_emails: list[Any] = Field(default_factory=list, sa_type=JSON)
+
+
+class ParticipantDetail(SQLModel, table=True):
+    """What a participant brings to the incident (expertise), edited with update-participant."""
+
+    __tablename__ = "participant_detail"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", unique=True)
+    expertise: str | None = None
+
+
+class IncidentAnnouncement(SQLModel, table=True):
+    """The message announcing an incident in a notification channel; edited in place, never re-posted."""
+
+    __tablename__ = "incident_announcement"
+    __table_args__ = (UniqueConstraint("incident_id", "channel_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    channel_id: str
+    ts: str | None = None
