@@ -82,7 +82,7 @@ class Runtime:
         async def authorize(**_: object) -> AuthorizeResult:
             return authorized
 
-        self.app = AsyncApp(client=client, name="warroom", authorize=authorize)
+        self.app = AsyncApp(client=build_web_client(s, with_token=False), name="warroom", authorize=authorize)
         self.registry = register_all(self.app, self.deps)
         self.scheduler = AsyncIOScheduler()
         schedule_jobs(self.scheduler, self.deps)
@@ -110,9 +110,9 @@ class Runtime:
         if self.http_runner:
             await self.http_runner.cleanup()
             self.http_runner = None
-        client = getattr(self, "_client", None)
-        if client is not None and client.session is not None:
-            await client.session.close()
+        for client in (getattr(self, "_client", None), self.app.client if self.app else None):
+            if client is not None and client.session is not None:
+                await client.session.close()
         if self.engine:
             await self.engine.dispose()
             self.engine = None
