@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import membership, participants, reporting, roles, update_incident
+from handlers import membership, participants, reporting, roles, timeline, update_incident
 from domain.deps import Deps
 from handlers.registry import Registry
 
@@ -17,4 +17,5 @@ def register_all(app: AsyncApp, deps: Deps) -> Registry:
     roles.register(reg, deps)
     membership.register(reg, deps)
     participants.register(reg, deps)
+    timeline.register(reg, deps)
     return reg
