@@ -65,6 +65,43 @@ def cmd_manifest(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jobs_list(_: argparse.Namespace) -> int:
+    from jobs import SCHEDULE
+
+    width = max(len(n) for n in SCHEDULE)
+    for name, job in SCHEDULE.items():
+        print(f"{name:<{width}}  {job.describe():<22}  {job.description}")
+    return 0
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from bot.logging_setup import configure_logging
+    from jobs import SCHEDULE
+
+    if args.name not in SCHEDULE:
+        print(f"unknown job {args.name!r}; known: {', '.join(SCHEDULE)}", file=sys.stderr)
+        return 2
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return asyncio.run(run_one_job(settings, args.name))
+
+
+async def run_one_job(settings, name: str) -> int:
+    """Run one job now, under the same cross-process lease the scheduler uses."""
+    from bot.runtime import Runtime
+    from jobs import SCHEDULE
+    from jobs.runner import run_job
+
+    runtime = Runtime(settings)
+    try:
+        await runtime.connect()
+        outcome = await run_job(name, SCHEDULE[name].func, runtime.deps)
+    finally:
+        await runtime.stop()
+    print(f"{name}: {outcome}")
+    return 0 if outcome == "ran" else 1
+
+
 def cmd_demo(_: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -82,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("file")
     validate.set_defaults(func=cmd_config_validate)
     sub.add_parser("manifest", help="print the Slack app manifest").set_defaults(func=cmd_manifest)
+    jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(dest="jobs_command", required=True)
+    jobs.add_parser("list", help="show every job and its schedule").set_defaults(func=cmd_jobs_list)
+    run_job = jobs.add_parser("run", help="run one job now")
+    run_job.add_argument("name")
+    run_job.set_defaults(func=cmd_jobs_run)
     sub.add_parser("demo", help="play a scripted incident against a local Slack emulator").set_defaults(func=cmd_demo)
     args = parser.parse_args(argv)
     return args.func(args) if hasattr(args, "func") else cmd_run(args)

@@ -10,6 +10,8 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.http_server import build_http_app, start_http
@@ -46,8 +48,11 @@ class Runtime:
         self.http_port: int | None = None
         self._stopped = asyncio.Event()
 
-    async def start(self) -> None:
-        """Connect everything; raises if Slack or the database cannot be reached."""
+    async def connect(self) -> tuple[AsyncWebClient, dict]:
+        """Database (config applied) and Slack Web API, wired into `self.deps`; no Socket Mode.
+
+        Enough for operator commands such as `jobs run`. Returns the client and auth.test answer.
+        """
         s = self.settings
         self.engine = create_engine(s.database_url)
         sessions = session_factory(self.engine)
@@ -61,7 +66,23 @@ class Runtime:
         ports = Ports.with_conversation(conversation)
         ports.oncall = StaticOncall(self.config.oncall)
         self.deps = Deps(sessions=sessions, config=self.config, ports=ports)
-        self.app = AsyncApp(client=client, name="warroom")
+        self._client = client
+        return client, auth
+
+    async def start(self) -> None:
+        """Connect everything; raises if Slack or the database cannot be reached."""
+        s = self.settings
+        client, auth = await self.connect()
+        # Reuse the auth.test answer above: Bolt would otherwise call it lazily, making the first
+        # person to use warroom after a restart wait an extra round trip for their ack.
+        authorized = AuthorizeResult.from_auth_test_response(
+            bot_token=s.slack_bot_token.get_secret_value(), auth_test_response=auth
+        )
+
+        async def authorize(**_: object) -> AuthorizeResult:
+            return authorized
+
+        self.app = AsyncApp(client=build_web_client(s, with_token=False), name="warroom", authorize=authorize)
         self.registry = register_all(self.app, self.deps)
         self.scheduler = AsyncIOScheduler()
         schedule_jobs(self.scheduler, self.deps)
@@ -89,8 +110,9 @@ class Runtime:
         if self.http_runner:
             await self.http_runner.cleanup()
             self.http_runner = None
-        if self.app:
-            await self.app.client.session.close() if self.app.client.session else None
+        for client in (getattr(self, "_client", None), self.app.client if self.app else None):
+            if client is not None and client.session is not None:
+                await client.session.close()
         if self.engine:
             await self.engine.dispose()
             self.engine = None

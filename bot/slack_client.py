@@ -12,10 +12,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 
 
-def build_web_client(settings: Settings) -> AsyncWebClient:
-    """AsyncWebClient on `SLACK_API_URL` that retries rate limits, 5xx and dropped connections."""
+def build_web_client(settings: Settings, *, with_token: bool = True) -> AsyncWebClient:
+    """AsyncWebClient on `SLACK_API_URL` that retries rate limits, 5xx and dropped connections.
+
+    Bolt's own client goes without a token: Bolt copies it per request with the token its
+    `authorize` returns (and warns when both are set).
+    """
     return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+        token=settings.slack_bot_token.get_secret_value() if with_token else None,
         base_url=settings.slack_api_url,
         timeout=10,
         retry_handlers=[

@@ -6,7 +6,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.notices import Notice
-from domain.ports import ChannelRef, MessageRef, NameTaken, PortError, UserProfile
+from domain.ports import ChannelRef, ChatMessage, MessageRef, NameTaken, PortError, UserProfile
 from modals.messages import render
 
 
@@ -33,6 +33,29 @@ class SlackConversation:
         profile = user.get("profile") or {}
         name = profile.get("display_name") or user.get("real_name") or profile.get("real_name") or user.get("name")
         return UserProfile(user_id, name or user_id, profile.get("email"), user.get("tz") or "UTC")
+
+    async def get_message(self, channel_id: str, ts: str) -> ChatMessage | None:
+        # conversations.replies finds a message whether it is top-level or a thread reply
+        # (history would return the channel's latest top-level message for a reply's ts).
+        try:
+            resp = await self._call("conversations_replies", channel=channel_id, ts=ts, latest=ts, inclusive=True)
+        except PortError as exc:
+            if exc.code in ("thread_not_found", "message_not_found"):
+                return None
+            raise
+        for m in resp.get("messages", []):
+            if m.get("ts") == ts:
+                reactions = {r["name"]: list(r.get("users", [])) for r in m.get("reactions", [])}
+                return ChatMessage(channel_id, ts, m.get("user"), m.get("text") or "", m.get("thread_ts"), reactions)
+        return None
+
+    async def react(self, channel_id: str, ts: str, name: str, *, remove: bool = False) -> None:
+        try:
+            method = "reactions_remove" if remove else "reactions_add"
+            await self._call(method, channel=channel_id, timestamp=ts, name=name)
+        except PortError as exc:
+            if exc.code not in ("already_reacted", "no_reaction"):
+                raise
 
     async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
         channel = (await self._call("conversations_create", name=name, is_private=private))["channel"]

@@ -35,7 +35,7 @@ def _allow_join(config: WarroomConfig, facts: IncidentFacts) -> bool:
 
 async def refresh_announcements(session: AsyncSession, conv: ConversationPort, incident: Incident,
                                 facts: IncidentFacts, config: WarroomConfig) -> None:
-    """Post the announcement where it matches and is missing, edit it where it exists. Does not commit.
+    """Post the announcement where it matches and is missing, edit it where it exists. Commits.
 
     Existing announcements are edited even when the incident no longer matches, so they never
     show stale facts; a restricted incident is never posted anywhere new.
@@ -49,6 +49,7 @@ async def refresh_announcements(session: AsyncSession, conv: ConversationPort, i
         for a in (await session.execute(
             select(IncidentAnnouncement).where(IncidentAnnouncement.incident_id == incident.id))).scalars()
     }
+    await session.commit()  # never hold a transaction across the Slack calls below
     for channel in config.notification_channels:
         row = existing.get(channel.channel)
         try:

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
                            config: WarroomConfig) -> None:
-    """Runs once the channel is ready; each part is idempotent and a failure of one is only logged."""
+    """Runs beside the channel set-up calls once the channel exists; each part is idempotent
+    (a resumed set-up repeats it safely) and a failure of one is only logged."""
     results = await asyncio.gather(
         run_engagement(sessions, incident_id, ports, config),
         _announce(sessions, incident_id, ports, config),
@@ -30,10 +31,9 @@ async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_
     for result in results:
         if isinstance(result, Exception):
             log.error("post-set-up step of incident %s failed", incident_id, exc_info=result)
-    await _close_retroactive(sessions, incident_id, ports, config)
 
 
-async def _close_retroactive(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
+async def close_retroactive(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
     """An incident reported as already Closed gets its closing summary, then its channel archived."""
     from domain.command_notices import ClosingSummary
     from domain.incident_update import duration

@@ -33,6 +33,18 @@ class UserProfile:
 
 
 @dataclass(frozen=True)
+class ChatMessage:
+    """A message as the chat workspace stores it (thread replies carry their parent's ts)."""
+
+    channel_id: str
+    ts: str
+    user: str | None
+    text: str
+    thread_ts: str | None = None
+    reactions: dict[str, list[str]] | None = None
+
+
+@dataclass(frozen=True)
 class ChannelRef:
     id: str
     name: str
@@ -49,6 +61,12 @@ class ConversationPort(Protocol):
     """Chat workspace operations (Slack)."""
 
     async def get_user(self, user_id: str) -> UserProfile: ...
+
+    async def get_message(self, channel_id: str, ts: str) -> ChatMessage | None:
+        """The message at `ts` itself, top-level or thread reply (None if it is gone)."""
+
+    async def react(self, channel_id: str, ts: str, name: str, *, remove: bool = False) -> None:
+        """Add (or remove) the bot's own reaction; already done is not an error."""
 
     async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
         """Create a channel; raise `NameTaken` when the name is in use."""

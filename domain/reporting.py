@@ -145,7 +145,7 @@ async def report_incident(
     project = await _named_or_default(session, Project, None, form.project)
     itype = await _named_or_default(session, IncidentType, project.id, form.incident_type)
     priority = await _named_or_default(session, IncidentPriority, project.id, form.priority)
-    severity = await _default_severity(session, project.id, form.severity)
+    severity = await _named_or_default(session, IncidentSeverity, project.id, form.severity or "")  # triage sets it later
     reporter = await ensure_contact(session, reporter_user_id, reporter_name)
     number = await next_number(session, "incident")
     now = utcnow()
@@ -208,17 +208,6 @@ async def _named_or_default(session: AsyncSession, model, project_id: int | None
     if project_id is not None:
         query = query.where(model.project_id == project_id, model.enabled)
     rows = (await session.execute(query.order_by(model.default.desc(), model.id))).scalars().all()
-    return next((r for r in rows if r.name == name), rows[0])
-
-
-async def _default_severity(session: AsyncSession, project_id: int, name: str | None = None) -> IncidentSeverity:
-    rows = (
-        await session.execute(
-            select(IncidentSeverity)
-            .where(IncidentSeverity.project_id == project_id, IncidentSeverity.enabled)
-            .order_by(IncidentSeverity.default.desc(), IncidentSeverity.view_order)
-        )
-    ).scalars().all()
     return next((r for r in rows if r.name == name), rows[0])
 
 
@@ -302,6 +291,8 @@ async def setup_incident(
     later attempt (redelivery, the resume job, a restart) continues where this one stopped.
     """
     conv = ports.conversation
+    # Every DB step below ends with a commit before the next Slack call: a transaction (and on
+    # SQLite the write lock, on Postgres a pooled connection) is never held across the network.
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
         if incident is None or incident.setup_state == SETUP_READY:
@@ -310,12 +301,14 @@ async def setup_incident(
             log.info("set-up of %s already running elsewhere", incident.name)
             return incident
         reporter = await session.get(IndividualContact, incident.reporter_id)
+        project = await session.get(Project, incident.project_id)
+        prefix = _project_config(config, project.name).channel_prefix
+        await session.commit()
         ready = False
         try:
             if incident.channel_id is None:
                 profile, channel = await gather_all(
-                    conv.get_user(reporter.slack_user_id),
-                    _create_channel(conv, config, session, incident),
+                    conv.get_user(reporter.slack_user_id), _create_channel(conv, prefix, incident)
                 )
                 await update_contact(session, profile)
                 incident.channel_id, incident.channel_name = channel.id, channel.name
@@ -329,12 +322,16 @@ async def setup_incident(
                 await session.commit()
             facts = await incident_facts(session, incident)
             commander = await session.get(IndividualContact, incident.commander_id)
+            await session.commit()
             topic = naming.incident_topic(incident.name, incident.status, facts.priority, commander.name)
+            from domain.creation_hooks import on_channel_ready  # the command center builds on reporting
+
             await gather_all(
                 conv.invite(incident.channel_id, [reporter.slack_user_id]),
                 conv.set_topic(incident.channel_id, topic),
                 _post_summary(session, conv, config, incident, facts),
                 _confirm_to_reporter(conv, incident, facts),
+                on_channel_ready(sessions, incident.id, ports, config),
             )
             incident.setup_state, incident.setup_error = SETUP_READY, None
             incident.updated_at = utcnow()
@@ -350,16 +347,14 @@ async def setup_incident(
             log.exception("set-up of %s failed (attempt %s)", incident.name, incident.setup_attempts)
             await _tell_setup_delayed(conv, incident, reporter.slack_user_id, exc)
     if ready:
-        # After the set-up session is closed: on SQLite a session holds the write lock.
-        from domain.creation_hooks import on_channel_ready  # the command center builds on reporting
+        # Last: archiving a retroactively Closed incident must follow every other channel call.
+        from domain.creation_hooks import close_retroactive
 
-        await on_channel_ready(sessions, incident_id, ports, config)
+        await close_retroactive(sessions, incident_id, ports, config)
     return incident
 
 
-async def _create_channel(conv, config: WarroomConfig, session: AsyncSession, incident: Incident):
-    project = await session.get(Project, incident.project_id)
-    prefix = _project_config(config, project.name).channel_prefix
+async def _create_channel(conv, prefix: str, incident: Incident):
     private = incident.visibility == RESTRICTED
     for attempt in range(MAX_NAME_ATTEMPTS):
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import engagement, home, membership, participants, reporting, roles, update_incident
+from handlers import engagement, home, membership, participants, reporting, roles, timeline, update_incident
 from domain.deps import Deps
 from handlers.registry import Registry
 
@@ -19,4 +19,5 @@ def register_all(app: AsyncApp, deps: Deps) -> Registry:
     participants.register(reg, deps)
     engagement.register(reg, deps)
     home.register(reg, deps)
+    timeline.register(reg, deps)
     return reg

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.deps import Deps
 from jobs import resume_setups
+from jobs.runner import JobFunc, run_job
 
-SCHEDULE = {
-    # name: (coroutine function taking Deps, trigger, trigger arguments)
-    "resume_incident_setups": (resume_setups.run, "interval", {"minutes": 1}),
+
+@dataclass(frozen=True)
+class Job:
+    func: JobFunc
+    trigger: str  # APScheduler trigger name
+    schedule: dict[str, Any]
+    description: str
+
+    def describe(self) -> str:
+        return f"{self.trigger} " + ", ".join(f"{k}={v}" for k, v in self.schedule.items())
+
+
+SCHEDULE: dict[str, Job] = {
+    "resume_incident_setups": Job(
+        resume_setups.run, "interval", {"minutes": 1}, "finish incident channel set-ups a failure left unfinished"
+    ),
 }
 
 
 def schedule_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
-    """Add every job of SCHEDULE; one job's failure is logged by APScheduler, others go on."""
-    for name, (func, trigger, args) in SCHEDULE.items():
-        scheduler.add_job(func, trigger, args=[deps], id=name, name=name, max_instances=1, coalesce=True, **args)
+    """Add every job of SCHEDULE, each run under its cross-process lease."""
+    for name, job in SCHEDULE.items():
+        scheduler.add_job(
+            run_job, job.trigger, args=[name, job.func, deps], id=name, name=name,
+            max_instances=1, coalesce=True, **job.schedule,
+        )

@@ -85,14 +85,12 @@ def report_incident_modal(choices: ReportChoices, defaults: ReportDefaults) -> d
     modal.add_block(Input(plain("Description")).block_id("description").element(desc_input))
     modal.add_block(_select("incident_type", "Type", project.types))
     modal.add_block(_select("incident_priority", "Priority", project.priorities))
-    private = Checkboxes().action_id("private").add_option(
-        Option(plain("Private incident"), "restricted").description(
-            plain("Private channel; never announced or listed to non-participants")
-        )
+    restricted = Option(plain("Private incident"), "restricted").description(
+        plain("Private channel; never announced or listed to non-participants")
     )
+    private = Checkboxes().action_id("private").add_option(restricted)
     if any(t.default and t.restricted for t in project.types):
-        private.initial_options([Option(plain("Private incident"), "restricted").description(
-            plain("Private channel; never announced or listed to non-participants"))])
+        private.initial_options(restricted)
     modal.add_block(Input(plain("Visibility")).block_id("private").optional(True).element(private))
     if project.severities:
         modal.add_block(_select("incident_severity", "Severity", list(project.severities)))

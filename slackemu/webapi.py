@@ -234,26 +234,23 @@ def conversations_leave(emu: SlackEmulator, params: dict) -> dict:
     return {}
 
 
-@method("conversations.setTopic")
-def conversations_set_topic(emu: SlackEmulator, params: dict) -> dict:
-    channel = _channel(emu, params.get("channel"))
-    _bot_member(emu, channel)
-    topic = params.get("topic") or ""
-    if len(topic) > TOPIC_MAX:
-        raise ApiError("too_long")
-    channel.topic = topic
-    return {"channel": channel.to_api()}
+def _set_channel_text(field: str):
+    """conversations.setTopic / setPurpose: the bot must be in the channel; ≤ 250 chars."""
+
+    def handler(emu: SlackEmulator, params: dict) -> dict:
+        channel = _channel(emu, params.get("channel"))
+        _bot_member(emu, channel)
+        value = params.get(field) or ""
+        if len(value) > TOPIC_MAX:
+            raise ApiError("too_long")
+        setattr(channel, field, value)
+        return {"channel": channel.to_api()}
+
+    return handler
 
 
-@method("conversations.setPurpose")
-def conversations_set_purpose(emu: SlackEmulator, params: dict) -> dict:
-    channel = _channel(emu, params.get("channel"))
-    _bot_member(emu, channel)
-    purpose = params.get("purpose") or ""
-    if len(purpose) > TOPIC_MAX:
-        raise ApiError("too_long")
-    channel.purpose = purpose
-    return {"channel": channel.to_api()}
+METHODS["conversations.setTopic"] = _set_channel_text("topic")
+METHODS["conversations.setPurpose"] = _set_channel_text("purpose")
 
 
 @method("conversations.info")

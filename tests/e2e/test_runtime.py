@@ -92,3 +92,17 @@ async def test_process_runs_and_stops_cleanly_on_sigterm(slack, people, db_url):
     log = out.decode()
     assert "shutting down" in log
     assert slack.bot_token not in log and slack.app_token not in log
+
+
+async def test_jobs_list_and_run_from_the_command_line(slack, people, db_url):
+    await upgrade_async(db_url)
+    code, out = await _run("jobs", "list", env=_clean_env())
+    assert code == 0 and "resume_incident_setups  interval minutes=1" in out
+    env = _clean_env(
+        SLACK_BOT_TOKEN=slack.bot_token, SLACK_APP_TOKEN=slack.app_token, SLACK_API_URL=slack.api_url,
+        DATABASE_URL=db_url,
+    )
+    code, out = await _run("jobs", "run", "resume_incident_setups", env=env)
+    assert code == 0 and "resume_incident_setups: ran" in out
+    code, out = await _run("jobs", "run", "no_such_job", env=env)
+    assert code == 2 and "known: resume_incident_setups" in out

@@ -58,7 +58,7 @@ async def bolt(emu):
         await ack()
         seen["events"].append(event)
 
-    handler = AsyncSocketModeHandler(app, emu.app_token)
+    handler = AsyncSocketModeHandler(app, emu.app_token, ping_interval=0.5)
     await asyncio.wait_for(handler.connect_async(), 5)
     await emu.wait_connected()
     yield seen
@@ -150,3 +150,14 @@ async def test_no_ack_times_out(emu, bolt):
     emu.ack_timeout = 0.3
     with pytest.raises(TimeoutError):
         await emu.slash_command(alice, "/unhandled", channel=emu.add_channel("general", members=[alice]))
+
+
+async def test_dropped_socket_is_reopened_by_the_sdk(emu, bolt):
+    alice = emu.add_user("alice")
+    cid = emu.add_channel("general", members=[alice])
+    opened = len(emu.calls_to("apps.connections.open"))
+    await emu.drop_sockets()
+    await emu.wait_for(lambda: emu._sockets, timeout=15)
+    assert len(emu.calls_to("apps.connections.open")) > opened
+    delivery = await emu.slash_command(alice, "/hello", channel=cid)
+    assert delivery.envelope_id in {a.envelope_id for a in emu.acks}

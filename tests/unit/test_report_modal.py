@@ -89,3 +89,10 @@ def test_option_the_view_did_not_offer_is_refused():
     submitted["state"]["values"]["incident_type"]["incident_type"]["selected_option"] = {"value": "Fraud"}
     _, errors = parse_report_submission(submitted)
     assert "incident_type" in errors
+
+
+def test_restricted_default_type_pre_ticks_private():
+    restricted_first = ReportChoices([ProjectChoices("p", True, [Choice("Fraud", default=True, restricted=True)], [Choice("P1", default=True)])])
+    view = report_incident_modal(restricted_first, ReportDefaults())
+    private = next(b for b in view["blocks"] if b.get("block_id") == "private")
+    assert [o["value"] for o in private["element"]["initial_options"]] == ["restricted"]

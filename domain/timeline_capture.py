@@ -1,0 +1,96 @@
+"""Turn chat messages into timeline events (reaction or message shortcut), and back out again."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime, timezone
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.config import WarroomConfig
+from domain.contacts import update_contact
+from domain.incident_channel import incident_for_channel
+from domain.ports import ChatMessage, ConversationPort
+from domain.timeline import record_event
+from storage.models import Event
+
+CONFIRM_REACTION = "ballot_box_with_check"
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def message_key(channel_id: str, ts: str) -> str:
+    """dedupe_key of the event made from a message: one event per message, however many reactions."""
+    return f"slack-message:{channel_id}:{ts}"
+
+
+def message_time(ts: str) -> datetime:
+    """When the message was posted (its Slack ts), not when someone reacted."""
+    return datetime.fromtimestamp(float(ts), tz=timezone.utc)
+
+
+async def _render_mentions(conv: ConversationPort, text: str) -> str:
+    ids = list(dict.fromkeys(_MENTION.findall(text)))
+    profiles = await asyncio.gather(*(conv.get_user(uid) for uid in ids), return_exceptions=True)
+    names = {uid: (p.name if not isinstance(p, BaseException) else uid) for uid, p in zip(ids, profiles)}
+    return _MENTION.sub(lambda m: "@" + names.get(m[1], m[1]), text)
+
+
+async def add_message(
+    sessions: async_sessionmaker[AsyncSession],
+    conv: ConversationPort,
+    channel_id: str,
+    ts: str,
+    added_by: str,
+) -> str:
+    """Record the message at (channel, ts) on its incident's timeline; returns what happened.
+
+    "added", "duplicate" (already on the timeline), "not_incident" or "gone" (message deleted).
+    """
+    async with sessions() as session:
+        incident = await incident_for_channel(session, channel_id)
+    if incident is None:
+        return "not_incident"
+    message = await conv.get_message(channel_id, ts)
+    if message is None or not message.user:
+        return "gone"
+    author, text = await asyncio.gather(conv.get_user(message.user), _render_mentions(conv, message.text))
+    async with sessions() as session:
+        contact = await update_contact(session, author)
+        added = await record_event(
+            session,
+            incident.id,
+            text,
+            source=f"Slack message from {author.name}",
+            author_id=contact.id,
+            started_at=message_time(ts),
+            details={"channel": channel_id, "ts": ts, "thread_ts": message.thread_ts, "added_by": added_by,
+                     "permalink": conv.message_link(channel_id, ts)},
+            dedupe_key=message_key(channel_id, ts),
+        )
+        await session.commit()
+    if added:
+        await conv.react(channel_id, ts, CONFIRM_REACTION)
+    return "added" if added else "duplicate"
+
+
+async def remove_message_if_unmarked(
+    sessions: async_sessionmaker[AsyncSession], conv: ConversationPort, config: WarroomConfig, channel_id: str, ts: str
+) -> bool:
+    """Drop the message's event once nobody's timeline reaction remains on it. Returns whether removed."""
+    message = await conv.get_message(channel_id, ts)
+    if message is not None and _still_marked(message, config.timeline_reaction):
+        return False
+    async with sessions() as session:
+        result = await session.execute(delete(Event).where(Event.dedupe_key == message_key(channel_id, ts)))
+        await session.commit()
+    if not result.rowcount:
+        return False
+    if message is not None:
+        await conv.react(channel_id, ts, CONFIRM_REACTION, remove=True)
+    return True
+
+
+def _still_marked(message: ChatMessage, reaction: str) -> bool:
+    return bool((message.reactions or {}).get(reaction))

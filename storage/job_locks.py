@@ -1,0 +1,38 @@
+"""A lease per job name, so that several bot processes never run the same job at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.job_models import JobRun
+from storage.types import utcnow
+
+
+async def acquire(session: AsyncSession, name: str, holder: str, lease: timedelta) -> bool:
+    """Take the job's lease if it is free or expired (one atomic statement); commits."""
+    now = utcnow()
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(JobRun).values(name=name, holder=holder, locked_until=now + lease, last_started_at=now, runs=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["name"],
+        set_={"holder": holder, "locked_until": now + lease, "last_started_at": now, "runs": JobRun.runs + 1},
+        where=(JobRun.locked_until.is_(None)) | (JobRun.locked_until < now),
+    ).returning(JobRun.name)
+    taken = (await session.execute(stmt)).first() is not None
+    await session.commit()
+    return taken
+
+
+async def release(session: AsyncSession, name: str, holder: str, error: str | None) -> None:
+    """Free the lease (only if still ours) and record how the run ended; commits."""
+    await session.execute(
+        update(JobRun)
+        .where(JobRun.name == name, JobRun.holder == holder)
+        .values(locked_until=None, last_finished_at=utcnow(), last_error=error)
+    )
+    await session.commit()
