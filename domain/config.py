@@ -118,6 +118,7 @@ class CommandsConfig(_Strict):
     list_incidents: str = "/dispatch-list-incidents"
     notifications_group: str = "/dispatch-notifications-group"
     add_timeline_event: str = "/dispatch-add-timeline-event"
+    timeline: str = "/dispatch-timeline"
     list_tasks: str = "/dispatch-list-tasks"
     list_my_tasks: str = "/dispatch-list-my-tasks"
     create_task: str = "/dispatch-create-task"

@@ -58,3 +58,15 @@ class PlainNotice:
 
 
 Notice = IncidentSummary | IncidentReported | SetupDelayed | PlainNotice
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """One page of an incident's timeline, shown in the reader's time zone."""
+
+    incident_name: str
+    entries: list  # list[domain.timeline_entries.TimelineEntry]
+    tz: str
+    page: int
+    pages: int
+    command: str

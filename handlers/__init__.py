@@ -20,4 +20,5 @@ def register_all(app: AsyncApp, deps: Deps) -> Registry:
     engagement.register(reg, deps)
     home.register(reg, deps)
     timeline.register(reg, deps)
+    timeline.register_commands(reg, deps)
     return reg

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 
 from domain.deps import Deps
-from domain.notices import PlainNotice
+from domain.notices import PlainNotice, TimelineView
 from domain.timeline_capture import add_message, remove_message_if_unmarked
+from domain.timeline_entries import add_manual_event, parse_command_text, timeline_page
+from handlers.incident_context import incident_here, say
 from handlers.registry import Registry
+from modals.timeline import CALLBACK_ID, add_event_modal, parse_add_event
 
 SHORTCUT_ID = "add_to_timeline"
 
@@ -61,3 +65,45 @@ def register(reg: Registry, deps: Deps) -> None:
             "gone": "That message no longer exists.",
         }[outcome]
         await conv.post_ephemeral(channel, user, PlainNotice(text))
+
+
+def register_commands(reg: Registry, deps: Deps) -> None:
+    """`/…-timeline [page]` and `/…-add-timeline-event [DESC … DATE … TIME …]`."""
+    conv = deps.ports.conversation
+    commands = deps.config.commands
+
+    @reg.command(commands.timeline, "Show this incident's timeline", "[page]")
+    async def on_timeline(ack, body, respond):
+        await ack()
+        incident = await incident_here(deps, body, respond, managing=False)
+        if incident is None:
+            return
+        text = (body.get("text") or "").strip()
+        page = int(text) if text.isdigit() else 1
+        profile = await conv.get_user(body["user_id"])
+        async with deps.sessions() as session:
+            entries, pages = await timeline_page(session, incident.id, page)
+        await say(respond, TimelineView(incident.name, entries, profile.tz, min(max(page, 1), pages), pages,
+                                        commands.timeline))
+
+    @reg.command(commands.add_timeline_event, "Add an event to the timeline", "[DESC text DATE yyyy-mm-dd TIME hh:mm]")
+    async def on_add_event(ack, body, client, respond):
+        await ack()
+        incident = await incident_here(deps, body, respond, managing=False)
+        if incident is None:
+            return
+        profile = await conv.get_user(body["user_id"])
+        view = add_event_modal(parse_command_text(body.get("text") or ""), user_tz=profile.tz,
+                               now=datetime.now(timezone.utc), incident_id=incident.id, channel_id=body["channel_id"])
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @reg.view(CALLBACK_ID)
+    async def on_submit(ack, body, view):
+        form, errors = parse_add_event(view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        async with deps.sessions() as session:
+            await add_manual_event(session, form["incident"], body["user"]["id"], form["description"], form["when"])
+        await conv.post_ephemeral(form["channel"], body["user"]["id"], PlainNotice("Added to the incident timeline."))
