@@ -8,7 +8,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.deps import Deps
-from jobs import resume_setups
+from jobs import report_reminders, resume_setups
 from jobs.runner import JobFunc, run_job
 
 
@@ -26,6 +26,9 @@ class Job:
 SCHEDULE: dict[str, Job] = {
     "resume_incident_setups": Job(
         resume_setups.run, "interval", {"minutes": 1}, "finish incident channel set-ups a failure left unfinished"
+    ),
+    "report_reminders": Job(
+        report_reminders.run, "interval", {"minutes": 5}, "DM commanders whose incidents are due a report"
     ),
 }
 

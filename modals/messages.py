@@ -86,3 +86,4 @@ def _(notice: PlainNotice) -> tuple[str, list[dict]]:
 # Renderers of other concepts register themselves on `render` when imported.
 import modals.command_messages  # noqa: E402,F401
 import modals.timeline  # noqa: E402,F401
+import modals.reports  # noqa: E402,F401

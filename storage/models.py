@@ -232,3 +232,4 @@ __all__ = [
 # Tables of other concepts live in their own modules; imported here so the metadata sees them.
 from storage.job_models import JobRun  # noqa: E402,F401
 from storage.command_models import IncidentAnnouncement, IncidentDetail, ParticipantDetail  # noqa: E402,F401
+from storage.report_models import IncidentReport, ReportReminder  # noqa: E402,F401

@@ -1,0 +1,155 @@
+"""Tactical and executive reports, and reminders to write them (derived from the database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.contacts import ensure_contact
+from domain.participant_admin import notifications_group
+from domain.timeline import record_event
+from storage.models import Incident, IncidentPriority, IndividualContact
+from storage.report_models import IncidentReport, ReportReminder
+from storage.types import utcnow
+
+TACTICAL, EXECUTIVE = "tactical", "executive"
+FIELDS: dict[str, list[tuple[str, str]]] = {
+    TACTICAL: [("conditions", "Conditions"), ("actions", "Actions"), ("needs", "Needs")],
+    EXECUTIVE: [("current_status", "Current status"), ("overview", "Overview"), ("next_steps", "Next steps")],
+}
+SNOOZE_MINUTES = (30, 60, 120)
+
+
+@dataclass(frozen=True)
+class ReportPosted:
+    """A report as posted in the incident channel (and sent to stakeholders for executive ones)."""
+
+    incident_name: str
+    title: str
+    kind: str
+    details: dict[str, str]
+    author: str  # Slack user id
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    """A DM asking the commander for an overdue report, with write and snooze buttons."""
+
+    incident_id: int
+    incident_name: str
+    title: str
+    channel_id: str | None
+    kind: str
+    hours: int
+
+
+async def latest_report(session: AsyncSession, incident_id: int, kind: str) -> IncidentReport | None:
+    return (
+        await session.execute(
+            select(IncidentReport)
+            .where(IncidentReport.incident_id == incident_id, IncidentReport.kind == kind)
+            .order_by(IncidentReport.created_at.desc(), IncidentReport.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def save_report(
+    session: AsyncSession, incident: Incident, kind: str, details: dict[str, str], author_user_id: str
+) -> tuple[ReportPosted, list[str]]:
+    """Store the report, log it on the timeline and clear any snooze; commits.
+
+    Returns what to post and, for executive reports, the people of the notifications group.
+    """
+    author = await ensure_contact(session, author_user_id)
+    session.add(IncidentReport(incident_id=incident.id, kind=kind, details=details, author_id=author.id))
+    await record_event(session, incident.id, f"{author.name} wrote a {kind} report", author_id=author.id,
+                       details={"kind": kind, **details})
+    await session.execute(
+        update(ReportReminder)
+        .where(ReportReminder.incident_id == incident.id, ReportReminder.kind == kind)
+        .values(snoozed_until=None)
+    )
+    recipients = (await notifications_group(session, incident.id))[0] if kind == EXECUTIVE else []
+    await session.commit()
+    return ReportPosted(incident.name, incident.title, kind, details, author_user_id), recipients
+
+
+def _hours(priority: IncidentPriority, kind: str) -> int | None:
+    return priority.tactical_report_reminder_hours if kind == TACTICAL else priority.executive_report_reminder_hours
+
+
+async def due_reminders(session: AsyncSession, now: datetime | None = None) -> list[tuple[ReportDue, str, datetime]]:
+    """(reminder, commander's Slack id, due time) for every Active incident whose report is overdue.
+
+    Due = last report of that kind (or the report of the incident) + the priority's interval;
+    nothing is kept in memory, so a restart changes nothing.
+    """
+    now = now or utcnow()
+    rows = (
+        await session.execute(
+            select(Incident, IncidentPriority, IndividualContact.slack_user_id)
+            .join(IncidentPriority, IncidentPriority.id == Incident.incident_priority_id)
+            .join(IndividualContact, IndividualContact.id == Incident.commander_id)
+            .where(Incident.status == "Active", Incident.setup_state == "ready")
+        )
+    ).all()
+    last = dict(
+        ((incident_id, kind), at)
+        for incident_id, kind, at in (
+            await session.execute(
+                select(IncidentReport.incident_id, IncidentReport.kind, func.max(IncidentReport.created_at)).group_by(
+                    IncidentReport.incident_id, IncidentReport.kind
+                )
+            )
+        ).all()
+    )
+    due = []
+    for incident, priority, commander in rows:
+        for kind in (TACTICAL, EXECUTIVE):
+            hours = _hours(priority, kind)
+            if not hours:
+                continue
+            at = (last.get((incident.id, kind)) or incident.reported_at) + timedelta(hours=hours)
+            if at <= now:
+                reminder = ReportDue(incident.id, incident.name, incident.title, incident.channel_id, kind, hours)
+                due.append((reminder, commander, at))
+    return due
+
+
+async def claim_reminder(session: AsyncSession, incident_id: int, kind: str, due_at: datetime, now: datetime) -> bool:
+    """Whether this process sends the reminder for `due_at` (at most one process ever does); commits."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(ReportReminder)
+        .values(incident_id=incident_id, kind=kind, reminded_for=due_at)
+        .on_conflict_do_update(
+            index_elements=["incident_id", "kind"],
+            set_={"reminded_for": due_at, "snoozed_until": None},
+            where=or_(ReportReminder.reminded_for.is_(None), ReportReminder.reminded_for < due_at)
+            & or_(ReportReminder.snoozed_until.is_(None), ReportReminder.snoozed_until <= now),
+        )
+        .returning(ReportReminder.id)
+    )
+    claimed = (await session.execute(stmt)).first() is not None
+    await session.commit()
+    return claimed
+
+
+async def snooze(session: AsyncSession, incident_id: int, kind: str, minutes: int) -> datetime:
+    """Remind again `minutes` from now, even for the interval already reminded about; commits."""
+    until = utcnow() + timedelta(minutes=minutes)
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(ReportReminder)
+        .values(incident_id=incident_id, kind=kind, snoozed_until=until)
+        .on_conflict_do_update(index_elements=["incident_id", "kind"],
+                               set_={"snoozed_until": until, "reminded_for": None})
+    )
+    await session.commit()
+    return until
