@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import logging
 from dataclasses import dataclass, field
 from typing import Callable
@@ -103,8 +104,8 @@ class Registry:
         self.interactions.append(f"view:{callback_id}")
         return self._register(self.app.view(callback_id))
 
-    def action(self, action_id: str) -> Callable:
-        self.interactions.append(f"action:{action_id}")
+    def action(self, action_id: str | re.Pattern) -> Callable:
+        self.interactions.append(f"action:{getattr(action_id, 'pattern', action_id)}")
         return self._register(self.app.action(action_id))
 
     @property

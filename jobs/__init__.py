@@ -8,7 +8,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.deps import Deps
-from jobs import report_reminders, resume_setups
+from jobs import report_reminders, resume_setups, task_reminders
 from jobs.runner import JobFunc, run_job
 
 
@@ -30,6 +30,7 @@ SCHEDULE: dict[str, Job] = {
     "report_reminders": Job(
         report_reminders.run, "interval", {"minutes": 5}, "DM commanders whose incidents are due a report"
     ),
+    "task_reminders": Job(task_reminders.run, "interval", {"minutes": 30}, "DM assignees of overdue tasks (once a day)"),
 }
 
 

@@ -87,3 +87,4 @@ def _(notice: PlainNotice) -> tuple[str, list[dict]]:
 import modals.command_messages  # noqa: E402,F401
 import modals.timeline  # noqa: E402,F401
 import modals.reports  # noqa: E402,F401
+import modals.tasks  # noqa: E402,F401

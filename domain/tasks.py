@@ -1,0 +1,123 @@
+"""Incident tasks: creation, resolve / re-open, listings, overdue reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.contacts import ensure_contact
+from domain.timeline import record_event
+from storage.models import Incident
+from storage.task_models import IncidentTask, TaskCard
+from storage.types import utcnow
+
+OPEN, RESOLVED = "Open", "Resolved"
+PRIORITIES = ("Low", "Medium", "High")
+REMIND_EVERY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task as cards and lists show it."""
+
+    id: int
+    incident_id: int
+    incident_name: str
+    channel_id: str | None
+    description: str
+    status: str
+    priority: str
+    creator: str
+    assignees: list[str]
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TaskList:
+    """Tasks grouped by status, for a person or an incident."""
+
+    heading: str
+    tasks: list[TaskView]
+
+
+@dataclass(frozen=True)
+class TaskOverdue:
+    task: TaskView
+
+
+def view_of(task: IncidentTask, incident: Incident) -> TaskView:
+    return TaskView(task.id, incident.id, incident.name, incident.channel_id, task.description, task.status, task.priority,
+                    task.creator_user_id, list(task.assignees), task.due_at)
+
+
+async def create_task(
+    session: AsyncSession, incident: Incident, creator: str, description: str, assignees: list[str], priority: str,
+    due_at: datetime | None,
+) -> TaskView:
+    """Store a task and log it; commits."""
+    author = await ensure_contact(session, creator)
+    task = IncidentTask(incident_id=incident.id, description=description, creator_user_id=creator,
+                        assignees=assignees, priority=priority, due_at=due_at)
+    session.add(task)
+    await session.flush()
+    await record_event(session, incident.id, f"{author.name} created task: {description}", author_id=author.id,
+                       details={"task_id": task.id, "assignees": assignees})
+    await session.commit()
+    return view_of(task, incident)
+
+
+async def set_resolved(session: AsyncSession, task_id: int, resolved: bool, actor: str) -> tuple[TaskView, list[tuple[str, str]]]:
+    """Resolve or re-open; returns the task and every (channel, ts) card to refresh; commits."""
+    task = await session.get(IncidentTask, task_id)
+    incident = await session.get(Incident, task.incident_id)
+    status = RESOLVED if resolved else OPEN
+    if task.status != status:
+        who = await ensure_contact(session, actor)
+        task.status, task.resolved_at = status, (utcnow() if resolved else None)
+        verb = "resolved" if resolved else "re-opened"
+        await record_event(session, incident.id, f"{who.name} {verb} task: {task.description}", author_id=who.id,
+                           details={"task_id": task.id})
+    cards = (await session.execute(select(TaskCard.channel_id, TaskCard.ts).where(TaskCard.task_id == task_id))).all()
+    await session.commit()
+    return view_of(task, incident), [(c, ts) for c, ts in cards]
+
+
+async def add_card(session: AsyncSession, task_id: int, channel_id: str, ts: str) -> None:
+    session.add(TaskCard(task_id=task_id, channel_id=channel_id, ts=ts))
+    await session.commit()
+
+
+async def incident_tasks(session: AsyncSession, incident: Incident) -> list[TaskView]:
+    rows = (await session.execute(
+        select(IncidentTask).where(IncidentTask.incident_id == incident.id).order_by(IncidentTask.id))).scalars()
+    return [view_of(t, incident) for t in rows]
+
+
+async def my_tasks(session: AsyncSession, user_id: str) -> list[TaskView]:
+    """Open tasks the person created or is assigned, across incidents."""
+    rows = (await session.execute(
+        select(IncidentTask, Incident).join(Incident, Incident.id == IncidentTask.incident_id)
+        .where(IncidentTask.status == OPEN).order_by(IncidentTask.due_at, IncidentTask.id))).all()
+    return [view_of(t, i) for t, i in rows if t.creator_user_id == user_id or user_id in t.assignees]
+
+
+async def claim_overdue(session: AsyncSession, now: datetime | None = None) -> list[TaskView]:
+    """Overdue open tasks of Active incidents not reminded in the last day, claimed for this process; commits."""
+    now = now or utcnow()
+    rows = (await session.execute(
+        select(IncidentTask, Incident).join(Incident, Incident.id == IncidentTask.incident_id)
+        .where(IncidentTask.status == OPEN, Incident.status == "Active", IncidentTask.due_at < now,
+               or_(IncidentTask.reminded_at.is_(None), IncidentTask.reminded_at < now - REMIND_EVERY)))).all()
+    claimed = []
+    for task, incident in rows:
+        result = await session.execute(
+            update(IncidentTask).where(IncidentTask.id == task.id,
+                                       or_(IncidentTask.reminded_at.is_(None), IncidentTask.reminded_at < now - REMIND_EVERY))
+            .values(reminded_at=now).execution_options(synchronize_session=False))
+        if result.rowcount:
+            claimed.append(view_of(task, incident))
+    await session.commit()
+    return claimed
