@@ -199,6 +199,25 @@ def _default_projects() -> list[ProjectConfig]:
     return [ProjectConfig.model_validate(DEFAULT_PROJECT)]
 
 
+class DailyJobsConfig(_Strict):
+    """When the daily jobs (feedback digest, daily summary) run."""
+
+    hour: int = Field(9, ge=0, le=23)
+    minute: int = Field(0, ge=0, le=59)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Europe/Paris)") from None
+        return v
+
+
 class WarroomConfig(_Strict):
     """The whole config file. Every key is optional: an empty file gives a working install."""
 
@@ -209,6 +228,7 @@ class WarroomConfig(_Strict):
     timeline_reaction: str = "stopwatch"
     archive_on_close: bool = Field(True, description="archive the incident channel when the incident is Closed")
     notification_channels: list[NotificationChannelConfig] = Field(default_factory=list)
+    daily_jobs: DailyJobsConfig = Field(default_factory=DailyJobsConfig)
     engagement: EngagementConfig = Field(default_factory=lambda: EngagementConfig())
     oncall: OncallConfig = Field(default_factory=lambda: OncallConfig())
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain import naming
 from domain.announcements import refresh_announcements
 from domain.command_notices import ClosingSummary, IncidentChanged
+from domain.feedback import request_feedback
 from domain.config import WarroomConfig
 from domain.creation_hooks import page_commander_if_needed
 from domain.engagement import run_engagement
@@ -195,6 +196,8 @@ async def publish_update(sessions: async_sessionmaker[AsyncSession], result: Upd
         await session.commit()
         if closing and config.archive_on_close:
             await conv.archive(channel)
+    if closing:
+        await request_feedback(sessions, ports, result.incident_id)
     labels = {label for label, _, _ in result.changes}
     if labels & ENGAGEMENT_FIELDS:
         await run_engagement(sessions, result.incident_id, ports, config)

@@ -21,11 +21,12 @@ Outcome = Literal["ran", "skipped", "failed"]
 
 
 async def run_job(
-    name: str, func: JobFunc, deps: Deps, *, holder: str = HOLDER, lease: timedelta = DEFAULT_LEASE
+    name: str, func: JobFunc, deps: Deps, *, holder: str = HOLDER, lease: timedelta = DEFAULT_LEASE,
+    min_gap: timedelta | None = None,
 ) -> Outcome:
-    """Run `func` unless another process holds the job; log and record any exception."""
+    """Run `func` unless another process holds the job (or ran it within `min_gap`); log and record failures."""
     async with deps.sessions() as session:
-        if not await acquire(session, name, holder, lease):
+        if not await acquire(session, name, holder, lease, min_gap):
             log.debug("job %s is running elsewhere; skipped", name)
             return "skipped"
     error: str | None = None

@@ -88,3 +88,4 @@ import modals.command_messages  # noqa: E402,F401
 import modals.timeline  # noqa: E402,F401
 import modals.reports  # noqa: E402,F401
 import modals.tasks  # noqa: E402,F401
+import modals.feedback  # noqa: E402,F401

@@ -13,15 +13,24 @@ from storage.job_models import JobRun
 from storage.types import utcnow
 
 
-async def acquire(session: AsyncSession, name: str, holder: str, lease: timedelta) -> bool:
-    """Take the job's lease if it is free or expired (one atomic statement); commits."""
+async def acquire(
+    session: AsyncSession, name: str, holder: str, lease: timedelta, min_gap: timedelta | None = None
+) -> bool:
+    """Take the job's lease if it is free or expired (one atomic statement); commits.
+
+    With `min_gap`, also only if the last run started at least that long ago (daily jobs run
+    once a day however many processes fire them).
+    """
     now = utcnow()
+    free = (JobRun.locked_until.is_(None)) | (JobRun.locked_until < now)
+    if min_gap is not None:
+        free = free & (JobRun.last_started_at.is_(None) | (JobRun.last_started_at < now - min_gap))
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(JobRun).values(name=name, holder=holder, locked_until=now + lease, last_started_at=now, runs=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=["name"],
         set_={"holder": holder, "locked_until": now + lease, "last_started_at": now, "runs": JobRun.runs + 1},
-        where=(JobRun.locked_until.is_(None)) | (JobRun.locked_until < now),
+        where=free,
     ).returning(JobRun.name)
     taken = (await session.execute(stmt)).first() is not None
     await session.commit()

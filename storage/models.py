@@ -234,3 +234,4 @@ from storage.job_models import JobRun  # noqa: E402,F401
 from storage.command_models import IncidentAnnouncement, IncidentDetail, ParticipantDetail  # noqa: E402,F401
 from storage.report_models import IncidentReport, ReportReminder  # noqa: E402,F401
 from storage.task_models import IncidentTask, TaskCard  # noqa: E402,F401
+from storage.feedback_models import Feedback  # noqa: E402,F401

@@ -1,0 +1,71 @@
+"""Post-incident feedback: asked of every participant on close, digested daily for commanders."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.ports import Ports
+from storage.feedback_models import Feedback
+from storage.models import Incident, IndividualContact, Participant
+from storage.types import utcnow
+
+RATINGS = ("Very satisfied", "Somewhat satisfied", "Neither satisfied nor dissatisfied", "Somewhat dissatisfied",
+           "Very dissatisfied")
+
+
+@dataclass(frozen=True)
+class FeedbackRequest:
+    incident_id: int
+    incident_name: str
+    title: str
+
+
+@dataclass(frozen=True)
+class FeedbackDigest:
+    """Feedback a commander's incidents received in the last day."""
+
+    entries: list[tuple[str, str, str | None, str | None]]  # incident name, rating, comments, author (None: anonymous)
+
+
+async def request_feedback(sessions: async_sessionmaker[AsyncSession], ports: Ports, incident_id: int) -> int:
+    """DM every participant a "Give feedback" button; returns how many were asked."""
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        users = (await session.execute(
+            select(IndividualContact.slack_user_id).join(Participant, Participant.individual_id == IndividualContact.id)
+            .where(Participant.incident_id == incident_id))).scalars().all()
+    notice = FeedbackRequest(incident.id, incident.name, incident.title)
+    await asyncio.gather(*(ports.conversation.send_direct(u, notice) for u in users), return_exceptions=True)
+    return len(users)
+
+
+async def save_feedback(session: AsyncSession, incident_id: int, user_id: str, rating: str, comments: str | None,
+                        anonymous: bool) -> bool:
+    """Store once per person and incident; False if they already gave it. Commits."""
+    session.add(Feedback(incident_id=incident_id, user_id=user_id, rating=rating, comments=comments, anonymous=anonymous))
+    try:
+        await session.commit()
+        return True
+    except IntegrityError:
+        await session.rollback()
+        return False
+
+
+async def digests(session: AsyncSession, now: datetime | None = None) -> dict[str, FeedbackDigest]:
+    """Commander's Slack id → feedback their incidents received in the last 24 h."""
+    since = (now or utcnow()) - timedelta(days=1)
+    rows = (await session.execute(
+        select(Feedback, Incident.name, IndividualContact.slack_user_id)
+        .join(Incident, Incident.id == Feedback.incident_id)
+        .join(IndividualContact, IndividualContact.id == Incident.commander_id)
+        .where(Feedback.created_at >= since).order_by(Feedback.id))).all()
+    out: dict[str, list] = {}
+    for fb, name, commander in rows:
+        out.setdefault(commander, []).append((name, fb.rating, fb.comments, None if fb.anonymous else fb.user_id))
+    return {c: FeedbackDigest(e) for c, e in out.items()}

@@ -1,0 +1,38 @@
+"""Listeners for post-incident feedback."""
+
+from __future__ import annotations
+
+from domain.deps import Deps
+from domain.feedback import save_feedback
+from domain.notices import PlainNotice
+from handlers.registry import Registry
+from modals.feedback import CALLBACK_ID, OPEN_ACTION, feedback_modal, parse_feedback
+from storage.models import Incident
+
+
+def register(reg: Registry, deps: Deps) -> None:
+    """The "Give feedback" button and its modal."""
+    conv = deps.ports.conversation
+
+    @reg.action(OPEN_ACTION)
+    async def on_open(ack, body, client):
+        await ack()
+        incident_id = int(body["actions"][0]["value"])
+        async with deps.sessions() as session:
+            incident = await session.get(Incident, incident_id)
+        await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(incident.id, incident.name))
+
+    @reg.view(CALLBACK_ID)
+    async def on_submit(ack, body, view):
+        form, errors = parse_feedback(view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        user = body["user"]["id"]
+        async with deps.sessions() as session:
+            stored = await save_feedback(session, form["incident"], user, form["rating"], form["comments"],
+                                         form["anonymous"])
+        text = (f"Thank you: your feedback on {form['name']} is recorded." if stored
+                else f"You already gave feedback on {form['name']}; the first answer is kept.")
+        await conv.send_direct(user, PlainNotice(text))
