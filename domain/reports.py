@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.contacts import ensure_contact
 from domain.participant_admin import notifications_group
+from domain.tasks import OPEN, incident_tasks
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact
 from storage.report_models import IncidentReport, ReportReminder
@@ -57,6 +58,18 @@ async def latest_report(session: AsyncSession, incident_id: int, kind: str) -> I
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+async def report_defaults(session: AsyncSession, incident: Incident, kind: str) -> dict[str, str]:
+    """Pre-fill: the previous report of that kind; tactical Actions also list the open tasks."""
+    previous = await latest_report(session, incident.id, kind)
+    defaults = dict(previous.details) if previous else {}
+    if kind == TACTICAL:
+        open_tasks = [f"• {t.description}" for t in await incident_tasks(session, incident) if t.status == OPEN]
+        missing = [line for line in open_tasks if line not in defaults.get("actions", "")]
+        if missing:
+            defaults["actions"] = "\n".join(filter(None, [defaults.get("actions", "")] + missing))
+    return defaults
 
 
 async def save_report(

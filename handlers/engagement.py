@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from domain.deps import Deps
 from domain.engagement import engage_oncall, oncall_services
 from domain.notifications_actions import join_from_announcement, subscribe_from_announcement
@@ -34,7 +36,9 @@ def register(reg: Registry, deps: Deps) -> None:
         incident_id, service, page = parsed
         await engage_oncall(deps.sessions, incident_id, service, page, body["user"]["id"], deps.ports, deps.config)
 
-    @reg.action(JOIN_ACTION)
+    # Announcements use JOIN_ACTION; the daily summary, with several Join buttons in one message,
+    # suffixes each one (action ids must be unique within a message).
+    @reg.action(re.compile(rf"^{JOIN_ACTION}(_[a-z0-9-]+)?$"))
     async def on_join(ack, body, respond):
         await ack()
         answer = await join_from_announcement(deps.sessions, body["actions"][0]["value"], body["user"]["id"],

@@ -6,7 +6,7 @@ import asyncio
 
 from domain.deps import Deps
 from domain.notices import PlainNotice
-from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, latest_report, save_report, snooze
+from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, report_defaults, save_report, snooze
 from handlers.incident_context import incident_here
 from handlers.registry import Registry
 from modals.reports import CALLBACK_ID, SNOOZE_ACTION, WRITE_ACTION, parse_report, report_modal
@@ -19,8 +19,7 @@ def register(reg: Registry, deps: Deps) -> None:
 
     async def open_report(client, trigger_id: str, incident: Incident, kind: str) -> None:
         async with deps.sessions() as session:
-            previous = await latest_report(session, incident.id, kind)
-        defaults = dict(previous.details) if previous else {}
+            defaults = await report_defaults(session, incident, kind)
         await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident.id, incident.channel_id, defaults))
 
     def command(kind: str, name: str, description: str) -> None:

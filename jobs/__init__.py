@@ -9,7 +9,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.deps import Deps
-from jobs import feedback_digest, report_reminders, resume_setups, task_reminders
+from jobs import daily_summary, feedback_digest, report_reminders, resume_setups, task_reminders
 from jobs.runner import JobFunc, run_job
 
 
@@ -37,6 +37,8 @@ SCHEDULE: dict[str, Job] = {
     "task_reminders": Job(task_reminders.run, "interval", {"minutes": 30}, "DM assignees of overdue tasks (once a day)"),
     "feedback_digest": Job(feedback_digest.run, "cron", {"hour": 9, "minute": 0}, "DM commanders yesterday's feedback",
                            min_gap=timedelta(hours=20)),
+    "daily_summary": Job(daily_summary.run, "cron", {"hour": 9, "minute": 0},
+                         "post open and recently closed incidents to notification channels", min_gap=timedelta(hours=20)),
 }
 
 

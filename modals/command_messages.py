@@ -20,6 +20,7 @@ from domain.command_notices import (
     RoleAssigned,
     Welcome,
 )
+from domain.daily_summary import DailySummary
 from modals.messages import _fields, _who, render
 from modals.text import escape, md, plain, truncate
 
@@ -172,3 +173,18 @@ def _(n: OncallEngaged) -> tuple[str, list[dict]]:
     who = ", ".join(f"<@{u}>" for u in n.users) or "nobody (no one is on call)"
     paged = " and paged" if n.paged else ""
     return _simple(f"<@{n.actor}> engaged the {escape(n.service)} on-call{paged}: {who}.")
+
+
+@render.register
+def _(notice: DailySummary) -> tuple[str, list[dict]]:
+    msg = Message().add_block(Header(plain("Incident summary")))
+    for f in notice.incidents[:45]:
+        line = (f"*{escape(f.name)}* {escape(truncate(f.title, 200))}\n{escape(f.status)} · {escape(f.priority)} · "
+                f"commander {_who(f.commander)}")
+        section = Section(md(line))
+        if f.status != "Closed":
+            section.accessory(Button(plain("Join"), f"{JOIN_ACTION}_{f.name.lower()}", value=f.name))
+        msg.add_block(section)
+    if len(notice.incidents) > 45:
+        msg.add_block(Context().add_element(md(f"…and {len(notice.incidents) - 45} more")))
+    return f"Incident summary: {len(notice.incidents)} incidents", msg.build()["blocks"]

@@ -115,3 +115,13 @@ async def test_snooze_button_reminds_again_later_and_write_button_opens_the_form
     await slack.submit_view(people.alice, view.id, TACTICAL)
     await slack.wait_for(lambda: bot_posts(slack, incident.channel_id, "Tactical report"))
     assert await report_reminders.run(warroom.deps) == 0, "a fresh report resets the interval"
+
+
+async def test_tactical_actions_list_the_open_tasks(slack, people, warroom):
+    incident = await report(slack, warroom, people.alice, people.general)
+    task = await open_modal(slack, people.alice, "/dispatch-create-task", incident.channel_id)
+    await slack.submit_view(people.alice, task.id, {"description": "Rotate the API key", "assignees": [people.alice]})
+    await slack.wait_for(lambda: [m for m in slack.channels[incident.channel_id].messages if m.text.startswith("Task: ")])
+    view = await open_modal(slack, people.alice, "/dispatch-report-tactical", incident.channel_id)
+    actions = next(b for b in view.view["blocks"] if b["block_id"] == "actions")["element"]["initial_value"]
+    assert actions == "• Rotate the API key"

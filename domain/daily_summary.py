@@ -1,0 +1,42 @@
+"""The daily summary of open and recently closed incidents, per notification channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.announcements import matches
+from domain.config import WarroomConfig
+from domain.notices import IncidentFacts
+from domain.reporting import incident_facts
+from storage.models import Incident
+from storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class DailySummary:
+    channel_name: str
+    incidents: list[IncidentFacts]
+
+
+async def daily_summaries(session: AsyncSession, config: WarroomConfig, now: datetime | None = None
+                          ) -> list[tuple[str, DailySummary]]:
+    """(channel id, summary) for each notification channel with something to say.
+
+    Active and Stable incidents plus those closed in the last 24 h; open visibility only.
+    """
+    since = (now or utcnow()) - timedelta(days=1)
+    incidents = (await session.execute(
+        select(Incident).where(Incident.visibility == "Open", Incident.setup_state == "ready",
+                               or_(Incident.status.in_(("Active", "Stable")), Incident.closed_at >= since))
+        .order_by(Incident.id))).scalars().all()
+    facts = [await incident_facts(session, i) for i in incidents]
+    out = []
+    for channel in config.notification_channels:
+        chosen = [f for f in facts if matches(channel, f)]
+        if chosen:
+            out.append((channel.channel, DailySummary(channel.name, chosen)))
+    return out
