@@ -14,9 +14,10 @@ from domain.config import WarroomConfig
 from domain.contacts import ensure_contact, update_contact
 from domain.incident_channel import CLOSED, incident_for_channel
 from domain.participants import OBSERVER, add_participant
-from domain.notices import IncidentFacts
+from domain.notices import IncidentFacts, PlainNotice
 from domain.ports import Ports, PortError
 from domain.reporting import gather_all, incident_facts
+from domain.tasks import OPEN, incident_tasks
 from domain.timeline import record_event
 from storage.models import Incident, IndividualContact, Participant, ParticipantRole
 from storage.types import utcnow
@@ -135,6 +136,18 @@ async def member_left(sessions: async_sessionmaker[AsyncSession], channel_id: st
             await session.commit()
             await gather_all(ports.conversation.invite(channel_id, [user_id]),
                              ports.conversation.send_direct(user_id, CommanderReinvited(incident.name, channel_id)))
+            return "reinvited"
+        open_tasks = [t.description for t in await incident_tasks(session, incident)
+                      if t.status == OPEN and user_id in t.assignees]
+        if open_tasks:
+            await record_event(session, incident.id, f"{contact.name} left with open tasks: invited back",
+                               author_id=contact.id, details={"reinvited": True, "open_tasks": open_tasks})
+            await session.commit()
+            listed = "; ".join(open_tasks[:5]) + (" …" if len(open_tasks) > 5 else "")
+            notice = PlainNotice(f"You were added back to <#{channel_id}> ({incident.name}) because you still have "
+                                 f"{len(open_tasks)} open task(s): {listed}. Resolve or hand them over before leaving.")
+            await gather_all(ports.conversation.invite(channel_id, [user_id]),
+                             ports.conversation.send_direct(user_id, notice))
             return "reinvited"
         now = utcnow()
         existing.inactive_at = now

@@ -115,6 +115,9 @@ class DocumentPort(Protocol):
 
     async def create_incident_document(self, incident_name: str, title: str) -> str | None: ...
 
+    async def add_report(self, incident_name: str, kind: str, details: dict[str, str]) -> None:
+        """Append a report to the incident document (no-op without a document integration)."""
+
 
 class StoragePort(Protocol):
     """Shared storage folders (Google Drive, later)."""
@@ -146,6 +149,9 @@ class NullTickets:
 
 class NullDocuments:
     async def create_incident_document(self, incident_name: str, title: str) -> str | None:
+        return None
+
+    async def add_report(self, incident_name: str, kind: str, details: dict[str, str]) -> None:
         return None
 
 

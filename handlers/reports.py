@@ -43,7 +43,10 @@ def register(reg: Registry, deps: Deps) -> None:
         async with deps.sessions() as session:
             incident = await session.get(Incident, form["incident"])
             posted, recipients = await save_report(session, incident, form["kind"], form["details"], body["user"]["id"])
-        await asyncio.gather(conv.post(form["channel"], posted), *(conv.send_direct(uid, posted) for uid in recipients))
+        effects = [conv.post(form["channel"], posted), *(conv.send_direct(uid, posted) for uid in recipients)]
+        if form["kind"] == EXECUTIVE:
+            effects.append(deps.ports.documents.add_report(posted.incident_name, posted.kind, posted.details))
+        await asyncio.gather(*effects)
 
     @reg.action(WRITE_ACTION)
     async def on_write(ack, body, client):

@@ -96,3 +96,24 @@ async def test_list_tasks_modal_and_list_my_tasks_across_incidents(slack, people
     assert "Call the vendor" in shown and "Check backups" not in shown, "resolved tasks are not listed"
     async with warroom.deps.sessions() as session:
         assert len((await session.execute(select(IncidentTask))).scalars().all()) == 2
+
+
+async def test_someone_with_open_tasks_who_leaves_is_invited_back(slack, people, warroom):
+    incident = await report(slack, warroom, people.alice, people.general)
+    await slack.join(people.bob, incident.channel_id)
+    card = await create(slack, warroom, incident, people.alice, [people.bob], "Rotate the leaked key")
+    await slack.leave(people.bob, incident.channel_id)
+    await slack.wait_for(lambda: people.bob in slack.channels[incident.channel_id].members)
+    dm = slack.dm_channel(people.bob).messages[-1]
+    assert "still have 1 open task(s): Rotate the leaked key" in dm.text
+
+    await slack.click(people.bob, "task_resolve_1", channel=incident.channel_id, message_ts=card.ts)
+    await slack.wait_for(lambda: ":white_check_mark:" in slack.channels[incident.channel_id].find(card.ts).blocks[0]["text"]["text"])
+    await slack.leave(people.bob, incident.channel_id)
+    from tests.e2e.incident_helpers import events
+
+    async def left():
+        return "Bob Sec left the incident; roles renounced" in await events(warroom, incident.id)
+
+    await slack.wait_for(left)
+    assert people.bob not in slack.channels[incident.channel_id].members, "no open task: leaving is fine"
