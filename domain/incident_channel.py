@@ -25,6 +25,14 @@ async def incident_for_channel(session: AsyncSession, channel_id: str | None) ->
     return (await session.execute(select(Incident).where(Incident.channel_id == channel_id))).scalar_one_or_none()
 
 
+async def incident_named(session: AsyncSession, text: str | None) -> Incident | None:
+    """The incident whose name is the first word of `text` (e.g. "INC-12"), any case."""
+    word = (text or "").strip().split(" ", 1)[0].upper()
+    if not word:
+        return None
+    return (await session.execute(select(Incident).where(Incident.name == word))).scalar_one_or_none()
+
+
 async def role_holders(session: AsyncSession, incident_id: int, roles: tuple[str, ...]) -> list[tuple[str, str]]:
     """(Slack user id, role) of everyone currently holding one of `roles`."""
     rows = await session.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.command_notices import IncidentRef, NotAllowed, NotInIncidentChannel
 from domain.deps import Deps
-from domain.incident_channel import active_incidents_of, incident_for_channel, may_manage
+from domain.incident_channel import active_incidents_of, incident_for_channel, incident_named, may_manage
 from modals.messages import render
 from storage.models import Incident
 
@@ -15,14 +15,19 @@ async def say(respond, notice) -> None:
 
 
 async def incident_here(deps: Deps, body: dict, respond, *, managing: bool) -> Incident | None:
-    """The incident of the command's channel, or None after an ephemeral refusal.
+    """The incident of the command's channel, or None after an ephemeral refusal. Managing
+    commands may name it first in their text (`INC-12`), so an archived incident can be reopened
+    from any channel.
 
     Outside an incident channel the refusal lists the runner's active incidents; with
     `managing`, only the commander, scribes and admins get through.
     """
     user, command = body["user_id"], body.get("command", "")
     async with deps.sessions() as session:
-        incident = await incident_for_channel(session, body.get("channel_id"))
+        # Naming an incident is only honoured for managing commands, whose permission check follows:
+        # nobody reads a restricted incident by guessing its name.
+        named = await incident_named(session, body.get("text")) if managing else None
+        incident = named or await incident_for_channel(session, body.get("channel_id"))
         if incident is None:
             mine = await active_incidents_of(session, user)
             await say(respond, NotInIncidentChannel(command, [IncidentRef(i.name, i.title, i.status, i.channel_id) for i in mine]))

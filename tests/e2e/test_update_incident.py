@@ -184,3 +184,21 @@ async def test_retroactive_report_needs_an_assessed_severity(slack, people, warr
                                                              "status": "Closed"})
     assert "incident_severity" in result.ack_payload["errors"]
     assert slack.views[view.id].state == "open"
+
+
+async def test_archived_incident_is_reopened_from_another_channel_by_name(slack, people, warroom):
+    incident = await report(slack, warroom, people.alice, people.general)
+    channel = slack.channels[incident.channel_id]
+    view = await open_update(slack, people.alice, incident.channel_id)
+    await slack.submit_view(people.alice, view.id, {"status": "Closed", "incident_severity": "Minor"})
+    await slack.wait_for(lambda: channel.is_archived)
+
+    before = set(slack.views)
+    await slack.slash_command(people.alice, UPDATE, text=incident.name.lower(), channel=people.general)
+    view = (await slack.wait_for(lambda: [v for v in slack.open_views(people.alice) if v.id not in before]))[-1]
+    await slack.submit_view(people.alice, view.id, {"status": "Active"})
+    await slack.wait_for(lambda: not channel.is_archived and "· Active ·" in channel.topic)
+
+    await slack.slash_command(people.bob, UPDATE, text=incident.name, channel=people.general)
+    refusal = await slack.wait_for(lambda: ephemerals_for(slack, people.bob, people.general))
+    assert "Only the incident commander" in refusal[-1]["text"]
