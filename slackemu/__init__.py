@@ -5,6 +5,7 @@ assert on its workspace state. It rejects what Slack rejects.
 """
 
 from slackemu.emulator import SlackEmulator
+from slackemu.forms import DriverError
 from slackemu.state import Ack, ApiCall, Channel, Delivery, Message, User, View
 
-__all__ = ["SlackEmulator", "Ack", "ApiCall", "Channel", "Delivery", "Message", "User", "View"]
+__all__ = ["SlackEmulator", "DriverError", "Ack", "ApiCall", "Channel", "Delivery", "Message", "User", "View"]

@@ -1,217 +1,233 @@
-"""Driver API: act as people in the workspace (commands, modals, clicks, messages, reactions)."""
+"""Driver API: act as people in the workspace (commands, modals, clicks, messages, reactions).
+
+Each action sends what Slack would send over Socket Mode and returns once the app acked (TimeoutError
+after `ack_timeout`). What Slack's UI would not let a person do raises DriverError.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
 
+from slackemu.forms import MISSING, DriverError, client_checks, elements, state_entry
 from slackemu.state import Delivery, Message, View
+from slackemu.webapi import ApiError
+from slackemu.webapi.common import open_im
+from slackemu.webapi.views import PUSH_LIMIT, new_modal, validate_view, view_hash, view_response
 
 if TYPE_CHECKING:
     from slackemu.emulator import SlackEmulator
 
-INPUT_VALUE_TYPES = {"plain_text_input", "email_text_input", "url_text_input", "number_input"}
-
-
-class DriverError(AssertionError):
-    """The scripted person did something Slack's UI would not let them do."""
-
-
-def _elements(blocks: list[dict]):
-    """(block, element) pairs for every interactive element in `blocks`."""
-    for block in blocks or []:
-        if block.get("type") == "input" and block.get("element"):
-            yield block, block["element"]
-        elif block.get("type") == "actions":
-            for el in block.get("elements", []):
-                yield block, el
-        elif block.get("type") == "section" and block.get("accessory"):
-            yield block, block["accessory"]
-
-
-def _options(el: dict) -> list[dict]:
-    if "option_groups" in el:
-        return [o for g in el["option_groups"] for o in g.get("options", [])]
-    return el.get("options", [])
-
-
-def _find_option(el: dict, value: str) -> dict:
-    for opt in _options(el):
-        if opt.get("value") == value:
-            return opt
-    raise DriverError(f"{el.get('action_id')}: {value!r} is not one of the offered options")
-
-
-def _state_entry(el: dict, value: Any, *, initial: bool) -> dict:
-    """Slack's view.state.values entry for element `el` holding `value` (or its initial value)."""
-    kind = el["type"]
-    entry: dict[str, Any] = {"type": kind}
-    if kind in INPUT_VALUE_TYPES:
-        entry["value"] = el.get("initial_value") if initial else (None if value is None else str(value))
-    elif kind in ("static_select", "external_select", "radio_buttons"):
-        entry["selected_option"] = el.get("initial_option") if initial else (
-            None if value is None else _find_option(el, value))
-    elif kind in ("multi_static_select", "checkboxes", "multi_external_select"):
-        entry["selected_options"] = el.get("initial_options", []) if initial else [
-            _find_option(el, v) for v in (value or [])]
-    elif kind == "users_select":
-        entry["selected_user"] = el.get("initial_user") if initial else value
-    elif kind == "multi_users_select":
-        entry["selected_users"] = el.get("initial_users", []) if initial else list(value or [])
-    elif kind == "conversations_select":
-        entry["selected_conversation"] = el.get("initial_conversation") if initial else value
-    elif kind == "multi_conversations_select":
-        entry["selected_conversations"] = el.get("initial_conversations", []) if initial else list(value or [])
-    elif kind == "channels_select":
-        entry["selected_channel"] = el.get("initial_channel") if initial else value
-    elif kind == "multi_channels_select":
-        entry["selected_channels"] = el.get("initial_channels", []) if initial else list(value or [])
-    elif kind == "datepicker":
-        entry["selected_date"] = el.get("initial_date") if initial else value
-    elif kind == "timepicker":
-        entry["selected_time"] = el.get("initial_time") if initial else value
-    else:
-        entry["value"] = value
-    return entry
+__all__ = ["DriverMixin", "DriverError"]
+RESPONSE_ACTIONS = {"errors", "update", "push", "clear"}
 
 
 class DriverMixin:
-    """Mixed into SlackEmulator: each method sends what Slack would and waits for the app's ack."""
+    """Mixed into SlackEmulator."""
 
     # ------------------------------------------------------------------ helpers
     def _user_obj(self: SlackEmulator, user: str) -> dict:
         u = self.users.get(user)
-        if u is None:
+        if u is None or u.deleted:
             raise DriverError(f"unknown user {user}")
         return {"id": u.id, "username": u.name, "name": u.name, "team_id": self.team_id}
+
+    def _team(self: SlackEmulator) -> dict:
+        return {"id": self.team_id, "domain": "emulator"}
 
     def _new_trigger(self: SlackEmulator, user: str) -> str:
         trigger_id = f"{int(time.time())}.{self.new_id('')}.{self.new_id('trig')}"
         self.triggers[trigger_id] = {"user": user, "created": time.monotonic(), "used": False}
         return trigger_id
 
-    def view_state(self, view: View, values: dict[str, Any] | None = None) -> dict:
-        """Current `state.values` of a view: initial values, overridden by `values`.
+    def _channel_for(self: SlackEmulator, channel: str) -> Any:
+        ch = self.channels.get(channel or "")
+        if ch is None:
+            raise DriverError(f"unknown channel {channel}")
+        return ch
 
-        `values` maps block_id to a value, or to {action_id: value}.
+    def view_state(self: SlackEmulator, view: View, values: dict[str, Any] | None = None, *,
+                   validate: bool = False) -> dict:
+        """`state.values` of a view: initial values, overridden by `values` ({block_id: value | {action_id: value}}).
+
+        With `validate`, apply Slack's client-side checks (required inputs, lengths, formats).
         """
         values = dict(values or {})
         state: dict[str, dict] = {}
-        for block, el in _elements(view.view.get("blocks", [])):
+        problems: dict[str, str] = {}
+        for block, el in elements(view.view.get("blocks", [])):
             if block.get("type") != "input" or "action_id" not in el:
                 continue
             bid, aid = block.get("block_id"), el["action_id"]
-            given = values.pop(bid, _MISSING)
+            given = values.pop(bid, MISSING)
             if isinstance(given, dict) and aid in given:
                 given = given[aid]
-            state.setdefault(bid, {})[aid] = _state_entry(el, None if given is _MISSING else given,
-                                                          initial=given is _MISSING)
+            entry = state_entry(el, None if given is MISSING else given, initial=given is MISSING,
+                                known_user=lambda u: u in self.users,
+                                known_channel=lambda c: c in self.channels)
+            state.setdefault(bid, {})[aid] = entry
+            problem = client_checks(block, el, entry) if validate else None
+            if problem and (problem != "required" or self.enforce_required_inputs):
+                problems[bid] = problem
         if values:
             raise DriverError(f"no input blocks {sorted(values)} in view {view.id}")
+        if problems:
+            raise DriverError(f"Slack's client would not submit view {view.id}: {problems}")
         return state
 
     def _view_payload(self: SlackEmulator, view: View, state: dict) -> dict:
-        data = dict(view.view)
-        data.update({"id": view.id, "team_id": self.team_id, "state": {"values": state}, "hash": view.hash,
-                     "root_view_id": view.root_view_id, "previous_view_id": view.previous_view_id,
-                     "app_id": self.app_id, "bot_id": self.bot_id, "external_id": view.external_id or "",
-                     "private_metadata": view.private_metadata, "callback_id": view.callback_id or ""})
-        return data
+        return view_response(self, view, state)
 
-    # ------------------------------------------------------------------ people's actions
+    def _open_view(self: SlackEmulator, user: str, view_id: str) -> View:
+        view = self.views.get(view_id)
+        if view is None or view.type != "modal" or view.state != "open":
+            raise DriverError(f"view {view_id} is not an open modal")
+        if view.user != user:
+            raise DriverError(f"view {view_id} belongs to {view.user}, not {user}")
+        return view
+
+    # ------------------------------------------------------------------ slash commands and shortcuts
     async def slash_command(self: SlackEmulator, user: str, command: str, text: str = "",
                             channel: str | None = None) -> Delivery:
         """Run a slash command in `channel` (default: the user's DM with the bot)."""
-        channel = channel or self.channels_for_dm(user)
-        ch = self.channels.get(channel)
-        if ch is None:
-            raise DriverError(f"unknown channel {channel}")
+        if not command.startswith("/"):
+            raise DriverError(f"slash commands start with '/': {command!r}")
+        self._user_obj(user)
+        ch = self._channel_for(channel) if channel else open_im(self, user)
+        if ch.is_archived:
+            raise DriverError(f"#{ch.name} is archived: nobody can type in it")
         trigger_id = self._new_trigger(user)
-        response_url = self.new_response_url(user, channel)
+        response_url = self.new_response_url(user, ch.id)
         u = self.users[user]
         payload = {
-            "token": "emulator", "team_id": self.team_id, "team_domain": "emulator", "channel_id": channel,
-            "channel_name": ch.name if not ch.is_im else "directmessage", "user_id": user, "user_name": u.name,
-            "command": command, "text": text, "api_app_id": self.app_id, "is_enterprise_install": "false",
-            "response_url": response_url, "trigger_id": trigger_id,
+            "token": "emulator", "team_id": self.team_id, "team_domain": "emulator", "channel_id": ch.id,
+            "channel_name": "directmessage" if ch.is_im else ("privategroup" if ch.is_private else ch.name),
+            "user_id": user, "user_name": u.name, "command": command, "text": text, "api_app_id": self.app_id,
+            "is_enterprise_install": "false", "response_url": response_url, "trigger_id": trigger_id,
         }
         envelope_id, ack, latency = await self.send_envelope("slash_commands", payload, accepts_response_payload=True)
         if ack and (ack.get("text") or ack.get("blocks")):
-            self.ephemerals.append({"channel": channel, "user": user, "text": ack.get("text", ""),
-                                    "blocks": ack.get("blocks"), "ts": self.new_ts()})
+            self.respond({"user": user, "channel": ch.id}, ack)
         return Delivery(envelope_id, ack, latency, trigger_id, response_url)
 
     def channels_for_dm(self: SlackEmulator, user: str) -> str:
-        from slackemu.webapi import _open_im
+        return open_im(self, user).id
 
-        return _open_im(self, user).id
+    async def message_shortcut(self: SlackEmulator, user: str, callback_id: str, channel: str, message_ts: str
+                               ) -> Delivery:
+        """Pick an app shortcut from a message's "more actions" menu."""
+        ch = self._channel_for(channel)
+        message = ch.find(message_ts)
+        if message is None:
+            raise DriverError(f"no message {message_ts} in {channel}")
+        trigger_id = self._new_trigger(user)
+        response_url = self.new_response_url(user, channel, message.ts)
+        payload = {
+            "type": "message_action", "callback_id": callback_id, "trigger_id": trigger_id, "team": self._team(),
+            "user": self._user_obj(user), "channel": {"id": channel, "name": ch.name}, "message": message.to_api(),
+            "message_ts": message.ts, "response_url": response_url, "token": "emulator",
+            "action_ts": f"{time.time():.6f}", "is_enterprise_install": False, "api_app_id": self.app_id,
+        }
+        envelope_id, ack, latency = await self.send_envelope("interactive", payload)
+        return Delivery(envelope_id, ack, latency, trigger_id, response_url)
 
+    async def global_shortcut(self: SlackEmulator, user: str, callback_id: str) -> Delivery:
+        """Pick a global shortcut from the shortcuts menu."""
+        trigger_id = self._new_trigger(user)
+        payload = {"type": "shortcut", "callback_id": callback_id, "trigger_id": trigger_id, "team": self._team(),
+                   "user": self._user_obj(user), "token": "emulator", "action_ts": f"{time.time():.6f}",
+                   "is_enterprise_install": False, "api_app_id": self.app_id}
+        envelope_id, ack, latency = await self.send_envelope("interactive", payload)
+        return Delivery(envelope_id, ack, latency, trigger_id)
+
+    # ------------------------------------------------------------------ modals
     async def submit_view(self: SlackEmulator, user: str, view_id: str, values: dict[str, Any] | None = None
                           ) -> Delivery:
-        """Press the modal's submit button with `values` filled in (others keep their initial values)."""
-        view = self.views.get(view_id)
-        if view is None or view.state != "open":
-            raise DriverError(f"view {view_id} is not open")
-        if view.user != user:
-            raise DriverError(f"view {view_id} belongs to {view.user}, not {user}")
-        state = self.view_state(view, values)
+        """Fill in `values` and press the modal's submit button (untouched inputs keep their initial value).
+
+        Then apply the ack's response_action like Slack: errors (stays open), update, push, clear;
+        an empty ack closes the view.
+        """
+        view = self._open_view(user, view_id)
+        stack = self.open_views(user)
+        if stack and stack[-1].id != view.id:
+            raise DriverError(f"view {view_id} is under {stack[-1].id}: only the top view can be submitted")
+        if "submit" not in view.view:
+            raise DriverError(f"view {view_id} has no submit button")
+        state = self.view_state(view, values, validate=True)
         payload = {
-            "type": "view_submission", "team": {"id": self.team_id, "domain": "emulator"},
-            "user": self._user_obj(user), "api_app_id": self.app_id, "token": "emulator",
-            "trigger_id": self._new_trigger(user), "view": self._view_payload(view, state),
-            "response_urls": [], "is_enterprise_install": False,
+            "type": "view_submission", "team": self._team(), "user": self._user_obj(user),
+            "api_app_id": self.app_id, "token": "emulator", "trigger_id": self._new_trigger(user),
+            "view": self._view_payload(view, state), "response_urls": [], "is_enterprise_install": False,
+            "enterprise": None,
         }
         envelope_id, ack, latency = await self.send_envelope("interactive", payload, accepts_response_payload=True)
         self._apply_response_action(view, ack)
         return Delivery(envelope_id, ack, latency)
 
     def _apply_response_action(self: SlackEmulator, view: View, ack: dict | None) -> None:
-        from slackemu.webapi import _validate_view, _view_hash
-
         action = (ack or {}).get("response_action")
+        if action is None:
+            view.state = "closed"
+            return
+        if action not in RESPONSE_ACTIONS:
+            raise DriverError(f"Slack would show 'We had some trouble connecting': unknown response_action {action!r}")
         if action == "errors":
-            return
-        if action == "update":
-            view.view = _validate_view(ack["view"])
-            view.hash = _view_hash(view.view)
-            return
-        if action == "push":
-            vid = self.new_id("V")
-            self.views[vid] = View(vid, view.user, "modal", _validate_view(ack["view"]), hash=_view_hash(ack["view"]),
-                                   root_view_id=view.root_view_id, previous_view_id=view.id)
+            errors = ack.get("errors")
+            inputs = {b.get("block_id") for b in view.view.get("blocks", []) if b.get("type") == "input"}
+            if not isinstance(errors, dict) or not errors or set(errors) - inputs:
+                raise DriverError("Slack would show 'We had some trouble connecting': response_action errors must "
+                                  f"map input block_ids {sorted(inputs)} to messages, got {errors!r}")
             return
         if action == "clear":
             for v in self.open_views(view.user):
                 v.state = "closed"
             return
-        view.state = "closed"
+        try:
+            new = validate_view(ack.get("view"))
+        except ApiError as exc:
+            raise DriverError(f"Slack would reject the response_action {action} view: {exc.messages}") from None
+        if action == "update":
+            view.view, view.hash = new, view_hash(new)
+        elif len(self.open_views(view.user)) >= PUSH_LIMIT:
+            raise DriverError("Slack would reject the push: a modal stack holds at most 3 views")
+        else:
+            new_modal(self, view.user, new, parent=view)
 
-    async def close_view(self: SlackEmulator, user: str, view_id: str) -> None:
-        """Press Cancel (no event unless the view asked for notify_on_close)."""
-        view = self.views[view_id]
-        view.state = "closed"
-        if view.view.get("notify_on_close"):
-            payload = {"type": "view_closed", "team": {"id": self.team_id}, "user": self._user_obj(user),
-                       "api_app_id": self.app_id, "view": self._view_payload(view, self.view_state(view)),
-                       "is_cleared": False}
-            await self.send_envelope("interactive", payload)
+    async def close_view(self: SlackEmulator, user: str, view_id: str) -> Delivery | None:
+        """Press Cancel: closes the view (the stack with clear_on_close); view_closed if notify_on_close."""
+        view = self._open_view(user, view_id)
+        cleared = bool(view.view.get("clear_on_close"))
+        for v in (self.open_views(user) if cleared else [view]):
+            v.state = "closed"
+        if not view.view.get("notify_on_close"):
+            return None
+        payload = {"type": "view_closed", "team": self._team(), "user": self._user_obj(user),
+                   "api_app_id": self.app_id, "view": self._view_payload(view, self.view_state(view)),
+                   "is_cleared": cleared, "is_enterprise_install": False}
+        envelope_id, ack, latency = await self.send_envelope("interactive", payload)
+        return Delivery(envelope_id, ack, latency)
 
+    # ------------------------------------------------------------------ clicks
     async def click(self: SlackEmulator, user: str, action_id: str, value: Any = None, *, view_id: str | None = None,
                     channel: str | None = None, message_ts: str | None = None, block_id: str | None = None
                     ) -> Delivery:
-        """Click a button or pick an option (`value`) in a view or in a message."""
+        """Click a button or pick an option (`value`) in a view (modal or home) or in a message."""
+        message = view = None
         if view_id:
             view = self.views.get(view_id)
-            if view is None or view.state != "open" and view.type == "modal":
-                raise DriverError(f"view {view_id} is not open")
-            blocks, message = view.view.get("blocks", []), None
+            if view is None or view.user != user or (view.type == "modal" and view.state != "open"):
+                raise DriverError(f"view {view_id} is not open for {user}")
+            blocks = view.view.get("blocks", [])
         else:
-            ch = self.channels.get(channel or "")
-            message = ch.find(message_ts) if ch and message_ts else None
+            ch = self._channel_for(channel)
+            message = ch.find(message_ts) if message_ts else None
             if message is None:
                 raise DriverError(f"no message {message_ts} in {channel}")
-            blocks, view = message.blocks or [], None
-        found = [(b, el) for b, el in _elements(blocks)
+            if user not in ch.members and (ch.is_private or ch.is_im):
+                raise DriverError(f"{user} cannot see #{ch.name}")
+            blocks = message.blocks or []
+        found = [(b, el) for b, el in elements(blocks)
                  if el.get("action_id") == action_id and (block_id is None or b.get("block_id") == block_id)]
         if not found:
             raise DriverError(f"no element with action_id {action_id!r}")
@@ -219,80 +235,83 @@ class DriverMixin:
         action: dict[str, Any] = {"action_id": action_id, "block_id": block.get("block_id", ""), "type": el["type"],
                                   "action_ts": f"{time.time():.6f}"}
         if el["type"] == "button":
-            action["value"] = el.get("value") if value is None else value
+            button_value = el.get("value") if value is None else value  # a value override stands for a stale button
+            if button_value is not None:
+                action["value"] = button_value
             action["text"] = el.get("text")
+            if el.get("style"):
+                action["style"] = el["style"]
+        elif el["type"] == "overflow":
+            from slackemu.forms import find_option
+
+            action["selected_option"] = find_option({**el, "type": "static_select"}, value)
         else:
-            action.update({k: v for k, v in _state_entry(el, value, initial=False).items() if k != "type"})
+            entry = state_entry(el, value, initial=False, known_user=lambda u: u in self.users,
+                                known_channel=lambda c: c in self.channels)
+            action.update({k: v for k, v in entry.items() if k != "type"})
         trigger_id = self._new_trigger(user)
         payload: dict[str, Any] = {
-            "type": "block_actions", "team": {"id": self.team_id, "domain": "emulator"},
-            "user": self._user_obj(user), "api_app_id": self.app_id, "token": "emulator", "trigger_id": trigger_id,
-            "actions": [action], "is_enterprise_install": False,
+            "type": "block_actions", "team": self._team(), "user": self._user_obj(user), "api_app_id": self.app_id,
+            "token": "emulator", "trigger_id": trigger_id, "actions": [action], "is_enterprise_install": False,
         }
         if view is not None:
-            overrides = {}
-            if block.get("type") == "input":
-                overrides[block["block_id"]] = {action_id: value}
-            state = self.view_state(view, overrides)
+            overrides = {block["block_id"]: {action_id: value}} if block.get("type") == "input" else {}
             payload["container"] = {"type": "view", "view_id": view.id}
-            payload["view"] = self._view_payload(view, state)
+            payload["view"] = self._view_payload(view, self.view_state(view, overrides))
         else:
             payload["container"] = {"type": "message", "message_ts": message.ts, "channel_id": channel,
                                     "is_ephemeral": False}
             payload["channel"] = {"id": channel, "name": self.channels[channel].name}
             payload["message"] = message.to_api()
-            payload["response_url"] = self.new_response_url(user, channel)
+            payload["state"] = {"values": {}}
+            payload["response_url"] = self.new_response_url(user, channel, message.ts)
         envelope_id, ack, latency = await self.send_envelope("interactive", payload)
         return Delivery(envelope_id, ack, latency, trigger_id, payload.get("response_url"))
 
-    async def message_shortcut(self: SlackEmulator, user: str, callback_id: str, channel: str, message_ts: str
-                               ) -> Delivery:
-        """Pick an app shortcut from a message's menu."""
-        ch = self.channels[channel]
-        message = ch.find(message_ts)
-        if message is None:
-            raise DriverError(f"no message {message_ts} in {channel}")
-        trigger_id = self._new_trigger(user)
-        payload = {
-            "type": "message_action", "callback_id": callback_id, "trigger_id": trigger_id,
-            "team": {"id": self.team_id, "domain": "emulator"}, "user": self._user_obj(user),
-            "channel": {"id": channel, "name": ch.name}, "message": message.to_api(), "message_ts": message.ts,
-            "response_url": self.new_response_url(user, channel), "token": "emulator", "action_ts": f"{time.time():.6f}",
-            "is_enterprise_install": False,
-        }
-        envelope_id, ack, latency = await self.send_envelope("interactive", payload)
-        return Delivery(envelope_id, ack, latency, trigger_id, payload["response_url"])
-
+    # ------------------------------------------------------------------ messages, reactions, membership
     async def post_message(self: SlackEmulator, user: str, channel: str, text: str, thread_ts: str | None = None
                            ) -> str:
-        """Post as a person; the app gets a `message` event if it is in the channel."""
-        ch = self.channels.get(channel)
-        if ch is None:
-            raise DriverError(f"unknown channel {channel}")
+        """Post as a person; the app gets a `message` event if it is in the channel. Returns the ts."""
+        ch = self._channel_for(channel)
         if user not in ch.members:
             raise DriverError(f"{user} is not in #{ch.name}")
+        if ch.is_archived:
+            raise DriverError(f"#{ch.name} is archived")
+        parent = ch.find(thread_ts) if thread_ts else None
+        if thread_ts and parent is None:
+            raise DriverError(f"no message {thread_ts} in {channel} to reply to")
+        if parent is not None and parent.thread_ts and parent.thread_ts != parent.ts:
+            thread_ts = parent.thread_ts  # replying "in thread" to a reply lands in the parent's thread
+            parent = ch.find(thread_ts)
         message = Message(self.new_ts(), user, text, thread_ts=thread_ts)
         ch.messages.append(message)
         if self.bot_user_id in ch.members:
             event = {"type": "message", "channel": channel, "user": user, "text": text, "ts": message.ts,
+                     "team": self.team_id, "event_ts": message.ts,
                      "channel_type": "im" if ch.is_im else ("group" if ch.is_private else "channel")}
             if thread_ts:
                 event["thread_ts"] = thread_ts
+                event["parent_user_id"] = parent.user if parent else None
             await self.emit_event(event)
         return message.ts
 
     async def _reaction(self: SlackEmulator, kind: str, user: str, channel: str, ts: str, name: str) -> None:
-        ch = self.channels[channel]
+        ch = self._channel_for(channel)
         message = ch.find(ts)
         if message is None:
             raise DriverError(f"no message {ts} in {channel}")
+        if name.startswith(":") or " " in name:
+            raise DriverError(f"emoji names have no colons or spaces: {name!r}")
         users = message.reactions.setdefault(name, [])
         if kind == "reaction_added":
             if user in users:
+                message.reactions[name] = users
                 raise DriverError(f"{user} already reacted :{name}:")
             users.append(user)
         else:
             if user not in users:
+                if not users:
+                    del message.reactions[name]
                 raise DriverError(f"{user} has no :{name}: reaction")
             users.remove(user)
             if not users:
@@ -302,42 +321,49 @@ class DriverMixin:
                                    "item": {"type": "message", "channel": channel, "ts": ts}})
 
     async def react(self, user: str, channel: str, ts: str, name: str) -> None:
+        """Add emoji reaction `name` (no colons) to message `ts`."""
         await self._reaction("reaction_added", user, channel, ts, name)
 
     async def unreact(self, user: str, channel: str, ts: str, name: str) -> None:
         await self._reaction("reaction_removed", user, channel, ts, name)
 
     async def join(self: SlackEmulator, user: str, channel: str) -> None:
-        ch = self.channels[channel]
-        if ch.is_private:
+        """Join a public channel (no-op if already a member, as in Slack)."""
+        ch = self._channel_for(channel)
+        if ch.is_private or ch.is_im:
             raise DriverError("people cannot join a private channel without an invitation")
+        if ch.is_archived:
+            raise DriverError(f"#{ch.name} is archived")
+        if user in ch.members:
+            return
         ch.members.add(user)
         if self.bot_user_id in ch.members:
             await self.emit_event({"type": "member_joined_channel", "user": user, "channel": channel,
-                                   "channel_type": "C", "team": self.team_id})
+                                   "channel_type": ch.type_code, "team": self.team_id})
 
     async def leave(self: SlackEmulator, user: str, channel: str) -> None:
-        ch = self.channels[channel]
+        """Leave a channel (no-op if not a member)."""
+        ch = self._channel_for(channel)
+        if user not in ch.members:
+            return
         ch.members.discard(user)
         if self.bot_user_id in ch.members:
             await self.emit_event({"type": "member_left_channel", "user": user, "channel": channel,
-                                   "channel_type": "G" if ch.is_private else "C", "team": self.team_id})
+                                   "channel_type": ch.type_code, "team": self.team_id})
 
     async def open_home(self: SlackEmulator, user: str) -> None:
+        """Open the app's Home tab: app_home_opened (with the published view, if any)."""
         home = next((v for v in self.views.values() if v.type == "home" and v.user == user), None)
-        event = {"type": "app_home_opened", "user": user, "channel": self.channels_for_dm(user), "tab": "home"}
+        event = {"type": "app_home_opened", "user": user, "channel": open_im(self, user).id, "tab": "home"}
         if home:
             event["view"] = self._view_payload(home, {})
         await self.emit_event(event)
 
     async def redeliver(self: SlackEmulator, envelope_id: str, reason: str = "timeout") -> Delivery:
-        """Send an envelope again, as Slack does when it believes the ack was lost."""
+        """Send an envelope again with retry_attempt/retry_reason, as Slack does when an ack was lost."""
         envelope = self.envelopes[envelope_id]
         attempt = envelope.get("retry_attempt", 0) + 1
         _, ack, latency = await self.send_envelope(
             envelope["type"], envelope["payload"], accepts_response_payload=envelope["accepts_response_payload"],
             envelope_id=envelope_id, retry_attempt=attempt, retry_reason=reason)
         return Delivery(envelope_id, ack, latency)
-
-
-_MISSING = object()

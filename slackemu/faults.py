@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Injection:
-    method: str
+    method: str  # a Web API method name, or "*" for any method
     status: int = 200
     error: str | None = None
     retry_after: int | None = None
@@ -22,7 +22,11 @@ class Faults:
     def take(self, method: str) -> Injection | None:
         """The next scripted failure for `method`, consuming one use of it."""
         for inj in self.injections:
-            if inj.method == method and inj.times > 0:
+            if inj.method in (method, "*") and inj.times > 0:
                 inj.times -= 1
                 return inj
         return None
+
+    def clear(self) -> None:
+        self.latency = 0.0
+        self.injections.clear()

@@ -8,6 +8,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+DOMAIN = "https://emulator.slack.test/"
+TEAM_NAME = "Emulated Workspace"
+
 
 @dataclass
 class User:
@@ -18,26 +21,24 @@ class User:
     tz: str = "UTC"
     is_bot: bool = False
     deleted: bool = False
+    display_name: str = ""  # empty unless the person set one, as is common in Slack
 
     @property
     def tz_offset(self) -> int:
+        """Seconds east of UTC right now (DST-aware), as Slack reports it."""
         offset = datetime.now(ZoneInfo(self.tz)).utcoffset()
         return int(offset.total_seconds()) if offset else 0
 
-    def to_api(self) -> dict:
+    def to_api(self, team_id: str = "") -> dict:
+        profile: dict[str, Any] = {"real_name": self.real_name, "display_name": self.display_name,
+                                   "real_name_normalized": self.real_name,
+                                   "display_name_normalized": self.display_name}
+        if self.email and not self.is_bot:
+            profile["email"] = self.email
         return {
-            "id": self.id,
-            "name": self.name,
-            "real_name": self.real_name,
-            "deleted": self.deleted,
-            "is_bot": self.is_bot,
-            "tz": self.tz,
-            "tz_offset": self.tz_offset,
-            "profile": {
-                "real_name": self.real_name,
-                "display_name": self.real_name,
-                "email": self.email,
-            },
+            "id": self.id, "team_id": team_id, "name": self.name, "real_name": self.real_name,
+            "deleted": self.deleted, "is_bot": self.is_bot, "is_app_user": False, "tz": self.tz,
+            "tz_label": self.tz, "tz_offset": self.tz_offset, "profile": profile,
         }
 
 
@@ -52,7 +53,8 @@ class Message:
     edited: bool = False
     bot_id: str | None = None
 
-    def to_api(self) -> dict:
+    def to_api(self, replies: list[Message] | None = None) -> dict:
+        """The message as the Web API returns it; `replies` (for a thread parent) adds reply counts."""
         data: dict[str, Any] = {"type": "message", "ts": self.ts, "user": self.user, "text": self.text}
         if self.blocks is not None:
             data["blocks"] = self.blocks
@@ -60,8 +62,13 @@ class Message:
             data["thread_ts"] = self.thread_ts
         if self.bot_id:
             data["bot_id"] = self.bot_id
+        if self.edited:
+            data["edited"] = {"user": self.user, "ts": self.ts}
+        if replies:
+            data.update({"thread_ts": self.ts, "reply_count": len(replies), "latest_reply": replies[-1].ts,
+                         "reply_users": sorted({r.user for r in replies})})
         if self.reactions:
-            data["reactions"] = [{"name": n, "users": u, "count": len(u)} for n, u in self.reactions.items()]
+            data["reactions"] = [{"name": n, "users": list(u), "count": len(u)} for n, u in self.reactions.items()]
         return data
 
 
@@ -81,23 +88,30 @@ class Channel:
     creator: str | None = None
     created: int = field(default_factory=lambda: int(time.time()))
 
+    @property
+    def type_code(self) -> str:
+        """The `channel_type` of events: C (public), G (private), D (IM)."""
+        return "D" if self.is_im else ("G" if self.is_private else "C")
+
     def find(self, ts: str) -> Message | None:
         return next((m for m in self.messages if m.ts == ts), None)
 
-    def to_api(self) -> dict:
+    def replies(self, ts: str) -> list[Message]:
+        return [m for m in self.messages if m.thread_ts == ts and m.ts != ts]
+
+    def to_api(self, viewer: str | None = None) -> dict:
+        """The conversation object; `viewer` (the bot user) sets `is_member`."""
+        if self.is_im:
+            other = next((m for m in sorted(self.members) if m != viewer), viewer)
+            return {"id": self.id, "is_im": True, "user": other, "created": self.created, "is_org_shared": False}
         return {
-            "id": self.id,
-            "name": self.name,
-            "is_channel": not self.is_private and not self.is_im,
-            "is_group": self.is_private,
-            "is_im": self.is_im,
-            "is_private": self.is_private,
-            "is_archived": self.is_archived,
-            "created": self.created,
-            "creator": self.creator,
+            "id": self.id, "name": self.name, "name_normalized": self.name,
+            "is_channel": not self.is_private, "is_group": self.is_private, "is_im": False, "is_mpim": False,
+            "is_private": self.is_private, "is_archived": self.is_archived, "is_general": self.name == "general",
+            "created": self.created, "creator": self.creator or "", "is_member": viewer in self.members,
             "num_members": len(self.members),
-            "topic": {"value": self.topic},
-            "purpose": {"value": self.purpose},
+            "topic": {"value": self.topic, "creator": "", "last_set": 0},
+            "purpose": {"value": self.purpose, "creator": "", "last_set": 0},
         }
 
 
@@ -105,7 +119,7 @@ class Channel:
 class View:
     id: str
     user: str
-    type: str
+    type: str  # modal | home
     view: dict
     state: str = "open"  # open | closed
     hash: str = ""
@@ -124,6 +138,8 @@ class View:
 
 @dataclass
 class ApiCall:
+    """One Web API request as the emulator saw it (injected failures included)."""
+
     method: str
     params: dict
     ok: bool
@@ -138,6 +154,10 @@ class Ack:
     envelope_id: str
     payload: dict | None
     latency: float
+
+    @property
+    def latency_seconds(self) -> float:
+        return self.latency
 
 
 @dataclass

@@ -1,0 +1,9 @@
+"""Web API methods, registered by name in METHODS: each takes (emulator, params) -> response fields.
+
+Handlers raise ApiError for Slack's `{"ok": false, "error": ...}` answers.
+"""
+
+from slackemu.webapi.common import METHODS, ApiError
+from slackemu.webapi import auth_users, chat, conversations, items, views  # noqa: F401 - registers methods
+
+__all__ = ["METHODS", "ApiError"]
