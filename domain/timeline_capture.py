@@ -43,10 +43,13 @@ async def add_message(
     channel_id: str,
     ts: str,
     added_by: str,
+    *,
+    marked_with: str | None = None,
 ) -> str:
     """Record the message at (channel, ts) on its incident's timeline; returns what happened.
 
-    "added", "duplicate" (already on the timeline), "not_incident" or "gone" (message deleted).
+    "added", "duplicate" (already on the timeline), "not_incident", "gone" (message deleted) or
+    "unmarked" (with `marked_with`: the reaction was removed before this ran, e.g. by another process).
     """
     async with sessions() as session:
         incident = await incident_for_channel(session, channel_id)
@@ -55,6 +58,8 @@ async def add_message(
     message = await conv.get_message(channel_id, ts)
     if message is None or not message.user:
         return "gone"
+    if marked_with and not _still_marked(message, marked_with):
+        return "unmarked"
     author, text = await asyncio.gather(conv.get_user(message.user), _render_mentions(conv, message.text))
     async with sessions() as session:
         contact = await update_contact(session, author)

@@ -42,7 +42,7 @@ def register(reg: Registry, deps: Deps) -> None:
         if is_timeline_reaction(event):
             channel, ts = event["item"]["channel"], event["item"]["ts"]
             async with one_at_a_time(channel, ts):
-                await add_message(deps.sessions, conv, channel, ts, event["user"])
+                await add_message(deps.sessions, conv, channel, ts, event["user"], marked_with=event["reaction"])
 
     @reg.event("reaction_removed")
     async def on_reaction_removed(ack, event):

@@ -102,7 +102,7 @@ async def test_independent_slack_calls_overlap(slack, people, warroom):
 
 async def test_invalid_input_gets_modal_errors_and_nothing_is_stored(slack, people, warroom):
     _, view = await open_report_modal(slack, people.alice, people.general)
-    result = await slack.submit_view(people.alice, view.id, {"title": "  ", "description": ""})
+    result = await slack.submit_view(people.alice, view.id, {"title": "  ", "description": " \n "})
     errors = result.ack_payload["errors"]
     assert result.ack_payload["response_action"] == "errors"
     assert set(errors) == {"title", "description"}

@@ -30,7 +30,7 @@ def bot_posts(slack, channel, prefix):
 async def test_tactical_report_is_posted_stored_logged_and_prefills_the_next(slack, people, warroom):
     incident = await report(slack, warroom, people.alice, people.general)
     view = await open_modal(slack, people.alice, "/dispatch-report-tactical", incident.channel_id)
-    empty = await slack.submit_view(people.alice, view.id, {"needs": ""})
+    empty = await slack.submit_view(people.alice, view.id, {"conditions": " ", "actions": "  ", "needs": "\n"})
     assert set(empty.ack_payload["errors"]) == {"conditions", "actions", "needs"}
     await slack.submit_view(people.alice, view.id, TACTICAL)
     (posted,) = await slack.wait_for(lambda: bot_posts(slack, incident.channel_id, "Tactical report"))

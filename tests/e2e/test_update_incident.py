@@ -136,18 +136,6 @@ async def test_closing_without_archiving_then_reopening(slack, people, db_url):
         assert "Incident reopened as Active" in await events(warroom, incident.id)
 
 
-async def test_reopening_an_archived_channel_unarchives_it(slack, people, warroom):
-    incident = await report(slack, warroom, people.alice, people.general)
-    channel = slack.channels[incident.channel_id]
-    view = await open_update(slack, people.alice, incident.channel_id)
-    await slack.submit_view(people.alice, view.id, {"status": "Closed", "incident_severity": "Minor"})
-    await slack.wait_for(lambda: channel.is_archived)
-    view = await open_update(slack, people.alice, incident.channel_id)
-    await slack.submit_view(people.alice, view.id, {"status": "Stable"})
-    await slack.wait_for(lambda: "· Stable ·" in channel.topic)
-    assert not channel.is_archived
-
-
 async def test_stable_priority_swap(slack, people, db_url):
     config = WarroomConfig()
     config.projects[0].stable_priority = "Low"
