@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -17,6 +18,7 @@ from slackemu.webapi import METHODS, ApiError
 if TYPE_CHECKING:
     from slackemu.emulator import SlackEmulator
 
+log = logging.getLogger("slackemu")
 JSON_PARAMS = ("blocks", "view", "attachments", "users", "metadata")
 RESPONSE_URL_USES = 5
 RESPONSE_URL_TTL = 30 * 60
@@ -82,6 +84,8 @@ class ServerMixin:
 
         def record(ok: bool, error: str | None, status: int = 200) -> None:
             self.calls.append(ApiCall(method, params, ok, error, time.time(), time.perf_counter() - started, status))
+            if not ok:
+                log.info("slackemu: %s -> %s %s", method, status, error)
 
         injection = self.faults.take(method)
         if injection is not None:
@@ -105,6 +109,8 @@ class ServerMixin:
                 result = await result
         except ApiError as exc:
             record(False, exc.code)
+            if exc.messages:
+                log.info("slackemu: %s details: %s", method, exc.messages)
             body: dict[str, Any] = {"ok": False, "error": exc.code}
             if exc.messages:
                 body["response_metadata"] = {"messages": exc.messages}
