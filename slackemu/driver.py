@@ -46,12 +46,12 @@ class DriverMixin:
             raise DriverError(f"unknown channel {channel}")
         return ch
 
-    def view_state(self: SlackEmulator, view: View, values: dict[str, Any] | None = None, *,
-                   validate: bool = False) -> dict:
-        """`state.values` of a view: initial values, overridden by `values` ({block_id: value | {action_id: value}}).
+    def view_state(self: SlackEmulator, view: View, values: dict[str, Any] | None = None) -> dict:
+        """`state.values` of a view: initial values, overridden by `values` ({block_id: value | {action_id: value}})."""
+        return self._fill(view, values)[0]
 
-        With `validate`, apply Slack's client-side checks (required inputs, lengths, formats).
-        """
+    def _fill(self: SlackEmulator, view: View, values: dict[str, Any] | None) -> tuple[dict, dict[str, str]]:
+        """(state.values, {block_id: what Slack's client says under that input before sending anything})."""
         values = dict(values or {})
         state: dict[str, dict] = {}
         problems: dict[str, str] = {}
@@ -66,14 +66,12 @@ class DriverMixin:
                                 known_user=lambda u: u in self.users,
                                 known_channel=lambda c: c in self.channels)
             state.setdefault(bid, {})[aid] = entry
-            problem = client_checks(block, el, entry) if validate else None
-            if problem and (problem != "required" or self.enforce_required_inputs):
+            problem = client_checks(block, el, entry)
+            if problem:
                 problems[bid] = problem
         if values:
             raise DriverError(f"no input blocks {sorted(values)} in view {view.id}")
-        if problems:
-            raise DriverError(f"Slack's client would not submit view {view.id}: {problems}")
-        return state
+        return state, problems
 
     def _view_payload(self: SlackEmulator, view: View, state: dict) -> dict:
         return view_response(self, view, state)
@@ -145,8 +143,10 @@ class DriverMixin:
                           ) -> Delivery:
         """Fill in `values` and press the modal's submit button (untouched inputs keep their initial value).
 
-        Then apply the ack's response_action like Slack: errors (stays open), update, push, clear;
-        an empty ack closes the view.
+        If Slack's client would refuse the values (empty required input, too long, bad email/URL/number),
+        nothing reaches the app: the Delivery has `sent=False` and the client's errors as an `errors`
+        response_action. Otherwise apply the app's response_action like Slack: errors (stays open),
+        update, push, clear; an empty ack closes the view.
         """
         view = self._open_view(user, view_id)
         stack = self.open_views(user)
@@ -154,7 +154,11 @@ class DriverMixin:
             raise DriverError(f"view {view_id} is under {stack[-1].id}: only the top view can be submitted")
         if "submit" not in view.view:
             raise DriverError(f"view {view_id} has no submit button")
-        state = self.view_state(view, values, validate=True)
+        state, problems = self._fill(view, values)
+        if problems and self.client_validation:
+            # Slack's client shows these under the inputs and sends nothing to the app.
+            self.client_rejections.append({"view_id": view.id, "user": user, "errors": problems})
+            return Delivery("", {"response_action": "errors", "errors": problems}, 0.0, sent=False)
         payload = {
             "type": "view_submission", "team": self._team(), "user": self._user_obj(user),
             "api_app_id": self.app_id, "token": "emulator", "trigger_id": self._new_trigger(user),

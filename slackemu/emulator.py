@@ -36,7 +36,8 @@ class SlackEmulator(ServerMixin, SocketModeMixin, DriverMixin):
         self.bot_user_id = "UBOT0001"
         self.chat_write_public = True  # the app's manifest asks for chat:write.public
         self.subscribed_events: set[str] | None = None  # None: deliver every event type
-        self.enforce_required_inputs = True  # Slack's client refuses to submit empty required inputs
+        self.client_validation = True  # Slack's client checks modal inputs before submitting
+        self.client_rejections: list[dict] = []  # submissions Slack's client refused (never sent to the app)
         self.users: dict[str, User] = {self.bot_user_id: User(self.bot_user_id, "warroom", "warroom", is_bot=True)}
         self.channels: dict[str, Channel] = {}
         self.views: dict[str, View] = {}

@@ -132,28 +132,28 @@ def _checked(value: Any, parse: Callable[[str], Any], what: str) -> Any:
 def client_checks(block: dict, el: dict, entry: dict) -> str | None:
     """What Slack's client says before submitting (None when it lets the value through)."""
     if _empty(entry):
-        return None if block.get("optional") else "required"
+        return None if block.get("optional") else "Please fill out this field."
     kind = el["type"]
     value = entry.get("value")
     if kind == "plain_text_input":
         if el.get("min_length") and len(value) < el["min_length"]:
-            return f"at least {el['min_length']} characters"
+            return f"Use at least {el['min_length']} characters."
         if len(value) > el.get("max_length", 3000):
-            return f"at most {el.get('max_length', 3000)} characters"
+            return f"Use at most {el.get('max_length', 3000)} characters."
     elif kind == "number_input":
         try:
             number = float(value) if el.get("is_decimal_allowed") else int(value)
         except ValueError:
-            return "not a whole number" if not el.get("is_decimal_allowed") else "not a number"
+            return "Enter a whole number." if not el.get("is_decimal_allowed") else "Enter a number."
         if el.get("min_value") is not None and number < float(el["min_value"]):
-            return f"below {el['min_value']}"
+            return f"Enter a number of at least {el['min_value']}."
         if el.get("max_value") is not None and number > float(el["max_value"]):
-            return f"above {el['max_value']}"
+            return f"Enter a number of at most {el['max_value']}."
     elif kind == "email_text_input" and not EMAIL.match(value):
-        return "not an email address"
+        return "Enter a valid email address."
     elif kind == "url_text_input" and not URL.match(value):
-        return "not a URL"
+        return "Enter a valid URL."
     for key in ("selected_options", "selected_users", "selected_conversations", "selected_channels"):
         if key in entry and el.get("max_selected_items") and len(entry[key]) > el["max_selected_items"]:
-            return f"at most {el['max_selected_items']} items"
+            return f"Select at most {el['max_selected_items']} items."
     return None

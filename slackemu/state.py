@@ -169,3 +169,4 @@ class Delivery:
     latency: float
     trigger_id: str | None = None
     response_url: str | None = None
+    sent: bool = True  # False: Slack's client refused the input, the app never saw it

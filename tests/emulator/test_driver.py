@@ -83,23 +83,37 @@ async def test_values_become_slack_state_and_unset_inputs_are_null(emu, form_app
     assert emu.views[view.id].state == "closed"
 
 
+@pytest.mark.parametrize("values, block", [
+    ({}, "name"),  # required input left empty
+    ({"name": "x" * 11}, "name"),  # over max_length
+    ({"name": "Ada", "email": "not-an-email"}, "email"),
+    ({"name": "Ada", "count": "2.5"}, "count"),  # decimals not allowed
+    ({"name": "Ada", "count": "6"}, "count"),  # above max_value
+])
+async def test_slack_client_shows_input_errors_without_sending(emu, form_app, values, block):
+    alice = emu.add_user("alice")
+    view = await open_form(emu, alice, emu.add_channel("general", members=[alice]))
+    result = await emu.submit_view(alice, view.id, values)
+    assert not result.sent and list(result.ack_payload["errors"]) == [block]
+    assert form_app["submissions"] == [] and emu.views[view.id].state == "open"
+    assert emu.client_rejections[-1]["view_id"] == view.id
+    emu.client_validation = False
+    await emu.submit_view(alice, view.id, values)
+    assert len(form_app["submissions"]) == 1, "with client_validation off the app gets to judge"
+
+
 @pytest.mark.parametrize("values", [
-    {},  # required name left empty
-    {"name": "x" * 11},  # over max_length
-    {"name": "Ada", "email": "not-an-email"},
-    {"name": "Ada", "count": "2.5"},  # decimals not allowed
-    {"name": "Ada", "count": "6"},  # above max_value
     {"name": "Ada", "tags": ["c"]},  # not an offered option
     {"name": "Ada", "who": ["U404"]},  # nobody to pick
-    {"name": "Ada", "when": "01/12/2026"},
+    {"name": "Ada", "when": "01/12/2026"},  # not what a date picker produces
     {"nope": "x"},  # no such block
 ])
-async def test_slack_client_refuses_to_submit(emu, form_app, values):
+async def test_impossible_input_is_a_script_error(emu, form_app, values):
     alice = emu.add_user("alice")
     view = await open_form(emu, alice, emu.add_channel("general", members=[alice]))
     with pytest.raises(DriverError):
         await emu.submit_view(alice, view.id, values)
-    assert form_app["submissions"] == [] and emu.views[view.id].state == "open"
+    assert form_app["submissions"] == []
 
 
 async def test_response_actions(emu, form_app):
