@@ -10,8 +10,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.announcements import matches
+from domain.config import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.participant_admin import notifications_group
+from domain.reporting import incident_facts
 from domain.tasks import OPEN, incident_tasks
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact
@@ -73,11 +76,13 @@ async def report_defaults(session: AsyncSession, incident: Incident, kind: str) 
 
 
 async def save_report(
-    session: AsyncSession, incident: Incident, kind: str, details: dict[str, str], author_user_id: str
+    session: AsyncSession, incident: Incident, kind: str, details: dict[str, str], author_user_id: str,
+    config: WarroomConfig,
 ) -> tuple[ReportPosted, list[str]]:
     """Store the report, log it on the timeline and clear any snooze; commits.
 
-    Returns what to post and, for executive reports, the people of the notifications group.
+    Returns what to post and where else: for executive reports, the people of the notifications
+    group and the notification channels that announce this incident (never for restricted ones).
     """
     author = await ensure_contact(session, author_user_id)
     session.add(IncidentReport(incident_id=incident.id, kind=kind, details=details, author_id=author.id))
@@ -88,7 +93,11 @@ async def save_report(
         .where(ReportReminder.incident_id == incident.id, ReportReminder.kind == kind)
         .values(snoozed_until=None)
     )
-    recipients = (await notifications_group(session, incident.id))[0] if kind == EXECUTIVE else []
+    recipients: list[str] = []
+    if kind == EXECUTIVE:
+        recipients = list((await notifications_group(session, incident.id))[0])
+        facts = await incident_facts(session, incident)
+        recipients += [c.channel for c in config.notification_channels if matches(c, facts)]
     await session.commit()
     return ReportPosted(incident.name, incident.title, kind, details, author_user_id), recipients
 

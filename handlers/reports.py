@@ -42,8 +42,10 @@ def register(reg: Registry, deps: Deps) -> None:
         await ack()
         async with deps.sessions() as session:
             incident = await session.get(Incident, form["incident"])
-            posted, recipients = await save_report(session, incident, form["kind"], form["details"], body["user"]["id"])
-        effects = [conv.post(form["channel"], posted), *(conv.send_direct(uid, posted) for uid in recipients)]
+            posted, recipients = await save_report(session, incident, form["kind"], form["details"], body["user"]["id"],
+                                                   deps.config)
+        # Recipients are people (DM) and notification channels; a user id posts as a DM.
+        effects = [conv.post(form["channel"], posted), *(conv.post(target, posted) for target in recipients)]
         if form["kind"] == EXECUTIVE:
             effects.append(deps.ports.documents.add_report(posted.incident_name, posted.kind, posted.details))
         await asyncio.gather(*effects)

@@ -125,3 +125,22 @@ async def test_tactical_actions_list_the_open_tasks(slack, people, warroom):
     view = await open_modal(slack, people.alice, "/dispatch-report-tactical", incident.channel_id)
     actions = next(b for b in view.view["blocks"] if b["block_id"] == "actions")["element"]["initial_value"]
     assert actions == "• Rotate the API key"
+
+
+async def test_executive_report_reaches_notification_channels_but_never_for_restricted(slack, people, db_url):
+    from bot.harness import running_warroom
+    from domain.config import WarroomConfig
+
+    room = slack.add_channel("exec-updates", members=[people.bob])
+    config = WarroomConfig.model_validate({"notification_channels": [{"name": "exec", "channel": room}]})
+    async with running_warroom(slack, db_url, config) as warroom:
+        public = await report(slack, warroom, people.alice, people.general, title="Public outage")
+        private = await report(slack, warroom, people.alice, people.general, title="Private breach",
+                               private=["restricted"])
+        for incident in (public, private):
+            view = await open_modal(slack, people.alice, "/dispatch-report-executive", incident.channel_id)
+            await slack.submit_view(people.alice, view.id, {"current_status": "Mitigated", "overview": incident.title,
+                                                            "next_steps": "Review"})
+            await slack.wait_for(lambda: bot_posts(slack, incident.channel_id, "Executive report"))
+    posted = bot_posts(slack, room, "Executive report")
+    assert len(posted) == 1 and "Public outage" in posted[0].text
