@@ -101,15 +101,17 @@ async def member_joined(sessions: async_sessionmaker[AsyncSession], channel_id: 
         await record_event(session, incident.id, f"{contact.name} joined the incident channel", author_id=contact.id)
         facts = await incident_facts(session, incident)
         await session.commit()
-    await welcome(ports, facts, [user_id], config)
     try:
         profile = await ports.conversation.get_user(user_id)
+        async with sessions() as session:
+            await update_contact(session, profile)
+            await session.commit()
     except PortError:
         log.warning("no profile for %s", user_id)
-        return True
-    async with sessions() as session:
-        await update_contact(session, profile)
-        await session.commit()
+    try:
+        await welcome(ports, facts, [user_id], config)
+    except PortError as exc:  # e.g. they left again before the welcome went out
+        log.warning("could not welcome %s: %s", user_id, exc.code)
     return True
 
 

@@ -101,6 +101,7 @@ async def test_list_tasks_modal_and_list_my_tasks_across_incidents(slack, people
 async def test_someone_with_open_tasks_who_leaves_is_invited_back(slack, people, warroom):
     incident = await report(slack, warroom, people.alice, people.general)
     await slack.join(people.bob, incident.channel_id)
+    await slack.wait_for(lambda: ephemerals_for(slack, people.bob, incident.channel_id))  # welcomed: a participant
     card = await create(slack, warroom, incident, people.alice, [people.bob], "Rotate the leaked key")
     await slack.leave(people.bob, incident.channel_id)
     await slack.wait_for(lambda: people.bob in slack.channels[incident.channel_id].members)
