@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ports import UserProfile
 from storage.models import IndividualContact
 from storage.types import utcnow
+from storage.upsert import upsert_insert
 
 
 async def ensure_contact(session: AsyncSession, user_id: str, name: str | None = None) -> IndividualContact:
     """Return the contact for `user_id`, creating a minimal one if unknown (no Slack call)."""
     now = utcnow()
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     await session.execute(
-        insert(IndividualContact)
+        upsert_insert(session, IndividualContact)
         .values(slack_user_id=user_id, name=name or user_id, tz="UTC", created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["slack_user_id"])
     )

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.announcements import matches
@@ -20,6 +18,7 @@ from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact
 from storage.report_models import IncidentReport, ReportReminder
 from storage.types import utcnow
+from storage.upsert import upsert_insert
 
 TACTICAL, EXECUTIVE = "tactical", "executive"
 FIELDS: dict[str, list[tuple[str, str]]] = {
@@ -146,9 +145,8 @@ async def due_reminders(session: AsyncSession, now: datetime | None = None) -> l
 
 async def claim_reminder(session: AsyncSession, incident_id: int, kind: str, due_at: datetime, now: datetime) -> bool:
     """Whether this process sends the reminder for `due_at` (at most one process ever does); commits."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = (
-        insert(ReportReminder)
+        upsert_insert(session, ReportReminder)
         .values(incident_id=incident_id, kind=kind, reminded_for=due_at)
         .on_conflict_do_update(
             index_elements=["incident_id", "kind"],
@@ -166,9 +164,8 @@ async def claim_reminder(session: AsyncSession, incident_id: int, kind: str, due
 async def snooze(session: AsyncSession, incident_id: int, kind: str, minutes: int) -> datetime:
     """Remind again `minutes` from now, even for the interval already reminded about; commits."""
     until = utcnow() + timedelta(minutes=minutes)
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     await session.execute(
-        insert(ReportReminder)
+        upsert_insert(session, ReportReminder)
         .values(incident_id=incident_id, kind=kind, snoozed_until=until)
         .on_conflict_do_update(index_elements=["incident_id", "kind"],
                                set_={"snoozed_until": until, "reminded_for": None})

@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Event
 from storage.types import utcnow
+from storage.upsert import upsert_insert
 
 SOURCE_WARROOM = "Incident Participant"
 
@@ -42,12 +41,9 @@ async def record_event(
         started_at=started_at or now,
         created_at=now,
     )
-    dialect = session.bind.dialect.name if session.bind else ""
     if dedupe_key is None:
         stmt = insert(Event).values(**values)
-    elif dialect == "postgresql":
-        stmt = pg_insert(Event).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:
-        stmt = sqlite_insert(Event).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = upsert_insert(session, Event).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = await session.execute(stmt)
     return (result.rowcount or 0) > 0

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.job_models import JobRun
 from storage.types import utcnow
+from storage.upsert import upsert_insert
 
 
 async def acquire(
@@ -25,8 +24,9 @@ async def acquire(
     free = (JobRun.locked_until.is_(None)) | (JobRun.locked_until < now)
     if min_gap is not None:
         free = free & (JobRun.last_started_at.is_(None) | (JobRun.last_started_at < now - min_gap))
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(JobRun).values(name=name, holder=holder, locked_until=now + lease, last_started_at=now, runs=1)
+    stmt = upsert_insert(session, JobRun).values(
+        name=name, holder=holder, locked_until=now + lease, last_started_at=now, runs=1
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=["name"],
         set_={"holder": holder, "locked_until": now + lease, "last_started_at": now, "runs": JobRun.runs + 1},

@@ -1,0 +1,12 @@
+"""INSERT … ON CONFLICT for whichever database the session is on (SQLite or Postgres)."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def upsert_insert(session: AsyncSession, table):
+    """An `insert(table)` that supports `on_conflict_do_nothing/do_update` on the session's database."""
+    return (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(table)
