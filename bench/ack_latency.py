@@ -24,17 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.stats import pct  # noqa: E402
 from bot.harness import running_warroom  # noqa: E402
 from slackemu import SlackEmulator  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
 from storage.models import Incident  # noqa: E402
 
 COMMAND = "/dispatch-report-incident"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
 class ReadyLog(logging.Handler):
@@ -103,6 +99,7 @@ async def main(reports: int, database_url: str | None) -> None:
     reporting_log = logging.getLogger("domain.reporting")
     reporting_log.setLevel(logging.INFO)
     reporting_log.addHandler(READY)
+    reporting_log.propagate = False  # the ready log is a measurement, not output
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await upgrade_async(url)

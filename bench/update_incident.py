@@ -22,16 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.stats import pct  # noqa: E402
 from bot.harness import running_warroom  # noqa: E402
 from domain.config import WarroomConfig  # noqa: E402
 from slackemu import SlackEmulator  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
 from storage.models import Incident  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
 async def new_view(emu, user, command, channel):
