@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from domain.case_config import CasesConfig, SignalsConfig, reference_errors
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, TypeAdapter, field_validator, model_validator
 
 # --------------------------------------------------------------------------- schema
@@ -124,6 +126,10 @@ class CommandsConfig(_Strict):
     create_task: str = "/dispatch-create-task"
     report_tactical: str = "/dispatch-report-tactical"
     report_executive: str = "/dispatch-report-executive"
+    create_case: str = "/dispatch-create-case"
+    update_case: str = "/dispatch-update-case"
+    escalate_case: str = "/dispatch-escalate-case"
+    list_signals: str = "/dispatch-list-signals"
 
     @field_validator("*")
     @classmethod
@@ -231,6 +237,8 @@ class WarroomConfig(_Strict):
     daily_jobs: DailyJobsConfig = Field(default_factory=DailyJobsConfig)
     engagement: EngagementConfig = Field(default_factory=lambda: EngagementConfig())
     oncall: OncallConfig = Field(default_factory=lambda: OncallConfig())
+    cases: CasesConfig = Field(default_factory=lambda: CasesConfig())
+    signals: SignalsConfig = Field(default_factory=lambda: SignalsConfig())
 
     @field_validator("admins")
     @classmethod
@@ -367,6 +375,8 @@ def check_config_text(text: str) -> tuple[WarroomConfig | None, list[ConfigError
     except ValidationError as exc:
         errors += [_from_pydantic(err) for err in exc.errors()]
     errors += _semantic_errors(data)
+    if config is not None:
+        errors += [ConfigError(path, message) for path, message in reference_errors(config)]
 
     errors = [ConfigError(e.path, e.message, e.line or _line_of(node, e.path)) for e in errors]
     errors.sort(key=lambda e: (e.line or 0))

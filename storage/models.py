@@ -235,3 +235,5 @@ from storage.command_models import IncidentAnnouncement, IncidentDetail, Partici
 from storage.report_models import IncidentReport, ReportReminder  # noqa: E402,F401
 from storage.task_models import IncidentTask, TaskCard  # noqa: E402,F401
 from storage.feedback_models import Feedback  # noqa: E402,F401
+from storage.case_models import Case, CaseEvent, CaseParticipant  # noqa: E402,F401
+from storage.signal_models import SignalEntity, SignalFilter, SignalInstance  # noqa: E402,F401
