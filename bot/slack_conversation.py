@@ -78,10 +78,15 @@ class SlackConversation:
                 return
         await self._call("bookmarks_add", channel_id=channel_id, title=title, type="link", link=link)
 
-    async def post(self, channel_id: str, notice: Notice) -> MessageRef:
+    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None) -> MessageRef:
         text, blocks = render(notice)
-        resp = await self._call("chat_postMessage", channel=channel_id, text=text, blocks=blocks)
+        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        resp = await self._call("chat_postMessage", channel=channel_id, text=text, blocks=blocks, **extra)
         return MessageRef(resp["channel"], resp["ts"], self.message_link(resp["channel"], resp["ts"]))
+
+    async def rename_channel(self, channel_id: str, name: str) -> ChannelRef:
+        channel = (await self._call("conversations_rename", channel=channel_id, name=name))["channel"]
+        return ChannelRef(channel["id"], channel["name"])
 
     async def pin(self, channel_id: str, ts: str) -> None:
         try:

@@ -79,7 +79,11 @@ class ConversationPort(Protocol):
     async def add_bookmark(self, channel_id: str, title: str, link: str, *, if_missing: bool = False) -> None:
         """Add a link bookmark; with `if_missing`, only when no bookmark has that link (one more call)."""
 
-    async def post(self, channel_id: str, notice: Notice) -> MessageRef: ...
+    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None) -> MessageRef:
+        """Post a message, as a reply in the thread of `thread_ts` when given."""
+
+    async def rename_channel(self, channel_id: str, name: str) -> ChannelRef:
+        """Rename a channel; raise `NameTaken` when the name is in use."""
 
     async def pin(self, channel_id: str, ts: str) -> None:
         """Pin a message; already pinned is not an error."""

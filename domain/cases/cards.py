@@ -1,0 +1,120 @@
+"""Case cards in Slack: posting a new case's card, refreshing it, and catching up on cards that lag.
+
+A case row is committed before its card is posted; a card that failed to post (or whose
+process died) is posted later by `sync_cards`. Signal counts change the card at most every
+`signals.card_refresh_seconds`, however many alerts arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.cases.service import add_case_participant, case_facts, record_case_event
+from domain.config import WarroomConfig
+from domain.ports import PortError, Ports
+from storage.case_models import Case
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+PUBLISH_LEASE = timedelta(seconds=60)  # a publisher that shows no result by then is presumed dead
+SYNC_BATCH = 50
+
+
+async def _claim(session: AsyncSession, case: Case, *, stale_before) -> bool:
+    """Compare-and-swap on `card_synced_at`, so one process at a time touches a case's card; commits."""
+    now = utcnow()
+    current = case.card_synced_at
+    cond = Case.card_synced_at.is_(None) if current is None else Case.card_synced_at == current
+    if current is not None and current >= stale_before:
+        return False
+    result = await session.execute(update(Case).where(Case.id == case.id, cond).values(card_synced_at=now)
+                                   .execution_options(synchronize_session=False))
+    await session.commit()
+    if (result.rowcount or 0) != 1:
+        return False
+    await session.refresh(case)
+    return True
+
+
+async def publish_case(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
+                       config: WarroomConfig) -> Case | None:
+    """Assign the type's on-call person when nobody is assigned, then post the case card in its channel.
+
+    Safe to call again and from several processes: a posted card is never posted twice.
+    """
+    conv = ports.conversation
+    async with sessions() as session:
+        case = await session.get(Case, case_id)
+        if case is None or case.card_ts is not None or not case.conversation_target:
+            return case
+        if not await _claim(session, case, stale_before=utcnow() - PUBLISH_LEASE):
+            return case
+        ctype = config.cases.type(case.case_type)
+        if case.assignee is None and ctype.oncall_service:
+            oncall = await ports.oncall.resolve(ctype.oncall_service)
+            if oncall:
+                case.assignee = oncall[0]
+                await add_case_participant(session, case.id, oncall[0], f"On call for {ctype.oncall_service}")
+                await record_case_event(session, case.id, f"Assigned to <@{oncall[0]}> (on call for {ctype.oncall_service})")
+        facts = await case_facts(session, case, config)
+        await session.commit()
+        try:
+            card = await conv.post(case.conversation_target, facts)
+        except PortError as exc:
+            # Stays unposted; sync_cards retries once the lease passes. Tell nobody yet: no one is waiting on it.
+            log.warning("card of %s not posted in %s: %s", case.name, case.conversation_target, exc)
+            return case
+        case.card_channel_id, case.card_ts = card.channel_id, card.ts
+        case.card_alert_count, case.card_synced_at = facts.alert_count, utcnow()
+        await session.commit()
+        return case
+
+
+async def refresh_card(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
+                       config: WarroomConfig) -> None:
+    """Edit the case's card to show its current state now (after a person changed something)."""
+    async with sessions() as session:
+        case = await session.get(Case, case_id)
+        if case is None or case.card_ts is None:
+            return
+        facts = await case_facts(session, case, config, ports.conversation.message_link(case.card_channel_id, case.card_ts))
+        channel, ts = case.card_channel_id, case.card_ts
+        case.card_alert_count, case.card_synced_at = facts.alert_count, utcnow()
+        await session.commit()
+    await ports.conversation.update(channel, ts, facts)
+
+
+async def sync_cards(sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig) -> int:
+    """Post cards that never got posted and edit cards whose alert count is behind; returns how many were touched.
+
+    A card is edited at most once per `signals.card_refresh_seconds`, so a burst of alerts costs one edit.
+    """
+    now = utcnow()
+    refresh_before = now - timedelta(seconds=config.signals.card_refresh_seconds)
+    async with sessions() as session:
+        lagging = (await session.execute(
+            select(Case).where(or_(
+                and_(Case.card_ts.is_not(None), Case.alert_count != Case.card_alert_count,
+                     or_(Case.card_synced_at.is_(None), Case.card_synced_at < refresh_before)),
+                and_(Case.card_ts.is_(None), Case.conversation_target.is_not(None),
+                     or_(Case.card_synced_at.is_(None), Case.card_synced_at < now - PUBLISH_LEASE)),
+            )).order_by(Case.id).limit(SYNC_BATCH))).scalars().all()
+        await session.commit()
+        touched = 0
+        for case in lagging:
+            if case.card_ts is None:
+                await publish_case(sessions, case.id, ports, config)
+                touched += 1
+                continue
+            if not await _claim(session, case, stale_before=refresh_before):
+                continue
+            try:
+                await refresh_card(sessions, case.id, ports, config)
+                touched += 1
+            except PortError as exc:
+                log.warning("card of %s not refreshed: %s", case.name, exc)
+        return touched

@@ -1,0 +1,227 @@
+"""Cases: storing them, their timeline and participants, status rules, and the facts a card shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.config import WarroomConfig
+from storage.case_models import Case, CaseEvent, CaseParticipant
+from storage.counters import next_number
+from storage.models import Incident
+from storage.signal_models import SignalEntity, SignalInstance
+from storage.types import utcnow
+from storage.upsert import upsert_insert
+
+NEW, TRIAGE, ESCALATED, STABLE, CLOSED = "New", "Triage", "Escalated", "Stable", "Closed"
+STATUSES = (NEW, TRIAGE, ESCALATED, STABLE, CLOSED)
+# Which status may follow which; Closed may be reopened (back to Triage).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    NEW: (TRIAGE, ESCALATED, STABLE, CLOSED),
+    TRIAGE: (ESCALATED, STABLE, CLOSED),
+    ESCALATED: (STABLE, CLOSED),
+    STABLE: (TRIAGE, ESCALATED, CLOSED),
+    CLOSED: (TRIAGE,),
+}
+RESOLUTION_REASONS: dict[str, str] = {
+    "Benign": "The activity was expected or harmless.",
+    "Contained": "The threat was contained before it caused harm.",
+    "Escalated": "The case became an incident.",
+    "False Positive": "The alert fired on something that did not happen.",
+    "Information Gathered": "Facts were collected; no further action needed.",
+    "Insufficient Information": "Not enough information to reach a conclusion.",
+    "Mitigated": "The cause was fixed or its impact removed.",
+    "Operational Error": "A mistake in operations, not malicious activity.",
+    "Policy Violation": "Someone broke a policy; follow-up with them or their manager.",
+    "User Acknowledged": "The person involved confirmed the activity was theirs.",
+}
+CARD_ENTITIES = 8
+
+
+class CaseRuleError(Exception):
+    """A change the rules forbid (e.g. an impossible status move); the message says why."""
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """A case as cards and lists show it."""
+
+    id: int
+    name: str
+    title: str
+    description: str
+    status: str
+    case_type: str
+    priority: str
+    severity: str
+    assignee: str | None
+    reporter: str | None
+    created_at: datetime
+    resolution_reason: str | None = None
+    resolution: str | None = None
+    signal_definition: str | None = None
+    runbook: str | None = None
+    alert_count: int = 0
+    entities: list[tuple[str, str]] = field(default_factory=list)
+    snoozable: bool = False
+    channel_id: str | None = None  # its own channel
+    incident_name: str | None = None
+    incident_channel_id: str | None = None
+    card_link: str | None = None
+
+
+async def create_case(
+    session: AsyncSession,
+    config: WarroomConfig,
+    *,
+    title: str,
+    description: str = "",
+    case_type: str | None = None,
+    priority: str | None = None,
+    severity: str | None = None,
+    assignee: str | None = None,
+    reporter: str | None = None,
+    signal_definition: str | None = None,
+    conversation_target: str | None = None,
+    idempotency_key: str | None = None,
+    origin: str = "",
+) -> tuple[Case, bool]:
+    """Store a New case (names resolved against the config, defaults for unknown ones); flushes, does not commit.
+
+    Returns (case, created); an `idempotency_key` already used returns that case instead.
+    """
+    if idempotency_key is not None:
+        existing = await case_by_key(session, idempotency_key)
+        if existing is not None:
+            return existing, False
+    ctype = config.cases.type(case_type)
+    now = utcnow()
+    number = await next_number(session, "case")
+    case = Case(
+        number=number, name=f"CASE-{number}", title=title[:200], description=description, status=NEW,
+        case_type=ctype.name, priority=config.cases.priority(priority).name, severity=config.cases.severity(severity).name,
+        assignee=assignee, reporter=reporter, signal_definition=signal_definition,
+        conversation_target=conversation_target or ctype.conversation_target, idempotency_key=idempotency_key,
+        created_at=now, updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    who = f"<@{reporter}>" if reporter else (f"signal {signal_definition}" if signal_definition else "warroom")
+    await record_case_event(session, case.id, f"Case opened by {who}: {case.title}{origin}", author=reporter,
+                            dedupe_key=f"case:{case.id}:created")
+    for user, reason in ((reporter, "Reported the case"), (assignee, "Assignee")):
+        if user:
+            await add_case_participant(session, case.id, user, reason)
+    return case, True
+
+
+async def case_by_key(session: AsyncSession, key: str) -> Case | None:
+    return (await session.execute(select(Case).where(Case.idempotency_key == key))).scalar_one_or_none()
+
+
+async def case_by_card(session: AsyncSession, channel_id: str, ts: str) -> Case | None:
+    """The case whose card is the message at (channel, ts), i.e. whose thread that is."""
+    query = select(Case).where(Case.card_channel_id == channel_id, Case.card_ts == ts)
+    return (await session.execute(query)).scalars().first()
+
+
+async def case_by_channel(session: AsyncSession, channel_id: str) -> Case | None:
+    """The case whose own channel this is."""
+    return (await session.execute(select(Case).where(Case.channel_id == channel_id))).scalar_one_or_none()
+
+
+async def case_by_name(session: AsyncSession, name: str) -> Case | None:
+    return (await session.execute(select(Case).where(func.upper(Case.name) == name.strip().upper()))).scalar_one_or_none()
+
+
+async def record_case_event(
+    session: AsyncSession, case_id: int, description: str, *, source: str = "warroom", author: str | None = None,
+    details: dict[str, Any] | None = None, dedupe_key: str | None = None, started_at: datetime | None = None,
+) -> bool:
+    """Add an entry to the case timeline (at most once per `dedupe_key`); does not commit."""
+    values = dict(case_id=case_id, description=description, source=source, author=author, details=details,
+                  dedupe_key=dedupe_key, started_at=started_at or utcnow())
+    if dedupe_key is None:
+        stmt = insert(CaseEvent).values(**values)
+    else:
+        stmt = upsert_insert(session, CaseEvent).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return ((await session.execute(stmt)).rowcount or 0) > 0
+
+
+async def add_case_participant(session: AsyncSession, case_id: int, user_id: str, reason: str = "") -> bool:
+    """Record `user_id` as working the case; already there is not an error. Returns whether added."""
+    stmt = (upsert_insert(session, CaseParticipant)
+            .values(case_id=case_id, user_id=user_id, reason=reason, added_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["case_id", "user_id"]))
+    return ((await session.execute(stmt)).rowcount or 0) > 0
+
+
+async def case_participants(session: AsyncSession, case_id: int) -> list[str]:
+    query = select(CaseParticipant.user_id).where(CaseParticipant.case_id == case_id).order_by(CaseParticipant.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def set_status(session: AsyncSession, case: Case, status: str, actor: str | None) -> bool:
+    """Move the case to `status` following TRANSITIONS, stamping the time; records it. Does not commit.
+
+    Returns False when the case already has that status; raises CaseRuleError for a forbidden move.
+    """
+    if status == case.status:
+        return False
+    if status not in TRANSITIONS.get(case.status, ()):
+        raise CaseRuleError(f"{case.name} is {case.status}; it cannot become {status}.")
+    now = utcnow()
+    previous, case.status, case.updated_at = case.status, status, now
+    stamp = {TRIAGE: "triage_at", ESCALATED: "escalated_at", STABLE: "stable_at", CLOSED: "closed_at"}[status]
+    if getattr(case, stamp) is None or status == CLOSED:
+        setattr(case, stamp, now)
+    if previous == CLOSED:
+        case.closed_at = None
+    who = f" by <@{actor}>" if actor else ""
+    await record_case_event(session, case.id, f"Status changed from {previous} to {status}{who}", author=actor,
+                            details={"from": previous, "to": status})
+    return True
+
+
+async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, card_link: str | None = None) -> CaseFacts:
+    """Everything a case card shows (2-3 queries)."""
+    entities: list[tuple[str, str]] = []
+    if case.signal_definition:
+        query = (select(SignalEntity.entity_type, SignalEntity.value)
+                 .join(SignalInstance, SignalInstance.id == SignalEntity.instance_id)
+                 .where(SignalInstance.case_id == case.id)
+                 .group_by(SignalEntity.entity_type, SignalEntity.value)
+                 .order_by(func.count().desc(), SignalEntity.entity_type, SignalEntity.value)
+                 .limit(CARD_ENTITIES))
+        entities = [(t, v) for t, v in (await session.execute(query)).all()]
+    incident = await session.get(Incident, case.incident_id) if case.incident_id else None
+    definition = config.signals.definition(case.signal_definition) if case.signal_definition else None
+    return CaseFacts(
+        id=case.id, name=case.name, title=case.title, description=case.description, status=case.status,
+        case_type=case.case_type, priority=case.priority, severity=case.severity, assignee=case.assignee,
+        reporter=case.reporter, created_at=case.created_at, resolution_reason=case.resolution_reason,
+        resolution=case.resolution, signal_definition=case.signal_definition,
+        runbook=definition.runbook if definition else None, alert_count=case.alert_count, entities=entities,
+        snoozable=case.signal_definition is not None, channel_id=case.channel_id,
+        incident_name=incident.name if incident else None, incident_channel_id=incident.channel_id if incident else None,
+        card_link=card_link,
+    )
+
+
+async def store_or_existing(session: AsyncSession, make, key: str):
+    """Run `make()` (which flushes a new row keyed by `key`) and commit; on a concurrent duplicate return the winner."""
+    try:
+        result = await make()
+        await session.commit()
+        return result
+    except IntegrityError:
+        await session.rollback()
+        existing = await case_by_key(session, key)
+        if existing is None:
+            raise
+        return existing, False

@@ -1,0 +1,1 @@
+"""Signals: alerts received over HTTP, turned into cases by a worker."""

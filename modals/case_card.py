@@ -1,0 +1,92 @@
+"""The case card: the message (top of its thread) that shows a case and offers its buttons. Pure functions."""
+
+from __future__ import annotations
+
+from blockkit import Actions, Button, Context, Message, Section
+
+from domain.cases.service import CLOSED, ESCALATED, NEW, CaseFacts
+from modals.messages import render
+from modals.text import escape, md, plain, truncate
+
+# Button action ids; each button's value is the case id.
+TRIAGE_ACTION = "case_triage"
+EDIT_ACTION = "case_edit"
+RESOLVE_ACTION = "case_resolve"
+REOPEN_ACTION = "case_reopen"
+ESCALATE_ACTION = "case_escalate"
+CHANNEL_ACTION = "case_create_channel"
+JOIN_ACTION = "case_join"
+SNOOZE_ACTION = "case_snooze"
+CASE_ACTIONS = (TRIAGE_ACTION, EDIT_ACTION, RESOLVE_ACTION, REOPEN_ACTION, ESCALATE_ACTION, CHANNEL_ACTION,
+                JOIN_ACTION, SNOOZE_ACTION)
+
+_STATUS_EMOJI = {"New": ":large_blue_circle:", "Triage": ":large_yellow_circle:", "Escalated": ":red_circle:",
+                 "Stable": ":large_green_circle:", "Closed": ":white_circle:"}
+
+
+def _who(user: str | None) -> str:
+    return f"<@{user}>" if user else "_unassigned_"
+
+
+def case_buttons(case: CaseFacts) -> list[Button]:
+    """The buttons that make sense for the case's current state."""
+    value = str(case.id)
+    buttons: list[Button] = []
+    if case.status == NEW:
+        buttons.append(Button(plain("Triage"), TRIAGE_ACTION, value=value, style="primary"))
+    if case.status != CLOSED:
+        buttons += [Button(plain("Edit"), EDIT_ACTION, value=value),
+                    Button(plain("Resolve"), RESOLVE_ACTION, value=value)]
+        if case.status != ESCALATED and case.incident_name is None:
+            buttons.append(Button(plain("Escalate"), ESCALATE_ACTION, value=value, style="danger"))
+        if case.channel_id is None and case.incident_name is None:
+            buttons.append(Button(plain("Create channel"), CHANNEL_ACTION, value=value))
+    else:
+        buttons.append(Button(plain("Reopen"), REOPEN_ACTION, value=value))
+    buttons.append(Button(plain("Join"), JOIN_ACTION, value=value))
+    if case.snoozable:
+        buttons.append(Button(plain("Snooze"), SNOOZE_ACTION, value=value))
+    return buttons
+
+
+def case_card_blocks(case: CaseFacts) -> list[dict]:
+    """Header line, description, fields, signal details, links and buttons."""
+    emoji = _STATUS_EMOJI.get(case.status, "")
+    msg = Message().add_block(Section(md(truncate(f"{emoji} *{case.name}* · {escape(case.title)}", 3000))))
+    if case.description:
+        msg.add_block(Section(md(truncate(escape(case.description), 3000))))
+    fields = [md(f"*Status*\n{escape(case.status)}"), md(f"*Assignee*\n{_who(case.assignee)}"),
+              md(f"*Type*\n{escape(case.case_type)}"), md(f"*Priority*\n{escape(case.priority)}"),
+              md(f"*Severity*\n{escape(case.severity)}")]
+    if case.signal_definition:
+        fields.append(md(f"*Alerts*\n{case.alert_count}"))
+    msg.add_block(Section(fields=fields))
+    if case.signal_definition:
+        lines = [f"*Signal:* {escape(case.signal_definition)}"]
+        if case.runbook:
+            lines.append(f"*Runbook:* <{escape(case.runbook)}|open>")
+        if case.entities:
+            shown = ", ".join(f"{escape(t)}: `{escape(truncate(v, 80))}`" for t, v in case.entities)
+            lines.append(f"*Entities:* {shown}")
+        msg.add_block(Section(md(truncate("\n".join(lines), 3000))))
+    if case.resolution_reason:
+        text = f"*Resolution:* {escape(case.resolution_reason)}"
+        if case.resolution:
+            text += f" — {escape(case.resolution)}"
+        msg.add_block(Section(md(truncate(text, 3000))))
+    links = []
+    if case.incident_name:
+        where = f" in <#{case.incident_channel_id}>" if case.incident_channel_id else ""
+        links.append(f":rotating_light: Escalated to *{escape(case.incident_name)}*{where}")
+    if case.channel_id:
+        links.append(f":speech_balloon: Worked in <#{case.channel_id}>")
+    reporter = f"Reported by {_who(case.reporter)}" if case.reporter else "Opened from a signal"
+    links.append(f"{reporter} · <!date^{int(case.created_at.timestamp())}^{{date_short_pretty}} {{time}}|{case.created_at:%Y-%m-%d %H:%M} UTC>")
+    msg.add_block(Context().add_element(md(" · ".join(links))))
+    msg.add_block(Actions(elements=case_buttons(case)))
+    return msg.build()["blocks"]
+
+
+@render.register
+def _(case: CaseFacts) -> tuple[str, list[dict]]:
+    return f"{case.name}: {case.title} ({case.status})", case_card_blocks(case)
