@@ -24,6 +24,7 @@ from domain.ports import Ports
 from bot.static_oncall import StaticOncall
 from handlers import register_all
 from domain.deps import Deps
+from domain.signals.worker import SignalWorker
 from handlers.registry import Registry
 from jobs import schedule_jobs
 from storage.db import create_engine, ping, session_factory
@@ -46,6 +47,7 @@ class Runtime:
         self.scheduler: AsyncIOScheduler | None = None
         self.http_runner: web.AppRunner | None = None
         self.http_port: int | None = None
+        self.signal_worker: SignalWorker | None = None
         self._stopped = asyncio.Event()
 
     async def connect(self) -> tuple[AsyncWebClient, dict]:
@@ -87,10 +89,17 @@ class Runtime:
         self.scheduler = AsyncIOScheduler()
         schedule_jobs(self.scheduler, self.deps)
         self.scheduler.start()
+        self.signal_worker = SignalWorker(self.deps.sessions, self.deps.ports, self.config)
+        self.signal_worker.start()
         self.socket = AsyncSocketModeHandler(self.app, s.slack_app_token.get_secret_value())
         await asyncio.wait_for(self.socket.connect_async(), CONNECT_TIMEOUT)
         self.http_runner, self.http_port = await start_http(build_http_app(self.health), s.http_host, s.http_port)
         log.info("warroom running as %s; HTTP on %s:%s", auth.get("user"), s.http_host, self.http_port)
+
+    def wake_signals(self) -> None:
+        """Newly stored signals: let the worker look now instead of at its next poll."""
+        if self.signal_worker:
+            self.signal_worker.wake()
 
     async def health(self) -> dict:
         """Database reachable and Socket Mode connected."""
@@ -107,6 +116,9 @@ class Runtime:
             await self.registry.drain()
         if self.scheduler and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.signal_worker:
+            await self.signal_worker.stop()
+            self.signal_worker = None
         if self.http_runner:
             await self.http_runner.cleanup()
             self.http_runner = None

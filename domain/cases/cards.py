@@ -34,10 +34,7 @@ async def _claim(session: AsyncSession, case: Case, *, stale_before) -> bool:
     result = await session.execute(update(Case).where(Case.id == case.id, cond).values(card_synced_at=now)
                                    .execution_options(synchronize_session=False))
     await session.commit()
-    if (result.rowcount or 0) != 1:
-        return False
-    await session.refresh(case)
-    return True
+    return (result.rowcount or 0) == 1
 
 
 async def publish_case(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
@@ -54,12 +51,12 @@ async def publish_case(sessions: async_sessionmaker[AsyncSession], case_id: int,
         if not await _claim(session, case, stale_before=utcnow() - PUBLISH_LEASE):
             return case
         ctype = config.cases.type(case.case_type)
-        if case.assignee is None and ctype.oncall_service:
-            oncall = await ports.oncall.resolve(ctype.oncall_service)
-            if oncall:
-                case.assignee = oncall[0]
-                await add_case_participant(session, case.id, oncall[0], f"On call for {ctype.oncall_service}")
-                await record_case_event(session, case.id, f"Assigned to <@{oncall[0]}> (on call for {ctype.oncall_service})")
+        oncall = await ports.oncall.resolve(ctype.oncall_service) if case.assignee is None and ctype.oncall_service else []
+        case = await session.get(Case, case_id, populate_existing=True)
+        if case.assignee is None and oncall:
+            case.assignee = oncall[0]
+            await add_case_participant(session, case.id, oncall[0], f"On call for {ctype.oncall_service}")
+            await record_case_event(session, case.id, f"Assigned to <@{oncall[0]}> (on call for {ctype.oncall_service})")
         facts = await case_facts(session, case, config)
         await session.commit()
         try:
@@ -83,9 +80,13 @@ async def refresh_card(sessions: async_sessionmaker[AsyncSession], case_id: int,
             return
         facts = await case_facts(session, case, config, ports.conversation.message_link(case.card_channel_id, case.card_ts))
         channel, ts = case.card_channel_id, case.card_ts
-        case.card_alert_count, case.card_synced_at = facts.alert_count, utcnow()
         await session.commit()
     await ports.conversation.update(channel, ts, facts)
+    async with sessions() as session:  # only once Slack shows it
+        await session.execute(update(Case).where(Case.id == case_id)
+                              .values(card_alert_count=facts.alert_count, card_synced_at=utcnow())
+                              .execution_options(synchronize_session=False))
+        await session.commit()
 
 
 async def sync_cards(sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig) -> int:

@@ -1,0 +1,236 @@
+"""The signal worker: alerts become case cards, duplicates bump a count, snoozes hold, nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.harness import running_warroom
+from domain.signals.process import process_instance
+from domain.signals.worker import SignalWorker, backoff_seconds
+from storage.signal_models import PARKED, PROCESSED, SignalEntity, SignalFilter, SignalInstance
+from storage.types import utcnow
+from tests.e2e.signal_helpers import alert, card_of, cases, instances, pending, signal_config, store
+
+
+@pytest.fixture
+def triage(slack, people) -> str:
+    return slack.add_channel("sec-triage", members=[people.alice, people.bob])
+
+
+
+async def test_an_alert_becomes_a_case_card_in_the_triage_thread(slack, people, triage, db_url):
+    async with running_warroom(slack, db_url, signal_config(triage)) as warroom:
+        sessions = warroom.deps.sessions
+        await store(sessions, alert(), "Unusual login")
+        warroom.wake_signals()
+        case = (await slack.wait_for(lambda: _posted(sessions)))[0]
+        card = card_of(slack, triage, case)
+        text = json.dumps(card.blocks)
+        assert case.name in text and "Unusual login" in text and "mallory" in text and "203.0.113.7" in text
+        assert "wiki.example.com/unusual-login" in text, "the runbook is linked"
+        actions = [e["action_id"] for b in card.blocks if b["type"] == "actions" for e in b["elements"]]
+        assert {"case_triage", "case_resolve", "case_escalate", "case_create_channel", "case_join", "case_snooze"} <= set(actions)
+        assert (case.status, case.priority, case.case_type, case.alert_count) == ("New", "High", "Security triage", 1)
+        [instance] = await instances(sessions)
+        assert (instance.status, instance.outcome, instance.case_id) == (PROCESSED, "case", case.id)
+
+
+async def _posted(sessions):
+    rows = await cases(sessions)
+    return rows if rows and all(c.card_ts for c in rows) else None
+
+
+async def test_duplicates_join_the_open_case_and_the_card_count_is_edited_sparingly(slack, people, triage, db_url):
+    async with running_warroom(slack, db_url, signal_config(triage)) as warroom:
+        sessions = warroom.deps.sessions
+        await store(sessions, alert(), "Unusual login")
+        warroom.wake_signals()
+        [case] = await slack.wait_for(lambda: _posted(sessions))
+        for _ in range(30):
+            await store(sessions, alert(user="mallory", ip="198.51.100.9"), "Unusual login")
+        warroom.wake_signals()
+        await slack.wait_for(lambda: _no_pending(sessions))
+
+        async def shown_31():
+            card = card_of(slack, triage, case)
+            return card and any(f["text"] == "*Alerts*\n31" for b in card.blocks for f in b.get("fields", []))
+
+        await slack.wait_for(shown_31, timeout=8)
+        rows = await cases(sessions)
+        assert len(rows) == 1 and rows[0].alert_count == 31
+        outcomes = [i.outcome for i in await instances(sessions)]
+        assert outcomes.count("deduplicated") == 30
+        edits = [c for c in slack.calls if c.method == "chat.update" and c.params.get("ts") == case.card_ts]
+        assert 1 <= len(edits) <= 5, f"30 alerts must not cause 30 card edits ({len(edits)})"
+
+
+async def _no_pending(sessions):
+    return await pending(sessions) == 0
+
+
+async def test_other_definitions_make_their_own_cases_and_a_closed_case_is_not_reused(slack, people, triage, db_url):
+    async with running_warroom(slack, db_url, signal_config(triage)) as warroom:
+        sessions = warroom.deps.sessions
+        await store(sessions, alert(), "Unusual login")
+        await store(sessions, alert("scan-1"), "Port scan")
+        warroom.wake_signals()
+        first = await slack.wait_for(lambda: _count_posted(sessions, 2))
+        async with sessions() as session:
+            await session.execute(update(type(first[0])).where(type(first[0]).id == first[0].id).values(status="Closed"))
+            await session.commit()
+        await store(sessions, alert(), "Unusual login")
+        warroom.wake_signals()
+        rows = await slack.wait_for(lambda: _count_posted(sessions, 3))
+        assert [c.signal_definition for c in rows] == ["Unusual login", "Port scan", "Unusual login"]
+
+
+async def _count_posted(sessions, n):
+    rows = await _posted(sessions)
+    return rows if rows and len(rows) == n else None
+
+
+async def test_snoozed_and_context_signals_store_entities_but_make_no_case(slack, people, triage, db_url):
+    config = signal_config(triage, filters=[
+        {"name": "scanner", "action": "snooze", "entities": [{"type": "ip", "value": "192.0.2.1"}]}])
+    async with running_warroom(slack, db_url, config) as warroom:
+        sessions = warroom.deps.sessions
+        async with sessions() as session:  # a snooze made in Slack, by entity, for this definition
+            session.add(SignalFilter(name="mallory travels", definition="Unusual login", created_by=people.alice,
+                                     entities=[{"type": "user", "value": "mallory"}], expires_at=utcnow() + timedelta(hours=1)))
+            session.add(SignalFilter(name="expired", definition="Unusual login", created_by=people.alice,
+                                     entities=[{"type": "user", "value": "trent"}], expires_at=utcnow() - timedelta(hours=1)))
+            await session.commit()
+        await store(sessions, alert(ip="192.0.2.1", user="eve"), "Unusual login")
+        await store(sessions, alert(user="mallory"), "Unusual login")
+        await store(sessions, alert("vpn-1", user="bob"), "VPN connect")
+        await store(sessions, alert(user="trent"), "Unusual login")
+        warroom.wake_signals()
+        await slack.wait_for(lambda: _no_pending(sessions))
+        outcomes = {i.raw["detail"]["user"]: (i.outcome, i.filter_name) for i in await instances(sessions)}
+        assert outcomes == {"eve": ("snoozed", "scanner"), "mallory": ("snoozed", "mallory travels"),
+                            "bob": ("stored", None), "trent": ("case", None)}
+        async with sessions() as session:
+            stored = set((await session.execute(select(SignalEntity.entity_type, SignalEntity.value))).all())
+        assert {("ip", "192.0.2.1"), ("user", "mallory"), ("user", "bob")} <= stored
+        assert len(await cases(sessions)) == 1
+
+
+async def test_a_dedup_filter_joins_alerts_of_any_definition_sharing_an_entity(slack, people, triage, db_url):
+    config = signal_config(triage, filters=[
+        {"name": "same ip", "action": "deduplicate", "entity_types": ["ip"], "window_seconds": 600}])
+    async with running_warroom(slack, db_url, config) as warroom:
+        sessions = warroom.deps.sessions
+        await store(sessions, alert(ip="198.51.100.77"), "Unusual login")
+        warroom.wake_signals()
+        await slack.wait_for(lambda: _posted(sessions))
+        await store(sessions, alert("scan-1", ip="198.51.100.78"), "Port scan")
+        await store(sessions, alert("scan-1", ip="198.51.100.77"), "Port scan")  # the filter wins over same-definition
+        warroom.wake_signals()
+        await slack.wait_for(lambda: _no_pending(sessions))
+        rows = await cases(sessions)
+        assert [(c.signal_definition, c.alert_count) for c in rows] == [("Unusual login", 2), ("Port scan", 1)]
+        filters = [i.filter_name for i in await instances(sessions)]
+        assert "same ip" in filters
+
+
+async def test_restart_mid_queue_loses_and_doubles_nothing(slack, people, triage, db_url):
+    config = signal_config(triage, worker_batch=10)
+    async with running_warroom(slack, db_url, config) as warroom:
+        sessions = warroom.deps.sessions
+        warroom.signal_worker.processor = _slow(process_instance)
+        for n in range(60):
+            await store(sessions, alert(user=f"user{n % 3}"), "Unusual login" if n % 2 else "Port scan")
+        warroom.wake_signals()
+        await slack.wait_for(lambda: _processed_at_least(sessions, 5))
+    left = await pending(sessions)
+    assert 0 < left < 60, "stopped mid-queue"
+    async with sessions() as session:
+        held = (await session.execute(select(func.count()).select_from(SignalInstance)
+                                      .where(SignalInstance.claimed_by.is_not(None)))).scalar_one()
+    assert held == 0, "a clean stop hands its claims back"
+    async with running_warroom(slack, db_url, config) as warroom:
+        await slack.wait_for(lambda: _no_pending(warroom.deps.sessions), timeout=15)
+        rows = await instances(warroom.deps.sessions)
+        all_cases = await cases(warroom.deps.sessions)
+    assert len(rows) == 60 and all(i.status == PROCESSED for i in rows)
+    assert sorted(c.signal_definition for c in all_cases) == ["Port scan", "Unusual login"]
+    assert sum(c.alert_count for c in all_cases) == 60, "every alert counted exactly once"
+
+
+def _slow(processor):
+    async def slow(session, instance, config, now):
+        await asyncio.sleep(0.02)
+        return await processor(session, instance, config, now)
+    return slow
+
+
+async def _processed_at_least(sessions, n):
+    async with sessions() as session:
+        return (await session.execute(select(func.count()).select_from(SignalInstance)
+                                      .where(SignalInstance.status == PROCESSED))).scalar_one() >= n
+
+
+async def test_two_workers_share_the_queue_without_processing_anything_twice(session_factory, people, slack, triage):
+    from domain.deps import Deps  # noqa: F401 - the workers below need only sessions, ports and config
+    from domain.ports import Ports
+    from bot.slack_conversation import SlackConversation
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    config = signal_config(triage, worker_batch=7)
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    ports = Ports.with_conversation(SlackConversation(client))
+    for n in range(120):
+        await store(session_factory, alert(user=f"u{n % 5}", ip=f"10.0.0.{n % 7}"), ("Unusual login", "Port scan")[n % 2])
+    workers = [SignalWorker(session_factory, ports, config, worker_id=f"w{i}") for i in range(2)]
+
+    async def drain(worker):
+        while await worker.run_once():
+            pass
+
+    await asyncio.gather(*(drain(w) for w in workers))
+    rows = await instances(session_factory)
+    assert all(i.status == PROCESSED for i in rows) and len(rows) == 120
+    assert sum(w.stats.processed for w in workers) == 120, "each instance processed by exactly one worker"
+    assert all(w.stats.processed > 0 for w in workers), "both workers took part"
+    all_cases = await cases(session_factory)
+    assert len(all_cases) == 2 and sum(c.alert_count for c in all_cases) == 120
+    await client.session.close() if client.session else None
+
+
+async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_blocking_others(session_factory, slack, triage):
+    from domain.ports import Ports
+    from bot.slack_conversation import SlackConversation
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    config = signal_config(triage, max_attempts=3)
+    poison = await store(session_factory, alert(user="poison"), "Unusual login")
+    good = await store(session_factory, alert("scan-1"), "Port scan")
+
+    async def processor(session, instance, cfg, now):
+        if instance.id == poison:
+            raise ValueError("cannot digest this alert")
+        return await process_instance(session, instance, cfg, now)
+
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    worker = SignalWorker(session_factory, Ports.with_conversation(SlackConversation(client)), config, processor=processor)
+    await worker.run_once()
+    for attempt in (1, 2):
+        async with session_factory() as session:
+            row = await session.get(SignalInstance, poison)
+            assert (row.status, row.attempts) == ("pending", attempt)
+            assert row.next_attempt_at > utcnow() + timedelta(seconds=backoff_seconds(attempt) - 1), "backs off"
+            assert "cannot digest" in row.last_error
+            row.next_attempt_at = utcnow()  # time passes
+            await session.commit()
+        await worker.run_once()
+    async with session_factory() as session:
+        parked, done = await session.get(SignalInstance, poison), await session.get(SignalInstance, good)
+    assert (parked.status, parked.attempts) == (PARKED, 3)
+    assert done.status == PROCESSED, "the poison alert did not block the queue"
+    assert await worker.run_once() == 0, "parked instances are not claimed again"
+    await client.session.close() if client.session else None
