@@ -24,6 +24,7 @@ from domain.ports import Ports
 from bot.static_oncall import StaticOncall
 from handlers import register_all
 from domain.deps import Deps
+from domain.signals.queue import queue_depth
 from domain.signals.worker import SignalWorker
 from handlers.registry import Registry
 from jobs import schedule_jobs
@@ -105,7 +106,12 @@ class Runtime:
         """Database reachable and Socket Mode connected."""
         db_ok = await ping(self.engine) if self.engine else False
         socket_ok = bool(self.socket and await self.socket.client.is_connected())
-        return {"ok": db_ok and socket_ok, "database": "ok" if db_ok else "down", "socket": "connected" if socket_ok else "disconnected"}
+        report = {"ok": db_ok and socket_ok, "database": "ok" if db_ok else "down",
+                  "socket": "connected" if socket_ok else "disconnected"}
+        if db_ok and self.deps:  # informative only: a backlog is not a reason to be restarted
+            async with self.deps.sessions() as session:
+                report["signals"] = await queue_depth(session)
+        return report
 
     async def stop(self) -> None:
         """Stop taking work, then release connections. Safe to call twice."""

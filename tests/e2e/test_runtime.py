@@ -17,7 +17,8 @@ async def test_healthz_reports_database_and_socket(warroom):
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{warroom.http_port}/healthz") as resp:
             assert resp.status == 200
-            assert await resp.json() == {"ok": True, "database": "ok", "socket": "connected"}
+            assert await resp.json() == {"ok": True, "database": "ok", "socket": "connected",
+                                         "signals": {"pending": 0, "parked": 0, "oldest_pending_seconds": None}}
 
 
 async def test_healthz_is_503_when_the_socket_is_down(slack, warroom):

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from bot.harness import running_warroom
 from domain.signals.process import process_instance
+from domain.signals.queue import queue_depth
 from domain.signals.worker import SignalWorker, backoff_seconds
 from storage.signal_models import PARKED, PROCESSED, SignalEntity, SignalFilter, SignalInstance
 from storage.types import utcnow
@@ -219,6 +220,9 @@ async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_bl
     client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
     worker = SignalWorker(session_factory, Ports.with_conversation(SlackConversation(client)), config, processor=processor)
     await worker.run_once()
+    async with session_factory() as session:
+        depth = await queue_depth(session)
+    assert depth["pending"] == 1 and depth["parked"] == 0 and depth["oldest_pending_seconds"] >= 0
     for attempt in (1, 2):
         async with session_factory() as session:
             row = await session.get(SignalInstance, poison)
@@ -233,4 +237,6 @@ async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_bl
     assert (parked.status, parked.attempts) == (PARKED, 3)
     assert done.status == PROCESSED, "the poison alert did not block the queue"
     assert await worker.run_once() == 0, "parked instances are not claimed again"
+    async with session_factory() as session:
+        assert await queue_depth(session) == {"pending": 0, "parked": 1, "oldest_pending_seconds": None}
     await client.session.close() if client.session else None
