@@ -1,4 +1,4 @@
-"""Command line: run (default), db upgrade, config validate, manifest, demo."""
+"""Command line: run (default), db upgrade, config validate, manifest, jobs, signals, demo."""
 
 from __future__ import annotations
 
@@ -102,6 +102,39 @@ async def run_one_job(settings, name: str) -> int:
     return 0 if outcome == "ran" else 1
 
 
+def cmd_signals(args: argparse.Namespace) -> int:
+    from bot.settings import DatabaseSettings
+
+    return asyncio.run(signals_command(_settings(DatabaseSettings).database_url, args))
+
+
+async def signals_command(database_url: str, args: argparse.Namespace) -> int:
+    """`signals status|parked|retry`: what operators need when alerts stop turning into cases."""
+    from domain.signals.queue import parked_instances, queue_depth, requeue
+    from storage.db import create_engine, session_factory
+
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            if args.signals_command == "status":
+                depth = await queue_depth(session)
+                print(f"pending {depth['pending']} (oldest {depth['oldest_pending_seconds']} s), parked {depth['parked']}")
+            elif args.signals_command == "parked":
+                rows = await parked_instances(session, args.limit)
+                for row in rows:
+                    print(f"{row.id}  {row.received_at:%Y-%m-%d %H:%M:%S}  {row.definition}  attempts {row.attempts}: {row.last_error}")
+                print(f"{len(rows)} parked signal(s) shown")
+            else:
+                if not args.ids and not args.all:
+                    print("name the signal ids to retry, or --all", file=sys.stderr)
+                    return 2
+                count = await requeue(session, None if args.all else args.ids)
+                print(f"{count} signal(s) queued again")
+    finally:
+        await engine.dispose()
+    return 0
+
+
 def cmd_demo(_: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -124,6 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     run_job = jobs.add_parser("run", help="run one job now")
     run_job.add_argument("name")
     run_job.set_defaults(func=cmd_jobs_run)
+    signals = sub.add_parser("signals", help="the signal queue").add_subparsers(dest="signals_command", required=True)
+    signals.add_parser("status", help="pending and parked counts").set_defaults(func=cmd_signals)
+    parked = signals.add_parser("parked", help="list parked signals with their last error")
+    parked.add_argument("--limit", type=int, default=50)
+    parked.set_defaults(func=cmd_signals)
+    retry = signals.add_parser("retry", help="queue parked signals again")
+    retry.add_argument("ids", nargs="*")
+    retry.add_argument("--all", action="store_true")
+    retry.set_defaults(func=cmd_signals)
     sub.add_parser("demo", help="play a scripted incident against a local Slack emulator").set_defaults(func=cmd_demo)
     args = parser.parse_args(argv)
     return args.func(args) if hasattr(args, "func") else cmd_run(args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.signal_models import PARKED, PENDING, SignalInstance
@@ -22,3 +22,22 @@ async def queue_depth(session: AsyncSession) -> dict:
         oldest = oldest.replace(tzinfo=timezone.utc)
     age = round((utcnow() - oldest).total_seconds(), 1) if oldest is not None else None
     return {"pending": pending, "parked": by_status.get(PARKED, (0, None))[0], "oldest_pending_seconds": age}
+
+
+async def parked_instances(session: AsyncSession, limit: int = 50) -> list[SignalInstance]:
+    """Parked instances, newest first, with their last error."""
+    query = (select(SignalInstance).where(SignalInstance.status == PARKED)
+             .order_by(SignalInstance.received_at.desc()).limit(limit))
+    return list((await session.execute(query)).scalars())
+
+
+async def requeue(session: AsyncSession, ids: list[str] | None = None) -> int:
+    """Put parked instances (all, or those in `ids`) back in the queue with fresh attempts; commits. Returns how many."""
+    stmt = (update(SignalInstance).where(SignalInstance.status == PARKED)
+            .values(status=PENDING, attempts=0, next_attempt_at=utcnow(), claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False))
+    if ids is not None:
+        stmt = stmt.where(SignalInstance.id.in_(ids))
+    count = (await session.execute(stmt)).rowcount or 0
+    await session.commit()
+    return count

@@ -240,3 +240,26 @@ async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_bl
     async with session_factory() as session:
         assert await queue_depth(session) == {"pending": 0, "parked": 1, "oldest_pending_seconds": None}
     await client.session.close() if client.session else None
+
+
+async def test_operators_list_and_requeue_parked_signals_from_the_command_line(db_url, session_factory, capsys):
+    import argparse
+
+    from bot.cli import signals_command
+
+    stuck = await store(session_factory, alert(), "Unusual login")
+    other = await store(session_factory, alert("scan-1"), "Port scan")
+    async with session_factory() as session:
+        await session.execute(update(SignalInstance).values(status=PARKED, attempts=5, last_error="ValueError: boom"))
+        await session.commit()
+    await signals_command(db_url, argparse.Namespace(signals_command="parked", limit=10))
+    out = capsys.readouterr().out
+    assert stuck in out and other in out and "ValueError: boom" in out and "2 parked" in out
+    assert await signals_command(db_url, argparse.Namespace(signals_command="retry", ids=[], all=False)) == 2
+    await signals_command(db_url, argparse.Namespace(signals_command="retry", ids=[stuck], all=False))
+    await signals_command(db_url, argparse.Namespace(signals_command="status"))
+    assert "1 signal(s) queued again" in capsys.readouterr().out
+    async with session_factory() as session:
+        row = await session.get(SignalInstance, stuck)
+        assert (row.status, row.attempts) == ("pending", 0)
+        assert (await session.get(SignalInstance, other)).status == PARKED
