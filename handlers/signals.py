@@ -51,9 +51,8 @@ def register(reg: Registry, deps: Deps) -> None:
         draft = read_draft(body["view"])
         async with deps.sessions() as session:
             counts = await preview(session, draft.definition, draft.checked, utcnow() - PREVIEW_WINDOW)
-        # The hash makes a stale update (the person clicked again meanwhile) fail instead of overwriting a newer one.
-        await client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"),
-                                  view=snooze_modal(replace(draft, preview=counts)))
+        # No hash: a click made before the previous update landed carries the old hash but the newest state.
+        await client.views_update(view_id=body["view"]["id"], view=snooze_modal(replace(draft, preview=counts)))
 
     @reg.view(CALLBACK_ID)
     async def on_submit(ack, body, view):
