@@ -10,7 +10,8 @@ from domain.deps import Deps
 from domain.notices import PlainNotice
 from domain.ports import PortError
 from domain.signals.listing import signals_for_channel
-from domain.signals.snooze import EXPIRY_CHOICES, PREVIEW_WINDOW, case_entities, create_snooze, expires_at, preview
+from domain.signals.snooze import (EXPIRY_CHOICES, PREVIEW_WINDOW, SnoozeCreated, case_entities, create_snooze,
+                                   expires_at, preview)
 from handlers.incident_context import say
 from handlers.registry import Registry
 from modals.case_card import SNOOZE_ACTION
@@ -19,10 +20,6 @@ from storage.case_models import Case
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-
-
-def _until(at) -> str:
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
 
 
 def register(reg: Registry, deps: Deps) -> None:
@@ -75,19 +72,15 @@ def register(reg: Registry, deps: Deps) -> None:
             await session.commit()
             channel, ts = case.card_channel_id, case.card_ts
             name, snooze_name = case.name, snooze.name
-        shown = ", ".join(f"{e['type']}: `{e['value']}`" for e in form["entities"])
-        label = EXPIRY_CHOICES[form["expiry"]][0]
-        reason = f" Reason: {form['reason']}" if form["reason"] else ""
-        if channel and ts:
-            notice = PlainNotice(f":zzz: <@{user}> snoozed *{snooze_name}* for {label}, until {_until(until)}: "
-                                 f"alerts of {form['definition']} carrying {shown} make no case.{reason}")
-            await conv.post(channel, notice, thread_ts=ts)
-            try:
-                await conv.post_ephemeral(channel, user, PlainNotice(
-                    f"Snoozed: alerts of {form['definition']} carrying {shown} make no case until {_until(until)} "
-                    f"(from {name})."))
-            except PortError as exc:  # not in the card's channel any more: the thread reply says it all
-                log.info("snooze confirmation to %s not shown: %s", user, exc)
+        if not (channel and ts):
+            return
+        notice = SnoozeCreated(user, snooze_name, form["definition"], [(e["type"], e["value"]) for e in form["entities"]],
+                               until, EXPIRY_CHOICES[form["expiry"]][0], form["reason"], name)
+        await conv.post(channel, notice, thread_ts=ts)
+        try:
+            await conv.post_ephemeral(channel, user, replace(notice, to_snoozer=True))
+        except PortError as exc:  # not in the card's channel any more: the thread reply says it all
+            log.info("snooze confirmation to %s not shown: %s", user, exc)
 
     @reg.command(deps.config.commands.list_signals, "List the alert signals whose cases go to this channel")
     async def on_list(ack, body, respond):

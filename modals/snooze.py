@@ -1,4 +1,4 @@
-"""The snooze modal opened from a signal case card (builder + parsers). Pure functions."""
+"""The snooze modal opened from a signal case card (builder + parsers) and the snooze notices. Pure functions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, Section, StaticSelect
 
-from domain.signals.snooze import DEFAULT_EXPIRY, EXPIRY_CHOICES, MAX_ENTITIES, PREVIEW_WINDOW
+from domain.signals.snooze import DEFAULT_EXPIRY, EXPIRY_CHOICES, MAX_ENTITIES, PREVIEW_WINDOW, SnoozeCreated
+from modals.messages import render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "case_snooze_submit"
@@ -143,3 +144,22 @@ def parse_snooze(view: dict) -> tuple[dict | None, dict[str, str]]:
         return None, errors
     return {"case": draft.case_id, "definition": draft.definition, "name": name, "reason": draft.reason.strip(),
             "entities": [{"type": t, "value": v} for t, v in draft.checked], "expiry": draft.expiry}, {}
+
+
+def _date(at) -> str:
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
+@render.register
+def _(notice: SnoozeCreated) -> tuple[str, list[dict]]:
+    shown = ", ".join(f"{escape(t)}: `{escape(truncate(v, 80))}`" for t, v in notice.entities)
+    if notice.to_snoozer:
+        text = (f"Snoozed: alerts of {escape(notice.definition)} carrying {shown} make no case until "
+                f"{_date(notice.until)} (from {escape(notice.case_name)}).")
+    else:
+        text = (f":zzz: <@{notice.user}> snoozed *{escape(notice.name)}* for {notice.duration}, until "
+                f"{_date(notice.until)}: alerts of {escape(notice.definition)} carrying {shown} make no case.")
+        if notice.reason:
+            text += f" Reason: {escape(notice.reason)}"
+    text = truncate(text, 3000)
+    return text, [Section(md(text)).build()]

@@ -4,6 +4,7 @@ for a while. `matches` is the rule the signal worker applies; the rest stores, p
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,21 @@ PREVIEW_WINDOW = timedelta(days=7)
 MAX_ENTITIES = 10  # Slack shows at most 10 checkboxes
 
 Entity = tuple[str, str]  # (entity type, value)
+
+
+@dataclass(frozen=True)
+class SnoozeCreated:
+    """Someone snoozed a definition's alerts from a case: told in the case card's thread, or to them (`to_snoozer`)."""
+
+    user: str
+    name: str
+    definition: str
+    entities: list[Entity]
+    until: datetime
+    duration: str  # "1 week"
+    reason: str
+    case_name: str
+    to_snoozer: bool = False
 
 
 def _pair(entity: Any) -> Entity:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -103,7 +103,7 @@ async def test_snooze_from_the_card_with_a_preview_that_follows_the_checked_enti
         bad = await slack.submit_view(people.alice, view.id, {"name": "   "})
         assert bad.sent and set(bad.ack_payload["errors"]) == {"name"}
         refused = await slack.submit_view(people.alice, view.id, {"entities": []})
-        assert set(refused.ack_payload["errors"]) == {"entities"}
+        assert not refused.sent and set(refused.ack_payload["errors"]) == {"entities"}, "a required input"
         async with warroom.deps.sessions() as session:
             assert (await session.execute(select(SignalFilter))).scalars().all() == []
 

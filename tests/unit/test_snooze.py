@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from domain.signals.listing import SignalLine, SignalList, SnoozeLine, case_target
-from domain.signals.snooze import EXPIRY_CHOICES, expires_at, matches
+from domain.signals.snooze import EXPIRY_CHOICES, SnoozeCreated, expires_at, matches
 from domain.config import WarroomConfig
 from modals.messages import render
 from modals.snooze import ENTITIES_ACTION, METADATA_MAX, new_draft, parse_snooze, read_draft, snooze_modal
@@ -135,3 +135,16 @@ def test_signal_list_renders_each_definition_or_says_none_target_the_channel():
         assert part in shown
     text, blocks = render(SignalList("C999", "/dispatch-list-signals", [], 3))
     assert "No enabled signal definition" in text and "3 definition(s)" in text and "<#C999>" in text
+
+
+def test_snooze_notices_escape_what_people_typed():
+    until = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    notice = SnoozeCreated("U1", "<!channel> quiet", "Impossible travel", [("user", "<bob>")], until, "1 day",
+                           "ask <!here>", "CASE-3")
+    text, blocks = render(notice)
+    assert check_message(text, blocks) == []
+    assert "<!channel>" not in text and "<!here>" not in text and "&lt;!channel&gt; quiet" in text
+    assert text.startswith(":zzz: <@U1> snoozed *&lt;!channel&gt; quiet* for 1 day, until <!date^")
+    assert "user: `&lt;bob&gt;`" in text and "Reason: ask &lt;!here&gt;" in text
+    mine, _ = render(replace(notice, to_snoozer=True))
+    assert mine.startswith("Snoozed: alerts of Impossible travel carrying user: `&lt;bob&gt;`") and "(from CASE-3)" in mine
