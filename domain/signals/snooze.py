@@ -1,0 +1,143 @@
+"""Snoozes: filters people make from a signal case card so that alerts carrying the same entities make no case
+for a while. `matches` is the rule the signal worker applies; the rest stores, previews and lists snoozes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.cases.service import record_case_event
+from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
+
+SNOOZE = "snooze"
+# Choice value -> (label, duration); the modal offers exactly these.
+EXPIRY_CHOICES: dict[str, tuple[str, timedelta]] = {
+    "1h": ("1 hour", timedelta(hours=1)),
+    "4h": ("4 hours", timedelta(hours=4)),
+    "1d": ("1 day", timedelta(days=1)),
+    "3d": ("3 days", timedelta(days=3)),
+    "1w": ("1 week", timedelta(weeks=1)),
+    "2w": ("2 weeks", timedelta(weeks=2)),
+}
+DEFAULT_EXPIRY = "1d"
+PREVIEW_WINDOW = timedelta(days=7)
+MAX_ENTITIES = 10  # Slack shows at most 10 checkboxes
+
+Entity = tuple[str, str]  # (entity type, value)
+
+
+@dataclass(frozen=True)
+class SnoozeCreated:
+    """Someone snoozed a definition's alerts from a case: told in the case card's thread, or to them (`to_snoozer`)."""
+
+    user: str
+    name: str
+    definition: str
+    entities: list[Entity]
+    until: datetime
+    duration: str  # "1 week"
+    reason: str
+    case_name: str
+    to_snoozer: bool = False
+
+
+def _pair(entity: Any) -> Entity:
+    if isinstance(entity, Mapping):
+        return str(entity["type"]), str(entity["value"])
+    entity_type, value = entity
+    return str(entity_type), str(value)
+
+
+def matches(filter_entities: Iterable[Any], instance_entities: Iterable[Any]) -> bool:
+    """Whether an instance carrying `instance_entities` is caught by a snooze on `filter_entities`.
+
+    Both accept {"type", "value"} mappings (as stored on SignalFilter) or (type, value) pairs. A snooze
+    matches when the instance carries every one of its entities; a snooze without entities matches nothing.
+    """
+    wanted = {_pair(e) for e in filter_entities}
+    return bool(wanted) and wanted <= {_pair(e) for e in instance_entities}
+
+
+def expires_at(choice: str, now: datetime) -> datetime:
+    """When a snooze made `now` with expiry `choice` (a key of EXPIRY_CHOICES) ends."""
+    return now + EXPIRY_CHOICES[choice][1]
+
+
+async def case_entities(session: AsyncSession, case_id: int, limit: int = MAX_ENTITIES) -> list[Entity]:
+    """The entities of a case's signals, most frequent first (as its card lists them)."""
+    query = (select(SignalEntity.entity_type, SignalEntity.value)
+             .join(SignalInstance, SignalInstance.id == SignalEntity.instance_id)
+             .where(SignalInstance.case_id == case_id)
+             .group_by(SignalEntity.entity_type, SignalEntity.value)
+             .order_by(func.count().desc(), SignalEntity.entity_type, SignalEntity.value)
+             .limit(limit))
+    return [(t, v) for t, v in (await session.execute(query)).all()]
+
+
+async def preview(session: AsyncSession, definition: str, entities: Iterable[Any], since: datetime) -> tuple[int, int]:
+    """(matched, total): how many instances of `definition` received since `since` carry all `entities`, of how many."""
+    wanted = sorted({_pair(e) for e in entities})
+    recent = and_(SignalInstance.definition == definition, SignalInstance.received_at >= since)
+    total = (await session.execute(select(func.count()).select_from(SignalInstance).where(recent))).scalar_one()
+    if not wanted or not total:
+        return 0, total
+    # (instance_id, entity_type, value) is unique, so an instance carrying them all has len(wanted) rows here.
+    carrying = (select(SignalEntity.instance_id)
+                .join(SignalInstance, SignalInstance.id == SignalEntity.instance_id)
+                .where(recent, or_(*(and_(SignalEntity.entity_type == t, SignalEntity.value == v) for t, v in wanted)))
+                .group_by(SignalEntity.instance_id)
+                .having(func.count() == len(wanted)))
+    matched = (await session.execute(select(func.count()).select_from(carrying.subquery()))).scalar_one()
+    return matched, total
+
+
+async def create_snooze(
+    session: AsyncSession, *, definition: str, name: str, entities: Iterable[Any], expires_at: datetime,
+    created_by: str | None, reason: str = "", case_id: int | None = None,
+) -> SignalFilter:
+    """Store a snooze on `definition` and, when made from a case, note it on the case timeline. Flushes, does not commit."""
+    stored = [{"type": t, "value": v} for t, v in dict.fromkeys(_pair(e) for e in entities)]
+    if not stored:
+        raise ValueError("a snooze needs at least one entity")
+    snooze = SignalFilter(name=name, reason=reason, action=SNOOZE, definition=definition, entities=stored,
+                          expires_at=expires_at, created_by=created_by, case_id=case_id)
+    session.add(snooze)
+    await session.flush()
+    if case_id is not None:
+        who = f"<@{created_by}>" if created_by else "warroom"
+        shown = ", ".join(f"{e['type']}: {e['value']}" for e in stored)
+        await record_case_event(
+            session, case_id, f"Snoozed by {who} until {expires_at:%Y-%m-%d %H:%M} UTC: {name} ({shown})",
+            author=created_by, details={"filter_id": snooze.id, "definition": definition, "entities": stored,
+                                        "expires_at": expires_at.isoformat(), "reason": reason})
+    return snooze
+
+
+def _active(now: datetime):
+    return and_(SignalFilter.action == SNOOZE, or_(SignalFilter.expires_at.is_(None), SignalFilter.expires_at > now))
+
+
+async def active_snoozes(session: AsyncSession, definition: str, now: datetime) -> list[SignalFilter]:
+    """Snoozes on `definition` still in force at `now`, ending soonest first."""
+    query = (select(SignalFilter).where(SignalFilter.definition == definition, _active(now))
+             .order_by(SignalFilter.expires_at, SignalFilter.id))
+    return list((await session.execute(query)).scalars())
+
+
+async def active_snoozes_by_definition(session: AsyncSession, definitions: Iterable[str],
+                                       now: datetime) -> dict[str, list[SignalFilter]]:
+    """`active_snoozes` of several definitions in one query."""
+    names = list(definitions)
+    found: dict[str, list[SignalFilter]] = {name: [] for name in names}
+    if not names:
+        return found
+    query = (select(SignalFilter).where(SignalFilter.definition.in_(names), _active(now))
+             .order_by(SignalFilter.expires_at, SignalFilter.id))
+    for snooze in (await session.execute(query)).scalars():
+        found[snooze.definition].append(snooze)
+    return found
