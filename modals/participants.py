@@ -32,7 +32,7 @@ def update_participant_modal(incident_id: int, incident_name: str, people: list[
     for p in people[:100]:
         select.add_option(Option(plain(p.name, 75), str(p.participant_id)))
     return (
-        Modal().title(plain(f"Update participant", 24)).submit(plain("Save")).close(plain("Cancel"))
+        Modal().title(plain("Update participant", 24)).submit(plain("Save")).close(plain("Cancel"))
         .callback_id(UPDATE_PARTICIPANT_ID).private_metadata(str(incident_id))
         .add_block(Input(plain("Participant")).block_id("participant").element(select))
         .add_block(Input(plain("Reason added")).block_id("reason").optional(True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time, timedelta, timezone
 
-from blockkit import Actions, Button, Context, DatePicker, Divider, Header, Input, Message, Modal, MultiUsersSelect
+from blockkit import Button, Context, DatePicker, Header, Input, Message, Modal, MultiUsersSelect
 from blockkit import Option, PlainTextInput, Section, StaticSelect
 
 from domain.tasks import OPEN, PRIORITIES, TaskList, TaskOverdue, TaskView

@@ -9,15 +9,15 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, tuple_, update
+from sqlalchemy import and_, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.case_config import SignalDefinitionConfig
 from domain.cases.service import CLOSED, create_case, record_case_event, set_status
 from domain.config import WarroomConfig
 from domain.signals.extract import extract_entities
+from domain.signals.snooze import matches
 from storage.case_models import Case
 from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
 from storage.upsert import upsert_insert
@@ -31,12 +31,6 @@ class Outcome:
     case_id: int | None = None
     new_case: bool = False
     filter_name: str | None = None
-
-
-def snooze_matches(wanted: list[dict[str, str]] | list[Any], found: set[tuple[str, str]]) -> bool:
-    """A snooze applies when the instance carries every entity it names (an empty list matches nothing)."""
-    pairs = [(w["type"], w["value"]) if isinstance(w, dict) else (w.type, w.value) for w in wanted]
-    return bool(pairs) and all(p in found for p in pairs)
 
 
 async def process_instance(session: AsyncSession, instance: SignalInstance, config: WarroomConfig,
@@ -79,7 +73,7 @@ async def _snoozed_by(session: AsyncSession, config: WarroomConfig, definition: 
                       found: set[tuple[str, str]], now: datetime) -> str | None:
     for f in config.signals.filters:
         if (f.action == "snooze" and (not f.definitions or definition.name in f.definitions)
-                and (f.expires_at is None or f.expires_at > now) and snooze_matches(f.entities, found)):
+                and (f.expires_at is None or f.expires_at > now) and matches(f.entities, found)):
             return f.name
     if not found:
         return None
@@ -87,7 +81,7 @@ async def _snoozed_by(session: AsyncSession, config: WarroomConfig, definition: 
         SignalFilter.action == "snooze",
         or_(SignalFilter.definition.is_(None), SignalFilter.definition == definition.name),
         or_(SignalFilter.expires_at.is_(None), SignalFilter.expires_at > now)))).all()
-    return next((name for name, wanted in rows if snooze_matches(wanted or [], found)), None)
+    return next((name for name, wanted in rows if matches(wanted or [], found)), None)
 
 
 async def _duplicate_of(session: AsyncSession, config: WarroomConfig, definition: SignalDefinitionConfig,

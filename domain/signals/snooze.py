@@ -49,6 +49,8 @@ class SnoozeCreated:
 def _pair(entity: Any) -> Entity:
     if isinstance(entity, Mapping):
         return str(entity["type"]), str(entity["value"])
+    if hasattr(entity, "type") and hasattr(entity, "value"):  # EntityMatch of a config filter
+        return str(entity.type), str(entity.value)
     entity_type, value = entity
     return str(entity_type), str(value)
 

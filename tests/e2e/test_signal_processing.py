@@ -177,7 +177,6 @@ async def _processed_at_least(sessions, n):
 
 
 async def test_two_workers_share_the_queue_without_processing_anything_twice(session_factory, people, slack, triage):
-    from domain.deps import Deps  # noqa: F401 - the workers below need only sessions, ports and config
     from domain.ports import Ports
     from bot.slack_conversation import SlackConversation
     from slack_sdk.web.async_client import AsyncWebClient

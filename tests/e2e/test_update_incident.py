@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from bot.harness import running_warroom
 from domain.config import WarroomConfig

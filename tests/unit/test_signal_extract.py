@@ -2,7 +2,7 @@
 
 from domain.case_config import EntityMatch, EntityTypeConfig
 from domain.signals.extract import MAX_PER_TYPE, extract_entities
-from domain.signals.process import snooze_matches
+from domain.signals.snooze import matches
 
 RAW = {
     "id": "5b0c8f0e-3c1e-4c6f-9d7a-2f1f9f3c8a11",
@@ -42,9 +42,9 @@ def test_a_payload_with_thousands_of_matches_is_capped():
     assert len(extract_entities(raw, [IP])) == MAX_PER_TYPE
 
 
-def test_snooze_needs_every_named_entity():
+def test_snooze_needs_every_named_entity_config_or_stored():
     found = {("ip", "203.0.113.7"), ("user", "mallory")}
-    assert snooze_matches([{"type": "ip", "value": "203.0.113.7"}], found)
-    assert snooze_matches([EntityMatch(type="ip", value="203.0.113.7"), EntityMatch(type="user", value="mallory")], found)
-    assert not snooze_matches([{"type": "ip", "value": "203.0.113.7"}, {"type": "user", "value": "eve"}], found)
-    assert not snooze_matches([], found), "an empty snooze must not swallow every signal"
+    assert matches([{"type": "ip", "value": "203.0.113.7"}], found)
+    assert matches([EntityMatch(type="ip", value="203.0.113.7"), EntityMatch(type="user", value="mallory")], found)
+    assert not matches([{"type": "ip", "value": "203.0.113.7"}, {"type": "user", "value": "eve"}], found)
+    assert not matches([], found), "an empty snooze must not swallow every signal"
