@@ -89,8 +89,13 @@ class Runtime:
         self.scheduler.start()
         self.socket = AsyncSocketModeHandler(self.app, s.slack_app_token.get_secret_value())
         await asyncio.wait_for(self.socket.connect_async(), CONNECT_TIMEOUT)
-        self.http_runner, self.http_port = await start_http(build_http_app(self.health), s.http_host, s.http_port)
+        http_app = build_http_app(self.health, self.deps, self._wake_signals)
+        self.http_runner, self.http_port = await start_http(http_app, s.http_host, s.http_port)
         log.info("warroom running as %s; HTTP on %s:%s", auth.get("user"), s.http_host, self.http_port)
+
+    def _wake_signals(self) -> None:
+        # The signal worker, once wired, provides `wake_signals`; until then there is nothing to wake.
+        getattr(self, "wake_signals", lambda: None)()
 
     async def health(self) -> dict:
         """Database reachable and Socket Mode connected."""

@@ -1,0 +1,1 @@
+"""Signals: alerts posted by other systems, stored, then turned into cases."""
