@@ -1,4 +1,4 @@
-"""The thin HTTP server: health now, signal ingestion later."""
+"""The thin HTTP server: health, and signal ingestion when given the dependencies."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.signals_http import add_signal_routes
+from domain.deps import Deps
+
 HealthCheck = Callable[[], Awaitable[dict]]
 
 
-def build_http_app(health: HealthCheck) -> web.Application:
-    """aiohttp application with `GET /healthz` (200 when healthy, 503 otherwise)."""
+def build_http_app(health: HealthCheck, deps: Deps | None = None,
+                   wake: Callable[[], None] | None = None) -> web.Application:
+    """aiohttp application with `GET /healthz` (200 when healthy, 503 otherwise), plus the signal
+    ingestion routes when `deps` is given (`wake` is called after each new instance is stored)."""
 
     async def healthz(_: web.Request) -> web.Response:
         report = await health()
@@ -18,6 +23,8 @@ def build_http_app(health: HealthCheck) -> web.Application:
 
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
+    if deps is not None:
+        add_signal_routes(app, deps, wake or (lambda: None))
     return app
 
 

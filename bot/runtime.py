@@ -94,7 +94,8 @@ class Runtime:
         self.signal_worker.start()
         self.socket = AsyncSocketModeHandler(self.app, s.slack_app_token.get_secret_value())
         await asyncio.wait_for(self.socket.connect_async(), CONNECT_TIMEOUT)
-        self.http_runner, self.http_port = await start_http(build_http_app(self.health), s.http_host, s.http_port)
+        http_app = build_http_app(self.health, self.deps, self.wake_signals)
+        self.http_runner, self.http_port = await start_http(http_app, s.http_host, s.http_port)
         log.info("warroom running as %s; HTTP on %s:%s", auth.get("user"), s.http_host, self.http_port)
 
     def wake_signals(self) -> None:

@@ -1,1 +1,1 @@
-"""Signals: alerts received over HTTP, turned into cases by a worker."""
+"""Signals: alerts received over HTTP, stored at once, then turned into cases by a worker."""

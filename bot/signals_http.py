@@ -1,0 +1,94 @@
+"""HTTP signal ingestion: `POST /api/v1/{organization}/signals/instances` (Dispatch's API) and `POST /signals`.
+
+Reads the body (capped), authenticates the source, validates, stores the instance as pending, commits,
+wakes the worker, then answers. Every refusal is JSON: {"error", "field", "message"}.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from domain.deps import Deps
+from domain.signals.auth import authenticate, check_definition
+from domain.signals.errors import IngestError
+from domain.signals.ingest import parse_json, parse_submission, store_instance
+
+log = logging.getLogger(__name__)
+
+INSTANCES_PATH = "/api/v1/{organization}/signals/instances"
+SHORT_PATH = "/signals"
+
+
+def _too_large(limit: int) -> IngestError:
+    return IngestError(413, "body_too_large", f"the body is larger than the limit of {limit} bytes "
+                       "(signals.max_body_bytes)", "body")
+
+
+async def read_capped(request: web.Request, limit: int) -> bytes:
+    """The request body, refusing (413) as soon as it is known to exceed `limit` bytes, chunked or not."""
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(limit)
+    return bytes(body)
+
+
+def error_response(error: IngestError) -> web.Response:
+    response = web.json_response(error.as_json(), status=error.status)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="warroom signals"'
+    if error.status == 413:
+        response.force_close()  # the rest of the body is not read
+    return response
+
+
+def add_signal_routes(app: web.Application, deps: Deps, wake: Callable[[], None],
+                      env: Mapping[str, str] | None = None) -> None:
+    """Add both ingestion routes to `app`; `wake()` is called after each new instance is committed.
+
+    `env` holds the secrets named by sources' `token_env`/`secret_env` (default: the process environment).
+    """
+    config = deps.config
+    signals = config.signals
+    secrets = os.environ if env is None else env
+
+    async def ingest(request: web.Request, organization: str) -> web.Response:
+        try:
+            body = await read_capped(request, signals.max_body_bytes)
+            source = authenticate(request.headers, body, organization, signals, secrets)
+            submission = parse_submission(parse_json(body), organization, source.name, config)
+            check_definition(source, submission.definition)
+        except IngestError as error:
+            return error_response(error)
+        try:
+            async with deps.sessions() as session:
+                instance_id, created = await store_instance(session, submission)
+                await session.commit()
+        except SQLAlchemyError:
+            log.exception("could not store signal instance %s", submission.id)
+            return web.json_response({"error": "unavailable", "field": None,
+                                      "message": "the signal could not be stored; retry later"}, status=503)
+        if not created:
+            return web.json_response({"id": instance_id, "status": "duplicate"}, status=200)
+        try:
+            wake()
+        except Exception:  # the instance is committed; the worker's own polling will pick it up
+            log.exception("waking the signal worker failed")
+        return web.json_response({"id": instance_id, "status": "accepted"}, status=202)
+
+    async def instances(request: web.Request) -> web.Response:
+        return await ingest(request, request.match_info["organization"])
+
+    async def short(request: web.Request) -> web.Response:
+        return await ingest(request, signals.organization)
+
+    app.router.add_post(INSTANCES_PATH, instances)
+    app.router.add_post(SHORT_PATH, short)

@@ -1,0 +1,50 @@
+"""The config the signal tests run with: sources of every kind and definitions matched every way."""
+
+from __future__ import annotations
+
+from domain.config import WarroomConfig, parse_config
+
+BEARER_TOKEN = "siem-token-0123456789"
+HMAC_SECRET = "edr-secret-abcdef"
+HMAC_HEADER = "X-Edr-Signature"
+ENV_TOKEN_NAME = "WARROOM_TEST_SIGNAL_TOKEN"
+MAX_BODY = 8192
+
+CONFIG_YAML = f"""
+cases:
+  types:
+    - name: Security triage
+      default: true
+    - name: Reliability triage
+signals:
+  organization: acme
+  max_body_bytes: {MAX_BODY}
+  sources:
+    - name: siem
+      token: {BEARER_TOKEN}
+    - name: edr
+      auth: hmac
+      secret: {HMAC_SECRET}
+      signature_header: {HMAC_HEADER}
+      definitions: [EDR alert]
+    - name: elsewhere
+      token: elsewhere-token
+      organizations: [other-org]
+    - name: from-env
+      token_env: {ENV_TOKEN_NAME}
+  definitions:
+    - name: Suspicious login
+      external_id: login-001
+    - name: Suspicious login (MFA)
+      external_id: login-001
+      variant: mfa
+    - name: EDR alert
+      variant: edr
+    - name: Disk full
+    - name: Retired rule
+      enabled: false
+"""
+
+
+def signal_config() -> WarroomConfig:
+    return parse_config(CONFIG_YAML)
