@@ -77,7 +77,14 @@ async def open_case(w, user=None, channel=None, title="Odd logins from TOR", **v
     view = await new_view(w.slack, user, lambda: w.slack.slash_command(user, CREATE, channel=channel, text=title))
     await w.slack.submit_view(user, view.id, {"description": "Three accounts, one exit node", **values})
     target = w.security if values.get("case_type", "Security triage") == "Security triage" else channel
-    return (await w.slack.wait_for(lambda: cards(w.slack, target)))[-1]
+    card = (await w.slack.wait_for(lambda: cards(w.slack, target)))[-1]
+
+    async def stored():  # the card's ts is committed just after Slack returns it
+        async with w.warroom.deps.sessions() as session:
+            return (await session.execute(select(Case).where(Case.card_ts == card.ts))).scalar_one_or_none()
+
+    await w.slack.wait_for(stored)
+    return card
 
 
 def card_text(message) -> str:
