@@ -8,14 +8,14 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from domain.cases import lifecycle
-from domain.cases.escalate import escalate, escalation_project
+from domain.cases.escalate import EscalateForm, escalate, escalation_project
 from domain.cases.migrate import give_case_channel
 from domain.cases.notices import CaseOpened
 from domain.cases.service import CaseRuleError, case_by_channel, case_by_name, case_facts
 from domain.deps import Deps
 from domain.notices import PlainNotice
 from domain.ports import PortError
-from domain.reporting import report_choices
+from domain.reporting import SETUP_READY, report_choices
 from handlers.registry import Registry
 from modals import case_card, case_forms
 from modals.create_case import (
@@ -28,6 +28,7 @@ from modals.create_case import (
     selected_type,
 )
 from storage.case_models import Case
+from storage.models import Incident
 
 log = logging.getLogger(__name__)
 SHORTCUT_ID = "open_case_from_message"
@@ -191,8 +192,14 @@ def register(reg: Registry, deps: Deps) -> None:
                 raise CaseRuleError("That case no longer exists.")
             facts = await case_facts(session, case, config)
             choices = await report_choices(session)
-        if facts.incident_name:
-            raise CaseRuleError(f"{facts.name} is already escalated to {facts.incident_name}.")
+        if case.incident_id is not None:
+            async with deps.sessions() as session:
+                incident = await session.get(Incident, case.incident_id)
+            if incident.setup_state == SETUP_READY:
+                raise CaseRuleError(f"{facts.name} is already escalated to {facts.incident_name}.")
+            # An earlier escalation stopped half-way: finish it rather than ask again.
+            await run_escalation(EscalateForm(case.id, incident.title, ""), user, None, channel)
+            return
         if facts.status == "Closed":
             raise CaseRuleError(f"{facts.name} is Closed; reopen it before escalating.")
         project = choices.project(escalation_project(case, config))
@@ -241,17 +248,16 @@ def register(reg: Registry, deps: Deps) -> None:
             return
         await ack()
         user, (_, channel) = body["user"], case_forms.view_target(view)
+        await guarded_change(channel, user["id"], lambda: run_escalation(form, user["id"], user.get("name"), channel))
 
-        async def run():
-            try:
-                incident = await escalate(deps.sessions, form, user["id"], user.get("name"), deps.ports, config)
-            except PortError as exc:
-                await tell(channel, user["id"], f"The escalation is recorded but not finished ({exc}); "
-                                                "press Escalate again to resume it.")
-                return
-            await tell(channel, user["id"], f"Escalated to {incident.name}: <#{incident.channel_id}>.")
-
-        await guarded_change(channel, user["id"], run)
+    async def run_escalation(form, user: str, name: str | None, channel: str | None) -> None:
+        try:
+            incident = await escalate(deps.sessions, form, user, name, deps.ports, config)
+        except PortError as exc:
+            await tell(channel, user, f"The escalation is recorded but not finished ({exc}); "
+                                      "press Escalate again to resume it.")
+            return
+        await tell(channel, user, f"Escalated to {incident.name}: <#{incident.channel_id}>.")
 
     # ------------------------------------------------------------------ commands in a case's channel
     async def case_here(body: dict, respond) -> Case | None:

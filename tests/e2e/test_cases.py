@@ -316,3 +316,23 @@ async def test_escalate_command_keeps_and_renames_the_case_channel(world):
     await slack.slash_command(people.alice, ESCALATE, channel=people.general, text="case-1")
     await slack.wait_for(lambda: [e for e in ephemerals_for(slack, people.alice, people.general)
                                   if "already escalated to INC-1" in e["text"]])
+
+
+async def test_escalation_interrupted_by_slack_resumes_from_the_escalate_button(world):
+    w, slack, people = world, world.slack, world.people
+    card = await open_case(w)
+    slack.inject("conversations.create", error="fatal_error")
+    view = await new_view(slack, people.bob, lambda: slack.click(people.bob, "case_escalate", channel=w.security,
+                                                                 message_ts=card.ts))
+    await slack.submit_view(people.bob, view.id, {"incident_priority": "Medium"})
+    await slack.wait_for(lambda: [e for e in ephemerals_for(slack, people.bob, w.security) if "not finished" in e["text"]])
+    case = await case_row(w)
+    assert case.status == "Escalated" and case.incident_id is not None
+    # Pressing Escalate again finishes it: same incident, now with its channel and the links.
+    await slack.click(people.bob, "case_escalate", channel=w.security, message_ts=card.ts)
+    await slack.wait_for(lambda: [e for e in ephemerals_for(slack, people.bob, w.security) if "Escalated to INC-1" in e["text"]])
+    async with w.warroom.deps.sessions() as session:
+        incidents = (await session.execute(select(Incident))).scalars().all()
+    assert len(incidents) == 1 and incidents[0].setup_state == "ready"
+    assert await roles(w.warroom, incidents[0].id, w.carol) == ["commander"]
+    await slack.wait_for(lambda: "Escalate" not in buttons(slack.channels[w.security].find(card.ts)))
