@@ -40,7 +40,7 @@ from domain.reporting import (
 )
 from domain.timeline import record_event
 from storage.case_models import Case, CaseEvent
-from storage.models import Incident, IndividualContact, Participant, ParticipantRole, Project
+from storage.models import Incident, Participant, ParticipantRole, Project
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)

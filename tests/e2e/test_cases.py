@@ -101,8 +101,8 @@ async def test_create_by_command_posts_card_with_oncall_assignee(world):
 
     bad = await slack.submit_view(people.alice, view.id, {"title": " "})
     assert set(bad.ack_payload["errors"]) == {"title"}
-    await slack.submit_view(people.alice, view.id, {"description": "Three accounts, one exit node",
-                                                    "case_priority": "High"})
+    submitted = await slack.submit_view(people.alice, view.id, {"description": "Three accounts, one exit node",
+                                                                "case_priority": "High"})
     (card,) = await slack.wait_for(lambda: cards(slack, w.security))
     assert card.text.startswith("CASE-1: Odd logins from TOR (New)")
     assert buttons(card) == ["Triage", "Edit", "Resolve", "Escalate", "Create channel", "Join"]
@@ -114,11 +114,15 @@ async def test_create_by_command_posts_card_with_oncall_assignee(world):
     assert (case.reporter, case.assignee, case.priority, case.card_channel_id) == (people.alice, w.carol, "High", w.security)
 
     # The same submission delivered twice makes one case.
+    await slack.redeliver(submitted.envelope_id)
+    await w.warroom.registry.drain()  # the redelivered submission is fully handled
+    async with w.warroom.deps.sessions() as session:
+        assert len((await session.execute(select(Case))).scalars().all()) == 1
     assert len(cards(slack, w.security)) == 1
 
 
 async def test_type_change_moves_the_suggested_assignee_and_card_falls_back_to_origin(world):
-    w, slack, people = world, world.slack, world.people
+    slack, people = world.slack, world.people
     view = await new_view(slack, people.alice, lambda: slack.slash_command(people.alice, CREATE, channel=people.general))
     await slack.click(people.alice, "create_case_type", "Reliability triage", view_id=view.id)
     await slack.wait_for(lambda: block(slack.views[view.id], "assignee.")["element"].get("initial_user") == people.bob)
@@ -218,6 +222,13 @@ async def test_create_channel_twice_makes_one_channel(world):
     case = await case_row(w)
     assert (case.channel_id, case.channel_name) == (ch.id, "case-1-phishing-wave")
     await slack.wait_for(lambda: "Create channel" not in buttons(slack.channels[w.security].find(card.ts)))
+
+    # Joining later invites to the channel.
+    dave = slack.add_user("dave")
+    await slack.join(dave, w.security)
+    await slack.click(dave, "case_join", channel=w.security, message_ts=card.ts)
+    await slack.wait_for(lambda: dave in ch.members)
+    await slack.wait_for(lambda: [e for e in ephemerals_for(slack, dave, w.security) if f"<#{ch.id}>" in e["text"]])
 
     # Triaged from the main card, the copy pinned in the channel is behind: its Triage is refused, with the reason.
     await slack.click(people.bob, "case_triage", channel=w.security, message_ts=card.ts)
