@@ -15,8 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import naming
-from domain.cases.cards import refresh_card
-from domain.cases.migrate import INTERNAL_SOURCE
+from domain.cases.migrate import INTERNAL_SOURCE, show_change
 from domain.cases.notices import CaseEscalated, EscalatedFromCase
 from domain.cases.service import (
     CLOSED,
@@ -96,7 +95,7 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
     if people:
         await conv.invite(incident.channel_id, people)
     await _cross_link(sessions, case, incident, ports)
-    await refresh_card(sessions, case.id, ports, config)
+    await show_change(sessions, case.id, ports, config)
     return incident
 
 

@@ -1,7 +1,7 @@
 """What people do to a case: open it, triage, edit, resolve, reopen, join, reply in its thread.
 
-Every flow commits its change, then edits the card (`refresh_card`). Refusals are raised as
-`CaseRuleError` with a message meant for the person who tried.
+Every flow commits its change, then edits the card and its copy in the case's channel
+(`show_change`). Refusals are raised as `CaseRuleError` with a message meant for the person who tried.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.cases.cards import publish_case, refresh_card
+from domain.cases.cards import publish_case
+from domain.cases.migrate import show_change
 from domain.cases.service import (
     CLOSED,
     NEW,
@@ -113,7 +114,7 @@ async def reopen(sessions: async_sessionmaker[AsyncSession], case_id: int, actor
         await set_status(session, case, TRIAGE, actor)
         case.resolution_reason = case.resolution = None
         await session.commit()
-    await refresh_card(sessions, case_id, ports, config)
+    await show_change(sessions, case_id, ports, config)
     return case
 
 
@@ -123,7 +124,7 @@ async def _move(sessions, case_id: int, status: str, actor: str, ports: Ports, c
         if not await set_status(session, case, status, actor):
             raise CaseRuleError(f"{case.name} is already {status}.")
         await session.commit()
-    await refresh_card(sessions, case_id, ports, config)
+    await show_change(sessions, case_id, ports, config)
     return case
 
 
@@ -141,7 +142,7 @@ async def resolve(sessions: async_sessionmaker[AsyncSession], form: ResolveForm,
         await record_case_event(session, case.id, f"Resolved as {form.reason} by <@{actor}>: {form.resolution}",
                                 author=actor, details={"reason": form.reason})
         await session.commit()
-    await refresh_card(sessions, form.case_id, ports, config)
+    await show_change(sessions, form.case_id, ports, config)
     return case
 
 
@@ -179,7 +180,7 @@ async def edit(sessions: async_sessionmaker[AsyncSession], form: CaseEditForm, a
         await session.commit()
     if channel and form.assignee and any(c.startswith("assignee") for c in changes):
         await ports.conversation.invite(channel, [form.assignee])
-    await refresh_card(sessions, form.case_id, ports, config)
+    await show_change(sessions, form.case_id, ports, config)
     return changes
 
 
@@ -199,7 +200,7 @@ async def join(sessions: async_sessionmaker[AsyncSession], case_id: int, user: s
     if case.channel_id:
         await ports.conversation.invite(case.channel_id, [user])
     if added:
-        await refresh_card(sessions, case_id, ports, config)
+        await show_change(sessions, case_id, ports, config)
     return case, added
 
 
@@ -215,7 +216,7 @@ async def thread_reply(sessions: async_sessionmaker[AsyncSession], channel_id: s
         await session.commit()
     if moved or added:
         try:
-            await refresh_card(sessions, case.id, ports, config)
+            await show_change(sessions, case.id, ports, config)
         except PortError as exc:
             log.warning("card of %s not refreshed after a reply: %s", case.name, exc)
     return case

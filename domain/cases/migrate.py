@@ -99,7 +99,7 @@ async def give_case_channel(sessions: async_sessionmaker[AsyncSession], case_id:
         await conv.invite(channel_id, people)
     await _post_once(sessions, case_id, "channel-card", _post_card_in_channel, ports, config)
     await _post_once(sessions, case_id, "thread-link", _link_thread_to_channel, ports, config)
-    await refresh_card(sessions, case_id, ports, config)
+    await show_change(sessions, case_id, ports, config)
     return MigrateResult(name, channel_id, created)
 
 
@@ -118,7 +118,7 @@ async def _post_once(sessions, case_id: int, step: str, post, ports: Ports, conf
     async with sessions() as session:
         case = await session.get(Case, case_id)
         first = await record_case_event(session, case_id, f"Channel step done: {step}", source=INTERNAL_SOURCE,
-                                        dedupe_key=f"case:{case_id}:migrate:{step}")
+                                        dedupe_key=_step_key(case_id, step))
         await session.commit()
         if first:
             await post(session, case, ports, config)
@@ -131,7 +131,32 @@ async def _post_card_in_channel(session, case: Case, ports: Ports, config: Warro
     facts = await case_facts(session, case, config, thread)
     await session.commit()
     card = await conv.post(case.channel_id, facts)
+    # Remembered on the step's entry, so every later change edits this copy too (see show_change).
+    await session.execute(update(CaseEvent).where(CaseEvent.dedupe_key == _step_key(case.id, "channel-card"))
+                          .values(details={"channel": case.channel_id, "ts": card.ts})
+                          .execution_options(synchronize_session=False))
+    await session.commit()
     await conv.pin(case.channel_id, card.ts)
+
+
+async def show_change(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
+                      config: WarroomConfig) -> None:
+    """Edit the case's card, and the copy pinned in its own channel when it has one."""
+    await refresh_card(sessions, case_id, ports, config)
+    async with sessions() as session:
+        details = (await session.execute(select(CaseEvent.details).where(
+            CaseEvent.dedupe_key == _step_key(case_id, "channel-card")))).scalar_one_or_none() or {}
+        case = await session.get(Case, case_id)
+        if not details.get("ts") or case is None:
+            return
+        link = ports.conversation.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
+        facts = await case_facts(session, case, config, link)
+        await session.commit()
+    await ports.conversation.update(details["channel"], details["ts"], facts)
+
+
+def _step_key(case_id: int, step: str) -> str:
+    return f"case:{case_id}:migrate:{step}"
 
 
 async def _link_thread_to_channel(session, case: Case, ports: Ports, config: WarroomConfig) -> None:

@@ -175,6 +175,8 @@ async def test_triage_edit_resolve_reopen_join_from_the_card(world):
     assert (case.title, case.severity, case.assignee) == ("TOR logins: 3 accounts", "High", people.bob)
 
     view = await new_view(slack, people.bob, lambda: slack.click(people.bob, "case_resolve", channel=channel, message_ts=card.ts))
+    late = await new_view(slack, people.alice, lambda: slack.click(people.alice, "case_resolve", channel=channel,
+                                                                   message_ts=card.ts))
     reason = block(view, "reason")["element"]
     assert all(o.get("description") for o in reason["options"]), "each reason explains itself"
     bad = await slack.submit_view(people.bob, view.id, {"resolution": "  "})
@@ -188,6 +190,10 @@ async def test_triage_edit_resolve_reopen_join_from_the_card(world):
     case = await case_row(w)
     assert (case.resolution_reason, case.resolution) == ("False Positive", "Pentest traffic")
     assert "Resolved as False Positive by" in " ".join(await case_events(w, case.id))
+    # Someone who opened Resolve at the same time is told why nothing happened.
+    await slack.submit_view(people.alice, late.id, {"reason": "Benign", "resolution": "Scanner"})
+    await slack.wait_for(lambda: [e for e in ephemerals_for(slack, people.alice, channel) if "already Closed" in e["text"]])
+    assert (await case_row(w)).resolution_reason == "False Positive"
 
     await slack.click(people.alice, "case_reopen", channel=channel, message_ts=card.ts)
     await slack.wait_for(lambda: "(Triage)" in slack.channels[channel].find(card.ts).text)
@@ -230,12 +236,11 @@ async def test_create_channel_twice_makes_one_channel(world):
     await slack.wait_for(lambda: dave in ch.members)
     await slack.wait_for(lambda: [e for e in ephemerals_for(slack, dave, w.security) if f"<#{ch.id}>" in e["text"]])
 
-    # Triaged from the main card, the copy pinned in the channel is behind: its Triage is refused, with the reason.
-    await slack.click(people.bob, "case_triage", channel=w.security, message_ts=card.ts)
-    await slack.wait_for(lambda: "(Triage)" in slack.channels[w.security].find(card.ts).text)
+    # The copy pinned in the channel works like the card and stays current with it.
     copy = next(m for m in ch.messages if m.ts in ch.pins)
     await slack.click(people.bob, "case_triage", channel=ch.id, message_ts=copy.ts)
-    await slack.wait_for(lambda: [e for e in ephemerals_for(slack, people.bob, ch.id) if "already Triage" in e["text"]])
+    await slack.wait_for(lambda: "(Triage)" in slack.channels[w.security].find(card.ts).text)
+    await slack.wait_for(lambda: "(Triage)" in ch.find(copy.ts).text)
 
     # In the case's channel, the update command finds the case; elsewhere it explains.
     view = await new_view(slack, people.bob, lambda: slack.slash_command(people.bob, UPDATE, channel=ch.id))
