@@ -39,14 +39,16 @@ def register(reg: Registry, deps: Deps) -> None:
     conv = deps.ports.conversation
     config = deps.config
 
-    async def tell(channel: str | None, user: str, text: str) -> None:
-        if not channel:
-            await conv.send_direct(user, PlainNotice(text))
-            return
-        try:
-            await conv.post_ephemeral(channel, user, PlainNotice(text))
-        except PortError:
-            await conv.send_direct(user, PlainNotice(text))
+    async def tell(channel: str | None, user: str, message) -> None:
+        """Ephemeral in `channel`, else (no channel, or one the bot cannot post in) by DM."""
+        notice = PlainNotice(message) if isinstance(message, str) else message
+        if channel:
+            try:
+                await conv.post_ephemeral(channel, user, notice)
+                return
+            except PortError as exc:  # e.g. a DM between two people: use the bot's DM instead
+                log.info("ephemeral to %s in %s failed (%s); sending a DM", user, channel, exc.code)
+        await conv.send_direct(user, notice)
 
     async def suggestion(case_type: str | None) -> str | None:
         service = config.cases.type(case_type).oncall_service
@@ -110,12 +112,7 @@ def register(reg: Registry, deps: Deps) -> None:
             except (PortError, CaseRuleError) as exc:
                 await tell(form.origin_channel_id, user, f"{case.name} is open, but its own channel could not be made: {exc}")
         link = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
-        notice = CaseOpened(case.name, case.title, link, channel_id)
-        where = form.origin_channel_id
-        try:
-            await conv.post_ephemeral(where, user, notice) if where else await conv.send_direct(user, notice)
-        except PortError:
-            await conv.send_direct(user, notice)
+        await tell(form.origin_channel_id, user, CaseOpened(case.name, case.title, link, channel_id))
 
     # ------------------------------------------------------------------ card buttons
     def clicked(body) -> tuple[int, str, str | None]:
