@@ -212,7 +212,11 @@ async def thread_reply(sessions: async_sessionmaker[AsyncSession], channel_id: s
         if case is None:
             return None
         added = await add_case_participant(session, case.id, user, "Replied in the thread")
-        moved = case.status == NEW and await set_status(session, case, TRIAGE, user)
+        # The first reply wins (unique key): two replies at once triage the case once.
+        moved = (case.status == NEW
+                 and await record_case_event(session, case.id, f"First reply in the thread by <@{user}>", author=user,
+                                             dedupe_key=f"case:{case.id}:first-reply")
+                 and await set_status(session, case, TRIAGE, user))
         await session.commit()
     if moved or added:
         try:

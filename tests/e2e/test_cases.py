@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -149,10 +151,13 @@ async def test_shortcut_from_message_prefills_and_keeps_the_permalink(world):
 async def test_thread_reply_triages_and_makes_a_participant(world):
     w, slack, people = world, world.slack, world.people
     card = await open_case(w)
-    await slack.post_message(people.bob, w.security, "I'm looking at it", thread_ts=card.ts)
+    await asyncio.gather(slack.post_message(people.bob, w.security, "I'm looking at it", thread_ts=card.ts),
+                         slack.post_message(people.alice, w.security, "Me too", thread_ts=card.ts))
     await slack.wait_for(lambda: "(Triage)" in slack.channels[w.security].find(card.ts).text)
+    await w.warroom.registry.drain()
     case = await case_row(w)
-    assert case.status == "Triage" and people.bob in await participants(w, case.id)
+    assert case.status == "Triage" and {people.alice, people.bob} <= await participants(w, case.id)
+    assert len([e for e in await case_events(w, case.id) if e.startswith("Status changed")]) == 1, "triaged once"
     assert "Triage" not in buttons(slack.channels[w.security].find(card.ts))
 
 
