@@ -35,6 +35,16 @@ BOT_SCOPES = [
 ]
 
 
+# Listener event types that Slack subscribes to under other names (a `message` listener hears
+# messages in public and private channels the bot is in).
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {"message": ("message.channels", "message.groups")}
+
+
+def bot_events(event_types: list[str]) -> list[str]:
+    """The manifest's bot_events for the event types listeners are registered on."""
+    return sorted({name for t in event_types for name in SUBSCRIPTIONS.get(t, (t,))})
+
+
 def offline_registry(config: WarroomConfig) -> Registry:
     """Register every listener on an app that never connects, to read what it declares."""
     app = AsyncApp(token="xoxb-manifest-only", request_verification_enabled=False)
@@ -65,7 +75,7 @@ def build_manifest(registry: Registry, name: str = "warroom") -> dict:
         "token_rotation_enabled": False,
     }
     if registry.events:
-        settings["event_subscriptions"] = {"bot_events": sorted(set(registry.events))}
+        settings["event_subscriptions"] = {"bot_events": bot_events(registry.events)}
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {

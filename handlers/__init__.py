@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import (engagement, feedback, home, membership, participants, reporting, reports, roles, signals, tasks,
-                      timeline, update_incident)
+from handlers import (cases, engagement, feedback, home, membership, participants, reporting, reports, roles, signals,
+                      tasks, timeline, update_incident)
 from domain.deps import Deps
 from handlers.registry import Registry
 
@@ -25,5 +25,6 @@ def register_all(app: AsyncApp, deps: Deps) -> Registry:
     reports.register(reg, deps)
     tasks.register(reg, deps)
     feedback.register(reg, deps)
+    cases.register(reg, deps)
     signals.register(reg, deps)
     return reg

@@ -90,5 +90,6 @@ import modals.reports  # noqa: E402,F401
 import modals.tasks  # noqa: E402,F401
 import modals.feedback  # noqa: E402,F401
 import modals.case_card  # noqa: E402,F401
+import modals.case_messages  # noqa: E402,F401
 import modals.signal_list  # noqa: E402,F401
 import modals.snooze  # noqa: E402,F401

@@ -24,11 +24,13 @@ async def slack():
 async def warroom(slack, db_url):
     async with running_warroom(slack, db_url, signal_config()) as runtime:
         runtime.woken = 0
+        real_wake = runtime.signal_worker.wake
 
         def wake() -> None:
             runtime.woken += 1
+            real_wake()
 
-        runtime.wake_signals = wake
+        runtime.signal_worker.wake = wake
         yield runtime
 
 

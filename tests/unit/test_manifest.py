@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.manifest import build_manifest, manifest_yaml, offline_registry
+from bot.manifest import bot_events, build_manifest, manifest_yaml, offline_registry
 from domain.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,8 @@ def test_every_registered_listener_is_accounted_for():
     assert commands == {c.command for c in registry.commands}
     assert shortcuts == {s.callback_id for s in registry.shortcuts}
     events = set(manifest["settings"].get("event_subscriptions", {}).get("bot_events", []))
-    assert events == set(registry.events)
+    assert events == set(bot_events(registry.events))
+    assert {"message.channels", "message.groups"} <= events, "case thread replies are heard"
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert "/dispatch-report-incident" in commands
 

@@ -1,0 +1,194 @@
+"""Escalating a case to an incident.
+
+The incident is reported through the normal reporting flow (idempotency key `case:<id>:escalate`,
+so a double click or a retry reuses it), its commander is the case assignee, the case timeline is
+copied over, and the incident channel is set up — reusing the case's own channel when it has one.
+Every step is safe to repeat: escalating again resumes where an earlier attempt stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain import naming
+from domain.cases.migrate import INTERNAL_SOURCE, show_change
+from domain.cases.notices import CaseEscalated, EscalatedFromCase
+from domain.cases.service import (
+    CLOSED,
+    ESCALATED,
+    CaseRuleError,
+    case_participants,
+    record_case_event,
+    set_status,
+)
+from domain.config import WarroomConfig
+from domain.contacts import ensure_contact
+from domain.membership import Engage, record_participants
+from domain.participants import COMMANDER, PARTICIPANT
+from domain.ports import NameTaken, PortError, Ports
+from domain.reporting import (
+    MAX_NAME_ATTEMPTS,
+    SETUP_READY,
+    ReportIncidentForm,
+    report_incident,
+    setup_incident,
+)
+from domain.timeline import record_event
+from storage.case_models import Case, CaseEvent
+from storage.models import Incident, Participant, ParticipantRole, Project
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EscalateForm:
+    case_id: int
+    title: str
+    priority: str
+    note: str = ""
+
+
+def escalation_project(case: Case, config: WarroomConfig) -> str:
+    """The project an escalated case's incident belongs to."""
+    ctype = config.cases.type(case.case_type)
+    return ctype.project or config.default_project().name
+
+
+async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateForm, actor: str, actor_name: str | None,
+                   ports: Ports, config: WarroomConfig) -> Incident:
+    """Turn the case into an incident (see the module docstring); returns the incident once set up."""
+    conv = ports.conversation
+    async with sessions() as session:
+        case = await session.get(Case, form.case_id)
+        if case is None:
+            raise CaseRuleError("That case no longer exists.")
+        if case.incident_id is None and case.status == CLOSED:
+            raise CaseRuleError(f"{case.name} is Closed; reopen it before escalating.")
+        ctype = config.cases.type(case.case_type)
+        description = case.description or case.title
+        if form.note:
+            description += f"\n\nEscalation note: {form.note}"
+        report = ReportIncidentForm(
+            project=escalation_project(case, config), title=form.title, description=f"{description}\n\n(From {case.name})",
+            incident_type=ctype.incident_type or "", priority=form.priority, restricted=False)
+        incident, _ = await report_incident(session, report, reporter_user_id=actor, reporter_name=actor_name,
+                                            idempotency_key=f"case:{case.id}:escalate", config=config)
+        await _link(session, case, incident, actor, form.note)
+        await _copy_timeline(session, case, incident)
+        await session.commit()
+        case_channel = case.channel_id
+    incident = await setup_incident(sessions, incident.id, ports, config)
+    if incident.setup_state != SETUP_READY:
+        raise PortError("setup_incomplete", f"{incident.name} is stored but its channel is not ready yet")
+    if case_channel and case_channel == incident.channel_id:
+        await _rename_case_channel(sessions, incident.id, form.case_id, ports, config)
+    async with sessions() as session:
+        case = await session.get(Case, form.case_id)
+        incident = await session.get(Incident, incident.id)
+        people = await case_participants(session, case.id)
+        await session.commit()
+    if people:
+        await conv.invite(incident.channel_id, people)
+    await _cross_link(sessions, case, incident, ports)
+    await show_change(sessions, case.id, ports, config)
+    return incident
+
+
+async def _link(session: AsyncSession, case: Case, incident: Incident, actor: str, note: str) -> None:
+    """Case -> Escalated and linked; the assignee commands; the case's participants and channel carry over."""
+    if case.incident_id is None:
+        case.incident_id = incident.id
+        await set_status(session, case, ESCALATED, actor)
+        await record_case_event(session, case.id, f"Escalated to {incident.name} by <@{actor}>" + (f": {note}" if note else ""),
+                                author=actor, dedupe_key=f"case:{case.id}:escalated")
+    if case.channel_id and incident.channel_id is None:
+        incident.channel_id, incident.channel_name = case.channel_id, case.channel_name
+    commander = case.assignee or actor
+    people = [p for p in await case_participants(session, case.id) if p != commander]
+    engaged = [Engage(commander, (COMMANDER,), f"Assignee of {case.name}")] if commander != actor else []
+    engaged += [Engage(p, (PARTICIPANT,), f"Worked {case.name}") for p in people if p != actor]
+    if engaged:
+        await record_participants(session, incident, engaged, actor)
+    if commander != actor:
+        contact = await ensure_contact(session, commander)
+        if incident.commander_id != contact.id:
+            await _renounce_commander(session, incident)
+            incident.commander_id = contact.id
+            await record_event(session, incident.id, f"Incident command given to {contact.name} (assignee of {case.name})",
+                               dedupe_key=f"incident:{incident.id}:case-commander")
+    await record_event(session, incident.id, f"Escalated from {case.name}: {case.title}",
+                       details={"case": case.name}, dedupe_key=f"incident:{incident.id}:from-case:{case.id}")
+
+
+async def _renounce_commander(session: AsyncSession, incident: Incident) -> None:
+    if incident.commander_id is None:
+        return
+    ids = select(Participant.id).where(Participant.incident_id == incident.id,
+                                       Participant.individual_id == incident.commander_id)
+    await session.execute(update(ParticipantRole).where(
+        ParticipantRole.participant_id.in_(ids), ParticipantRole.role == COMMANDER, ParticipantRole.renounced_at.is_(None))
+        .values(renounced_at=utcnow()).execution_options(synchronize_session=False))
+
+
+async def _copy_timeline(session: AsyncSession, case: Case, incident: Incident) -> None:
+    """Every case timeline entry, once, at its original time."""
+    entries = (await session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                             CaseEvent.source != INTERNAL_SOURCE)
+                                     .order_by(CaseEvent.started_at, CaseEvent.id))).scalars().all()
+    for entry in entries:
+        await record_event(session, incident.id, f"[{case.name}] {entry.description}", source=f"Case {case.name}",
+                           details={"case": case.name, "case_event": entry.id}, started_at=entry.started_at,
+                           dedupe_key=f"incident:{incident.id}:case-event:{entry.id}")
+
+
+async def _rename_case_channel(sessions, incident_id: int, case_id: int, ports: Ports, config: WarroomConfig) -> None:
+    """The case's channel became the incident's: give it the incident's channel name (once)."""
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        project = await session.get(Project, incident.project_id)
+        prefix = next((p for p in config.projects if p.name == project.name), config.projects[0]).channel_prefix
+        wanted = naming.channel_name(prefix, incident.number, incident.title)
+        if incident.channel_name and incident.channel_name.startswith(f"{prefix}-{incident.number}"):
+            return
+        await session.commit()
+        for attempt in range(MAX_NAME_ATTEMPTS):
+            wanted = naming.channel_name(prefix, incident.number, incident.title, attempt)
+            try:
+                channel = await ports.conversation.rename_channel(incident.channel_id, wanted)
+                break
+            except NameTaken:
+                continue
+        else:
+            raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
+        incident.channel_name = channel.name
+        case = await session.get(Case, case_id)
+        case.channel_name = channel.name
+        await record_event(session, incident.id, f"Case channel renamed #{channel.name}",
+                           dedupe_key=f"incident:{incident.id}:renamed-from-case")
+        await session.commit()
+
+
+async def _cross_link(sessions, case: Case, incident: Incident, ports: Ports) -> None:
+    """"Escalated to INC-n" in the case's thread and channel; "Escalated from CASE-n" in the incident channel."""
+    conv = ports.conversation
+    card_link = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
+    posts = []
+    if case.card_ts:
+        posts.append(("thread", lambda: conv.post(case.card_channel_id, CaseEscalated(case.name, incident.name, incident.channel_id),
+                                                 thread_ts=case.card_ts)))
+    if case.channel_id and case.channel_id != incident.channel_id:
+        posts.append(("channel", lambda: conv.post(case.channel_id, CaseEscalated(case.name, incident.name, incident.channel_id))))
+    posts.append(("incident", lambda: conv.post(incident.channel_id,
+                                                EscalatedFromCase(incident.name, case.name, case.title, card_link))))
+    for where, post in posts:
+        async with sessions() as session:
+            first = await record_case_event(session, case.id, f"Escalation link posted ({where})", source=INTERNAL_SOURCE,
+                                            dedupe_key=f"case:{case.id}:escalation-link:{where}")
+            await session.commit()
+        if first:
+            await post()

@@ -1,0 +1,226 @@
+"""What people do to a case: open it, triage, edit, resolve, reopen, join, reply in its thread.
+
+Every flow commits its change, then edits the card and its copy in the case's channel
+(`show_change`). Refusals are raised as `CaseRuleError` with a message meant for the person who tried.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.cases.cards import publish_case
+from domain.cases.migrate import show_change
+from domain.cases.service import (
+    CLOSED,
+    NEW,
+    RESOLUTION_REASONS,
+    TRIAGE,
+    CaseRuleError,
+    add_case_participant,
+    case_by_card,
+    create_case,
+    record_case_event,
+    set_status,
+    store_or_existing,
+)
+from domain.config import WarroomConfig
+from domain.ports import PortError, Ports
+from storage.case_models import Case
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CreateCaseForm:
+    """A validated create-case submission."""
+
+    title: str
+    description: str
+    case_type: str
+    priority: str
+    assignee: str | None
+    own_channel: bool = False
+    origin_channel_id: str | None = None
+    message_permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseEditForm:
+    case_id: int
+    title: str
+    description: str
+    case_type: str
+    priority: str
+    severity: str
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class ResolveForm:
+    case_id: int
+    reason: str
+    resolution: str
+
+
+async def load_case(session: AsyncSession, case_id: int) -> Case:
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise CaseRuleError("That case no longer exists.")
+    return case
+
+
+async def open_case(sessions: async_sessionmaker[AsyncSession], form: CreateCaseForm, reporter: str, key: str,
+                    ports: Ports, config: WarroomConfig) -> tuple[Case, bool]:
+    """Store the case (once per `key`, the submitted view's id) and post its card.
+
+    The card goes to the type's conversation target, else to the channel the person was in.
+    Returns (case, created).
+    """
+    ctype = config.cases.type(form.case_type)
+    async with sessions() as session:
+        async def make():
+            case, created = await create_case(
+                session, config, title=form.title, description=form.description, case_type=ctype.name,
+                priority=form.priority, assignee=form.assignee, reporter=reporter,
+                conversation_target=ctype.conversation_target or form.origin_channel_id, idempotency_key=key)
+            if created and form.message_permalink:
+                await record_case_event(session, case.id, f"Opened from a message: {form.message_permalink}",
+                                        author=reporter, details={"permalink": form.message_permalink},
+                                        dedupe_key=f"case:{case.id}:origin-message")
+            return case, created
+
+        case, created = await store_or_existing(session, make, key)
+    case = await publish_case(sessions, case.id, ports, config) or case
+    return case, created
+
+
+async def triage(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str, ports: Ports,
+                 config: WarroomConfig) -> Case:
+    """New -> Triage."""
+    return await _move(sessions, case_id, TRIAGE, actor, ports, config)
+
+
+async def reopen(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str, ports: Ports,
+                 config: WarroomConfig) -> Case:
+    """Closed -> Triage; the previous resolution is forgotten (it stays on the timeline)."""
+    async with sessions() as session:
+        case = await load_case(session, case_id)
+        if case.status != CLOSED:
+            raise CaseRuleError(f"{case.name} is {case.status}, not Closed: there is nothing to reopen.")
+        await set_status(session, case, TRIAGE, actor)
+        case.resolution_reason = case.resolution = None
+        await session.commit()
+    await show_change(sessions, case_id, ports, config)
+    return case
+
+
+async def _move(sessions, case_id: int, status: str, actor: str, ports: Ports, config: WarroomConfig) -> Case:
+    async with sessions() as session:
+        case = await load_case(session, case_id)
+        if not await set_status(session, case, status, actor):
+            raise CaseRuleError(f"{case.name} is already {status}.")
+        await session.commit()
+    await show_change(sessions, case_id, ports, config)
+    return case
+
+
+async def resolve(sessions: async_sessionmaker[AsyncSession], form: ResolveForm, actor: str, ports: Ports,
+                  config: WarroomConfig) -> Case:
+    """Close the case with a resolution reason (one of RESOLUTION_REASONS) and text."""
+    if form.reason not in RESOLUTION_REASONS:
+        raise CaseRuleError(f"{form.reason!r} is not a resolution reason.")
+    async with sessions() as session:
+        case = await load_case(session, form.case_id)
+        if case.status == CLOSED:
+            raise CaseRuleError(f"{case.name} is already Closed.")
+        await set_status(session, case, CLOSED, actor)
+        case.resolution_reason, case.resolution = form.reason, form.resolution
+        await record_case_event(session, case.id, f"Resolved as {form.reason} by <@{actor}>: {form.resolution}",
+                                author=actor, details={"reason": form.reason})
+        await session.commit()
+    await show_change(sessions, form.case_id, ports, config)
+    return case
+
+
+async def edit(sessions: async_sessionmaker[AsyncSession], form: CaseEditForm, actor: str, ports: Ports,
+               config: WarroomConfig) -> list[str]:
+    """Apply the edit form; returns what changed (as timeline lines). A new assignee becomes a participant
+    (and is invited to the case's own channel)."""
+    async with sessions() as session:
+        case = await load_case(session, form.case_id)
+        if case.status == CLOSED:
+            raise CaseRuleError(f"{case.name} is Closed; reopen it to edit it.")
+        new = dict(title=form.title[:200], description=form.description,
+                   case_type=config.cases.type(form.case_type).name, priority=config.cases.priority(form.priority).name,
+                   severity=config.cases.severity(form.severity).name, assignee=form.assignee)
+        changes = []
+        for field_name, value in new.items():
+            old = getattr(case, field_name)
+            if old == value:
+                continue
+            setattr(case, field_name, value)
+            if field_name == "assignee":
+                changes.append(f"assignee: {_who(old)} -> {_who(value)}")
+            elif field_name == "description":
+                changes.append("description edited")
+            else:
+                changes.append(f"{field_name.replace('_', ' ')}: {old} -> {value}")
+        if not changes:
+            return []
+        case.updated_at = utcnow()
+        if form.assignee and form.assignee != case.reporter:
+            await add_case_participant(session, case.id, form.assignee, "Assignee")
+        await record_case_event(session, case.id, f"Edited by <@{actor}>: " + "; ".join(changes), author=actor,
+                                details={"changes": changes})
+        channel = case.channel_id
+        await session.commit()
+    if channel and form.assignee and any(c.startswith("assignee") for c in changes):
+        await ports.conversation.invite(channel, [form.assignee])
+    await show_change(sessions, form.case_id, ports, config)
+    return changes
+
+
+def _who(user: str | None) -> str:
+    return f"<@{user}>" if user else "nobody"
+
+
+async def join(sessions: async_sessionmaker[AsyncSession], case_id: int, user: str, ports: Ports,
+               config: WarroomConfig) -> tuple[Case, bool]:
+    """Make `user` a participant of the case (and invite them to its own channel). Returns (case, added)."""
+    async with sessions() as session:
+        case = await load_case(session, case_id)
+        added = await add_case_participant(session, case.id, user, "Joined")
+        if added:
+            await record_case_event(session, case.id, f"<@{user}> joined the case", author=user)
+        await session.commit()
+    if case.channel_id:
+        await ports.conversation.invite(case.channel_id, [user])
+    if added:
+        await show_change(sessions, case_id, ports, config)
+    return case, added
+
+
+async def thread_reply(sessions: async_sessionmaker[AsyncSession], channel_id: str, thread_ts: str, user: str,
+                       ports: Ports, config: WarroomConfig) -> Case | None:
+    """A person replied in a case card's thread: they work the case, and a New case is now in Triage."""
+    async with sessions() as session:
+        case = await case_by_card(session, channel_id, thread_ts)
+        if case is None:
+            return None
+        added = await add_case_participant(session, case.id, user, "Replied in the thread")
+        # The first reply wins (unique key): two replies at once triage the case once.
+        moved = (case.status == NEW
+                 and await record_case_event(session, case.id, f"First reply in the thread by <@{user}>", author=user,
+                                             dedupe_key=f"case:{case.id}:first-reply")
+                 and await set_status(session, case, TRIAGE, user))
+        await session.commit()
+    if moved or added:
+        try:
+            await show_change(sessions, case.id, ports, config)
+        except PortError as exc:
+            log.warning("card of %s not refreshed after a reply: %s", case.name, exc)
+    return case

@@ -1,0 +1,165 @@
+"""Moving a case from its card's thread to a channel of its own (`case-<n>-<slug>`).
+
+Resumable and safe to repeat: the right to create the channel is claimed with a timeline entry
+(a unique dedupe key, taken over only once its holder looks dead), the channel id is committed
+as soon as the channel exists, and every later step runs at most once per case.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain import naming
+from domain.cases.cards import refresh_card
+from domain.cases.notices import CaseChannelOpened, CaseMovedToChannel
+from domain.cases.service import CaseRuleError, case_facts, case_participants, record_case_event
+from domain.config import WarroomConfig
+from domain.ports import NameTaken, PortError, Ports
+from domain.reporting import MAX_NAME_ATTEMPTS, RESTRICTED
+from storage.case_models import Case, CaseEvent
+from storage.models import IncidentType, Project
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+CHANNEL_PREFIX = "case"
+CLAIM_LEASE = timedelta(minutes=2)
+INTERNAL_SOURCE = "warroom-internal"  # bookkeeping entries of case flows, never copied to an incident
+
+
+@dataclass(frozen=True)
+class MigrateResult:
+    case_name: str
+    channel_id: str | None
+    created: bool  # this call created the channel
+    busy: bool = False  # another attempt is creating it right now
+
+
+async def _claim(session: AsyncSession, case_id: int, actor: str | None) -> bool:
+    """Take the right to create the case's channel; commits. A claim older than CLAIM_LEASE is taken over."""
+    key = f"case:{case_id}:channel-claim"
+    if await record_case_event(session, case_id, f"Own channel requested by <@{actor}>" if actor else
+                               "Own channel requested", author=actor, dedupe_key=key):
+        await session.commit()
+        return True
+    now = utcnow()
+    result = await session.execute(update(CaseEvent).where(CaseEvent.dedupe_key == key,
+                                                           CaseEvent.started_at < now - CLAIM_LEASE)
+                                   .values(started_at=now).execution_options(synchronize_session=False))
+    await session.commit()
+    return (result.rowcount or 0) == 1
+
+
+async def _private(session: AsyncSession, case: Case, config: WarroomConfig) -> bool:
+    """Private when the incident type the case would escalate to is Restricted."""
+    ctype = config.cases.type(case.case_type)
+    project_name = ctype.project or config.default_project().name
+    query = (select(IncidentType).join(Project, Project.id == IncidentType.project_id)
+             .where(Project.name == project_name, IncidentType.enabled)
+             .order_by(IncidentType.default.desc(), IncidentType.id))
+    types = (await session.execute(query)).scalars().all()
+    itype = next((t for t in types if ctype.incident_type and t.name.casefold() == ctype.incident_type.casefold()),
+                 types[0] if types else None)
+    return itype is not None and itype.visibility == RESTRICTED
+
+
+async def give_case_channel(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str | None,
+                            ports: Ports, config: WarroomConfig) -> MigrateResult:
+    """Create the case's own channel, invite its participants, post its card there (pinned) and link
+    the thread and the channel both ways. Raises CaseRuleError when the case cannot have one."""
+    conv = ports.conversation
+    created = False
+    async with sessions() as session:
+        case = await session.get(Case, case_id)
+        if case is None:
+            raise CaseRuleError("That case no longer exists.")
+        if case.channel_id is None:
+            if case.incident_id is not None:
+                raise CaseRuleError(f"{case.name} was escalated: it is worked in the incident channel.")
+            if not await _claim(session, case.id, actor):
+                return MigrateResult(case.name, None, False, busy=True)
+            private = await _private(session, case, config)
+            await session.commit()
+            channel = await _create_channel(conv, case, private)
+            case.channel_id, case.channel_name, case.updated_at = channel.id, channel.name, utcnow()
+            await record_case_event(session, case.id, f"Own channel #{channel.name} created", author=actor,
+                                    dedupe_key=f"case:{case.id}:channel")
+            await session.commit()
+            created = True
+        name, channel_id = case.name, case.channel_id
+        people = await case_participants(session, case.id)
+        if case.assignee and case.assignee not in people:
+            people.append(case.assignee)
+        await session.commit()
+    if people:
+        await conv.invite(channel_id, people)
+    await _post_once(sessions, case_id, "channel-card", _post_card_in_channel, ports, config)
+    await _post_once(sessions, case_id, "thread-link", _link_thread_to_channel, ports, config)
+    await show_change(sessions, case_id, ports, config)
+    return MigrateResult(name, channel_id, created)
+
+
+async def _create_channel(conv, case: Case, private: bool):
+    for attempt in range(MAX_NAME_ATTEMPTS):
+        try:
+            return await conv.create_channel(naming.channel_name(CHANNEL_PREFIX, case.number, case.title, attempt),
+                                             private=private)
+        except NameTaken:
+            continue
+    raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
+
+
+async def _post_once(sessions, case_id: int, step: str, post, ports: Ports, config: WarroomConfig) -> None:
+    """Run `post(session, case, ports, config)` unless this step already ran for the case."""
+    async with sessions() as session:
+        case = await session.get(Case, case_id)
+        first = await record_case_event(session, case_id, f"Channel step done: {step}", source=INTERNAL_SOURCE,
+                                        dedupe_key=_step_key(case_id, step))
+        await session.commit()
+        if first:
+            await post(session, case, ports, config)
+
+
+async def _post_card_in_channel(session, case: Case, ports: Ports, config: WarroomConfig) -> None:
+    conv = ports.conversation
+    thread = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
+    await conv.post(case.channel_id, CaseChannelOpened(case.name, case.title, thread))
+    facts = await case_facts(session, case, config, thread)
+    await session.commit()
+    card = await conv.post(case.channel_id, facts)
+    # Remembered on the step's entry, so every later change edits this copy too (see show_change).
+    await session.execute(update(CaseEvent).where(CaseEvent.dedupe_key == _step_key(case.id, "channel-card"))
+                          .values(details={"channel": case.channel_id, "ts": card.ts})
+                          .execution_options(synchronize_session=False))
+    await session.commit()
+    await conv.pin(case.channel_id, card.ts)
+
+
+async def show_change(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
+                      config: WarroomConfig) -> None:
+    """Edit the case's card, and the copy pinned in its own channel when it has one."""
+    await refresh_card(sessions, case_id, ports, config)
+    async with sessions() as session:
+        details = (await session.execute(select(CaseEvent.details).where(
+            CaseEvent.dedupe_key == _step_key(case_id, "channel-card")))).scalar_one_or_none() or {}
+        case = await session.get(Case, case_id)
+        if not details.get("ts") or case is None:
+            return
+        link = ports.conversation.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
+        facts = await case_facts(session, case, config, link)
+        await session.commit()
+    await ports.conversation.update(details["channel"], details["ts"], facts)
+
+
+def _step_key(case_id: int, step: str) -> str:
+    return f"case:{case_id}:migrate:{step}"
+
+
+async def _link_thread_to_channel(session, case: Case, ports: Ports, config: WarroomConfig) -> None:
+    if case.card_ts:
+        await ports.conversation.post(case.card_channel_id, CaseMovedToChannel(case.name, case.channel_id),
+                                      thread_ts=case.card_ts)

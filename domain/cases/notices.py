@@ -1,0 +1,51 @@
+"""What warroom says about cases, as plain data; modals/case_messages.py renders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    """Ephemeral confirmation to the person who opened a case."""
+
+    case_name: str
+    title: str
+    card_link: str | None  # None: the card is not posted yet (retried in the background)
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseMovedToChannel:
+    """Reply in the card's thread: the case is now worked in its own channel."""
+
+    case_name: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class CaseChannelOpened:
+    """First message of a case's own channel, linking back to the card's thread."""
+
+    case_name: str
+    title: str
+    thread_link: str | None
+
+
+@dataclass(frozen=True)
+class CaseEscalated:
+    """In the case's thread or channel: it became an incident."""
+
+    case_name: str
+    incident_name: str
+    channel_id: str | None
+
+
+@dataclass(frozen=True)
+class EscalatedFromCase:
+    """In the incident channel: where the incident came from."""
+
+    incident_name: str
+    case_name: str
+    title: str
+    card_link: str | None
