@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.cases.service import add_case_participant, case_facts, record_case_event
 from domain.config import WarroomConfig
 from domain.ports import PortError, Ports
-from storage.case_models import Case
+from storage.case_models import Case, CaseEvent
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,27 @@ async def refresh_card(sessions: async_sessionmaker[AsyncSession], case_id: int,
         await session.commit()
 
 
+async def show_change(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
+                      config: WarroomConfig) -> None:
+    """Edit the case's card, and the copy pinned in its own channel when it has one."""
+    await refresh_card(sessions, case_id, ports, config)
+    async with sessions() as session:
+        details = (await session.execute(select(CaseEvent.details).where(
+            CaseEvent.dedupe_key == channel_card_key(case_id)))).scalar_one_or_none() or {}
+        case = await session.get(Case, case_id)
+        if not details.get("ts") or case is None:
+            return
+        link = ports.conversation.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
+        facts = await case_facts(session, case, config, link)
+        await session.commit()
+    await ports.conversation.update(details["channel"], details["ts"], facts)
+
+
+def channel_card_key(case_id: int) -> str:
+    """Dedupe key of the timeline entry remembering the card copy pinned in a case's own channel."""
+    return f"case:{case_id}:migrate:channel-card"
+
+
 async def sync_cards(sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig) -> int:
     """Post cards that never got posted and edit cards whose alert count is behind; returns how many were touched.
 
@@ -114,7 +135,7 @@ async def sync_cards(sessions: async_sessionmaker[AsyncSession], ports: Ports, c
             if not await _claim(session, case, stale_before=refresh_before):
                 continue
             try:
-                await refresh_card(sessions, case.id, ports, config)
+                await show_change(sessions, case.id, ports, config)
                 touched += 1
             except PortError as exc:
                 log.warning("card of %s not refreshed: %s", case.name, exc)

@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import naming
-from domain.cases.migrate import INTERNAL_SOURCE, show_change
+from domain.cases.cards import show_change
+from domain.cases.migrate import INTERNAL_SOURCE
 from domain.cases.notices import CaseEscalated, EscalatedFromCase
 from domain.cases.service import (
     CLOSED,

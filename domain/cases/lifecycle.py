@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.cases.cards import publish_case
-from domain.cases.migrate import show_change
+from domain.cases.cards import show_change
 from domain.cases.service import (
     CLOSED,
     NEW,

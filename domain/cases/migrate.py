@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import naming
-from domain.cases.cards import refresh_card
+from domain.cases.cards import channel_card_key, show_change
 from domain.cases.notices import CaseChannelOpened, CaseMovedToChannel
 from domain.cases.service import CaseRuleError, case_facts, case_participants, record_case_event
 from domain.config import WarroomConfig
@@ -139,24 +139,8 @@ async def _post_card_in_channel(session, case: Case, ports: Ports, config: Warro
     await conv.pin(case.channel_id, card.ts)
 
 
-async def show_change(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
-                      config: WarroomConfig) -> None:
-    """Edit the case's card, and the copy pinned in its own channel when it has one."""
-    await refresh_card(sessions, case_id, ports, config)
-    async with sessions() as session:
-        details = (await session.execute(select(CaseEvent.details).where(
-            CaseEvent.dedupe_key == _step_key(case_id, "channel-card")))).scalar_one_or_none() or {}
-        case = await session.get(Case, case_id)
-        if not details.get("ts") or case is None:
-            return
-        link = ports.conversation.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
-        facts = await case_facts(session, case, config, link)
-        await session.commit()
-    await ports.conversation.update(details["channel"], details["ts"], facts)
-
-
 def _step_key(case_id: int, step: str) -> str:
-    return f"case:{case_id}:migrate:{step}"
+    return channel_card_key(case_id) if step == "channel-card" else f"case:{case_id}:migrate:{step}"
 
 
 async def _link_thread_to_channel(session, case: Case, ports: Ports, config: WarroomConfig) -> None:

@@ -262,3 +262,20 @@ async def test_operators_list_and_requeue_parked_signals_from_the_command_line(d
         row = await session.get(SignalInstance, stuck)
         assert (row.status, row.attempts) == ("pending", 0)
         assert (await session.get(SignalInstance, other)).status == PARKED
+
+
+async def test_an_alert_posted_over_http_reaches_the_triage_channel_as_a_card(slack, people, triage, db_url):
+    import aiohttp
+
+    from tests.e2e.signal_helpers import TOKEN
+
+    async with running_warroom(slack, db_url, signal_config(triage)) as warroom:
+        body = {"project": {"name": "default"}, "raw": alert(user="eve", ip="192.0.2.99")}
+        url = f"http://127.0.0.1:{warroom.http_port}/api/v1/default/signals/instances"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=body, headers={"Authorization": f"Bearer {TOKEN}"}) as resp:
+                assert resp.status == 202, await resp.text()
+                assert (await resp.json())["id"] == body["raw"]["id"]
+        [case] = await slack.wait_for(lambda: _posted(warroom.deps.sessions))
+        text = json.dumps(card_of(slack, triage, case).blocks)
+        assert "eve" in text and "192.0.2.99" in text and case.signal_definition == "Unusual login"
