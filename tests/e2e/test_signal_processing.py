@@ -147,7 +147,7 @@ async def test_restart_mid_queue_loses_and_doubles_nothing(slack, people, triage
         for n in range(60):
             await store(sessions, alert(user=f"user{n % 3}"), "Unusual login" if n % 2 else "Port scan")
         warroom.wake_signals()
-        await slack.wait_for(lambda: _processed_at_least(sessions, 5))
+        await slack.wait_for(lambda: _processed_at_least(sessions, 5), timeout=20)
     left = await pending(sessions)
     assert 0 < left < 60, "stopped mid-queue"
     async with sessions() as session:
@@ -155,7 +155,7 @@ async def test_restart_mid_queue_loses_and_doubles_nothing(slack, people, triage
                                       .where(SignalInstance.claimed_by.is_not(None)))).scalar_one()
     assert held == 0, "a clean stop hands its claims back"
     async with running_warroom(slack, db_url, config) as warroom:
-        await slack.wait_for(lambda: _no_pending(warroom.deps.sessions), timeout=15)
+        await slack.wait_for(lambda: _no_pending(warroom.deps.sessions), timeout=30)
         rows = await instances(warroom.deps.sessions)
         all_cases = await cases(warroom.deps.sessions)
     assert len(rows) == 60 and all(i.status == PROCESSED for i in rows)
@@ -165,7 +165,7 @@ async def test_restart_mid_queue_loses_and_doubles_nothing(slack, people, triage
 
 def _slow(processor):
     async def slow(session, instance, config, now):
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
         return await processor(session, instance, config, now)
     return slow
 
