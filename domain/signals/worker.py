@@ -117,47 +117,50 @@ class SignalWorker:
                     pass
 
     async def run_once(self) -> int:
-        """Claim and process one batch; returns how many instances were handled."""
-        ids = await claim_batch(self.sessions, self.worker_id, self.config.signals.worker_batch)
-        new_cases: list[int] = []
-        for instance_id in ids:
-            if self._stopping:
-                break
-            outcome = await self._process_one(instance_id)
-            if outcome is not None and outcome.new_case:
-                new_cases.append(outcome.case_id)
-        for case_id in new_cases:
-            await publish_case(self.sessions, case_id, self.ports, self.config)
-        return len(ids)
+        """Claim and process one batch; returns how many instances were handled.
 
-    async def _process_one(self, instance_id: str) -> Outcome | None:
+        The batch is one transaction (one commit, the costly part on both databases) with a
+        savepoint per instance, so a failing instance is rolled back alone and retried later.
+        Instances are taken in (definition, received) order: per-definition locks are then always
+        acquired in the same order by every worker, which rules out deadlocks between them.
+        """
+        ids = await claim_batch(self.sessions, self.worker_id, self.config.signals.worker_batch)
+        if not ids:
+            return 0
         now = utcnow()
+        done: list[Outcome] = []
+        failures: list[tuple[str, Exception]] = []
         async with self.sessions() as session:
-            try:
-                instance = (await session.execute(select(SignalInstance).where(
-                    SignalInstance.id == instance_id, SignalInstance.status == PENDING,
-                    SignalInstance.claimed_by == self.worker_id))).scalar_one_or_none()
-                if instance is None:  # our lease ran out and another worker took it
-                    return None
-                outcome = await self.processor(session, instance, self.config, now)
-                done = await session.execute(
-                    update(SignalInstance)
-                    .where(SignalInstance.id == instance_id, SignalInstance.status == PENDING,
-                           SignalInstance.claimed_by == self.worker_id)
-                    .values(status=PROCESSED, processed_at=now, outcome=outcome.outcome, case_id=outcome.case_id,
-                            filter_name=outcome.filter_name, claimed_by=None, claimed_until=None, last_error=None)
-                    .execution_options(synchronize_session=False))
-                if (done.rowcount or 0) != 1:
-                    await session.rollback()
-                    return None
-                await session.commit()
-            except Exception as exc:  # any failure of this one instance: retry it later, go on with the rest
-                await session.rollback()
+            instances = (await session.execute(
+                select(SignalInstance).where(SignalInstance.id.in_(ids), SignalInstance.status == PENDING,
+                                             SignalInstance.claimed_by == self.worker_id)
+                .order_by(SignalInstance.definition, SignalInstance.received_at))).scalars().all()
+            for instance in instances:
+                if self._stopping:
+                    break
+                try:
+                    async with session.begin_nested():
+                        outcome = await self.processor(session, instance, self.config, now)
+                        await session.execute(
+                            update(SignalInstance).where(SignalInstance.id == instance.id)
+                            .values(status=PROCESSED, processed_at=now, outcome=outcome.outcome,
+                                    case_id=outcome.case_id, filter_name=outcome.filter_name,
+                                    claimed_by=None, claimed_until=None, last_error=None)
+                            .execution_options(synchronize_session=False))
+                    done.append(outcome)
+                except Exception as exc:  # this instance only: retried later, the batch goes on
+                    failures.append((instance.id, exc))
+            await session.commit()
+        for instance_id, exc in failures:
+            async with self.sessions() as session:
                 await self._failed(session, instance_id, exc)
-                return None
-        self.stats.processed += 1
-        self.stats.outcomes[outcome.outcome] = self.stats.outcomes.get(outcome.outcome, 0) + 1
-        return outcome
+        for outcome in done:
+            self.stats.processed += 1
+            self.stats.outcomes[outcome.outcome] = self.stats.outcomes.get(outcome.outcome, 0) + 1
+        for outcome in done:
+            if outcome.new_case:
+                await publish_case(self.sessions, outcome.case_id, self.ports, self.config)
+        return len(ids)
 
     async def _failed(self, session: AsyncSession, instance_id: str, exc: Exception) -> None:
         instance = await session.get(SignalInstance, instance_id)
