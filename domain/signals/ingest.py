@@ -22,6 +22,7 @@ from storage.types import utcnow
 from storage.upsert import upsert_insert
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_TABLE = SignalInstance.__table__
 OVERRIDES = ("case_type", "case_priority", "conversation_target")
 
 
@@ -174,23 +175,21 @@ def parse_submission(payload: dict[str, Any], organization: str, source: str, co
 
 async def store_instance(session: AsyncSession, submission: Submission) -> tuple[str, bool]:
     """Insert the instance as pending unless its id is already stored: (id, created). The caller commits."""
+    # A values-free statement on the table (not the ORM class) is compiled once and skips the ORM's
+    # bulk-insert machinery: this runs once per posted signal.
+    stmt = upsert_insert(session, _TABLE).on_conflict_do_nothing(index_elements=["id"])
     now = utcnow()
-    stmt = (
-        upsert_insert(session, SignalInstance)
-        .values(
-            id=submission.id,
-            organization=submission.organization,
-            project=submission.project,
-            definition=submission.definition.name,
-            source=submission.source,
-            raw=submission.raw,
-            overrides=submission.overrides,
-            received_at=now,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    result = await session.execute(stmt)
+    result = await session.execute(stmt, {
+        "id": submission.id,
+        "organization": submission.organization,
+        "project": submission.project,
+        "definition": submission.definition.name,
+        "source": submission.source,
+        "raw": submission.raw,
+        "overrides": submission.overrides,
+        "received_at": now,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+    })
     return submission.id, (result.rowcount or 0) > 0
