@@ -1,12 +1,11 @@
 """HTTP signal ingestion: `POST /api/v1/{organization}/signals/instances` (Dispatch's API) and `POST /signals`.
 
-Reads the body (capped), authenticates the source, validates, stores the instance as pending, commits,
-wakes the worker, then answers. Every refusal is JSON: {"error", "field", "message"}.
+Reads the body (capped), authenticates the source, validates, stores the instance as pending, commits
+(together with the posts that arrived meanwhile: domain/signals/group_commit.py), wakes the worker, then answers. Every refusal is JSON: {"error", "field", "message"}.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -17,13 +16,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.deps import Deps
 from domain.signals.auth import authenticate, check_definition
 from domain.signals.errors import IngestError
-from domain.signals.ingest import parse_json, parse_submission, store_instance
+from domain.signals.group_commit import GroupCommitter
+from domain.signals.ingest import parse_json, parse_submission
 
 log = logging.getLogger(__name__)
 
-# Requests storing at once. Above the engine's steady pool (5 on Postgres) each burst would open and
-# close overflow connections, which costs far more than the insert; the rest wait their turn (cheaply).
-STORE_CONCURRENCY = 4
+# Flushes (one INSERT + COMMIT each) running at once: below the engine's steady pool (5 on Postgres),
+# so bursts never open and close overflow connections; on SQLite writers take turns anyway.
+FLUSHERS = 2
 
 INSTANCES_PATH = "/api/v1/{organization}/signals/instances"
 SHORT_PATH = "/signals"
@@ -64,7 +64,7 @@ def add_signal_routes(app: web.Application, deps: Deps, wake: Callable[[], None]
     config = deps.config
     signals = config.signals
     secrets = os.environ if env is None else env
-    storing = asyncio.Semaphore(STORE_CONCURRENCY)
+    committer = GroupCommitter(deps.sessions, flushers=FLUSHERS)
 
     async def ingest(request: web.Request, organization: str) -> web.Response:
         try:
@@ -75,10 +75,8 @@ def add_signal_routes(app: web.Application, deps: Deps, wake: Callable[[], None]
         except IngestError as error:
             return error_response(error)
         try:
-            async with storing, deps.sessions() as session:
-                instance_id, created = await store_instance(session, submission)
-                await session.commit()
-        except SQLAlchemyError:
+            instance_id, created = submission.id, await committer.store(submission)
+        except (SQLAlchemyError, OSError):
             log.exception("could not store signal instance %s", submission.id)
             return web.json_response({"error": "unavailable", "field": None,
                                       "message": "the signal could not be stored; retry later"}, status=503)

@@ -173,23 +173,16 @@ def parse_submission(payload: dict[str, Any], organization: str, source: str, co
     )
 
 
-async def store_instance(session: AsyncSession, submission: Submission) -> tuple[str, bool]:
-    """Insert the instance as pending unless its id is already stored: (id, created). The caller commits."""
-    # A values-free statement on the table (not the ORM class) is compiled once and skips the ORM's
-    # bulk-insert machinery: this runs once per posted signal.
-    stmt = upsert_insert(session, _TABLE).on_conflict_do_nothing(index_elements=["id"])
+async def store_instances(session: AsyncSession, submissions: list[Submission]) -> set[str]:
+    """Insert many instances as pending in one statement, skipping ids already stored; returns the ids
+    actually inserted. The caller commits. Submissions must have distinct ids.
+
+    The statement is built on the table (not the ORM class) so it skips the ORM's bulk-insert machinery.
+    """
     now = utcnow()
-    result = await session.execute(stmt, {
-        "id": submission.id,
-        "organization": submission.organization,
-        "project": submission.project,
-        "definition": submission.definition.name,
-        "source": submission.source,
-        "raw": submission.raw,
-        "overrides": submission.overrides,
-        "received_at": now,
-        "status": PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-    })
-    return submission.id, (result.rowcount or 0) > 0
+    stmt = upsert_insert(session, _TABLE).on_conflict_do_nothing(index_elements=["id"]).returning(_TABLE.c.id)
+    rows = [{"id": s.id, "organization": s.organization, "project": s.project, "definition": s.definition.name,
+             "source": s.source, "raw": s.raw, "overrides": s.overrides, "received_at": now, "status": PENDING,
+             "attempts": 0, "next_attempt_at": now} for s in submissions]
+    result = await session.execute(stmt, rows)
+    return {row[0] for row in result.all()}

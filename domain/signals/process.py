@@ -1,7 +1,10 @@
-"""Processing one stored signal instance: extract entities, apply snoozes, deduplicate, or open a case.
+"""Processing stored signal instances: extract entities, apply snoozes, deduplicate, or open a case.
 
-Runs inside the worker's transaction for that instance; everything it writes commits (or rolls
-back) together with the instance's status, so an instance is never half processed.
+Works on a batch (the worker's claim) inside one transaction: a handful of statements per batch
+rather than per alert, which is what lets a burst of thousands of alerts turn into cases in
+seconds. Decisions are made in (definition, received) order with what earlier instances of the
+same batch decided, so a batch gives the same result as processing its instances one by one.
+Everything written commits (or rolls back) together with the instances' status.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, text, tuple_, update
+from sqlalchemy import and_, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.case_config import SignalDefinitionConfig
@@ -19,10 +22,11 @@ from domain.config import WarroomConfig
 from domain.signals.extract import extract_entities
 from domain.signals.snooze import matches
 from storage.case_models import Case
-from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
+from storage.signal_models import PROCESSED, SignalEntity, SignalFilter, SignalInstance
 from storage.upsert import upsert_insert
 
 CASE, DEDUPLICATED, SNOOZED, STORED, UNKNOWN = "case", "deduplicated", "snoozed", "stored", "unknown_definition"
+Entity = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -33,87 +37,174 @@ class Outcome:
     filter_name: str | None = None
 
 
-async def process_instance(session: AsyncSession, instance: SignalInstance, config: WarroomConfig,
-                           now: datetime) -> Outcome:
-    """Decide what `instance` becomes and write it (entities, case or attachment); does not commit."""
-    definition = config.signals.definition(instance.definition)
-    if definition is None:  # removed from the config since it was accepted: keep it, make nothing
-        return Outcome(UNKNOWN)
-    entities = extract_entities(instance.raw, config.signals.entity_types_for(definition))
-    if entities:
-        await session.execute(
-            upsert_insert(session, SignalEntity).values([
-                dict(instance_id=instance.id, entity_type=t, value=v, definition=definition.name, created_at=now)
-                for t, v in entities])
-            .on_conflict_do_nothing(index_elements=["instance_id", "entity_type", "value"]))
-    found = set(entities)
-    snooze = await _snoozed_by(session, config, definition, found, now)
-    if snooze is not None:
-        return Outcome(SNOOZED, filter_name=snooze)
-    if not definition.create_case:
-        return Outcome(STORED)
-    await _serialize_definition(session, definition.name)
-    case_id, via = await _duplicate_of(session, config, definition, instance, found, now)
-    if case_id is not None:
+def batch_order(instances: list[SignalInstance]) -> list[SignalInstance]:
+    """The order instances are decided in (and per-definition locks taken in, ruling out deadlocks)."""
+    return sorted(instances, key=lambda i: (i.definition, i.received_at, i.id))
+
+
+async def process_batch(session: AsyncSession, instances: list[SignalInstance], config: WarroomConfig,
+                        now: datetime) -> dict[str, Outcome]:
+    """Decide what each instance becomes and write it all, statuses included; does not commit."""
+    instances = batch_order(instances)
+    found = {i.id: _entities(i, config) for i in instances}
+    await _store_entities(session, instances, found, now)
+    snoozes = await _active_snoozes(session, config, instances, now)
+    wanting_cases = [i for i in instances if _wants_case(i, config) and _snooze_for(i, found[i.id], snoozes) is None]
+    for name in sorted({i.definition for i in wanting_cases}):
+        await _serialize_definition(session, name)
+    recent = await _recent_open_cases(session, config, wanting_cases, found, now)
+
+    outcomes: dict[str, Outcome] = {}
+    bumps: dict[int, int] = {}
+    for instance in instances:
+        definition = config.signals.definition(instance.definition)
+        if definition is None:  # removed from the config since it was accepted: keep it, make nothing
+            outcomes[instance.id] = Outcome(UNKNOWN)
+            continue
+        snooze = _snooze_for(instance, found[instance.id], snoozes)
+        if snooze is not None:
+            outcomes[instance.id] = Outcome(SNOOZED, filter_name=snooze)
+            continue
+        if not definition.create_case:
+            outcomes[instance.id] = Outcome(STORED)
+            continue
+        case_id, via = recent.match(config, definition, instance, found[instance.id])
+        if case_id is not None:
+            bumps[case_id] = bumps.get(case_id, 0) + 1
+            outcomes[instance.id] = Outcome(DEDUPLICATED, case_id, filter_name=via)
+        else:
+            outcome = await _open_case(session, config, definition, instance)
+            outcomes[instance.id] = outcome
+        recent.remember(instance, found[instance.id], outcomes[instance.id].case_id)
+
+    for case_id, count in bumps.items():
         await session.execute(update(Case).where(Case.id == case_id)
-                              .values(alert_count=Case.alert_count + 1, updated_at=now)
+                              .values(alert_count=Case.alert_count + count, updated_at=now)
                               .execution_options(synchronize_session=False))
-        return Outcome(DEDUPLICATED, case_id, filter_name=via)
-    return await _open_case(session, config, definition, instance)
+    await _mark_processed(session, outcomes, now)
+    return outcomes
+
+
+def _entities(instance: SignalInstance, config: WarroomConfig) -> set[Entity]:
+    definition = config.signals.definition(instance.definition)
+    if definition is None:
+        return set()
+    return set(extract_entities(instance.raw, config.signals.entity_types_for(definition)))
+
+
+def _wants_case(instance: SignalInstance, config: WarroomConfig) -> bool:
+    definition = config.signals.definition(instance.definition)
+    return definition is not None and definition.create_case
+
+
+async def _store_entities(session: AsyncSession, instances: list[SignalInstance], found: dict[str, set[Entity]],
+                          now: datetime) -> None:
+    rows = [dict(instance_id=i.id, entity_type=t, value=v, definition=i.definition, created_at=now)
+            for i in instances for t, v in sorted(found[i.id])]
+    if rows:  # executemany of one cached statement (a multi-VALUES statement would compile per batch)
+        stmt = upsert_insert(session, SignalEntity.__table__).on_conflict_do_nothing(
+            index_elements=["instance_id", "entity_type", "value"])
+        await session.execute(stmt, rows)
+
+
+async def _active_snoozes(session: AsyncSession, config: WarroomConfig, instances: list[SignalInstance],
+                          now: datetime) -> list[tuple[str, str | None, list]]:
+    """(name, definition or None for all, entities) of every snooze in force: config ones, then those made in Slack."""
+    snoozes = [(f.name, d, f.entities) for f in config.signals.filters
+               if f.action == "snooze" and (f.expires_at is None or f.expires_at > now)
+               for d in (f.definitions or [None])]
+    definitions = sorted({i.definition for i in instances})
+    rows = (await session.execute(select(SignalFilter.name, SignalFilter.definition, SignalFilter.entities).where(
+        SignalFilter.action == "snooze",
+        or_(SignalFilter.definition.is_(None), SignalFilter.definition.in_(definitions)),
+        or_(SignalFilter.expires_at.is_(None), SignalFilter.expires_at > now)).order_by(SignalFilter.id))).all()
+    return snoozes + [(name, definition, entities or []) for name, definition, entities in rows]
+
+
+def _snooze_for(instance: SignalInstance, found: set[Entity], snoozes: list[tuple[str, str | None, list]]) -> str | None:
+    return next((name for name, definition, wanted in snoozes
+                 if definition in (None, instance.definition) and matches(wanted, found)), None)
 
 
 async def _serialize_definition(session: AsyncSession, name: str) -> None:
-    """On Postgres, instances of one definition are decided one at a time (two workers must not
-    both open a case for the same alert burst). SQLite already has a single writer."""
+    """On Postgres, instances of one definition are decided by one worker at a time (two workers must
+    not both open a case for the same alert burst). SQLite already has a single writer."""
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
 
 
-async def _snoozed_by(session: AsyncSession, config: WarroomConfig, definition: SignalDefinitionConfig,
-                      found: set[tuple[str, str]], now: datetime) -> str | None:
-    for f in config.signals.filters:
-        if (f.action == "snooze" and (not f.definitions or definition.name in f.definitions)
-                and (f.expires_at is None or f.expires_at > now) and matches(f.entities, found)):
-            return f.name
-    if not found:
-        return None
-    rows = (await session.execute(select(SignalFilter.name, SignalFilter.entities).where(
-        SignalFilter.action == "snooze",
-        or_(SignalFilter.definition.is_(None), SignalFilter.definition == definition.name),
-        or_(SignalFilter.expires_at.is_(None), SignalFilter.expires_at > now)))).all()
-    return next((name for name, wanted in rows if matches(wanted or [], found)), None)
+class _RecentCases:
+    """Open cases that new instances may join: found in the database for the batch, then kept
+    current as the batch's own instances are decided."""
+
+    def __init__(self) -> None:
+        self.by_definition: dict[str, tuple[datetime, int]] = {}  # definition -> (received_at, case)
+        self.by_entity: dict[Entity, tuple[datetime, int]] = {}  # entity -> (seen at, case)
+
+    def match(self, config: WarroomConfig, definition: SignalDefinitionConfig, instance: SignalInstance,
+              found: set[Entity]) -> tuple[int | None, str | None]:
+        for f in _dedup_filters(config, definition):
+            window = timedelta(seconds=f.window_seconds)
+            hits = [self.by_entity[e] for e in found if e[0] in f.entity_types and e in self.by_entity]
+            hits = [h for h in hits if h[0] >= instance.received_at - window]
+            if hits:
+                return max(hits)[1], f.name
+        last = self.by_definition.get(definition.name)
+        if definition.dedup_window_seconds and last and last[0] >= instance.received_at - timedelta(
+                seconds=definition.dedup_window_seconds):
+            return last[1], None
+        return None, None
+
+    def remember(self, instance: SignalInstance, found: set[Entity], case_id: int | None) -> None:
+        if case_id is None:
+            return
+        self.by_definition[instance.definition] = (instance.received_at, case_id)
+        for entity in found:
+            self.by_entity[entity] = (instance.received_at, case_id)
 
 
-async def _duplicate_of(session: AsyncSession, config: WarroomConfig, definition: SignalDefinitionConfig,
-                        instance: SignalInstance, found: set[tuple[str, str]], now: datetime) -> tuple[int | None, str | None]:
-    """The open case this instance belongs to, and the dedup rule that said so."""
+def _dedup_filters(config: WarroomConfig, definition: SignalDefinitionConfig):
+    return [f for f in config.signals.filters
+            if f.action == "deduplicate" and (not f.definitions or definition.name in f.definitions)]
+
+
+async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, instances: list[SignalInstance],
+                             found: dict[str, set[Entity]], now: datetime) -> _RecentCases:
+    """The latest open case per definition (within its window) and per entity (within the filters' windows)."""
+    recent = _RecentCases()
     open_case = and_(SignalInstance.case_id == Case.id, Case.status != CLOSED)
-    for f in config.signals.filters:
-        if f.action != "deduplicate" or (f.definitions and definition.name not in f.definitions):
+    batch_ids = [i.id for i in instances]
+    for name in sorted({i.definition for i in instances}):
+        definition = config.signals.definition(name)
+        if not definition.dedup_window_seconds:
             continue
-        keys = [(t, v) for t, v in found if t in f.entity_types]
-        if not keys:
-            continue
-        query = (select(SignalInstance.case_id)
-                 .join(SignalEntity, SignalEntity.instance_id == SignalInstance.id)
-                 .join(Case, open_case)
-                 .where(tuple_(SignalEntity.entity_type, SignalEntity.value).in_(keys),
-                        SignalEntity.created_at >= now - timedelta(seconds=f.window_seconds),
-                        SignalInstance.id != instance.id)
-                 .order_by(SignalInstance.received_at.desc()).limit(1))
-        case_id = (await session.execute(query)).scalar()
-        if case_id is not None:
-            return case_id, f.name
-    if definition.dedup_window_seconds:
-        query = (select(SignalInstance.case_id).join(Case, open_case)
-                 .where(SignalInstance.definition == definition.name,
-                        SignalInstance.received_at >= instance.received_at - timedelta(seconds=definition.dedup_window_seconds),
-                        SignalInstance.id != instance.id)
-                 .order_by(SignalInstance.received_at.desc()).limit(1))
-        case_id = (await session.execute(query)).scalar()
-        if case_id is not None:
-            return case_id, None
-    return None, None
+        since = min(i.received_at for i in instances if i.definition == name) - timedelta(
+            seconds=definition.dedup_window_seconds)
+        row = (await session.execute(
+            select(SignalInstance.received_at, SignalInstance.case_id).join(Case, open_case)
+            .where(SignalInstance.definition == name, SignalInstance.received_at >= since,
+                   SignalInstance.id.not_in(batch_ids))
+            .order_by(SignalInstance.received_at.desc()).limit(1))).first()
+        if row is not None:
+            recent.by_definition[name] = (row[0], row[1])
+    filters = [f for name in {i.definition for i in instances} for f in _dedup_filters(config, config.signals.definition(name))]
+    if filters:
+        types = {t for f in filters for t in f.entity_types}
+        keys = sorted({e for i in instances for e in found[i.id] if e[0] in types})
+        window = max(f.window_seconds for f in filters)
+        if keys:
+            rows = (await session.execute(
+                select(SignalEntity.entity_type, SignalEntity.value, SignalInstance.received_at, SignalInstance.case_id)
+                .join(SignalInstance, SignalInstance.id == SignalEntity.instance_id).join(Case, open_case)
+                .where(tuple_(SignalEntity.entity_type, SignalEntity.value).in_(bindparam("keys", expanding=True)),
+                       SignalEntity.created_at >= now - timedelta(seconds=window),
+                       SignalInstance.id.not_in(batch_ids)),
+                {"keys": keys})).all()
+            for entity_type, value, received_at, case_id in rows:
+                key = (entity_type, value)
+                if key not in recent.by_entity or recent.by_entity[key][0] < received_at:
+                    recent.by_entity[key] = (received_at, case_id)
+    return recent
 
 
 def _override(instance: SignalInstance, key: str) -> str | None:
@@ -140,3 +231,12 @@ async def _open_case(session: AsyncSession, config: WarroomConfig, definition: S
         await record_case_event(session, case.id, f"Signal received: {definition.name}", source="signal",
                                 details={"instance": instance.id}, dedupe_key=f"signal:{instance.id}")
     return Outcome(CASE, case.id, new_case=created)
+
+
+async def _mark_processed(session: AsyncSession, outcomes: dict[str, Outcome], now: datetime) -> None:
+    table = SignalInstance.__table__
+    stmt = (update(table).where(table.c.id == bindparam("b_id"))
+            .values(status=PROCESSED, processed_at=now, outcome=bindparam("b_outcome"), case_id=bindparam("b_case"),
+                    filter_name=bindparam("b_filter"), claimed_by=None, claimed_until=None, last_error=None))
+    await session.execute(stmt, [{"b_id": i, "b_outcome": o.outcome, "b_case": o.case_id, "b_filter": o.filter_name}
+                                 for i, o in outcomes.items()])

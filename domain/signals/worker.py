@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.cases.cards import publish_case, sync_cards
 from domain.config import WarroomConfig
 from domain.ports import Ports
-from domain.signals.process import Outcome, process_instance
-from storage.signal_models import PARKED, PENDING, PROCESSED, SignalInstance
+from domain.signals.process import Outcome, batch_order, process_batch
+from storage.signal_models import PARKED, PENDING, SignalInstance
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,9 @@ LEASE = timedelta(seconds=60)
 BACKOFF_MAX = 300.0
 IDLE_POLL = 1.0  # seconds between polls when nothing woke the worker (other processes' signals)
 CARD_SYNC_EVERY = 1.0
+SQLITE_PAUSE = 0.05
 
-Processor = Callable[[AsyncSession, SignalInstance, WarroomConfig, object], Awaitable[Outcome]]
+Processor = Callable[[AsyncSession, list[SignalInstance], WarroomConfig, object], Awaitable[dict[str, Outcome]]]
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -74,38 +75,53 @@ class SignalWorker:
     """Drains the signal queue until stopped. `wake()` makes it look at once (called on ingestion)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig,
-                 *, processor: Processor = process_instance, worker_id: str | None = None) -> None:
+                 *, processor: Processor = process_batch, worker_id: str | None = None) -> None:
         self.sessions, self.ports, self.config, self.processor = sessions, ports, config, processor
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task | None = None
-        self._last_sync = 0.0
+        self._sync_task: asyncio.Task | None = None
+        self._sqlite = sessions.kw["bind"].dialect.name == "sqlite"
 
     def wake(self) -> None:
         self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"signal-worker-{self.worker_id}")
+        self._sync_task = asyncio.create_task(self._sync_cards(), name=f"case-cards-{self.worker_id}")
 
     async def stop(self) -> None:
-        """Finish the instance in hand, hand back the rest of the batch, and return."""
+        """Finish the batch in hand, hand back claimed instances not started, and return."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        for task in (self._task, self._sync_task):
+            if task is not None:
+                await task
+        self._task = self._sync_task = None
         await self._release()
 
+    async def _sync_cards(self) -> None:
+        """Card upkeep in its own task, so Slack latency never slows the queue down."""
+        while not self._stopping:
+            try:
+                await sync_cards(self.sessions, self.ports, self.config)
+            except Exception:  # Slack or the database is down: try again next round
+                log.exception("case card sync failed")
+            for _ in range(int(CARD_SYNC_EVERY / 0.25)):  # stop promptly
+                if self._stopping:
+                    break
+                await asyncio.sleep(0.25)
+
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while not self._stopping:
             try:
                 handled = await self.run_once()
-                if loop.time() - self._last_sync >= CARD_SYNC_EVERY:
-                    self._last_sync = loop.time()
-                    await sync_cards(self.sessions, self.ports, self.config)
+                if handled and self._sqlite:
+                    # SQLite's write lock is not a fair queue: without a pause the worker would take it
+                    # back at once, batch after batch, and starve HTTP ingestion and Slack handlers.
+                    await asyncio.sleep(SQLITE_PAUSE)
             except Exception:  # the database or Slack is down: keep the loop alive and try again
                 log.exception("signal worker iteration failed")
                 handled = 0
@@ -119,48 +135,48 @@ class SignalWorker:
     async def run_once(self) -> int:
         """Claim and process one batch; returns how many instances were handled.
 
-        The batch is one transaction (one commit, the costly part on both databases) with a
-        savepoint per instance, so a failing instance is rolled back alone and retried later.
-        Instances are taken in (definition, received) order: per-definition locks are then always
-        acquired in the same order by every worker, which rules out deadlocks between them.
+        The batch is decided and written in one transaction (one commit: the costly part on both
+        databases). If anything in it fails, each instance is retried alone in its own savepoint,
+        so only the failing one is rolled back, and retried later with backoff.
         """
         ids = await claim_batch(self.sessions, self.worker_id, self.config.signals.worker_batch)
         if not ids:
             return 0
         now = utcnow()
-        done: list[Outcome] = []
         failures: list[tuple[str, Exception]] = []
         async with self.sessions() as session:
-            instances = (await session.execute(
-                select(SignalInstance).where(SignalInstance.id.in_(ids), SignalInstance.status == PENDING,
-                                             SignalInstance.claimed_by == self.worker_id)
-                .order_by(SignalInstance.definition, SignalInstance.received_at))).scalars().all()
-            for instance in instances:
-                if self._stopping:
-                    break
-                try:
-                    async with session.begin_nested():
-                        outcome = await self.processor(session, instance, self.config, now)
-                        await session.execute(
-                            update(SignalInstance).where(SignalInstance.id == instance.id)
-                            .values(status=PROCESSED, processed_at=now, outcome=outcome.outcome,
-                                    case_id=outcome.case_id, filter_name=outcome.filter_name,
-                                    claimed_by=None, claimed_until=None, last_error=None)
-                            .execution_options(synchronize_session=False))
-                    done.append(outcome)
-                except Exception as exc:  # this instance only: retried later, the batch goes on
-                    failures.append((instance.id, exc))
+            instances = await self._mine(session, ids)
+            try:
+                async with session.begin_nested():
+                    outcomes = await self.processor(session, instances, self.config, now)
+            except Exception:  # find the culprit: one instance at a time
+                outcomes = {}
+                for instance in batch_order(await self._mine(session, ids)):
+                    try:
+                        async with session.begin_nested():
+                            outcomes.update(await self.processor(session, [instance], self.config, now))
+                    except Exception as exc:  # this instance only: retried later, the batch goes on
+                        failures.append((instance.id, exc))
             await session.commit()
         for instance_id, exc in failures:
             async with self.sessions() as session:
                 await self._failed(session, instance_id, exc)
-        for outcome in done:
+        for outcome in outcomes.values():
             self.stats.processed += 1
             self.stats.outcomes[outcome.outcome] = self.stats.outcomes.get(outcome.outcome, 0) + 1
-        for outcome in done:
+        for outcome in outcomes.values():
             if outcome.new_case:
                 await publish_case(self.sessions, outcome.case_id, self.ports, self.config)
         return len(ids)
+
+    async def _mine(self, session: AsyncSession, ids: list[str]) -> list[SignalInstance]:
+        """The claimed instances still ours, locked on Postgres so a worker whose lease check
+        sees them as expired cannot take them while this transaction decides them."""
+        query = select(SignalInstance).where(SignalInstance.id.in_(ids), SignalInstance.status == PENDING,
+                                             SignalInstance.claimed_by == self.worker_id)
+        if session.bind.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return list((await session.execute(query.execution_options(populate_existing=True))).scalars())
 
     async def _failed(self, session: AsyncSession, instance_id: str, exc: Exception) -> None:
         instance = await session.get(SignalInstance, instance_id)

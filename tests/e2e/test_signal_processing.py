@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.harness import running_warroom
-from domain.signals.process import process_instance
+from domain.signals.process import process_batch
 from domain.signals.queue import queue_depth
 from domain.signals.worker import SignalWorker, backoff_seconds
 from storage.signal_models import PARKED, PROCESSED, SignalEntity, SignalFilter, SignalInstance
@@ -145,11 +145,12 @@ async def test_restart_mid_queue_loses_and_doubles_nothing(slack, people, triage
     config = signal_config(triage, worker_batch=10)
     async with running_warroom(slack, db_url, config) as warroom:
         sessions = warroom.deps.sessions
-        warroom.signal_worker.processor = _slow(process_instance)
+        warroom.signal_worker.processor = _slow(process_batch)
         for n in range(60):
             await store(sessions, alert(user=f"user{n % 3}"), "Unusual login" if n % 2 else "Port scan")
         warroom.wake_signals()
-        await slack.wait_for(lambda: _processed_at_least(sessions, 5), timeout=20)
+        await slack.wait_for(lambda: warroom.signal_worker.stats.processed >= 5, timeout=20)
+        await warroom.signal_worker.stop()  # what stopping the process does first
     left = await pending(sessions)
     assert 0 < left < 60, "stopped mid-queue"
     async with sessions() as session:
@@ -166,16 +167,10 @@ async def test_restart_mid_queue_loses_and_doubles_nothing(slack, people, triage
 
 
 def _slow(processor):
-    async def slow(session, instance, config, now):
-        await asyncio.sleep(0.1)
-        return await processor(session, instance, config, now)
+    async def slow(session, batch, config, now):
+        await asyncio.sleep(0.02 * len(batch))
+        return await processor(session, batch, config, now)
     return slow
-
-
-async def _processed_at_least(sessions, n):
-    async with sessions() as session:
-        return (await session.execute(select(func.count()).select_from(SignalInstance)
-                                      .where(SignalInstance.status == PROCESSED))).scalar_one() >= n
 
 
 async def test_two_workers_share_the_queue_without_processing_anything_twice(session_factory, people, slack, triage):
@@ -198,7 +193,8 @@ async def test_two_workers_share_the_queue_without_processing_anything_twice(ses
     rows = await instances(session_factory)
     assert all(i.status == PROCESSED for i in rows) and len(rows) == 120
     assert sum(w.stats.processed for w in workers) == 120, "each instance processed by exactly one worker"
-    assert all(w.stats.processed > 0 for w in workers), "both workers took part"
+    if session_factory.kw["bind"].dialect.name == "postgresql":  # SQLite has one writer: one may do it all
+        assert all(w.stats.processed > 0 for w in workers), "both workers took part"
     all_cases = await cases(session_factory)
     assert len(all_cases) == 2 and sum(c.alert_count for c in all_cases) == 120
     await client.session.close() if client.session else None
@@ -213,10 +209,10 @@ async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_bl
     poison = await store(session_factory, alert(user="poison"), "Unusual login")
     good = await store(session_factory, alert("scan-1"), "Port scan")
 
-    async def processor(session, instance, cfg, now):
-        if instance.id == poison:
+    async def processor(session, batch, cfg, now):
+        if any(instance.id == poison for instance in batch):
             raise ValueError("cannot digest this alert")
-        return await process_instance(session, instance, cfg, now)
+        return await process_batch(session, batch, cfg, now)
 
     client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
     worker = SignalWorker(session_factory, Ports.with_conversation(SlackConversation(client)), config, processor=processor)
