@@ -21,7 +21,7 @@ from domain.signals.ingest import parse_json, parse_submission
 
 log = logging.getLogger(__name__)
 
-# Flushes (one INSERT + COMMIT each) running at once: below the engine's steady pool (5 on Postgres),
+# Flushes (one INSERT + COMMIT each, on a kept connection) running at once: below the engine's pool (5 on Postgres),
 # so bursts never open and close overflow connections; on SQLite writers take turns anyway.
 FLUSHERS = 2
 
@@ -64,7 +64,12 @@ def add_signal_routes(app: web.Application, deps: Deps, wake: Callable[[], None]
     config = deps.config
     signals = config.signals
     secrets = os.environ if env is None else env
-    committer = GroupCommitter(deps.sessions, flushers=FLUSHERS)
+    committer = GroupCommitter(deps.sessions.kw["bind"], flushers=FLUSHERS)
+
+    async def release(_: web.Application) -> None:
+        await committer.close()
+
+    app.on_cleanup.append(release)
 
     async def ingest(request: web.Request, organization: str) -> web.Response:
         try:

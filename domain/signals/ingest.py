@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.case_config import SignalDefinitionConfig, SignalsConfig
 from domain.config import WarroomConfig
@@ -173,7 +173,7 @@ def parse_submission(payload: dict[str, Any], organization: str, source: str, co
     )
 
 
-async def store_instances(session: AsyncSession, submissions: list[Submission]) -> set[str]:
+async def store_instances(session: AsyncSession | AsyncConnection, submissions: list[Submission]) -> set[str]:
     """Insert many instances as pending in one statement, skipping ids already stored; returns the ids
     actually inserted. The caller commits. Submissions must have distinct ids.
 

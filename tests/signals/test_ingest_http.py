@@ -149,3 +149,20 @@ async def test_awkward_but_valid_json_is_stored_as_sent(http, warroom):
     assert status == 202, reply
     [row] = await stored(warroom)
     assert row.raw == {**raw, "id": reply["id"]}
+
+
+async def test_ingestion_survives_the_database_dropping_its_connections(http, warroom, db_url):
+    """Kept ingestion connections that Postgres killed (a restart, a failover) are replaced, not reported as errors."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("only Postgres drops connections from under a running process")
+    from sqlalchemy import text
+
+    first = {"raw": {"id": str(uuid.uuid4()), "name": "Disk full"}}
+    assert (await post(http, first))[0] == 202
+    async with warroom.deps.sessions() as session:
+        await session.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        await session.commit()
+    second = {"raw": {"id": str(uuid.uuid4()), "name": "Disk full"}}
+    assert await post(http, second) == (202, {"id": second["raw"]["id"], "status": "accepted"})
+    assert {r.id for r in await stored(warroom)} == {first["raw"]["id"], second["raw"]["id"]}
