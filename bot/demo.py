@@ -1,4 +1,4 @@
-"""`python -m bot demo`: a scripted incident, played through the Slack emulator, narrated."""
+"""`python -m bot demo`: a scripted incident and an alert turned into a case, played through the Slack emulator, narrated."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import asyncio
 import logging
 import re
 import tempfile
+import uuid
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.harness import running_warroom
+from domain.config import WarroomConfig
 from slackemu import SlackEmulator
 from storage.migrate import upgrade_async
+from storage.case_models import Case
 from storage.models import Event, Incident
 
 
@@ -43,7 +46,7 @@ def _readable(text: str, emu: SlackEmulator) -> str:
 
 
 async def run_demo(out=print) -> int:
-    """Play report → modal → channel ready; print what each person saw. Returns an exit code."""
+    """Play report → modal → channel ready, then alerts → case card → triage; print what each person saw."""
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
@@ -54,7 +57,8 @@ async def run_demo(out=print) -> int:
             alice = emu.add_user("alice", real_name="Alice Ops", email="alice@example.com", tz="Europe/Paris")
             emu.add_user("bob", real_name="Bob Sec", email="bob@example.com", tz="America/New_York")
             general = emu.add_channel("general", members=[alice], bot_member=True)
-            async with running_warroom(emu, db_url) as runtime:
+            triage = emu.add_channel("sec-triage", members=[alice], bot_member=True)
+            async with running_warroom(emu, db_url, demo_config(triage)) as runtime:
                 command = runtime.config.commands.report_incident
                 out("warroom demo: a Slack workspace emulator, the real bot, a throw-away SQLite database\n")
                 out(f"[alice in #general] {command}")
@@ -98,10 +102,63 @@ async def run_demo(out=print) -> int:
                 out("  timeline:")
                 for ev in events:
                     out(f"    {ev.started_at:%H:%M:%S} {ev.description}")
-                out(f"\n{len(emu.calls)} Slack API calls; incident {incident.name} is ready.")
+                out(f"\n{len(emu.calls)} Slack API calls; incident {incident.name} is ready.\n")
+                await _signals_act(emu, runtime, alice, triage, out)
         finally:
             await emu.stop()
     return 0
+
+
+DEMO_TOKEN = "demo-token"
+
+
+def demo_config(triage: str) -> WarroomConfig:
+    """The built-in defaults plus one alert source and definition whose cases go to `triage`."""
+    return WarroomConfig.model_validate({"signals": {
+        "card_refresh_seconds": 0.5,
+        "sources": [{"name": "guardduty", "token": DEMO_TOKEN}],
+        "entity_types": [{"name": "ip", "regex": r"\b(?:\d{1,3}\.){3}\d{1,3}\b", "scope": "global"},
+                         {"name": "user", "jsonpath": "$.detail.userName", "scope": "global"}],
+        "definitions": [{"name": "Console login from a new country", "external_id": "guardduty-unusual-login",
+                         "case_priority": "High", "conversation_target": triage,
+                         "runbook": "https://wiki.example.com/runbooks/unusual-login"}],
+    }})
+
+
+async def _signals_act(emu: SlackEmulator, runtime, alice: str, triage: str, out) -> None:
+    """Alerts posted over HTTP become one case card whose count follows; a reply triages it."""
+    import aiohttp
+
+    url = f"http://127.0.0.1:{runtime.http_port}/signals"
+    out(f"[GuardDuty] POST {url} (Bearer token), 3 alerts for the same user")
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
+        for ip in ("203.0.113.7", "203.0.113.8", "203.0.113.9"):
+            raw = {"id": str(uuid.uuid4()), "externalId": "guardduty-unusual-login",
+                   "detail": {"userName": "mallory", "sourceIPAddress": ip}}
+            async with http.post(url, json={"raw": raw}) as resp:
+                out(f"  {resp.status} {await resp.json()}")
+
+    def card():
+        cards = [m for m in emu.channels[triage].messages if m.thread_ts is None and m.blocks]
+        shown = cards and any(f.get("text") == "*Alerts*\n3" for b in cards[-1].blocks for f in b.get("fields", []))
+        return cards[-1] if shown else None
+
+    message = await emu.wait_for(card, timeout=10)
+    out("  warroom posted one case card in #sec-triage (duplicates only bump its count):")
+    for line in _flatten(message.blocks, message.text):
+        for part in line.splitlines():
+            out(f"    {_readable(part, emu)}")
+    buttons = [e["text"]["text"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+    out(f"    [{'] ['.join(buttons)}]")
+    out("[alice replies in the card's thread] Looking at it — mallory is on holiday in Lisbon?")
+    await emu.post_message(alice, triage, "Looking at it — mallory is on holiday in Lisbon?", thread_ts=message.ts)
+
+    async def triaged():
+        async with runtime.deps.sessions() as session:
+            return (await session.execute(select(Case.status))).scalar() == "Triage"
+
+    await emu.wait_for(triaged, timeout=5)
+    out("  the case moved New → Triage; the card now offers Edit, Resolve, Escalate, Create channel, Join, Snooze.")
 
 
 async def _wait_view(emu: SlackEmulator, user: str):
