@@ -30,7 +30,10 @@ class Case(SQLModel, table=True):
     """
 
     __tablename__ = "case"
-    __table_args__ = (Index("ix_case_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_case_status_created_at", "status", "created_at"),
+        Index("ix_case_card_channel_id_card_ts", "card_channel_id", "card_ts"),  # thread replies find their case
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True)

@@ -64,6 +64,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_case_incident_id'), ['incident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_signal_definition'), ['signal_definition'], unique=False)
         batch_op.create_index('ix_case_status_created_at', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_case_card_channel_id_card_ts', ['card_channel_id', 'card_ts'], unique=False)
 
     op.create_table('case_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -177,6 +178,7 @@ def downgrade() -> None:
 
     op.drop_table('case_event')
     with op.batch_alter_table('case', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_card_channel_id_card_ts')
         batch_op.drop_index('ix_case_status_created_at')
         batch_op.drop_index(batch_op.f('ix_case_signal_definition'))
         batch_op.drop_index(batch_op.f('ix_case_incident_id'))
