@@ -43,11 +43,14 @@ def cmd_db_upgrade(_: argparse.Namespace) -> int:
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
-    from domain.config import validate_config_file
+    from domain.case_config import config_warnings
+    from domain.config import load_config, validate_config_file
 
     errors = validate_config_file(args.file)
     if not errors:
         print(f"{args.file}: valid")
+        for warning in config_warnings(load_config(args.file)):
+            print(f"  warning: {warning}")
         return 0
     print(f"{args.file}: {len(errors)} error(s)")
     for err in errors:

@@ -18,6 +18,7 @@ from bot.http_server import build_http_app, start_http
 from bot.settings import Settings
 from bot.slack_client import build_web_client
 from bot.slack_conversation import SlackConversation
+from domain.case_config import config_warnings
 from domain.config import WarroomConfig, load_config
 from domain.config_apply import apply_config
 from domain.ports import Ports
@@ -63,6 +64,8 @@ class Runtime:
             report = await apply_config(session, self.config)
             await session.commit()
         log.info("config applied: %s", report)
+        for warning in config_warnings(self.config):
+            log.warning("config: %s", warning)
         client = build_web_client(s)
         auth = await client.auth_test()
         conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")

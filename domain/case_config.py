@@ -294,3 +294,16 @@ def reference_errors(config: Any) -> list[tuple[str, str]]:
             problems.append((f"cases.types[{i}].incident_type",
                              f"{t.incident_type!r} is not an incident type of project {project.name!r}"))
     return problems
+
+
+def config_warnings(config: Any) -> list[str]:
+    """Legal but probably unintended settings (config: a WarroomConfig): shown by `config validate`, logged at start."""
+    warnings = []
+    for i, d in enumerate(config.signals.definitions):
+        ctype = config.cases.type(d.case_type)
+        if d.enabled and d.create_case and not (d.conversation_target or ctype.conversation_target):
+            warnings.append(f"signals.definitions[{i}] ({d.name}): its cases have no channel (set conversation_target "
+                            f"on it or on case type {ctype.name!r}); unless a sender names one, nobody will see them")
+    if config.signals.definitions and not config.signals.sources:
+        warnings.append("signals: definitions but no sources, so every POST is refused (401)")
+    return warnings

@@ -202,3 +202,48 @@ def test_command_center_sections_are_checked():
     assert "oncall.schedules.db[0]" in paths
     assert "engagement.individuals[0]" in paths
     assert "notification_channels[0].visibility[0]" in paths
+
+
+def test_cases_nobody_would_see_and_unreachable_definitions_are_warned_about(tmp_path, capsys):
+    from bot.cli import main
+
+    path = tmp_path / "w.yaml"
+    path.write_text("signals:\n  definitions:\n    - {name: Disk full, external_id: disk}\n"
+                    "    - {name: Login, external_id: login, conversation_target: C012AB3CD}\n")
+    assert main(["config", "validate", str(path)]) == 0, "warnings do not make a config invalid"
+    out = capsys.readouterr().out
+    assert "signals.definitions[0] (Disk full): its cases have no channel" in out
+    assert "definitions[1]" not in out
+    assert "no sources, so every POST is refused" in out
+
+
+def test_signal_and_case_names_that_refer_to_nothing_are_errors_with_their_path(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "signals:\n"
+        "  entity_types:\n"
+        "    - {name: ip, regex: '(unclosed'}\n"
+        "  definitions:\n"
+        "    - {name: Login, external_id: login, case_type: Nope, entity_types: [user]}\n"
+        "  filters:\n"
+        "    - {name: f, action: snooze, entities: [{type: host, value: db-1}]}\n")
+    errors = {e.path: e for e in validate_config_file(path)}
+    assert "signals.entity_types[0].regex" in errors and errors["signals.entity_types[0].regex"].line == 3
+    assert "not a valid regular expression" in errors["signals.entity_types[0].regex"].message
+    path.write_text(
+        "signals:\n"
+        "  entity_types:\n"
+        "    - {name: ip, regex: '\\d+'}\n"
+        "  definitions:\n"
+        "    - {name: Login, external_id: login, case_type: Nope, case_priority: Urgent, entity_types: [user]}\n"
+        "  filters:\n"
+        "    - {name: f, action: snooze, definitions: [Gone], entities: [{type: host, value: db-1}]}\n"
+        "cases:\n"
+        "  types:\n"
+        "    - {name: T, default: true, incident_type: Outage}\n")
+    errors = {e.path: e for e in validate_config_file(path)}
+    assert set(errors) == {"signals.definitions[0].entity_types", "signals.definitions[0].case_type",
+                           "signals.definitions[0].case_priority", "signals.filters[0].entity_types",
+                           "signals.filters[0].definitions", "cases.types[0].incident_type"}
+    assert errors["signals.definitions[0].case_type"].line == 5
+    assert "'Outage' is not an incident type of project 'default'" in errors["cases.types[0].incident_type"].message
