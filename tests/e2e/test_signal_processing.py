@@ -277,3 +277,25 @@ async def test_an_alert_posted_over_http_reaches_the_triage_channel_as_a_card(sl
         [case] = await slack.wait_for(lambda: _posted(warroom.deps.sessions))
         text = json.dumps(card_of(slack, triage, case).blocks)
         assert "eve" in text and "192.0.2.99" in text and case.signal_definition == "Unusual login"
+
+
+async def test_a_snooze_made_from_the_card_holds_back_matching_alerts_only(slack, people, triage, db_url):
+    async with running_warroom(slack, db_url, signal_config(triage)) as warroom:
+        sessions = warroom.deps.sessions
+        await store(sessions, alert(user="mallory", ip="203.0.113.7"), "Unusual login")
+        warroom.wake_signals()
+        [case] = await slack.wait_for(lambda: _posted(sessions))
+        before = set(slack.views)
+        await slack.click(people.bob, "case_snooze", channel=triage, message_ts=case.card_ts)
+        view = (await slack.wait_for(lambda: [v for v in slack.open_views(people.bob) if v.id not in before]))[-1]
+        await slack.submit_view(people.bob, view.id, {"reason": "Pen test this week", "expiry": "1d"})
+        await slack.wait_for(lambda: slack.channels[triage].replies(case.card_ts))
+
+        await store(sessions, alert(user="mallory", ip="203.0.113.7"), "Unusual login")  # the snoozed pair
+        await store(sessions, alert(user="mallory", ip="198.51.100.1"), "Unusual login")  # another address
+        warroom.wake_signals()
+        await slack.wait_for(lambda: _no_pending(sessions))
+        later = [(i.raw["detail"]["message"], i.outcome) for i in (await instances(sessions))[1:]]
+        assert later == [("login from 203.0.113.7", "snoozed"), ("login from 198.51.100.1", "deduplicated")]
+        [case] = await cases(sessions)
+        assert case.alert_count == 2, "the snoozed alert is not counted on the case"
