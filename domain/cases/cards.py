@@ -7,6 +7,7 @@ process died) is posted later by `sync_cards`. Signal counts change the card at 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -22,16 +23,16 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 PUBLISH_LEASE = timedelta(seconds=60)  # a publisher that shows no result by then is presumed dead
 SYNC_BATCH = 50
+SYNC_CONCURRENCY = 4
 
 
-async def _claim(session: AsyncSession, case: Case, *, stale_before) -> bool:
-    """Compare-and-swap on `card_synced_at`, so one process at a time touches a case's card; commits."""
-    now = utcnow()
-    current = case.card_synced_at
-    cond = Case.card_synced_at.is_(None) if current is None else Case.card_synced_at == current
+async def _claim(session: AsyncSession, case_id: int, current, *, stale_before) -> bool:
+    """Compare-and-swap on `card_synced_at` (last seen as `current`), so one process at a time
+    touches a case's card; commits."""
     if current is not None and current >= stale_before:
         return False
-    result = await session.execute(update(Case).where(Case.id == case.id, cond).values(card_synced_at=now)
+    cond = Case.card_synced_at.is_(None) if current is None else Case.card_synced_at == current
+    result = await session.execute(update(Case).where(Case.id == case_id, cond).values(card_synced_at=utcnow())
                                    .execution_options(synchronize_session=False))
     await session.commit()
     return (result.rowcount or 0) == 1
@@ -48,7 +49,7 @@ async def publish_case(sessions: async_sessionmaker[AsyncSession], case_id: int,
         case = await session.get(Case, case_id)
         if case is None or case.card_ts is not None or not case.conversation_target:
             return case
-        if not await _claim(session, case, stale_before=utcnow() - PUBLISH_LEASE):
+        if not await _claim(session, case.id, case.card_synced_at, stale_before=utcnow() - PUBLISH_LEASE):
             return case
         ctype = config.cases.type(case.case_type)
         oncall = await ports.oncall.resolve(ctype.oncall_service) if case.assignee is None and ctype.oncall_service else []
@@ -111,32 +112,39 @@ def channel_card_key(case_id: int) -> str:
 
 
 async def sync_cards(sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig) -> int:
-    """Post cards that never got posted and edit cards whose alert count is behind; returns how many were touched.
+    """Post cards not posted yet and edit cards whose alert count is behind; returns how many were touched.
 
-    A card is edited at most once per `signals.card_refresh_seconds`, so a burst of alerts costs one edit.
+    Signal cases are posted here (the worker never waits on Slack); other cases only when their own
+    flow failed to post them. A card is edited at most once per `signals.card_refresh_seconds`, so a
+    burst of alerts costs one edit. Up to SYNC_CONCURRENCY cards are handled at once.
     """
     now = utcnow()
     refresh_before = now - timedelta(seconds=config.signals.card_refresh_seconds)
     async with sessions() as session:
         lagging = (await session.execute(
-            select(Case).where(or_(
+            select(Case.id, Case.card_ts, Case.card_synced_at).where(or_(
                 and_(Case.card_ts.is_not(None), Case.alert_count != Case.card_alert_count,
                      or_(Case.card_synced_at.is_(None), Case.card_synced_at < refresh_before)),
                 and_(Case.card_ts.is_(None), Case.conversation_target.is_not(None),
+                     or_(Case.signal_definition.is_not(None), Case.created_at < now - PUBLISH_LEASE),
                      or_(Case.card_synced_at.is_(None), Case.card_synced_at < now - PUBLISH_LEASE)),
-            )).order_by(Case.id).limit(SYNC_BATCH))).scalars().all()
+            )).order_by(Case.id).limit(SYNC_BATCH))).all()
         await session.commit()
-        touched = 0
-        for case in lagging:
-            if case.card_ts is None:
-                await publish_case(sessions, case.id, ports, config)
-                touched += 1
-                continue
-            if not await _claim(session, case, stale_before=refresh_before):
-                continue
+    slots = asyncio.Semaphore(SYNC_CONCURRENCY)
+
+    async def one(case_id: int, card_ts: str | None, synced_at) -> bool:
+        async with slots:
             try:
-                await show_change(sessions, case.id, ports, config)
-                touched += 1
+                if card_ts is None:
+                    await publish_case(sessions, case_id, ports, config)
+                    return True
+                async with sessions() as session:
+                    claimed = await _claim(session, case_id, synced_at, stale_before=refresh_before)
+                if claimed:
+                    await show_change(sessions, case_id, ports, config)
+                return claimed
             except PortError as exc:
-                log.warning("card of %s not refreshed: %s", case.name, exc)
-        return touched
+                log.warning("card of case %s not synced: %s", case_id, exc)
+                return False
+
+    return sum(await asyncio.gather(*(one(*row) for row in lagging)))

@@ -50,8 +50,7 @@ async def process_batch(session: AsyncSession, instances: list[SignalInstance], 
     await _store_entities(session, instances, found, now)
     snoozes = await _active_snoozes(session, config, instances, now)
     wanting_cases = [i for i in instances if _wants_case(i, config) and _snooze_for(i, found[i.id], snoozes) is None]
-    for name in sorted({i.definition for i in wanting_cases}):
-        await _serialize_definition(session, name)
+    await _serialize_definitions(session, {i.definition for i in wanting_cases})
     recent = await _recent_open_cases(session, config, wanting_cases, found, now)
 
     outcomes: dict[str, Outcome] = {}
@@ -77,10 +76,12 @@ async def process_batch(session: AsyncSession, instances: list[SignalInstance], 
             outcomes[instance.id] = outcome
         recent.remember(instance, found[instance.id], outcomes[instance.id].case_id)
 
-    for case_id, count in bumps.items():
-        await session.execute(update(Case).where(Case.id == case_id)
-                              .values(alert_count=Case.alert_count + count, updated_at=now)
-                              .execution_options(synchronize_session=False))
+    if bumps:  # one executemany, however many cases the batch touched
+        table = Case.__table__
+        await session.execute(
+            update(table).where(table.c.id == bindparam("b_case"))
+            .values(alert_count=table.c.alert_count + bindparam("b_count"), updated_at=now),
+            [{"b_case": case_id, "b_count": count} for case_id, count in sorted(bumps.items())])
     await _mark_processed(session, outcomes, now)
     return outcomes
 
@@ -126,11 +127,14 @@ def _snooze_for(instance: SignalInstance, found: set[Entity], snoozes: list[tupl
                  if definition in (None, instance.definition) and matches(wanted, found)), None)
 
 
-async def _serialize_definition(session: AsyncSession, name: str) -> None:
+async def _serialize_definitions(session: AsyncSession, names: set[str]) -> None:
     """On Postgres, instances of one definition are decided by one worker at a time (two workers must
-    not both open a case for the same alert burst). SQLite already has a single writer."""
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
+    not both open a case for the same alert burst). The locks are taken in key order, the same in
+    every worker, so two workers never wait on each other in a cycle. SQLite has a single writer."""
+    if names and session.bind.dialect.name == "postgresql":
+        keys = sorted({zlib.crc32(name.encode()) for name in names})
+        await session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"),
+                              {"keys": keys})
 
 
 class _RecentCases:

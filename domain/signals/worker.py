@@ -1,8 +1,8 @@
-"""The signal worker: claims stored instances in batches, processes each in its own transaction,
-then publishes new case cards and catches up on lagging ones.
+"""The signal worker: claims stored instances in batches and decides each batch in one transaction,
+while a separate card task posts new cases' cards and catches up on lagging ones.
 
 Several processes may run a worker on one Postgres database: claims use `FOR UPDATE SKIP LOCKED`
-and a lease, and the final status change is guarded, so no instance is processed twice. On
+and a lease, and claimed rows are locked while decided, so no instance is processed twice. On
 SQLite the single-writer lock makes the claim statement exclusive. A failing instance is
 retried with exponential backoff and parked after `signals.max_attempts` — it never blocks others.
 """
@@ -21,7 +21,7 @@ from typing import Awaitable, Callable
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.cases.cards import publish_case, sync_cards
+from domain.cases.cards import sync_cards
 from domain.config import WarroomConfig
 from domain.ports import Ports
 from domain.signals.process import Outcome, batch_order, process_batch
@@ -83,6 +83,7 @@ class SignalWorker:
         self._stopping = False
         self._task: asyncio.Task | None = None
         self._sync_task: asyncio.Task | None = None
+        self._cards_due = asyncio.Event()
         self._sqlite = sessions.kw["bind"].dialect.name == "sqlite"
 
     def wake(self) -> None:
@@ -96,6 +97,7 @@ class SignalWorker:
         """Finish the batch in hand, hand back claimed instances not started, and return."""
         self._stopping = True
         self._wake.set()
+        self._cards_due.set()
         for task in (self._task, self._sync_task):
             if task is not None:
                 await task
@@ -103,16 +105,19 @@ class SignalWorker:
         await self._release()
 
     async def _sync_cards(self) -> None:
-        """Card upkeep in its own task, so Slack latency never slows the queue down."""
+        """Card upkeep in its own task, so Slack latency never holds the queue up: new cases' cards
+        (woken by the worker), cards that failed to post, and alert counts that are behind."""
         while not self._stopping:
             try:
                 await sync_cards(self.sessions, self.ports, self.config)
             except Exception:  # Slack or the database is down: try again next round
                 log.exception("case card sync failed")
-            for _ in range(int(CARD_SYNC_EVERY / 0.25)):  # stop promptly
-                if self._stopping:
-                    break
-                await asyncio.sleep(0.25)
+            self._cards_due.clear()
+            if not self._stopping:
+                try:
+                    await asyncio.wait_for(self._cards_due.wait(), CARD_SYNC_EVERY)
+                except asyncio.TimeoutError:
+                    pass
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -164,9 +169,8 @@ class SignalWorker:
         for outcome in outcomes.values():
             self.stats.processed += 1
             self.stats.outcomes[outcome.outcome] = self.stats.outcomes.get(outcome.outcome, 0) + 1
-        for outcome in outcomes.values():
-            if outcome.new_case:
-                await publish_case(self.sessions, outcome.case_id, self.ports, self.config)
+        if any(outcome.new_case for outcome in outcomes.values()):
+            self._cards_due.set()  # the card task posts them
         return len(ids)
 
     async def _mine(self, session: AsyncSession, ids: list[str]) -> list[SignalInstance]:
