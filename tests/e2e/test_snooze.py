@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -67,7 +68,25 @@ async def travel_case(warroom) -> Case:
         await add_instance(session, "Disk full", both)  # another definition
         await session.commit()
         case_id = case.id
-    return await publish_case(deps.sessions, case_id, deps.ports, deps.config)
+    return await posted(warroom, case_id)
+
+
+async def posted(warroom, case_id: int) -> Case:
+    """The case once its card is posted (by this call or by the worker's card task, whichever claims it)."""
+    deps = warroom.deps
+    await publish_case(deps.sessions, case_id, deps.ports, deps.config)
+
+    async def reloaded():
+        async with deps.sessions() as session:
+            case = await session.get(Case, case_id)
+        return case if case.card_ts else None
+
+    for _ in range(500):
+        case = await reloaded()
+        if case is not None:
+            return case
+        await asyncio.sleep(0.01)
+    raise AssertionError("the case card was never posted")
 
 
 def preview_text(slack, view_id: str) -> str:
@@ -141,7 +160,7 @@ async def test_only_signal_cases_with_entities_open_the_snooze_modal(slack, peop
             case, _ = await create_case(session, deps.config, title="Nothing extracted", signal_definition=TRAVEL)
             await add_instance(session, TRAVEL, [], case_id=case.id)
             await session.commit()
-        case = await publish_case(deps.sessions, case.id, deps.ports, deps.config)
+        case = await posted(warroom, case.id)
         await slack.click(people.alice, "case_snooze", channel=secops, message_ts=case.card_ts)
         said = await slack.wait_for(lambda: ephemerals_for(slack, people.alice, secops))
         assert said[-1]["text"] == "CASE-1 has no entities to snooze on."
