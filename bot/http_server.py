@@ -12,6 +12,22 @@ from domain.deps import Deps
 HealthCheck = Callable[[], Awaitable[dict]]
 
 
+@web.middleware
+async def json_errors(request: web.Request, handler) -> web.StreamResponse:
+    """aiohttp's own refusals (unknown path, wrong method) in the same JSON shape as ours."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+        message = f"{request.method} {request.path}: {exc.reason}"
+        if exc.status == 405:
+            message += f" (allowed: {', '.join(sorted(exc.allowed_methods))})"
+        return web.json_response({"error": code, "field": None, "message": message}, status=exc.status,
+                                 headers={"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
+
+
 def build_http_app(health: HealthCheck, deps: Deps | None = None,
                    wake: Callable[[], None] | None = None) -> web.Application:
     """aiohttp application with `GET /healthz` (200 when healthy, 503 otherwise), plus the signal
@@ -21,7 +37,7 @@ def build_http_app(health: HealthCheck, deps: Deps | None = None,
         report = await health()
         return web.json_response(report, status=200 if report["ok"] else 503)
 
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[json_errors])
     app.router.add_get("/healthz", healthz)
     if deps is not None:
         add_signal_routes(app, deps, wake or (lambda: None))

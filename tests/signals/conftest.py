@@ -22,13 +22,14 @@ async def slack():
 
 @pytest.fixture
 async def warroom(slack, db_url):
+    """A running warroom whose worker is stopped (these tests look at what ingestion stored, untouched);
+    `runtime.woken` counts how often ingestion woke the worker."""
     async with running_warroom(slack, db_url, signal_config()) as runtime:
+        await runtime.signal_worker.stop()
         runtime.woken = 0
-        real_wake = runtime.signal_worker.wake
 
         def wake() -> None:
             runtime.woken += 1
-            real_wake()
 
         runtime.signal_worker.wake = wake
         yield runtime

@@ -166,3 +166,12 @@ async def test_ingestion_survives_the_database_dropping_its_connections(http, wa
     second = {"raw": {"id": str(uuid.uuid4()), "name": "Disk full"}}
     assert await post(http, second) == (202, {"id": second["raw"]["id"], "status": "accepted"})
     assert {r.id for r in await stored(warroom)} == {first["raw"]["id"], second["raw"]["id"]}
+
+
+async def test_wrong_method_and_unknown_path_also_answer_json(http):
+    async with http.get(PATH) as resp:
+        assert resp.status == 405 and resp.headers["Allow"] == "POST"
+        body = await resp.json()
+        assert body["error"] == "method_not_allowed" and "allowed: POST" in body["message"] and body["field"] is None
+    async with http.post("/api/v2/acme/signals") as resp:
+        assert resp.status == 404 and (await resp.json())["error"] == "not_found"
