@@ -50,7 +50,10 @@ async def process_batch(session: AsyncSession, instances: list[SignalInstance], 
     await _store_entities(session, instances, found, now)
     snoozes = await _active_snoozes(session, config, instances, now)
     wanting_cases = [i for i in instances if _wants_case(i, config) and _snooze_for(i, found[i.id], snoozes) is None]
-    await _serialize_definitions(session, {i.definition for i in wanting_cases})
+    await _serialize(session, {f"definition:{i.definition}" for i in wanting_cases} | {
+        f"entity:{t}:{v}" for i in wanting_cases
+        for f in _dedup_filters(config, config.signals.definition(i.definition))
+        for t, v in found[i.id] if t in f.entity_types})
     recent = await _recent_open_cases(session, config, wanting_cases, found, now)
 
     outcomes: dict[str, Outcome] = {}
@@ -127,13 +130,15 @@ def _snooze_for(instance: SignalInstance, found: set[Entity], snoozes: list[tupl
                  if definition in (None, instance.definition) and matches(wanted, found)), None)
 
 
-async def _serialize_definitions(session: AsyncSession, names: set[str]) -> None:
-    """On Postgres, instances of one definition are decided by one worker at a time (two workers must
-    not both open a case for the same alert burst). The locks are taken in key order, the same in
-    every worker, so two workers never wait on each other in a cycle. SQLite has a single writer."""
+async def _serialize(session: AsyncSession, names: set[str]) -> None:
+    """On Postgres, alerts that could join the same case (same definition, or an entity a dedup filter
+    matches on) are decided by one worker at a time, so two workers never open two cases for one
+    burst. The locks are taken in key order, the same in every worker, so no two workers wait on
+    each other in a cycle. SQLite has a single writer already."""
     if names and session.bind.dialect.name == "postgresql":
         keys = sorted({zlib.crc32(name.encode()) for name in names})
-        await session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"),
+        await session.execute(text(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS sorted"),
                               {"keys": keys})
 
 

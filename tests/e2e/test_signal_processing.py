@@ -299,3 +299,27 @@ async def test_a_snooze_made_from_the_card_holds_back_matching_alerts_only(slack
         assert later == [("login from 203.0.113.7", "snoozed"), ("login from 198.51.100.1", "deduplicated")]
         [case] = await cases(sessions)
         assert case.alert_count == 2, "the snoozed alert is not counted on the case"
+
+
+async def test_two_workers_never_open_two_cases_for_alerts_sharing_a_deduplicated_entity(session_factory, slack, triage):
+    from domain.ports import Ports
+    from bot.slack_conversation import SlackConversation
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    config = signal_config(triage, worker_batch=20, filters=[
+        {"name": "same ip", "action": "deduplicate", "entity_types": ["ip"], "window_seconds": 600}])
+    for n in range(40):  # one attacker address in two definitions: each worker's batch holds one definition
+        await store(session_factory, alert(("login-1", "scan-1")[n // 20], user=f"u{n}", ip="198.51.100.66"),
+                    ("Unusual login", "Port scan")[n // 20])
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    workers = [SignalWorker(session_factory, Ports.with_conversation(SlackConversation(client)), config,
+                            worker_id=f"w{i}") for i in range(2)]
+
+    async def drain(worker):
+        while await worker.run_once():
+            pass
+
+    await asyncio.gather(*(drain(w) for w in workers))
+    all_cases = await cases(session_factory)
+    assert [c.alert_count for c in all_cases] == [40], "one case for the one address, every alert counted once"
+    await client.session.close() if client.session else None
