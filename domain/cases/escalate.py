@@ -84,6 +84,10 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
         await session.commit()
         case_channel = case.channel_id
     incident = await setup_incident(sessions, incident.id, ports, config)
+    if incident.setup_state != SETUP_READY and incident.setup_error is None:
+        # Another request (a second click, a colleague) holds the set-up and will finish every step.
+        raise CaseRuleError(f"{incident.name} is already being set up for this escalation; "
+                            "its channel will be ready in a moment.")
     if incident.setup_state != SETUP_READY:
         raise PortError("setup_incomplete", f"{incident.name} is stored but its channel is not ready yet")
     if case_channel and case_channel == incident.channel_id:

@@ -357,3 +357,25 @@ async def test_escalation_interrupted_by_slack_resumes_from_the_escalate_button(
     assert len(incidents) == 1 and incidents[0].setup_state == "ready"
     assert await roles(w.warroom, incidents[0].id, w.carol) == ["commander"]
     await slack.wait_for(lambda: "Escalate" not in buttons(slack.channels[w.security].find(card.ts)))
+
+
+async def test_two_people_escalating_at_once_get_one_incident_and_no_false_alarm(world):
+    w, slack, people = world, world.slack, world.people
+    card = await open_case(w)
+    views = [await new_view(slack, who, lambda who=who: slack.click(who, "case_escalate", channel=w.security,
+                                                                      message_ts=card.ts))
+             for who in (people.alice, people.bob)]
+    await asyncio.gather(*(slack.submit_view(who, view.id, {"incident_priority": "High"})
+                           for who, view in zip((people.alice, people.bob), views)))
+
+    def told():
+        said = [e["text"] for who in (people.alice, people.bob) for e in ephemerals_for(slack, who, w.security)
+                if "INC-1" in e["text"]]
+        return said if len(said) == 2 else None
+
+    said = await slack.wait_for(told, timeout=10)
+    assert not any("not finished" in text for text in said), said
+    assert any(text.startswith("Escalated to INC-1") for text in said)
+    async with w.warroom.deps.sessions() as session:
+        incidents = (await session.execute(select(Incident))).scalars().all()
+    assert len(incidents) == 1
