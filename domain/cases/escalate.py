@@ -79,6 +79,11 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
             incident_type=ctype.incident_type or "", priority=form.priority, restricted=False)
         incident, _ = await report_incident(session, report, reporter_user_id=actor, reporter_name=actor_name,
                                             idempotency_key=f"case:{case.id}:escalate", config=config)
+        # Reloaded (a concurrent escalation may have won the race and rolled this session back) and
+        # locked, so two escalations link the case one after the other.
+        case = (await session.execute(select(Case).where(Case.id == form.case_id).with_for_update()
+                                      .execution_options(populate_existing=True))).scalar_one()
+        incident = await session.get(Incident, incident.id, populate_existing=True)
         await _link(session, case, incident, actor, form.note)
         await _copy_timeline(session, case, incident)
         await session.commit()
