@@ -13,7 +13,9 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.signals.ingest import Submission, store_instances
+from domain.signals.ingest import Submission, rows, store_instances
+from storage.signal_store import insert_pending_postgres
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,11 @@ class GroupCommitter:
         kept = bool(self._idle)
         conn = self._idle.pop() if kept else await self.engine.connect()
         try:
-            async with conn.begin():
-                created = await store_instances(conn, submissions)
+            if conn.dialect.name == "postgresql":
+                created = await insert_pending_postgres(conn, rows(submissions), utcnow())
+            else:
+                async with conn.begin():
+                    created = await store_instances(conn, submissions)
         except Exception:
             await conn.close()
             if kept:  # a kept connection may have died meanwhile (database restart): once more, fresh

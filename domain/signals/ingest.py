@@ -181,8 +181,13 @@ async def store_instances(session: AsyncSession | AsyncConnection, submissions: 
     """
     now = utcnow()
     stmt = upsert_insert(session, _TABLE).on_conflict_do_nothing(index_elements=["id"]).returning(_TABLE.c.id)
-    rows = [{"id": s.id, "organization": s.organization, "project": s.project, "definition": s.definition.name,
-             "source": s.source, "raw": s.raw, "overrides": s.overrides, "received_at": now, "status": PENDING,
-             "attempts": 0, "next_attempt_at": now} for s in submissions]
-    result = await session.execute(stmt, rows)
+    values = [{**row, "received_at": now, "status": PENDING, "attempts": 0, "next_attempt_at": now}
+              for row in rows(submissions)]
+    result = await session.execute(stmt, values)
     return {row[0] for row in result.all()}
+
+
+def rows(submissions: list[Submission]) -> list[dict]:
+    """The stored columns of each submission (without the queue bookkeeping)."""
+    return [{"id": s.id, "organization": s.organization, "project": s.project, "definition": s.definition.name,
+             "source": s.source, "raw": s.raw, "overrides": s.overrides} for s in submissions]
