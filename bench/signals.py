@@ -10,7 +10,7 @@ Prints, per database:
 - lost = accepted − stored (must be 0),
 - the raw single-row INSERT + COMMIT rate of the same database with the same concurrency (ceiling).
 
-    python bench/signals.py [--requests 5000] [--clients 32] [--database sqlite|postgres|both]
+    python bench/signals.py [--requests 5000] [--clients 32] [--database sqlite|postgres|both] [--worker-paused]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from bench.stats import pct  # noqa: E402
 from bot.harness import running_warroom  # noqa: E402
 from domain.config import WarroomConfig  # noqa: E402
+from domain.signals.worker import SignalWorker  # noqa: E402
 from slackemu import SlackEmulator  # noqa: E402
 from storage.case_models import Case  # noqa: E402
 from storage.db import create_engine  # noqa: E402
@@ -136,7 +137,7 @@ async def fresh_postgres(name: str) -> str:
     return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
-async def run(url: str, label: str, requests: int, clients: int) -> None:
+async def run(url: str, label: str, requests: int, clients: int, worker_paused: bool = False) -> None:
     await upgrade_async(url)
     emu = SlackEmulator()
     await emu.start()
@@ -145,6 +146,8 @@ async def run(url: str, label: str, requests: int, clients: int) -> None:
     try:
         async with running_warroom(emu, url, bench_config(channel)) as warroom:
             endpoint = f"http://127.0.0.1:{warroom.http_port}/signals"
+            if worker_paused:
+                await warroom.signal_worker.stop()
             began = time.perf_counter()
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, __file__, "--load", endpoint, "--requests", str(requests), "--clients", str(clients),
@@ -153,6 +156,10 @@ async def run(url: str, label: str, requests: int, clients: int) -> None:
             result = json.loads(out.decode().strip().splitlines()[-1])
             accepted = result["statuses"].get("202", 0) + result["statuses"].get("200", 0)
             sessions = warroom.deps.sessions
+            if worker_paused:  # processing measured on its own, from the full queue
+                began = time.perf_counter()
+                warroom.signal_worker = SignalWorker(sessions, warroom.deps.ports, warroom.config)
+                warroom.signal_worker.start()
             while True:
                 async with sessions() as session:
                     done = (await session.execute(select(func.count()).select_from(SignalInstance)
@@ -170,7 +177,8 @@ async def run(url: str, label: str, requests: int, clients: int) -> None:
         await emu.stop()
     ceiling = await raw_insert_rate(url, min(requests, 5000), clients)
     lat = result["latencies"]
-    print(f"{label}: {requests} requests, {clients} clients, statuses {result['statuses']}")
+    mode = "worker paused while posting" if worker_paused else "worker running"
+    print(f"{label}: {requests} requests, {clients} clients, {mode}, statuses {result['statuses']}")
     print(f"  accepted/s {accepted / result['wall']:.0f}   latency p50 {pct(lat, 0.5):.1f} ms  p99 {pct(lat, 0.99):.1f} ms")
     print(f"  processed/s {done / drained:.0f} (drained in {drained:.1f} s)   cases {cases}   "
           f"duplicates {outcomes.get('deduplicated', 0)}   lost {accepted - stored}")
@@ -180,9 +188,11 @@ async def run(url: str, label: str, requests: int, clients: int) -> None:
 async def main(args: argparse.Namespace) -> None:
     if args.database in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
-            await run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", "SQLite", args.requests, args.clients)
+            await run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", "SQLite", args.requests, args.clients,
+                      args.worker_paused)
     if args.database in ("postgres", "both"):
-        await run(await fresh_postgres("warroom_bench_signals"), "Postgres", args.requests, args.clients)
+        await run(await fresh_postgres("warroom_bench_signals"), "Postgres", args.requests, args.clients,
+                  args.worker_paused)
 
 
 if __name__ == "__main__":
@@ -190,6 +200,8 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--worker-paused", action="store_true",
+                        help="post with the worker stopped, then time processing the full queue on its own")
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--users", type=int, default=500, help=argparse.SUPPRESS)
     args = parser.parse_args()
