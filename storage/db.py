@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from typing import Any
 
 from sqlalchemy import event, text
@@ -71,3 +73,18 @@ async def ping(engine: AsyncEngine, timeout: float = 5.0) -> bool:
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         log.warning("database ping failed: %s", exc)
         return False
+
+
+_WRITE_GATES: "weakref.WeakKeyDictionary[Any, asyncio.Lock]" = weakref.WeakKeyDictionary()
+
+
+def write_gate(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager:
+    """What a busy writer holds around its transaction: on SQLite a first-come-first-served lock per
+    engine, because SQLite's own lock is taken by polling with growing sleeps, so a steady writer
+    (the signal worker) can keep another (ingestion) waiting for a second or more; nothing on Postgres."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    gate = _WRITE_GATES.get(engine.sync_engine)
+    if gate is None:
+        gate = _WRITE_GATES[engine.sync_engine] = asyncio.Lock()
+    return gate

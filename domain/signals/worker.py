@@ -25,6 +25,7 @@ from domain.cases.cards import sync_cards
 from domain.config import WarroomConfig
 from domain.ports import Ports
 from domain.signals.process import Outcome, batch_order, process_batch
+from storage.db import write_gate
 from storage.signal_models import PARKED, PENDING, SignalInstance
 from storage.types import utcnow
 
@@ -84,7 +85,8 @@ class SignalWorker:
         self._task: asyncio.Task | None = None
         self._sync_task: asyncio.Task | None = None
         self._cards_due = asyncio.Event()
-        self._sqlite = sessions.kw["bind"].dialect.name == "sqlite"
+        self._engine = sessions.kw["bind"]
+        self._sqlite = self._engine.dialect.name == "sqlite"
 
     def wake(self) -> None:
         self._wake.set()
@@ -144,6 +146,10 @@ class SignalWorker:
         databases). If anything in it fails, each instance is retried alone in its own savepoint,
         so only the failing one is rolled back, and retried later with backoff.
         """
+        async with write_gate(self._engine):
+            return await self._run_batch()
+
+    async def _run_batch(self) -> int:
         ids = await claim_batch(self.sessions, self.worker_id, self.config.signals.worker_batch)
         if not ids:
             return 0
