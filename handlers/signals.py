@@ -1,4 +1,4 @@
-"""Listeners for signals: the Snooze button of a signal case card, its modal, and list-signals."""
+"""Listeners for signals: the Snooze button of a signal case card, its modal, list-signals and ending a snooze."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from domain.notices import PlainNotice
 from domain.ports import PortError
 from domain.signals.listing import signals_for_channel
 from domain.signals.snooze import (EXPIRY_CHOICES, PREVIEW_WINDOW, SnoozeCreated, case_entities, create_snooze,
-                                   expires_at, preview)
+                                   end_snooze, expires_at, preview)
 from handlers.incident_context import say
 from handlers.registry import Registry
 from modals.case_card import SNOOZE_ACTION
+from modals.signal_list import END_SNOOZE_ACTION
 from modals.snooze import CALLBACK_ID, ENTITIES_ACTION, new_draft, parse_snooze, read_draft, snooze_modal
 from storage.case_models import Case
 from storage.types import utcnow
@@ -81,6 +82,23 @@ def register(reg: Registry, deps: Deps) -> None:
             await conv.post_ephemeral(channel, user, replace(notice, to_snoozer=True))
         except PortError as exc:  # not in the card's channel any more: the thread reply says it all
             log.info("snooze confirmation to %s not shown: %s", user, exc)
+
+    @reg.action(END_SNOOZE_ACTION)
+    async def on_end_snooze(ack, body, respond):
+        await ack()
+        user = body["user"]["id"]
+        async with deps.sessions() as session:
+            snooze = await end_snooze(session, int(body["actions"][0]["value"]), user, utcnow())
+            await session.commit()
+        if snooze is None:
+            await say(respond, PlainNotice("That snooze had already ended."))
+            return
+        await say(respond, PlainNotice(f"Snooze {snooze.name} ended: alerts of {snooze.definition} open cases again."))
+        async with deps.sessions() as session:
+            case = await session.get(Case, snooze.case_id) if snooze.case_id else None
+        if case is not None and case.card_ts:
+            await conv.post(case.card_channel_id, PlainNotice(f"<@{user}> ended the snooze {snooze.name}."),
+                            thread_ts=case.card_ts)
 
     @reg.command(deps.config.commands.list_signals, "List the alert signals whose cases go to this channel")
     async def on_list(ack, body, respond):

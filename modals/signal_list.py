@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from blockkit import Context, Message, Section
+from blockkit import Button, Context, Message, Section
 
 from domain.signals.listing import SignalLine, SignalList, SnoozeLine
 from modals.messages import render
-from modals.text import escape, md, truncate
+from modals.text import escape, md, plain, truncate
 
 SHOWN = 40  # 1 heading + 40 definitions stays under Slack's 50 blocks
+END_SNOOZE_ACTION = "snooze_end"
 
 
 def _until(snooze: SnoozeLine) -> str:
@@ -41,7 +42,12 @@ def _(notice: SignalList) -> tuple[str, list[dict]]:
     heading = f"Signals whose cases go to <#{notice.channel_id}> ({len(notice.signals)})"
     msg = Message().add_block(Section(md(f"*{heading}*")))
     for s in notice.signals[:SHOWN]:
-        msg.add_block(Section(md(_line(s))))
+        section = Section(md(_line(s)))
+        ending = next((z for z in s.snoozes if z.filter_id is not None), None)
+        if ending is not None:  # one accessory per section: the snooze that ends soonest
+            section.accessory(Button(plain(f"End snooze: {ending.name}", 75), END_SNOOZE_ACTION,
+                                     value=str(ending.filter_id)))
+        msg.add_block(section)
     if len(notice.signals) > SHOWN:
         msg.add_block(Context().add_element(md(f"…and {len(notice.signals) - SHOWN} more")))
     return heading, msg.build()["blocks"]

@@ -226,11 +226,14 @@ class DriverMixin:
         else:
             ch = self._channel_for(channel)
             message = ch.find(message_ts) if message_ts else None
-            if message is None:
+            ephemeral = None if message is not None else next(
+                (e for e in self.ephemerals if e.get("ts") == message_ts and e["channel"] == channel and e["user"] == user),
+                None)  # only its recipient sees (and can click) an ephemeral message
+            if message is None and ephemeral is None:
                 raise DriverError(f"no message {message_ts} in {channel}")
             if user not in ch.members and (ch.is_private or ch.is_im):
                 raise DriverError(f"{user} cannot see #{ch.name}")
-            blocks = message.blocks or []
+            blocks = (message.blocks if message is not None else ephemeral["blocks"]) or []
         found = [(b, el) for b, el in elements(blocks)
                  if el.get("action_id") == action_id and (block_id is None or b.get("block_id") == block_id)]
         if not found:
@@ -263,12 +266,13 @@ class DriverMixin:
             payload["container"] = {"type": "view", "view_id": view.id}
             payload["view"] = self._view_payload(view, self.view_state(view, overrides))
         else:
-            payload["container"] = {"type": "message", "message_ts": message.ts, "channel_id": channel,
-                                    "is_ephemeral": False}
+            payload["container"] = {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                                    "is_ephemeral": message is None}
             payload["channel"] = {"id": channel, "name": self.channels[channel].name}
-            payload["message"] = message.to_api()
+            if message is not None:  # Slack sends no copy of an ephemeral message
+                payload["message"] = message.to_api()
             payload["state"] = {"values": {}}
-            payload["response_url"] = self.new_response_url(user, channel, message.ts)
+            payload["response_url"] = self.new_response_url(user, channel, message_ts if message else None)
         envelope_id, ack, latency = await self.send_envelope("interactive", payload)
         return Delivery(envelope_id, ack, latency, trigger_id, payload.get("response_url"))
 

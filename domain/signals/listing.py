@@ -17,6 +17,7 @@ class SnoozeLine:
     name: str
     until: datetime | None  # None: until removed
     from_config: bool = False
+    filter_id: int | None = None  # snoozes made in Slack can be ended from the listing
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ async def signals_for_channel(session: AsyncSession, config: WarroomConfig, chan
     lines = [
         SignalLine(name=d.name, external_id=d.external_id, owner=d.owner, create_case=d.create_case,
                    entity_types=list(d.entity_types), runbook=d.runbook,
-                   snoozes=[SnoozeLine(s.name, s.expires_at) for s in stored[d.name]] + _config_snoozes(config, d.name, now))
+                   snoozes=[SnoozeLine(s.name, s.expires_at, filter_id=s.id) for s in stored[d.name]] + _config_snoozes(config, d.name, now))
         for d in targeted
     ]
     return SignalList(channel_id, command, lines, len(config.signals.definitions))

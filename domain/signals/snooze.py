@@ -143,3 +143,18 @@ async def active_snoozes_by_definition(session: AsyncSession, definitions: Itera
     for snooze in (await session.execute(query)).scalars():
         found[snooze.definition].append(snooze)
     return found
+
+
+async def end_snooze(session: AsyncSession, filter_id: int, user: str, now: datetime) -> SignalFilter | None:
+    """End a snooze made in Slack now (alerts it held back stay as they are); notes it on its case. Does not commit.
+
+    Returns the snooze, or None when there is no such snooze or it had already ended.
+    """
+    snooze = await session.get(SignalFilter, filter_id)
+    if snooze is None or (snooze.expires_at is not None and snooze.expires_at <= now):
+        return None
+    snooze.expires_at = now
+    if snooze.case_id is not None:
+        await record_case_event(session, snooze.case_id, f"Snooze {snooze.name} ended by <@{user}>", author=user,
+                                details={"filter_id": snooze.id})
+    return snooze

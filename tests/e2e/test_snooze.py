@@ -151,6 +151,16 @@ async def test_snooze_from_the_card_with_a_preview_that_follows_the_checked_enti
         assert any(t.startswith(f"Snoozed by <@{people.alice}> until ") and "ip: 10.0.0.1, user: bob" in t
                    for t in timeline), timeline
 
+        # Bob ends it early from the channel's signal listing: the card's thread and timeline say so.
+        await slack.slash_command(people.bob, "/dispatch-list-signals", channel=secops)
+        (listing,) = await slack.wait_for(lambda: ephemerals_for(slack, people.bob, secops))
+        await slack.click(people.bob, "snooze_end", channel=secops, message_ts=listing["ts"])
+        await slack.wait_for(lambda: any(f"<@{people.bob}> ended the snooze Snooze {TRAVEL}" in r.text
+                                         for r in slack.channels[secops].replies(case.card_ts)))
+        async with warroom.deps.sessions() as session:
+            timeline = (await session.execute(select(CaseEvent.description).where(CaseEvent.case_id == case.id))).scalars().all()
+        assert f"Snooze Snooze {TRAVEL} ended by <@{people.bob}>" in timeline
+
 
 async def test_only_signal_cases_with_entities_open_the_snooze_modal(slack, people, db_url):
     secops = slack.add_channel("secops", members=[people.alice])
@@ -179,6 +189,7 @@ async def test_list_signals_in_a_targeted_channel_and_elsewhere(slack, people, d
 
         await slack.slash_command(people.alice, "/dispatch-list-signals", channel=secops)
         (listing,) = await slack.wait_for(lambda: ephemerals_for(slack, people.alice, secops))
+        assert listing["ts"]
         assert listing["text"] == f"Signals whose cases go to <#{secops}> (2)"
         sections = [b["text"]["text"] for b in listing["blocks"] if b["type"] == "section"][1:]
         travel, context = sections
@@ -189,6 +200,18 @@ async def test_list_signals_in_a_targeted_channel_and_elsewhere(slack, people, d
         assert context.startswith("*Login context*") and "context only (no cases)" in context
         assert "Snoozed: _no_" in context
         assert all("Old rule" not in s and "Disk full" not in s for s in sections), "disabled / elsewhere"
+
+        end = next(b["accessory"] for b in listing["blocks"] if b.get("accessory", {}).get("action_id") == "snooze_end")
+        assert end["text"]["text"] == "End snooze: Bob trip"
+        await slack.click(people.alice, "snooze_end", channel=secops, message_ts=listing["ts"])
+        await slack.wait_for(lambda: [e for e in ephemerals_for(slack, people.alice, secops)
+                                      if e["text"].startswith("Snooze Bob trip ended")])
+        async with warroom.deps.sessions() as session:
+            ended = (await session.execute(select(SignalFilter).where(SignalFilter.name == "Bob trip"))).scalar_one()
+        assert ended.expires_at <= utcnow(), "the snooze no longer holds alerts back"
+        await slack.click(people.alice, "snooze_end", channel=secops, message_ts=listing["ts"])  # a stale listing
+        await slack.wait_for(lambda: [e for e in ephemerals_for(slack, people.alice, secops)
+                                      if e["text"] == "That snooze had already ended."])
 
         await slack.slash_command(people.alice, "/dispatch-list-signals", channel=reliability)
         (other,) = await slack.wait_for(lambda: ephemerals_for(slack, people.alice, reliability))

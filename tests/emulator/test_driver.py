@@ -159,6 +159,20 @@ async def test_in_channel_ack_and_button_respond_replace_original(emu, form_app)
     await emu.wait_for(lambda: emu.channels[cid].find(card["ts"]).text == "approved")
 
 
+async def test_a_button_in_an_ephemeral_message_is_clickable_by_its_recipient_only(emu, form_app):
+    alice, bob = emu.add_user("alice"), emu.add_user("bob")
+    cid = emu.add_channel("general", members=[alice, bob])
+    client = AsyncWebClient(token=emu.bot_token, base_url=emu.api_url)
+    shown = await client.chat_postEphemeral(channel=cid, user=alice, text="approve?", blocks=[
+        {"type": "actions", "elements": [{"type": "button", "action_id": "approve", "text": plain("Approve"), "value": "1"}]}])
+    with pytest.raises(DriverError):
+        await emu.click(bob, "approve", channel=cid, message_ts=shown["message_ts"])
+    delivery = await emu.click(alice, "approve", channel=cid, message_ts=shown["message_ts"])
+    payload = emu.envelopes[delivery.envelope_id]["payload"]
+    assert payload["container"]["is_ephemeral"] is True and "message" not in payload
+    assert delivery.response_url
+
+
 async def test_people_and_the_bot_messages_arrive_as_events(emu, form_app):
     alice = emu.add_user("alice")
     cid = emu.add_channel("general", members=[alice])
