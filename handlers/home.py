@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.cases.service import open_cases_for
 from domain.deps import Deps
 from domain.home import home_incidents
 from domain.reporting import report_choices
@@ -18,7 +19,10 @@ def register(reg: Registry, deps: Deps) -> None:
             return
         async with deps.sessions() as session:
             active, recent = await home_incidents(session, event["user"])
-        await client.views_publish(user_id=event["user"], view=home_view(active, recent))
+            cases = await open_cases_for(session, event["user"])
+        link = deps.ports.conversation.message_link
+        shown = [(c, link(*c.card) if c.card else None) for c in cases]
+        await client.views_publish(user_id=event["user"], view=home_view(active, recent, shown))
 
     @reg.action(REPORT_ACTION)
     async def on_report(ack, body, client):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -225,3 +225,26 @@ async def store_or_existing(session: AsyncSession, make, key: str):
         if existing is None:
             raise
         return existing, False
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A case as a list line shows it."""
+
+    name: str
+    title: str
+    status: str
+    priority: str
+    assigned: bool  # to the person the list is for
+    channel_id: str | None  # its own channel, else the channel of its card
+    card: tuple[str, str] | None  # (channel, ts) of its card
+
+
+async def open_cases_for(session: AsyncSession, user_id: str, limit: int = 20) -> list[CaseRef]:
+    """Cases not Closed that `user_id` is assigned to or works on, assigned ones first, newest first (1 query)."""
+    rows = (await session.execute(
+        select(Case).outerjoin(CaseParticipant, and_(CaseParticipant.case_id == Case.id, CaseParticipant.user_id == user_id))
+        .where(Case.status != CLOSED, or_(Case.assignee == user_id, CaseParticipant.id.is_not(None)))
+        .order_by((Case.assignee == user_id).desc(), Case.id.desc()).limit(limit))).scalars().unique().all()
+    return [CaseRef(c.name, c.title, c.status, c.priority, c.assignee == user_id, c.channel_id or c.card_channel_id,
+                    (c.card_channel_id, c.card_ts) if c.card_ts else None) for c in rows]

@@ -379,3 +379,33 @@ async def test_two_people_escalating_at_once_get_one_incident_and_no_false_alarm
     async with w.warroom.deps.sessions() as session:
         incidents = (await session.execute(select(Incident))).scalars().all()
     assert len(incidents) == 1
+
+
+async def test_home_tab_lists_open_cases_assigned_first_until_closed(world):
+    from tests.e2e.test_home import home
+
+    w, slack, people = world, world.slack, world.people
+    card = await open_case(w)
+    await slack.open_home(w.carol)
+    view = await slack.wait_for(lambda: home(slack, w.carol))
+    text = str(view.view["blocks"])
+    assert "CASE-1" in text and "assigned to you" in text and f"<#{w.security}>" in text
+    assert f"p{card.ts.replace('.', '')}" in text, "links to the case card"
+    await slack.open_home(people.alice)  # the reporter works on it without being assigned
+    assert "you work on it" in str((await slack.wait_for(lambda: home(slack, people.alice))).view["blocks"])
+
+    view = await new_view(slack, people.alice, lambda: slack.click(people.alice, "case_resolve", channel=w.security,
+                                                                   message_ts=card.ts))
+    await slack.submit_view(people.alice, view.id, {"reason": "Benign", "resolution": "Known scanner"})
+    await slack.wait_for(lambda: _status_is(w, "Closed"))
+    await slack.open_home(w.carol)
+
+    def refreshed():
+        blocks = str(home(slack, w.carol).view["blocks"])
+        return "CASE-1" not in blocks and "No open case" in blocks
+
+    await slack.wait_for(refreshed)
+
+
+async def _status_is(w, status):
+    return (await case_row(w)).status == status
