@@ -7,7 +7,7 @@ rules (names referenced by definitions exist, one default per list...) are check
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
@@ -218,6 +218,12 @@ class SignalFilterConfig(_Strict):
     entities: list[EntityMatch] = Field(default_factory=list)
     expires_at: datetime | None = None
 
+    @field_validator("expires_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        """A time written without a zone (`2026-12-31 00:00`) is UTC, so it compares with aware times."""
+        return v.replace(tzinfo=timezone.utc) if v is not None and v.tzinfo is None else v
+
     @model_validator(mode="after")
     def _complete(self) -> SignalFilterConfig:
         if self.action == "deduplicate" and not self.entity_types:
@@ -242,6 +248,11 @@ class SignalsConfig(_Strict):
 
     def definition(self, name: str) -> SignalDefinitionConfig | None:
         return next((d for d in self.definitions if d.name == name), None)
+
+    def snoozes_in_force(self, now: datetime, definition: str | None = None) -> list[SignalFilterConfig]:
+        """Config snoozes not expired at `now` (applying to `definition`, when given)."""
+        return [f for f in self.filters if f.action == "snooze" and (f.expires_at is None or f.expires_at > now)
+                and (definition is None or not f.definitions or definition in f.definitions)]
 
     def entity_types_for(self, definition: SignalDefinitionConfig) -> list[EntityTypeConfig]:
         """Global entity types plus those the definition lists."""

@@ -217,35 +217,26 @@ def register(reg: Registry, deps: Deps) -> None:
         reg.action(action_id)(make())
 
     # ------------------------------------------------------------------ modals on a case
-    @reg.view(case_forms.EDIT_CALLBACK)
-    async def on_edit_submit(ack, body, view):
-        form, errors = case_forms.parse_edit_case(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        user, (_, channel) = body["user"]["id"], case_forms.view_target(view)
-        await guarded_change(channel, user, lambda: lifecycle.edit(deps.sessions, form, user, deps.ports, config))
+    def on_submit(callback_id: str, parse, act) -> None:
+        """A case modal's submission: errors back into the modal, else ack and `act(form, user, channel)`."""
+        async def listener(ack, body, view):
+            form, errors = parse(view)
+            if errors:
+                await ack(response_action="errors", errors=errors)
+                return
+            await ack()
+            user, (_, channel) = body["user"], case_forms.view_target(view)
+            await guarded_change(channel, user["id"], lambda: act(form, user, channel))
 
-    @reg.view(case_forms.RESOLVE_CALLBACK)
-    async def on_resolve_submit(ack, body, view):
-        form, errors = case_forms.parse_resolve_case(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        user, (_, channel) = body["user"]["id"], case_forms.view_target(view)
-        await guarded_change(channel, user, lambda: lifecycle.resolve(deps.sessions, form, user, deps.ports, config))
+        listener.__name__ = f"on_{callback_id}_submit"
+        reg.view(callback_id)(listener)
 
-    @reg.view(case_forms.ESCALATE_CALLBACK)
-    async def on_escalate_submit(ack, body, view):
-        form, errors = case_forms.parse_escalate_case(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        user, (_, channel) = body["user"], case_forms.view_target(view)
-        await guarded_change(channel, user["id"], lambda: run_escalation(form, user["id"], user.get("name"), channel))
+    on_submit(case_forms.EDIT_CALLBACK, case_forms.parse_edit_case,
+              lambda form, user, _: lifecycle.edit(deps.sessions, form, user["id"], deps.ports, config))
+    on_submit(case_forms.RESOLVE_CALLBACK, case_forms.parse_resolve_case,
+              lambda form, user, _: lifecycle.resolve(deps.sessions, form, user["id"], deps.ports, config))
+    on_submit(case_forms.ESCALATE_CALLBACK, case_forms.parse_escalate_case,
+              lambda form, user, channel: run_escalation(form, user["id"], user.get("name"), channel))
 
     async def run_escalation(form, user: str, name: str | None, channel: str | None) -> None:
         try:

@@ -72,38 +72,28 @@ async def publish_case(sessions: async_sessionmaker[AsyncSession], case_id: int,
         return case
 
 
-async def refresh_card(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
-                       config: WarroomConfig) -> None:
-    """Edit the case's card to show its current state now (after a person changed something)."""
-    async with sessions() as session:
-        case = await session.get(Case, case_id)
-        if case is None or case.card_ts is None:
-            return
-        facts = await case_facts(session, case, config, ports.conversation.message_link(case.card_channel_id, case.card_ts))
-        channel, ts = case.card_channel_id, case.card_ts
-        await session.commit()
-    await ports.conversation.update(channel, ts, facts)
-    async with sessions() as session:  # only once Slack shows it
-        await session.execute(update(Case).where(Case.id == case_id)
-                              .values(card_alert_count=facts.alert_count, card_synced_at=utcnow())
-                              .execution_options(synchronize_session=False))
-        await session.commit()
-
-
 async def show_change(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
                       config: WarroomConfig) -> None:
-    """Edit the case's card, and the copy pinned in its own channel when it has one."""
-    await refresh_card(sessions, case_id, ports, config)
+    """Edit the case's card, and the copy pinned in its own channel when it has one, to show it now."""
+    conv = ports.conversation
     async with sessions() as session:
-        details = (await session.execute(select(CaseEvent.details).where(
-            CaseEvent.dedupe_key == channel_card_key(case_id)))).scalar_one_or_none() or {}
         case = await session.get(Case, case_id)
-        if not details.get("ts") or case is None:
+        if case is None:
             return
-        link = ports.conversation.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
-        facts = await case_facts(session, case, config, link)
+        pinned = (await session.execute(select(CaseEvent.details).where(
+            CaseEvent.dedupe_key == channel_card_key(case_id)))).scalar_one_or_none() or {}
+        card = (case.card_channel_id, case.card_ts) if case.card_ts else None
+        facts = await case_facts(session, case, config, conv.message_link(*card) if card else None)
         await session.commit()
-    await ports.conversation.update(details["channel"], details["ts"], facts)
+    if card:
+        await conv.update(*card, facts)
+        async with sessions() as session:  # only once Slack shows it
+            await session.execute(update(Case).where(Case.id == case_id)
+                                  .values(card_alert_count=facts.alert_count, card_synced_at=utcnow())
+                                  .execution_options(synchronize_session=False))
+            await session.commit()
+    if pinned.get("ts"):
+        await conv.update(pinned["channel"], pinned["ts"], facts)
 
 
 def channel_card_key(case_id: int) -> str:

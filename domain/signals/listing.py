@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,14 +48,8 @@ def case_target(config: WarroomConfig, definition: SignalDefinitionConfig) -> st
     return definition.conversation_target or config.cases.type(definition.case_type).conversation_target
 
 
-def _utc(at: datetime | None) -> datetime | None:
-    return at.replace(tzinfo=timezone.utc) if at is not None and at.tzinfo is None else at  # YAML times may be naive
-
-
 def _config_snoozes(config: WarroomConfig, definition: str, now: datetime) -> list[SnoozeLine]:
-    return [SnoozeLine(f.name, _utc(f.expires_at), from_config=True) for f in config.signals.filters
-            if f.action == "snooze" and (not f.definitions or definition in f.definitions)
-            and (f.expires_at is None or _utc(f.expires_at) > now)]
+    return [SnoozeLine(f.name, f.expires_at, from_config=True) for f in config.signals.snoozes_in_force(now, definition)]
 
 
 async def signals_for_channel(session: AsyncSession, config: WarroomConfig, channel_id: str, now: datetime,

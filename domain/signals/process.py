@@ -20,7 +20,7 @@ from domain.case_config import SignalDefinitionConfig
 from domain.cases.service import CLOSED, create_case, record_case_event, set_status
 from domain.config import WarroomConfig
 from domain.signals.extract import extract_entities
-from domain.signals.snooze import matches
+from domain.signals.snooze import in_force, matches
 from storage.case_models import Case
 from storage.signal_models import PROCESSED, SignalEntity, SignalFilter, SignalInstance
 from storage.upsert import upsert_insert
@@ -114,14 +114,11 @@ async def _store_entities(session: AsyncSession, instances: list[SignalInstance]
 async def _active_snoozes(session: AsyncSession, config: WarroomConfig, instances: list[SignalInstance],
                           now: datetime) -> list[tuple[str, str | None, list]]:
     """(name, definition or None for all, entities) of every snooze in force: config ones, then those made in Slack."""
-    snoozes = [(f.name, d, f.entities) for f in config.signals.filters
-               if f.action == "snooze" and (f.expires_at is None or f.expires_at > now)
-               for d in (f.definitions or [None])]
+    snoozes = [(f.name, d, f.entities) for f in config.signals.snoozes_in_force(now) for d in (f.definitions or [None])]
     definitions = sorted({i.definition for i in instances})
     rows = (await session.execute(select(SignalFilter.name, SignalFilter.definition, SignalFilter.entities).where(
-        SignalFilter.action == "snooze",
-        or_(SignalFilter.definition.is_(None), SignalFilter.definition.in_(definitions)),
-        or_(SignalFilter.expires_at.is_(None), SignalFilter.expires_at > now)).order_by(SignalFilter.id))).all()
+        in_force(now), or_(SignalFilter.definition.is_(None), SignalFilter.definition.in_(definitions)))
+        .order_by(SignalFilter.id))).all()
     return snoozes + [(name, definition, entities or []) for name, definition, entities in rows]
 
 

@@ -120,25 +120,19 @@ async def create_snooze(
     return snooze
 
 
-def _active(now: datetime):
+def in_force(now: datetime):
+    """Where-clause: stored snoozes not expired at `now`."""
     return and_(SignalFilter.action == SNOOZE, or_(SignalFilter.expires_at.is_(None), SignalFilter.expires_at > now))
-
-
-async def active_snoozes(session: AsyncSession, definition: str, now: datetime) -> list[SignalFilter]:
-    """Snoozes on `definition` still in force at `now`, ending soonest first."""
-    query = (select(SignalFilter).where(SignalFilter.definition == definition, _active(now))
-             .order_by(SignalFilter.expires_at, SignalFilter.id))
-    return list((await session.execute(query)).scalars())
 
 
 async def active_snoozes_by_definition(session: AsyncSession, definitions: Iterable[str],
                                        now: datetime) -> dict[str, list[SignalFilter]]:
-    """`active_snoozes` of several definitions in one query."""
+    """Snoozes in force on each of `definitions`, ending soonest first, in one query."""
     names = list(definitions)
     found: dict[str, list[SignalFilter]] = {name: [] for name in names}
     if not names:
         return found
-    query = (select(SignalFilter).where(SignalFilter.definition.in_(names), _active(now))
+    query = (select(SignalFilter).where(SignalFilter.definition.in_(names), in_force(now))
              .order_by(SignalFilter.expires_at, SignalFilter.id))
     for snooze in (await session.execute(query)).scalars():
         found[snooze.definition].append(snooze)

@@ -23,6 +23,19 @@ def triage(slack, people) -> str:
     return slack.add_channel("sec-triage", members=[people.alice, people.bob])
 
 
+@pytest.fixture
+async def ports(slack):
+    """Ports on the emulator, for workers run by the test itself (no bot process around them)."""
+    from bot.slack_conversation import SlackConversation
+    from domain.ports import Ports
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    yield Ports.with_conversation(SlackConversation(client))
+    if client.session is not None:
+        await client.session.close()
+
+
 
 async def test_an_alert_becomes_a_case_card_in_the_triage_thread(slack, people, triage, db_url):
     async with running_warroom(slack, db_url, signal_config(triage)) as warroom:
@@ -173,14 +186,8 @@ def _slow(processor):
     return slow
 
 
-async def test_two_workers_share_the_queue_without_processing_anything_twice(session_factory, people, slack, triage):
-    from domain.ports import Ports
-    from bot.slack_conversation import SlackConversation
-    from slack_sdk.web.async_client import AsyncWebClient
-
+async def test_two_workers_share_the_queue_without_processing_anything_twice(session_factory, people, slack, triage, ports):
     config = signal_config(triage, worker_batch=7)
-    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
-    ports = Ports.with_conversation(SlackConversation(client))
     for n in range(120):
         await store(session_factory, alert(user=f"u{n % 5}", ip=f"10.0.0.{n % 7}"), ("Unusual login", "Port scan")[n % 2])
     workers = [SignalWorker(session_factory, ports, config, worker_id=f"w{i}") for i in range(2)]
@@ -197,14 +204,9 @@ async def test_two_workers_share_the_queue_without_processing_anything_twice(ses
         assert all(w.stats.processed > 0 for w in workers), "both workers took part"
     all_cases = await cases(session_factory)
     assert len(all_cases) == 2 and sum(c.alert_count for c in all_cases) == 120
-    await client.session.close() if client.session else None
 
 
-async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_blocking_others(session_factory, slack, triage):
-    from domain.ports import Ports
-    from bot.slack_conversation import SlackConversation
-    from slack_sdk.web.async_client import AsyncWebClient
-
+async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_blocking_others(session_factory, slack, triage, ports):
     config = signal_config(triage, max_attempts=3)
     poison = await store(session_factory, alert(user="poison"), "Unusual login")
     good = await store(session_factory, alert("scan-1"), "Port scan")
@@ -214,8 +216,7 @@ async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_bl
             raise ValueError("cannot digest this alert")
         return await process_batch(session, batch, cfg, now)
 
-    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
-    worker = SignalWorker(session_factory, Ports.with_conversation(SlackConversation(client)), config, processor=processor)
+    worker = SignalWorker(session_factory, ports, config, processor=processor)
     await worker.run_once()
     async with session_factory() as session:
         depth = await queue_depth(session)
@@ -236,7 +237,6 @@ async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_bl
     assert await worker.run_once() == 0, "parked instances are not claimed again"
     async with session_factory() as session:
         assert await queue_depth(session) == {"pending": 0, "parked": 1, "oldest_pending_seconds": None}
-    await client.session.close() if client.session else None
 
 
 async def test_operators_list_and_requeue_parked_signals_from_the_command_line(db_url, session_factory, capsys):
@@ -301,19 +301,13 @@ async def test_a_snooze_made_from_the_card_holds_back_matching_alerts_only(slack
         assert case.alert_count == 2, "the snoozed alert is not counted on the case"
 
 
-async def test_two_workers_never_open_two_cases_for_alerts_sharing_a_deduplicated_entity(session_factory, slack, triage):
-    from domain.ports import Ports
-    from bot.slack_conversation import SlackConversation
-    from slack_sdk.web.async_client import AsyncWebClient
-
+async def test_two_workers_never_open_two_cases_for_alerts_sharing_a_deduplicated_entity(session_factory, slack, triage, ports):
     config = signal_config(triage, worker_batch=20, filters=[
         {"name": "same ip", "action": "deduplicate", "entity_types": ["ip"], "window_seconds": 600}])
     for n in range(40):  # one attacker address in two definitions: each worker's batch holds one definition
         await store(session_factory, alert(("login-1", "scan-1")[n // 20], user=f"u{n}", ip="198.51.100.66"),
                     ("Unusual login", "Port scan")[n // 20])
-    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
-    workers = [SignalWorker(session_factory, Ports.with_conversation(SlackConversation(client)), config,
-                            worker_id=f"w{i}") for i in range(2)]
+    workers = [SignalWorker(session_factory, ports, config, worker_id=f"w{i}") for i in range(2)]
 
     async def drain(worker):
         while await worker.run_once():
@@ -322,4 +316,3 @@ async def test_two_workers_never_open_two_cases_for_alerts_sharing_a_deduplicate
     await asyncio.gather(*(drain(w) for w in workers))
     all_cases = await cases(session_factory)
     assert [c.alert_count for c in all_cases] == [40], "one case for the one address, every alert counted once"
-    await client.session.close() if client.session else None

@@ -48,3 +48,17 @@ def test_snooze_needs_every_named_entity_config_or_stored():
     assert matches([EntityMatch(type="ip", value="203.0.113.7"), EntityMatch(type="user", value="mallory")], found)
     assert not matches([{"type": "ip", "value": "203.0.113.7"}, {"type": "user", "value": "eve"}], found)
     assert not matches([], found), "an empty snooze must not swallow every signal"
+
+
+def test_a_config_snooze_time_without_a_zone_is_utc_and_compares_with_now():
+    from datetime import datetime, timedelta, timezone
+
+    from domain.case_config import SignalsConfig
+
+    signals = SignalsConfig.model_validate({
+        "entity_types": [{"name": "ip", "regex": "x"}],
+        "filters": [{"name": "naive", "action": "snooze", "entities": [{"type": "ip", "value": "1"}],
+                     "expires_at": "2030-01-01 00:00"}]})
+    assert signals.filters[0].expires_at == datetime(2030, 1, 1, tzinfo=timezone.utc)
+    assert [f.name for f in signals.snoozes_in_force(datetime(2029, 12, 31, tzinfo=timezone.utc))] == ["naive"]
+    assert signals.snoozes_in_force(datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=1)) == []
