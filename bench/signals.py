@@ -31,7 +31,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.stats import pct  # noqa: E402
 from bot.harness import running_warroom  # noqa: E402
-from domain.config import WarroomConfig  # noqa: E402
+from domain.config.schema import WarroomConfig
 from domain.signals.worker import SignalWorker  # noqa: E402
 from slackemu import SlackEmulator  # noqa: E402
 from storage.case_models import Case  # noqa: E402

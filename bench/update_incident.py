@@ -24,7 +24,7 @@ from sqlalchemy import select  # noqa: E402
 
 from bench.stats import pct  # noqa: E402
 from bot.harness import running_warroom  # noqa: E402
-from domain.config import WarroomConfig  # noqa: E402
+from domain.config.schema import WarroomConfig
 from slackemu import SlackEmulator  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
 from storage.models import Incident  # noqa: E402

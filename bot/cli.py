@@ -20,7 +20,7 @@ def _settings(cls=None):
 def cmd_run(_: argparse.Namespace) -> int:
     from bot.logging_setup import configure_logging
     from bot.runtime import Runtime
-    from domain.config import ConfigInvalid
+    from domain.config.base import ConfigInvalid
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -43,8 +43,8 @@ def cmd_db_upgrade(_: argparse.Namespace) -> int:
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
-    from domain.case_config import config_warnings
-    from domain.config import load_config, validate_config_file
+    from domain.config.loader import load_config, validate_config_file
+    from domain.config.rules import config_warnings
 
     errors = validate_config_file(args.file)
     if not errors:
@@ -62,7 +62,7 @@ def cmd_manifest(_: argparse.Namespace) -> int:
     import os
 
     from bot.manifest import manifest_yaml
-    from domain.config import load_config
+    from domain.config.loader import load_config
 
     print(manifest_yaml(load_config(os.environ.get("WARROOM_CONFIG"))), end="")
     return 0

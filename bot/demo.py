@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.harness import running_warroom
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from slackemu import SlackEmulator
-from storage.migrate import upgrade_async
 from storage.case_models import Case
+from storage.migrate import upgrade_async
 from storage.models import Event, Incident
 
 

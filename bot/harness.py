@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from slackemu import SlackEmulator
 
 

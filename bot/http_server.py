@@ -7,7 +7,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from bot.signals_http import add_signal_routes
-from domain.deps import Deps
+from domain.core.deps import Deps
 
 HealthCheck = Callable[[], Awaitable[dict]]
 

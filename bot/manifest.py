@@ -5,9 +5,9 @@ from __future__ import annotations
 import yaml
 from slack_bolt.async_app import AsyncApp
 
-from domain.config import WarroomConfig
-from domain.deps import Deps
-from domain.ports import Ports
+from domain.config.schema import WarroomConfig
+from domain.core.deps import Deps
+from domain.core.ports import Ports
 from handlers import register_all
 from handlers.registry import Registry
 

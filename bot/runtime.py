@@ -18,15 +18,16 @@ from bot.http_server import build_http_app, start_http
 from bot.settings import Settings
 from bot.slack_client import build_web_client
 from bot.slack_conversation import SlackConversation
-from domain.case_config import config_warnings
-from domain.config import WarroomConfig, load_config
-from domain.config_apply import apply_config
-from domain.ports import Ports
 from bot.static_oncall import StaticOncall
-from handlers import register_all
-from domain.deps import Deps
+from domain.config.apply import apply_config
+from domain.config.loader import load_config
+from domain.config.rules import config_warnings
+from domain.config.schema import WarroomConfig
+from domain.core.deps import Deps
+from domain.core.ports import Ports
 from domain.signals.queue import queue_depth
 from domain.signals.worker import SignalWorker
+from handlers import register_all
 from handlers.registry import Registry
 from jobs import schedule_jobs
 from storage.db import create_engine, ping, session_factory

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from domain.deps import Deps
+from domain.core.deps import Deps
 from domain.signals.auth import authenticate, check_definition
 from domain.signals.errors import IngestError
 from domain.signals.group_commit import GroupCommitter

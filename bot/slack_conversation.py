@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from domain.notices import Notice
-from domain.ports import ChannelRef, ChatMessage, MessageRef, NameTaken, PortError, UserProfile
+from domain.core.notices import Notice
+from domain.core.ports import ChannelRef, ChatMessage, MessageRef, NameTaken, PortError, UserProfile
 from modals.messages import render
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from domain.config import OncallConfig
+from domain.config.engagement import OncallConfig
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.ports import UserProfile
+from domain.core.ports import UserProfile
 from storage.models import IndividualContact
 from storage.types import utcnow
 from storage.upsert import upsert_insert

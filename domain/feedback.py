@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.ports import Ports
+from domain.core.notices import Notice
+from domain.core.ports import Ports
 from storage.feedback_models import Feedback
 from storage.models import Incident, IndividualContact, Participant
 from storage.types import utcnow
@@ -20,14 +21,14 @@ RATINGS = ("Very satisfied", "Somewhat satisfied", "Neither satisfied nor dissat
 
 
 @dataclass(frozen=True)
-class FeedbackRequest:
+class FeedbackRequest(Notice):
     incident_id: int
     incident_name: str
     title: str
 
 
 @dataclass(frozen=True)
-class FeedbackDigest:
+class FeedbackDigest(Notice):
     """Feedback a commander's incidents received in the last day."""
 
     entries: list[tuple[str, str, str | None, str | None]]  # incident name, rating, comments, author (None: anonymous)

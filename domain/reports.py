@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.announcements import matches
-from domain.config import WarroomConfig
+from domain.announcements.service import matches
+from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
-from domain.participant_admin import notifications_group
-from domain.reporting import incident_facts
+from domain.core.notices import Notice
+from domain.incidents.detail import notifications_group
+from domain.incidents.service import incident_facts
 from domain.tasks import OPEN, incident_tasks
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact
@@ -29,7 +30,7 @@ SNOOZE_MINUTES = (30, 60, 120)
 
 
 @dataclass(frozen=True)
-class ReportPosted:
+class ReportPosted(Notice):
     """A report as posted in the incident channel (and sent to stakeholders for executive ones)."""
 
     incident_name: str
@@ -40,7 +41,7 @@ class ReportPosted:
 
 
 @dataclass(frozen=True)
-class ReportDue:
+class ReportDue(Notice):
     """A DM asking the commander for an overdue report, with write and snooze buttons."""
 
     incident_id: int

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.contacts import ensure_contact
+from domain.core.notices import Notice
 from domain.timeline import record_event
 from storage.models import Incident
 from storage.task_models import IncidentTask, TaskCard
@@ -20,7 +21,7 @@ REMIND_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
-class TaskView:
+class TaskView(Notice):
     """A task as cards and lists show it."""
 
     id: int
@@ -36,7 +37,7 @@ class TaskView:
 
 
 @dataclass(frozen=True)
-class TaskList:
+class TaskList(Notice):
     """Tasks grouped by status, for a person or an incident."""
 
     heading: str
@@ -44,7 +45,7 @@ class TaskList:
 
 
 @dataclass(frozen=True)
-class TaskOverdue:
+class TaskOverdue(Notice):
     task: TaskView
 
 

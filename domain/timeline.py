@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Event
+from domain.contacts import ensure_contact
+from domain.core.notices import Notice
+from storage.models import Event, IndividualContact
 from storage.types import utcnow
 from storage.upsert import upsert_insert
 
@@ -47,3 +52,107 @@ async def record_event(
         stmt = upsert_insert(session, Event).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = await session.execute(stmt)
     return (result.rowcount or 0) > 0
+
+
+@dataclass(frozen=True)
+class TimelineView(Notice):
+    """One page of an incident's timeline, shown in the reader's time zone."""
+
+    incident_name: str
+    entries: list  # list[domain.timeline_entries.TimelineEntry]
+    tz: str
+    page: int
+    pages: int
+    command: str
+
+
+PAGE_SIZE = 15
+
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+_COMMAND = re.compile(
+    r"^\s*(?:DESC\s+(?P<desc>.*?))?\s*(?:DATE\s+(?P<date>\S+))?\s*(?:TIME\s+(?P<time>\S+))?\s*$", re.S | re.I
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    started_at: datetime
+    description: str
+    source: str
+    author: str | None  # display name
+
+
+@dataclass(frozen=True)
+class ManualEventDraft:
+    """What `/…-add-timeline-event DESC … DATE yyyy-mm-dd TIME hh:mm` pre-fills (any part optional)."""
+
+    description: str = ""
+    date: str | None = None  # yyyy-mm-dd
+    time: str | None = None  # hh:mm
+
+
+def parse_command_text(text: str) -> ManualEventDraft:
+    """Pre-fill values from the command text; text without keywords is the description."""
+    m = _COMMAND.match(text or "")
+    if not m or not any(m.groupdict().values()):
+        return ManualEventDraft(description=(text or "").strip())
+    d, t = m["date"], m["time"]
+    try:
+        date.fromisoformat(d) if d else None
+    except ValueError:
+        d = None
+    try:
+        time.fromisoformat(t) if t else None
+    except ValueError:
+        t = None
+    return ManualEventDraft((m["desc"] or "").strip(), d, t)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The named time zone, UTC when unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def event_time(day: str, at: str, tz_name: str, *, now: datetime | None = None) -> tuple[datetime | None, str | None]:
+    """(aware UTC datetime, None) or (None, error) for a date and time typed in `tz_name`."""
+    try:
+        local = datetime.combine(date.fromisoformat(day), time.fromisoformat(at), tzinfo=zone(tz_name))
+    except (TypeError, ValueError):
+        return None, "Pick a date and a time."
+    when = local.astimezone(ZoneInfo("UTC"))
+    if when > (now or utcnow()) + FUTURE_TOLERANCE:
+        return None, "That moment is in the future; the timeline records what already happened."
+    return when, None
+
+
+async def add_manual_event(
+    session: AsyncSession, incident_id: int, user_id: str, description: str, when: datetime
+) -> None:
+    """Record an event someone typed in; commits."""
+    contact = await ensure_contact(session, user_id)
+    await record_event(
+        session, incident_id, description, source=f"Added by {contact.name}", author_id=contact.id, started_at=when
+    )
+    await session.commit()
+
+
+async def timeline_page(session: AsyncSession, incident_id: int, page: int) -> tuple[list[TimelineEntry], int]:
+    """Entries of 1-based `page`, oldest first, and the number of pages (at least 1)."""
+    rows = (
+        await session.execute(
+            select(Event, IndividualContact.name)
+            .outerjoin(IndividualContact, IndividualContact.id == Event.author_id)
+            .where(Event.incident_id == incident_id)
+            .order_by(Event.started_at, Event.id)
+        )
+    ).all()
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    chunk = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return [TimelineEntry(e.started_at, e.description, e.source, name) for e, name in chunk], pages

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import (cases, engagement, feedback, home, membership, participants, reporting, reports, roles, signals,
-                      tasks, timeline, update_incident)
-from domain.deps import Deps
+from domain.core.deps import Deps
+from handlers import (
+    cases,
+    engagement,
+    feedback,
+    home,
+    membership,
+    participants,
+    reporting,
+    reports,
+    roles,
+    signals,
+    tasks,
+    timeline,
+    update_incident,
+)
 from handlers.registry import Registry
 
 

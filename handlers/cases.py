@@ -8,14 +8,14 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from domain.cases import lifecycle
+from domain.cases.channel import give_case_channel
 from domain.cases.escalate import EscalateForm, escalate, escalation_project
-from domain.cases.migrate import give_case_channel
 from domain.cases.notices import CaseOpened
 from domain.cases.service import CaseRuleError, case_by_channel, case_by_name, case_facts
-from domain.deps import Deps
-from domain.notices import PlainNotice
-from domain.ports import PortError
-from domain.reporting import SETUP_READY, report_choices
+from domain.core.deps import Deps
+from domain.core.notices import PlainNotice
+from domain.core.ports import PortError
+from domain.incidents.service import SETUP_READY, report_choices
 from handlers.registry import Registry
 from modals import case_card, case_forms
 from modals.create_case import (

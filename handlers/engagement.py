@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from domain.deps import Deps
-from domain.engagement import engage_oncall, oncall_services
-from domain.notifications_actions import join_from_announcement, subscribe_from_announcement
+from domain.core.deps import Deps
+from domain.response.engagement import engage_oncall, oncall_services
+from domain.response.membership import join_from_announcement, subscribe_from_announcement
 from handlers.incident_context import incident_here
 from handlers.registry import Registry
 from modals.command_messages import JOIN_ACTION, SUBSCRIBE_ACTION

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.deps import Deps
+from domain.core.deps import Deps
+from domain.core.notices import PlainNotice
 from domain.feedback import save_feedback
-from domain.notices import PlainNotice
 from handlers.registry import Registry
 from modals.feedback import CALLBACK_ID, OPEN_ACTION, feedback_modal, parse_feedback
 from storage.models import Incident

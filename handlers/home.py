@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from domain.cases.service import open_cases_for
-from domain.deps import Deps
-from domain.home import home_incidents
-from domain.reporting import report_choices
+from domain.core.deps import Deps
+from domain.incidents.queries import home_incidents
+from domain.incidents.service import report_choices
 from handlers.registry import Registry
 from modals.home import REPORT_ACTION, home_view
 from modals.report_incident import ReportDefaults, report_incident_modal

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.command_notices import IncidentRef, NotAllowed, NotInIncidentChannel
-from domain.deps import Deps
-from domain.incident_channel import active_incidents_of, incident_for_channel, incident_named, may_manage
+from domain.core.deps import Deps
+from domain.incidents.notices import IncidentRef, NotAllowed, NotInIncidentChannel
+from domain.incidents.queries import active_incidents_of, incident_for_channel, incident_named, may_manage
 from modals.messages import render
 from storage.models import Incident
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.deps import Deps
-from domain.membership import member_joined, member_left
+from domain.core.deps import Deps
+from domain.response.membership import member_joined, member_left
 from handlers.registry import Registry
 
 

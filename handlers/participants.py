@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from domain.command_notices import IncidentList, IncidentRef
-from domain.deps import Deps
-from domain.incident_channel import listed_incidents, may_manage
-from domain.participant_admin import (
-    active_participants,
-    notifications_group,
-    set_notifications_group,
-    update_participant,
-)
+from domain.core.deps import Deps
+from domain.incidents.detail import notifications_group, set_notifications_group
+from domain.incidents.notices import IncidentList, IncidentRef
+from domain.incidents.queries import listed_incidents, may_manage
+from domain.participants import active_participants, update_participant
 from handlers.incident_context import incident_here, say
 from handlers.registry import Registry
 from modals.participants import (

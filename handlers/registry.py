@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 

@@ -6,8 +6,9 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from domain.reporting import report_choices, report_incident, setup_incident
-from domain.deps import Deps
+from domain.core.deps import Deps
+from domain.incidents.service import report_choices, report_incident
+from domain.response.setup import setup_incident
 from handlers.registry import Registry
 from modals.report_incident import (
     CALLBACK_ID,

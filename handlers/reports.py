@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from domain.deps import Deps
-from domain.notices import PlainNotice
+from domain.core.deps import Deps
+from domain.core.notices import PlainNotice
 from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, report_defaults, save_report, snooze
 from handlers.incident_context import incident_here
 from handlers.registry import Registry

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.deps import Deps
-from domain.incident_channel import may_manage
-from domain.roles import assign_role
+from domain.core.deps import Deps
+from domain.incidents.queries import may_manage
+from domain.response.roles import assign_role
 from handlers.incident_context import incident_here
 from handlers.registry import Registry
 from modals.assign_role import CALLBACK_ID, assign_role_modal, parse_assign_role

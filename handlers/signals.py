@@ -6,12 +6,20 @@ import logging
 from dataclasses import replace
 
 from domain.cases.service import add_case_participant
-from domain.deps import Deps
-from domain.notices import PlainNotice
-from domain.ports import PortError
+from domain.core.deps import Deps
+from domain.core.notices import PlainNotice
+from domain.core.ports import PortError
 from domain.signals.listing import signals_for_channel
-from domain.signals.snooze import (EXPIRY_CHOICES, PREVIEW_WINDOW, SnoozeCreated, case_entities, create_snooze,
-                                   end_snooze, expires_at, preview)
+from domain.signals.snooze import (
+    EXPIRY_CHOICES,
+    PREVIEW_WINDOW,
+    SnoozeCreated,
+    case_entities,
+    create_snooze,
+    end_snooze,
+    expires_at,
+    preview,
+)
 from handlers.incident_context import say
 from handlers.registry import Registry
 from modals.case_card import SNOOZE_ACTION

@@ -6,12 +6,19 @@ import asyncio
 import re
 from datetime import datetime, timezone
 
-from domain.deps import Deps
-from domain.notices import PlainNotice
+from domain.core.deps import Deps
+from domain.core.notices import PlainNotice
 from domain.tasks import TaskList, add_card, create_task, incident_tasks, my_tasks, set_resolved
 from handlers.incident_context import incident_here, say
 from handlers.registry import Registry
-from modals.tasks import CALLBACK_ID, REOPEN_ACTION, RESOLVE_ACTION, create_task_modal, parse_create_task, task_list_modal
+from modals.tasks import (
+    CALLBACK_ID,
+    REOPEN_ACTION,
+    RESOLVE_ACTION,
+    create_task_modal,
+    parse_create_task,
+    task_list_modal,
+)
 from storage.models import Incident
 
 

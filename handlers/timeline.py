@@ -7,10 +7,10 @@ from collections import defaultdict
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
-from domain.deps import Deps
-from domain.notices import PlainNotice, TimelineView
-from domain.timeline_capture import add_message, remove_message_if_unmarked
-from domain.timeline_entries import add_manual_event, parse_command_text, timeline_page
+from domain.core.deps import Deps
+from domain.core.notices import PlainNotice
+from domain.response.capture import add_message, remove_message_if_unmarked
+from domain.timeline import TimelineView, add_manual_event, parse_command_text, timeline_page
 from handlers.incident_context import incident_here, say
 from handlers.registry import Registry
 from modals.timeline import CALLBACK_ID, add_event_modal, parse_add_event

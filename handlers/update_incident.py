@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from domain.deps import Deps
-from domain.incident_channel import may_manage
-from domain.incident_update import apply_update, check_update, publish_update, update_options
+from domain.core.deps import Deps
+from domain.incidents.queries import may_manage
+from domain.incidents.update import apply_update, check_update, update_options
+from domain.response.update import publish_update
 from handlers.incident_context import incident_here
 from handlers.registry import Registry
 from modals.update_incident import CALLBACK_ID, parse_update_submission, update_incident_modal

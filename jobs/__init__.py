@@ -8,7 +8,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from domain.deps import Deps
+from domain.core.deps import Deps
 from jobs import daily_summary, feedback_digest, report_reminders, resume_setups, task_reminders
 from jobs.runner import JobFunc, run_job
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.daily_summary import daily_summaries
-from domain.deps import Deps
+from domain.announcements.daily_summary import daily_summaries
+from domain.core.deps import Deps
 
 
 async def run(deps: Deps) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.deps import Deps
+from domain.core.deps import Deps
 from domain.feedback import digests
 
 

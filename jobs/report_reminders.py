@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.deps import Deps
+from domain.core.deps import Deps
 from domain.reports import claim_reminder, due_reminders
 from storage.types import utcnow
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.reporting import resume_pending_setups
-from domain.deps import Deps
+from domain.core.deps import Deps
+from domain.response.setup import resume_pending_setups
 
 
 async def run(deps: Deps) -> int:

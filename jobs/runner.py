@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 from typing import Awaitable, Callable, Literal
 
-from domain.deps import Deps
+from domain.core.deps import Deps
 from storage.job_locks import acquire, release
 
 log = logging.getLogger(__name__)

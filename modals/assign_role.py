@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blockkit import Input, Modal, Option, StaticSelect, UsersSelect
 
-from domain.roles import AssignRoleForm
+from domain.response.roles import AssignRoleForm
 from modals.text import plain
 
 CALLBACK_ID = "assign_role"

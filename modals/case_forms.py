@@ -9,12 +9,12 @@ import json
 
 from blockkit import Context, Input, Modal, Option, PlainTextInput, StaticSelect
 
-from domain.case_config import CasesConfig
 from domain.cases.escalate import EscalateForm
 from domain.cases.lifecycle import CaseEditForm, ResolveForm
 from domain.cases.service import RESOLUTION_REASONS, CaseFacts
-from domain.reporting import Choice
-from modals.create_case import DESCRIPTION_MAX, TITLE_MAX, assignee_state, assignee_input, level_select
+from domain.config.cases import CasesConfig
+from domain.incidents.service import Choice
+from modals.create_case import DESCRIPTION_MAX, TITLE_MAX, assignee_input, assignee_state, level_select
 from modals.text import escape, md, plain, truncate
 
 EDIT_CALLBACK = "case_edit"

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from blockkit import Actions, Button, Context, Header, Message, Section
 
-from domain.command_notices import (
-    Announcement,
+from domain.announcements.daily_summary import DailySummary
+from domain.announcements.service import Announcement
+from domain.incidents.notices import (
     ClosingSummary,
-    CommanderGuide,
-    CommanderHandoff,
-    CommanderReinvited,
-    EngagementSuggestion,
     IncidentChanged,
     IncidentList,
     IncidentRef,
     NotAllowed,
     NotInIncidentChannel,
+)
+from domain.response.notices import (
+    CommanderGuide,
+    CommanderHandoff,
+    CommanderReinvited,
+    EngagementSuggestion,
     OncallEngaged,
     RoleAssigned,
     Welcome,
 )
-from domain.daily_summary import DailySummary
 from modals.messages import _fields, _who, render
 from modals.text import escape, md, plain, truncate
 

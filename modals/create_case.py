@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, StaticSelect, UsersSelect
 
-from domain.case_config import CasesConfig
 from domain.cases.lifecycle import CreateCaseForm
+from domain.config.cases import CasesConfig
 from modals.text import md, plain, truncate
 
 CALLBACK_ID = "create_case"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from blockkit import Actions, Button, Context, Divider, Header, Home, Section
 
 from domain.cases.service import CaseRef
-from domain.command_notices import IncidentRef
+from domain.incidents.notices import IncidentRef
 from modals.text import escape, md, plain, truncate
 
 REPORT_ACTION = "home_report_incident"

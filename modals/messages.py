@@ -6,7 +6,8 @@ from functools import singledispatch
 
 from blockkit import Context, Divider, Header, Message, Section
 
-from domain.notices import IncidentFacts, IncidentReported, IncidentSummary, PlainNotice, SetupDelayed
+from domain.core.notices import PlainNotice
+from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
 from modals.text import escape, md, plain, truncate
 
 # Commands advertised in the incident summary, by config key. Only commands warroom actually
@@ -84,12 +85,12 @@ def _(notice: PlainNotice) -> tuple[str, list[dict]]:
     return notice.text, Message().add_block(Section(md(truncate(notice.text, 3000)))).build()["blocks"]
 
 # Renderers of other concepts register themselves on `render` when imported.
-import modals.command_messages  # noqa: E402,F401
-import modals.timeline  # noqa: E402,F401
-import modals.reports  # noqa: E402,F401
-import modals.tasks  # noqa: E402,F401
-import modals.feedback  # noqa: E402,F401
 import modals.case_card  # noqa: E402,F401
 import modals.case_messages  # noqa: E402,F401
+import modals.command_messages  # noqa: E402,F401
+import modals.feedback  # noqa: E402,F401
+import modals.reports  # noqa: E402,F401
 import modals.signal_list  # noqa: E402,F401
 import modals.snooze  # noqa: E402,F401
+import modals.tasks  # noqa: E402,F401
+import modals.timeline  # noqa: E402,F401

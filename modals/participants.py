@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from blockkit import Context, Input, Modal, MultiUsersSelect, Option, PlainTextInput, Section, StaticSelect
 
-from domain.participant_admin import ParticipantView, parse_emails
+from domain.incidents.detail import parse_emails
+from domain.participants import ParticipantView
 from modals.text import escape, md, plain, truncate
 
 UPDATE_PARTICIPANT_ID = "update_participant"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, StaticSelect
 
-from domain.reporting import Choice, ReportChoices, ReportIncidentForm
+from domain.incidents.service import Choice, ReportChoices, ReportIncidentForm
 from modals.text import md, plain, truncate
 
 CALLBACK_ID = "report_incident"

@@ -5,8 +5,20 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time, timedelta, timezone
 
-from blockkit import Button, Context, DatePicker, Header, Input, Message, Modal, MultiUsersSelect
-from blockkit import Option, PlainTextInput, Section, StaticSelect
+from blockkit import (
+    Button,
+    Context,
+    DatePicker,
+    Header,
+    Input,
+    Message,
+    Modal,
+    MultiUsersSelect,
+    Option,
+    PlainTextInput,
+    Section,
+    StaticSelect,
+)
 
 from domain.tasks import OPEN, PRIORITIES, TaskList, TaskOverdue, TaskView
 from modals.messages import render

@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from blockkit import Context, DatePicker, Header, Input, Message, Modal, Option, PlainTextInput, Section, StaticSelect
-from blockkit import TimePicker
+from blockkit import (
+    Context,
+    DatePicker,
+    Header,
+    Input,
+    Message,
+    Modal,
+    Option,
+    PlainTextInput,
+    Section,
+    StaticSelect,
+    TimePicker,
+)
 
-from domain.notices import TimelineView
-from domain.timeline_entries import ManualEventDraft, event_time, zone
+from domain.timeline import ManualEventDraft, TimelineView, event_time, zone
 from modals.messages import render
 from modals.text import escape, md, plain, truncate
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blockkit import Input, Modal, Option, PlainTextInput, StaticSelect
 
-from domain.incident_update import STATUSES, VISIBILITIES, UpdateIncidentForm, UpdateOptions
+from domain.incidents.update import STATUSES, VISIBILITIES, UpdateIncidentForm, UpdateOptions
 from modals.text import plain, truncate
 
 CALLBACK_ID = "update_incident"

@@ -8,7 +8,8 @@ entries, looked up against the elements actually in the view; what Slack's clien
 from __future__ import annotations
 
 import re
-from datetime import date, time as dtime
+from datetime import date
+from datetime import time as dtime
 from typing import Any, Callable, Iterator
 
 TEXT_INPUTS = {"plain_text_input", "email_text_input", "url_text_input", "number_input"}

@@ -15,8 +15,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.cases.service import add_case_participant, case_facts, record_case_event
-from domain.config import WarroomConfig
-from domain.ports import PortError, Ports
+from domain.config.schema import WarroomConfig
+from domain.core.ports import PortError, Ports
 from storage.case_models import Case, CaseEvent
 from storage.types import utcnow
 

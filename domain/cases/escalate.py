@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain import naming
 from domain.cases.cards import show_change
-from domain.cases.migrate import INTERNAL_SOURCE
+from domain.cases.channel import INTERNAL_SOURCE
 from domain.cases.notices import CaseEscalated, EscalatedFromCase
 from domain.cases.service import (
     CLOSED,
@@ -26,18 +25,14 @@ from domain.cases.service import (
     record_case_event,
     set_status,
 )
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
-from domain.membership import Engage, record_participants
+from domain.core.ports import NameTaken, PortError, Ports
+from domain.incidents import naming
+from domain.incidents.service import MAX_NAME_ATTEMPTS, SETUP_READY, ReportIncidentForm, report_incident
 from domain.participants import COMMANDER, PARTICIPANT
-from domain.ports import NameTaken, PortError, Ports
-from domain.reporting import (
-    MAX_NAME_ATTEMPTS,
-    SETUP_READY,
-    ReportIncidentForm,
-    report_incident,
-    setup_incident,
-)
+from domain.response.membership import Engage, record_participants
+from domain.response.setup import setup_incident
 from domain.timeline import record_event
 from storage.case_models import Case, CaseEvent
 from storage.models import Incident, Participant, ParticipantRole, Project

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.cases.cards import publish_case
-from domain.cases.cards import show_change
+from domain.cases.cards import publish_case, show_change
 from domain.cases.service import (
     CLOSED,
     NEW,
@@ -26,8 +25,8 @@ from domain.cases.service import (
     set_status,
     store_or_existing,
 )
-from domain.config import WarroomConfig
-from domain.ports import PortError, Ports
+from domain.config.schema import WarroomConfig
+from domain.core.ports import PortError, Ports
 from storage.case_models import Case
 from storage.types import utcnow
 

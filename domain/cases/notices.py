@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.core.notices import Notice
+
 
 @dataclass(frozen=True)
-class CaseOpened:
+class CaseOpened(Notice):
     """Ephemeral confirmation to the person who opened a case."""
 
     case_name: str
@@ -16,7 +18,7 @@ class CaseOpened:
 
 
 @dataclass(frozen=True)
-class CaseMovedToChannel:
+class CaseMovedToChannel(Notice):
     """Reply in the card's thread: the case is now worked in its own channel."""
 
     case_name: str
@@ -24,7 +26,7 @@ class CaseMovedToChannel:
 
 
 @dataclass(frozen=True)
-class CaseChannelOpened:
+class CaseChannelOpened(Notice):
     """First message of a case's own channel, linking back to the card's thread."""
 
     case_name: str
@@ -33,7 +35,7 @@ class CaseChannelOpened:
 
 
 @dataclass(frozen=True)
-class CaseEscalated:
+class CaseEscalated(Notice):
     """In the case's thread or channel: it became an incident."""
 
     case_name: str
@@ -42,7 +44,7 @@ class CaseEscalated:
 
 
 @dataclass(frozen=True)
-class EscalatedFromCase:
+class EscalatedFromCase(Notice):
     """In the incident channel: where the incident came from."""
 
     incident_name: str

@@ -10,7 +10,8 @@ from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
+from domain.core.notices import Notice
 from storage.case_models import Case, CaseEvent, CaseParticipant
 from storage.counters import next_number
 from storage.models import Incident
@@ -48,7 +49,7 @@ class CaseRuleError(Exception):
 
 
 @dataclass(frozen=True)
-class CaseFacts:
+class CaseFacts(Notice):
     """A case as cards and lists show it."""
 
     id: int

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from domain.case_config import SignalDefinitionConfig, SignalSourceConfig, SignalsConfig
+from domain.config.signals import SignalDefinitionConfig, SignalsConfig, SignalSourceConfig
 from domain.signals.errors import IngestError
 
 

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from jsonpath_ng.ext import parse as parse_jsonpath
 
-from domain.case_config import EntityTypeConfig
+from domain.config.signals import EntityTypeConfig
 
 VALUE_MAX = 500
 MAX_PER_TYPE = 50  # a payload listing thousands of IPs must not flood the entity table

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from domain.case_config import SignalDefinitionConfig, SignalsConfig
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
+from domain.config.signals import SignalDefinitionConfig, SignalsConfig
 from domain.signals.errors import IngestError, invalid, unknown
 from storage.signal_models import PENDING, SignalInstance
 from storage.types import utcnow

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.case_config import SignalDefinitionConfig
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
+from domain.config.signals import SignalDefinitionConfig
+from domain.core.notices import Notice
 from domain.signals.snooze import active_snoozes_by_definition
 
 
@@ -34,7 +35,7 @@ class SignalLine:
 
 
 @dataclass(frozen=True)
-class SignalList:
+class SignalList(Notice):
     """Ephemeral answer to the list-signals command in `channel_id`."""
 
     channel_id: str

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.case_config import SignalDefinitionConfig
 from domain.cases.service import CLOSED, create_case, record_case_event, set_status
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
+from domain.config.signals import SignalDefinitionConfig
 from domain.signals.extract import extract_entities
 from domain.signals.snooze import in_force, matches
 from storage.case_models import Case

@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases.service import record_case_event
+from domain.core.notices import Notice
 from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
 
 SNOOZE = "snooze"
@@ -32,7 +33,7 @@ Entity = tuple[str, str]  # (entity type, value)
 
 
 @dataclass(frozen=True)
-class SnoozeCreated:
+class SnoozeCreated(Notice):
     """Someone snoozed a definition's alerts from a case: told in the case card's thread, or to them (`to_snoozer`)."""
 
     user: str

@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.cases.cards import sync_cards
-from domain.config import WarroomConfig
-from domain.ports import Ports
+from domain.config.schema import WarroomConfig
+from domain.core.ports import Ports
 from domain.signals.process import Outcome, batch_order, process_batch
 from storage.db import write_gate
 from storage.signal_models import PARKED, PENDING, SignalInstance

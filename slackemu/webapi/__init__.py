@@ -3,7 +3,7 @@
 Handlers raise ApiError for Slack's `{"ok": false, "error": ...}` answers.
 """
 
-from slackemu.webapi.common import METHODS, ApiError
 from slackemu.webapi import auth_users, chat, conversations, items, views  # noqa: F401 - registers methods
+from slackemu.webapi.common import METHODS, ApiError
 
 __all__ = ["METHODS", "ApiError"]

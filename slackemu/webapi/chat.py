@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING
 
 from slackemu.state import DOMAIN, Channel, Message
 from slackemu.webapi.common import (
-    ApiError, bot_can_post, channel, check_blocks, message, method, require, user,
+    ApiError,
+    bot_can_post,
+    channel,
+    check_blocks,
+    message,
+    method,
+    require,
+    user,
 )
 
 if TYPE_CHECKING:

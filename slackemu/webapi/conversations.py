@@ -7,8 +7,18 @@ from typing import TYPE_CHECKING
 
 from slackemu.state import Channel, Message
 from slackemu.webapi.common import (
-    ApiError, bot_member, channel, flag, limit_of, message, method, not_archived, open_im, paginate, require,
-    user, user_list,
+    ApiError,
+    bot_member,
+    channel,
+    flag,
+    message,
+    method,
+    not_archived,
+    open_im,
+    paginate,
+    require,
+    user,
+    user_list,
 )
 
 if TYPE_CHECKING:

@@ -2,8 +2,9 @@
 
 from sqlalchemy import func, select
 
-from domain.config import WarroomConfig, load_config
-from domain.config_apply import apply_config
+from domain.config.apply import apply_config
+from domain.config.loader import load_config
+from domain.config.schema import WarroomConfig
 from storage.models import IncidentPriority, IncidentSeverity, IncidentType, Project
 
 

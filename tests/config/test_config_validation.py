@@ -5,15 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from domain.config import (
-    ConfigError,
-    ConfigInvalid,
-    WarroomConfig,
-    check_config_text,
-    load_config,
-    parse_config,
-    validate_config_file,
-)
+from domain.config.base import ConfigError, ConfigInvalid
+from domain.config.loader import check_config_text, load_config, parse_config, validate_config_file
+from domain.config.schema import WarroomConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "warroom.example.yaml"
 
@@ -189,7 +183,7 @@ def test_timeline_reaction_colons_are_stripped():
 
 
 def test_command_center_sections_are_checked():
-    from domain.config import check_config_text
+    from domain.config.loader import check_config_text
 
     _, errors = check_config_text(
         "projects: [{name: p, stable_priority: Nope, incident_types: [{name: t, default: true}],"

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from storage.case_models import Case
 from storage.signal_models import PENDING, SignalInstance
 from storage.types import utcnow

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.harness import running_warroom
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from storage.case_models import Case, CaseEvent, CaseParticipant
 from storage.models import Incident
 from tests.e2e.incident_helpers import ephemerals_for, events, roles

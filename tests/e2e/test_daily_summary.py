@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from bot.harness import running_warroom
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from jobs import daily_summary
 from storage.models import Incident
 from storage.types import utcnow

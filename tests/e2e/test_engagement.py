@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.harness import running_warroom
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from storage.command_models import IncidentAnnouncement, IncidentDetail
 from tests.e2e.incident_helpers import ephemerals_for, events, participant, report, roles
 

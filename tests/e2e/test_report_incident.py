@@ -187,7 +187,7 @@ async def test_rate_limited_slack_is_retried(slack, people, warroom):
 
 async def test_several_projects_offer_a_project_choice_that_reloads_the_options(slack, people, db_url):
     from bot.harness import running_warroom
-    from domain.config import load_config
+    from domain.config.loader import load_config
 
     config = load_config(None)
     payments = config.projects[0].model_copy(deep=True)

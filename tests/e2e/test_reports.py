@@ -129,7 +129,7 @@ async def test_tactical_actions_list_the_open_tasks(slack, people, warroom):
 
 async def test_executive_report_reaches_notification_channels_but_never_for_restricted(slack, people, db_url):
     from bot.harness import running_warroom
-    from domain.config import WarroomConfig
+    from domain.config.schema import WarroomConfig
 
     room = slack.add_channel("exec-updates", members=[people.bob])
     config = WarroomConfig.model_validate({"notification_channels": [{"name": "exec", "channel": room}]})

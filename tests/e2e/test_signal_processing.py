@@ -26,9 +26,10 @@ def triage(slack, people) -> str:
 @pytest.fixture
 async def ports(slack):
     """Ports on the emulator, for workers run by the test itself (no bot process around them)."""
-    from bot.slack_conversation import SlackConversation
-    from domain.ports import Ports
     from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack_conversation import SlackConversation
+    from domain.core.ports import Ports
 
     client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
     yield Ports.with_conversation(SlackConversation(client))

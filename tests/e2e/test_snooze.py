@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.harness import running_warroom
 from domain.cases.cards import publish_case
 from domain.cases.service import create_case
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from domain.signals.snooze import create_snooze
 from storage.case_models import Case, CaseEvent
 from storage.signal_models import PROCESSED, SignalEntity, SignalFilter, SignalInstance

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from domain.timeline_entries import PAGE_SIZE
+from domain.timeline import PAGE_SIZE
 from storage.models import Event
 from tests.e2e.incident_helpers import ephemerals_for, report
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-
 from bot.harness import running_warroom
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from tests.e2e.incident_helpers import ephemerals_for, events, reload, report, roles
 
 UPDATE = "/dispatch-update-incident"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from domain.config import load_config
-from domain.deps import Deps
+from domain.config.loader import load_config
+from domain.core.deps import Deps
 from jobs.runner import run_job
 from storage.job_models import JobRun
 

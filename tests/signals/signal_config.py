@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from domain.config import WarroomConfig, parse_config
+from domain.config.loader import parse_config
+from domain.config.schema import WarroomConfig
 
 BEARER_TOKEN = "siem-token-0123456789"
 HMAC_SECRET = "edr-secret-abcdef"

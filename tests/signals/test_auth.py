@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from domain.config import parse_config
+from domain.config.loader import parse_config
 from domain.signals.auth import authenticate, check_definition, signature
 from domain.signals.errors import IngestError
 from tests.signals.signal_config import BEARER_TOKEN, ENV_TOKEN_NAME, HMAC_HEADER, HMAC_SECRET, signal_config

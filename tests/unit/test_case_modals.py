@@ -2,10 +2,10 @@
 
 from datetime import datetime, timezone
 
-from domain.case_config import CasesConfig
 from domain.cases.notices import CaseEscalated, CaseMovedToChannel, EscalatedFromCase
 from domain.cases.service import RESOLUTION_REASONS, CaseFacts
-from domain.reporting import Choice
+from domain.config.cases import CasesConfig
+from domain.incidents.service import Choice
 from modals.case_forms import (
     edit_case_modal,
     escalate_case_modal,

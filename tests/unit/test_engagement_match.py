@@ -2,9 +2,9 @@
 
 from datetime import datetime, timezone
 
-from domain.config import EngageIndividual
-from domain.engagement import normalize, rule_matches, term_matches
-from domain.notices import IncidentFacts
+from domain.config.engagement import EngageIndividual
+from domain.incidents.notices import IncidentFacts
+from domain.response.engagement import normalize, rule_matches, term_matches
 
 
 def facts(title="", description="", itype="Reliability", priority="Low"):

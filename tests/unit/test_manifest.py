@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 from bot.manifest import bot_events, build_manifest, manifest_yaml, offline_registry
-from domain.config import load_config
+from domain.config.loader import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from domain.naming import channel_name, incident_topic, slugify
+from domain.incidents.naming import channel_name, incident_topic, slugify
 
 VALID = re.compile(r"^[a-z0-9_-]{1,80}$")
 

@@ -1,6 +1,6 @@
 import json
 
-from domain.reporting import Choice, ProjectChoices, ReportChoices
+from domain.incidents.service import Choice, ProjectChoices, ReportChoices
 from modals.report_incident import (
     DESCRIPTION_MAX,
     TITLE_MAX,

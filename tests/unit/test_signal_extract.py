@@ -1,6 +1,6 @@
 """Entity extraction evaluates JSONPath and regular expressions for real, and snooze matching is exact."""
 
-from domain.case_config import EntityMatch, EntityTypeConfig
+from domain.config.signals import EntityMatch, EntityTypeConfig
 from domain.signals.extract import MAX_PER_TYPE, extract_entities
 from domain.signals.snooze import matches
 
@@ -53,7 +53,7 @@ def test_snooze_needs_every_named_entity_config_or_stored():
 def test_a_config_snooze_time_without_a_zone_is_utc_and_compares_with_now():
     from datetime import datetime, timedelta, timezone
 
-    from domain.case_config import SignalsConfig
+    from domain.config.signals import SignalsConfig
 
     signals = SignalsConfig.model_validate({
         "entity_types": [{"name": "ip", "regex": "x"}],

@@ -6,9 +6,9 @@ import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+from domain.config.schema import WarroomConfig
 from domain.signals.listing import SignalLine, SignalList, SnoozeLine, case_target
 from domain.signals.snooze import EXPIRY_CHOICES, SnoozeCreated, expires_at, matches
-from domain.config import WarroomConfig
 from modals.messages import render
 from modals.snooze import ENTITIES_ACTION, METADATA_MAX, new_draft, parse_snooze, read_draft, snooze_modal
 from slackemu.blockkit_rules import check_message, check_view

@@ -7,27 +7,29 @@ as soon as the channel exists, and every later step runs at most once per case.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain import naming
 from domain.cases.cards import channel_card_key, show_change
 from domain.cases.notices import CaseChannelOpened, CaseMovedToChannel
 from domain.cases.service import CaseRuleError, case_facts, case_participants, record_case_event
-from domain.config import WarroomConfig
-from domain.ports import NameTaken, PortError, Ports
-from domain.reporting import MAX_NAME_ATTEMPTS, RESTRICTED
+from domain.config.schema import WarroomConfig
+from domain.core.ports import NameTaken, PortError, Ports
+from domain.incidents import naming
+from domain.incidents.service import MAX_NAME_ATTEMPTS, RESTRICTED
 from storage.case_models import Case, CaseEvent
 from storage.models import IncidentType, Project
 from storage.types import utcnow
 
-log = logging.getLogger(__name__)
 CHANNEL_PREFIX = "case"
+
+
 CLAIM_LEASE = timedelta(minutes=2)
+
+
 INTERNAL_SOURCE = "warroom-internal"  # bookkeeping entries of case flows, never copied to an incident
 
 

@@ -7,21 +7,18 @@ lost; the Slack side effects then run as a resumable set-up whose progress is ke
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import naming
-from domain.config import WarroomConfig
-from domain.contacts import ensure_contact, update_contact
-from domain.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
+from domain.config.schema import WarroomConfig
+from domain.contacts import ensure_contact
+from domain.incidents import naming
+from domain.incidents.notices import IncidentFacts
 from domain.participants import COMMANDER, REPORTER, add_participant
-from domain.ports import NameTaken, PortError, Ports
 from domain.timeline import record_event
 from storage.counters import next_number
 from storage.models import (
@@ -34,12 +31,30 @@ from storage.models import (
 )
 from storage.types import utcnow
 
-log = logging.getLogger(__name__)
+
+def duration(incident: Incident) -> str:
+    seconds = int(((incident.closed_at or utcnow()) - incident.reported_at).total_seconds())
+    hours, rest = divmod(max(seconds, 0), 3600)
+    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min"
+
+
+async def incident_topic(session: AsyncSession, incident: Incident, priority: str) -> str:
+    commander = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
+    return naming.incident_topic(incident.name, incident.status, priority, commander.name if commander else "unassigned")
+
 
 ACTIVE = "Active"
+
+
 OPEN, RESTRICTED = "Open", "Restricted"
+
+
 SETUP_PENDING, SETUP_CHANNEL, SETUP_READY, SETUP_FAILED = "pending", "channel_created", "ready", "failed"
+
+
 MAX_NAME_ATTEMPTS = 20
+
+
 SETUP_LEASE = timedelta(minutes=2)
 
 
@@ -184,7 +199,7 @@ async def report_incident(
         )
         await add_participant(session, incident.id, reporter, [REPORTER, COMMANDER], reason="Reported the incident")
         if form.status != ACTIVE:
-            from domain.lifecycle import enter_status  # retroactive report: the command center's lifecycle
+            from domain.incidents.lifecycle import enter_status
 
             await enter_status(session, incident, form.status, config, reporter.id)
         await session.commit()
@@ -213,18 +228,6 @@ async def _named_or_default(session: AsyncSession, model, project_id: int | None
 
 def _project_config(config: WarroomConfig, name: str):
     return next((p for p in config.projects if p.name == name), config.projects[0])
-
-
-async def gather_all(*aws):
-    """Like `asyncio.gather`, but lets every call finish before raising the first error.
-
-    A failed call must not leave siblings running while the caller rolls back their session.
-    """
-    results = await asyncio.gather(*aws, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
 
 
 async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelta = SETUP_LEASE) -> bool:
@@ -280,143 +283,3 @@ async def incident_facts(session: AsyncSession, incident: Incident) -> IncidentF
         created_at=incident.created_at,
         project=project.name,
     )
-
-
-async def setup_incident(
-    sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports, config: WarroomConfig
-) -> Incident:
-    """Create and prepare the incident channel; resumable after a failure at any step.
-
-    Independent Slack calls run concurrently. Progress is committed after each step so that a
-    later attempt (redelivery, the resume job, a restart) continues where this one stopped.
-    """
-    conv = ports.conversation
-    # Every DB step below ends with a commit before the next Slack call: a transaction (and on
-    # SQLite the write lock, on Postgres a pooled connection) is never held across the network.
-    async with sessions() as session:
-        incident = await session.get(Incident, incident_id)
-        if incident is None or incident.setup_state == SETUP_READY:
-            return incident
-        if not await claim_setup(session, incident):
-            log.info("set-up of %s already running elsewhere", incident.name)
-            return incident
-        reporter = await session.get(IndividualContact, incident.reporter_id)
-        project = await session.get(Project, incident.project_id)
-        prefix = _project_config(config, project.name).channel_prefix
-        await session.commit()
-        ready = False
-        try:
-            if incident.channel_id is None:
-                profile, channel = await gather_all(
-                    conv.get_user(reporter.slack_user_id), _create_channel(conv, prefix, incident)
-                )
-                await update_contact(session, profile)
-                incident.channel_id, incident.channel_name = channel.id, channel.name
-                incident.setup_state = SETUP_CHANNEL
-                await record_event(
-                    session,
-                    incident.id,
-                    f"Incident channel #{channel.name} created",
-                    dedupe_key=f"incident:{incident.id}:channel",
-                )
-                await session.commit()
-            facts = await incident_facts(session, incident)
-            commander = await session.get(IndividualContact, incident.commander_id)
-            await session.commit()
-            topic = naming.incident_topic(incident.name, incident.status, facts.priority, commander.name)
-            from domain.creation_hooks import on_channel_ready  # the command center builds on reporting
-
-            await gather_all(
-                conv.invite(incident.channel_id, [reporter.slack_user_id]),
-                conv.set_topic(incident.channel_id, topic),
-                _post_summary(session, conv, config, incident, facts),
-                _confirm_to_reporter(conv, incident, facts),
-                on_channel_ready(sessions, incident.id, ports, config),
-            )
-            incident.setup_state, incident.setup_error = SETUP_READY, None
-            incident.updated_at = utcnow()
-            await session.commit()
-            log.info("incident %s ready in #%s", incident.name, incident.channel_name)
-            ready = True
-        except Exception as exc:  # record any failure so the incident can be resumed, then tell the reporter
-            await session.rollback()
-            incident = await session.get(Incident, incident_id)
-            incident.setup_state = SETUP_FAILED if incident.channel_id is None else SETUP_CHANNEL
-            incident.setup_error = str(exc)[:2000]
-            await session.commit()
-            log.exception("set-up of %s failed (attempt %s)", incident.name, incident.setup_attempts)
-            await _tell_setup_delayed(conv, incident, reporter.slack_user_id, exc)
-    if ready:
-        # Last: archiving a retroactively Closed incident must follow every other channel call.
-        from domain.creation_hooks import close_retroactive
-
-        await close_retroactive(sessions, incident_id, ports, config)
-    return incident
-
-
-async def _create_channel(conv, prefix: str, incident: Incident):
-    private = incident.visibility == RESTRICTED
-    for attempt in range(MAX_NAME_ATTEMPTS):
-        try:
-            return await conv.create_channel(
-                naming.channel_name(prefix, incident.number, incident.title, attempt), private=private
-            )
-        except NameTaken:
-            continue
-    raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
-
-
-async def _post_summary(session, conv, config: WarroomConfig, incident: Incident, facts: IncidentFacts) -> None:
-    resumed = incident.summary_message_ts is not None
-    if not resumed:
-        ref = await conv.post(incident.channel_id, IncidentSummary(facts, config.commands.model_dump()))
-        incident.summary_message_ts = ref.ts
-        # Committed at once: a retry must never post the summary twice.
-        await session.commit()
-    permalink = conv.message_link(incident.channel_id, incident.summary_message_ts)
-    await gather_all(
-        conv.pin(incident.channel_id, incident.summary_message_ts),
-        conv.add_bookmark(incident.channel_id, f"{incident.name} summary", permalink, if_missing=resumed),
-    )
-
-
-async def _confirm_to_reporter(conv, incident: Incident, facts: IncidentFacts) -> None:
-    if not incident.origin_channel_id or incident.origin_channel_id == incident.channel_id:
-        return
-    notice = IncidentReported(facts, conv.channel_link(incident.channel_id))
-    try:
-        await conv.post_ephemeral(incident.origin_channel_id, facts.reporter, notice)
-    except PortError:
-        # The origin may be a channel the bot cannot post in (e.g. a DM with someone else): use a DM.
-        await conv.send_direct(facts.reporter, notice)
-
-
-async def _tell_setup_delayed(conv, incident: Incident, user_id: str, exc: Exception) -> None:
-    try:
-        await conv.send_direct(user_id, SetupDelayed(incident.name, incident.title, str(exc)[:300]))
-    except Exception:  # the DM is best effort; the failure is already recorded on the incident
-        log.warning("could not tell %s about the delayed set-up of %s", user_id, incident.name)
-
-
-async def resume_pending_setups(
-    sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig, *, max_attempts: int = 5
-) -> int:
-    """Finish set-ups left unfinished (Slack outage, crash). Returns how many were attempted.
-
-    Only attempts that failed or went stale are picked; `setup_incident` claims each one, so
-    running this in several processes at once is safe.
-    """
-    stale = utcnow() - SETUP_LEASE
-    async with sessions() as session:
-        ids = (
-            await session.execute(
-                select(Incident.id).where(
-                    Incident.setup_state != SETUP_READY,
-                    Incident.setup_attempts < max_attempts,
-                    or_(Incident.setup_error.is_not(None), Incident.updated_at < stale),
-                )
-            )
-        ).scalars().all()
-    for incident_id in ids:
-        await setup_incident(sessions, incident_id, ports, config)
-    return len(ids)

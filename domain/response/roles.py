@@ -7,18 +7,33 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.announcements import refresh_announcements
-from domain.command_notices import CommanderGuide, CommanderHandoff, RoleAssigned
-from domain.config import WarroomConfig
+from domain.announcements.service import refresh_announcements
+from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
-from domain.incident_update import incident_topic
-from domain.membership import Engage, record_participants, welcome
+from domain.core.aio import gather_all
+from domain.core.ports import Ports
+from domain.incidents.service import incident_facts, incident_topic
 from domain.participants import COMMANDER, PARTICIPANT
-from domain.ports import Ports
-from domain.reporting import gather_all, incident_facts
+from domain.response.membership import Engage, record_participants, welcome
+from domain.response.notices import CommanderGuide, CommanderHandoff, RoleAssigned
 from domain.timeline import record_event
-from storage.models import Incident, IndividualContact, Participant, ParticipantRole
+from storage.models import Incident, IncidentPriority, IndividualContact, Participant, ParticipantRole
 from storage.types import utcnow
+
+
+async def page_commander_if_needed(sessions, incident_id: int, ports: Ports) -> None:
+    """Page the commander once per incident and commander when the priority asks for it."""
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        priority = await session.get(IncidentPriority, incident.incident_priority_id)
+        if not priority.page_commander or incident.status == "Closed" or incident.commander_id is None:
+            return
+        facts = await incident_facts(session, incident)
+        first = await record_event(session, incident.id, f"Commander paged ({priority.name} priority)",
+                                   dedupe_key=f"incident:{incident.id}:page:{incident.commander_id}")
+        await session.commit()
+    if first:
+        await ports.oncall.page_person(facts.commander, facts.name, facts.title)
 
 
 @dataclass(frozen=True)
@@ -66,7 +81,6 @@ async def assign_role(sessions: async_sessionmaker[AsyncSession], form: AssignRo
         await gather_all(*effects)
         await session.commit()
     if handoff:
-        from domain.creation_hooks import page_commander_if_needed
 
         await page_commander_if_needed(sessions, form.incident_id, ports)
 

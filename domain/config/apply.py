@@ -9,7 +9,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from domain.config import ProjectConfig, WarroomConfig
+from domain.config.incidents import ProjectConfig
+from domain.config.schema import WarroomConfig
 from storage.models import IncidentPriority, IncidentSeverity, IncidentType, Project
 
 # Postgres advisory lock key held while applying, so replicas starting together take turns.

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.command_notices import EngagementSuggestion
-from domain.config import WarroomConfig, _EngagementRule
-from domain.incident_channel import ACTIVE
-from domain.membership import Engage, engage
-from domain.notices import IncidentFacts
+from domain.config.engagement import EngagementRule
+from domain.config.schema import WarroomConfig
+from domain.core.ports import Ports
+from domain.incidents.notices import IncidentFacts
+from domain.incidents.queries import ACTIVE
+from domain.incidents.service import incident_facts
 from domain.participants import OBSERVER
-from domain.ports import Ports
-from domain.reporting import incident_facts
+from domain.response.membership import Engage, engage
+from domain.response.notices import EngagementSuggestion
 from domain.timeline import record_event
 from storage.models import Incident
 
@@ -35,7 +36,7 @@ def term_matches(term: str, text: str) -> bool:
     return f" {term} " in padded or any(w in words for w in term.split())
 
 
-def rule_matches(rule: _EngagementRule, facts: IncidentFacts, tags: list[str]) -> bool:
+def rule_matches(rule: EngagementRule, facts: IncidentFacts, tags: list[str]) -> bool:
     """OR semantics: any term, or the type, or the priority."""
     text = normalize(" ".join([facts.title, facts.description, *tags]))
     fold = str.casefold
@@ -73,7 +74,7 @@ def targets(config: WarroomConfig, facts: IncidentFacts, tags: list[str]) -> Tar
 async def run_engagement(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
                          config: WarroomConfig) -> None:
     """Engage whoever the rules match (only while Active); nobody is engaged or suggested twice."""
-    from domain.incident_update import incident_detail  # import here: incident_update runs engagement
+    from domain.incidents.detail import incident_detail
 
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
@@ -107,8 +108,8 @@ def oncall_services(config: WarroomConfig) -> list[str]:
 async def engage_oncall(sessions: async_sessionmaker[AsyncSession], incident_id: int, service: str, page: bool,
                         actor: str, ports: Ports, config: WarroomConfig) -> list[str]:
     """Invite the service's on-call people as observers, announce it, log it, page when asked."""
-    from domain.command_notices import OncallEngaged
     from domain.contacts import ensure_contact
+    from domain.response.notices import OncallEngaged
 
     users = await ports.oncall.resolve(service)
     await engage(sessions, incident_id, [Engage(u, (OBSERVER,), f"On call for {service}") for u in users], ports,

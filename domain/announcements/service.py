@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.command_notices import Announcement
-from domain.config import NotificationChannelConfig, WarroomConfig
-from domain.notices import IncidentFacts, PlainNotice
-from domain.ports import ConversationPort, PortError
+from domain.config.notifications import NotificationChannelConfig
+from domain.config.schema import WarroomConfig
+from domain.core.notices import Notice, PlainNotice
+from domain.core.ports import ConversationPort, PortError
+from domain.incidents.notices import IncidentFacts
 from storage.command_models import IncidentAnnouncement
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
+
+
 RESTRICTED = "Restricted"
 
 
@@ -74,3 +78,11 @@ async def _post_once(session: AsyncSession, conv: ConversationPort, incident_id:
     ref = await conv.post(channel_id, notice)
     row.ts = ref.ts
     await session.commit()
+
+
+@dataclass(frozen=True)
+class Announcement(Notice):
+    """Announcement in a notification channel, edited in place on every change."""
+
+    facts: IncidentFacts
+    allow_join: bool

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from domain.notices import Notice
+from domain.core.notices import Notice
 
 
 class PortError(Exception):

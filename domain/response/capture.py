@@ -9,14 +9,16 @@ from datetime import datetime, timezone
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
-from domain.incident_channel import incident_for_channel
-from domain.ports import ChatMessage, ConversationPort
+from domain.core.ports import ChatMessage, ConversationPort
+from domain.incidents.queries import incident_for_channel
 from domain.timeline import record_event
 from storage.models import Event
 
 CONFIRM_REACTION = "ballot_box_with_check"
+
+
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.config import WarroomConfig
-from domain.ports import Ports
+from domain.config.schema import WarroomConfig
+from domain.core.ports import Ports
 
 
 @dataclass

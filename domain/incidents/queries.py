@@ -1,4 +1,4 @@
-"""Which incident a channel belongs to, who may run privileged commands, and a person's incidents."""
+"""The App Home tab's content: a person's active and recent incidents with their roles."""
 
 from __future__ import annotations
 
@@ -8,13 +8,46 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
+from domain.incidents.notices import IncidentRef
 from storage.models import Incident, IndividualContact, Participant, ParticipantRole
 from storage.types import utcnow
 
+RECENT = 10
+
+
+async def home_incidents(session: AsyncSession, user_id: str) -> tuple[list[IncidentRef], list[IncidentRef]]:
+    """(active/stable incidents where the user is active, their most recent other incidents) — 2 queries."""
+    rows = (await session.execute(
+        select(Incident, Participant)
+        .join(Participant, Participant.incident_id == Incident.id)
+        .join(IndividualContact, IndividualContact.id == Participant.individual_id)
+        .where(IndividualContact.slack_user_id == user_id)
+        .order_by(Incident.id.desc()))).all()
+    held: dict[int, list[str]] = {}
+    for pid, role in (await session.execute(select(ParticipantRole.participant_id, ParticipantRole.role).where(
+            ParticipantRole.participant_id.in_([p.id for _, p in rows]), ParticipantRole.renounced_at.is_(None)))).all():
+        held.setdefault(pid, []).append(role)
+    active, recent = [], []
+    for incident, p in rows:
+        ref = IncidentRef(incident.name, incident.title, incident.status, incident.channel_id,
+                          ", ".join(sorted(held.get(p.id, []))) or "participant")
+        if incident.status in (ACTIVE, STABLE) and p.inactive_at is None:
+            active.append(ref)
+        elif len(recent) < RECENT:
+            recent.append(ref)
+    return active, recent
+
+
 ACTIVE, STABLE, CLOSED = "Active", "Stable", "Closed"
+
+
 SCRIBE = "scribe"
+
+
 MANAGING_ROLES = ("commander", SCRIBE)
+
+
 RECENTLY_CLOSED = timedelta(hours=24)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.config import WarroomConfig
-from domain.incident_channel import ACTIVE, CLOSED, STABLE
+from domain.config.schema import WarroomConfig
+from domain.incidents.queries import ACTIVE, CLOSED, STABLE
 from domain.participants import COMMANDER, add_participant
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact, Participant, ParticipantRole, Project

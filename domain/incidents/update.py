@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import naming
-from domain.announcements import refresh_announcements
-from domain.command_notices import ClosingSummary, IncidentChanged
-from domain.feedback import request_feedback
-from domain.config import WarroomConfig
-from domain.creation_hooks import page_commander_if_needed
-from domain.engagement import run_engagement
+from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
-from domain.incident_channel import CLOSED, STABLE
-from domain.lifecycle import enter_status
-from domain.ports import Ports
-from domain.reporting import gather_all, incident_facts
+from domain.incidents.detail import incident_detail
+from domain.incidents.lifecycle import enter_status
+from domain.incidents.queries import CLOSED, STABLE
+from domain.incidents.service import incident_facts
 from domain.timeline import record_event
-from storage.command_models import IncidentDetail
-from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType, IndividualContact
+from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType
 from storage.types import utcnow
 
-log = logging.getLogger(__name__)
 STATUSES = ("Active", "Stable", "Closed")
+
+
 VISIBILITIES = ("Open", "Restricted")
+
+
 ASSESSMENT_FIELDS = {"Type", "Priority", "Severity"}
-ENGAGEMENT_FIELDS = {"Title", "Description", "Type", "Priority", "Tags"}
 
 
 @dataclass(frozen=True)
@@ -74,16 +68,6 @@ async def update_options(session: AsyncSession, incident: Incident) -> UpdateOpt
         await names(IncidentSeverity, IncidentSeverity.view_order),
         current,
     )
-
-
-async def incident_detail(session: AsyncSession, incident_id: int) -> IncidentDetail:
-    """The incident's detail row, created empty when missing."""
-    detail = (await session.execute(select(IncidentDetail).where(IncidentDetail.incident_id == incident_id))).scalar_one_or_none()
-    if detail is None:
-        detail = IncidentDetail(incident_id=incident_id, tags=[], notify_user_ids=[], notify_emails=[])
-        session.add(detail)
-        await session.flush()
-    return detail
 
 
 async def _named(session: AsyncSession, model, project_id: int, name: str):
@@ -156,50 +140,3 @@ async def apply_update(
     incident.updated_at = utcnow()
     await session.commit()
     return UpdateResult(incident.id, changes, old_status, actor_user_id)
-
-
-def duration(incident: Incident) -> str:
-    seconds = int(((incident.closed_at or utcnow()) - incident.reported_at).total_seconds())
-    hours, rest = divmod(max(seconds, 0), 3600)
-    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min"
-
-
-async def incident_topic(session: AsyncSession, incident: Incident, priority: str) -> str:
-    commander = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
-    return naming.incident_topic(incident.name, incident.status, priority, commander.name if commander else "unassigned")
-
-
-async def publish_update(sessions: async_sessionmaker[AsyncSession], result: UpdateResult, ports: Ports,
-                         config: WarroomConfig) -> None:
-    """Every channel effect of an update: what-changed message, topic, announcements, close/reopen."""
-    if not result.changes:
-        return
-    conv = ports.conversation
-    async with sessions() as session:
-        incident = await session.get(Incident, result.incident_id)
-        facts = await incident_facts(session, incident)
-        topic = await incident_topic(session, incident, facts.priority)
-        channel = incident.channel_id
-        if channel is None:
-            return
-        closing = incident.status == CLOSED and result.old_status != CLOSED
-        if result.old_status == CLOSED and incident.status != CLOSED:
-            await conv.unarchive(channel)
-        effects = [
-            conv.post(channel, IncidentChanged(incident.name, result.actor, result.changes)),
-            conv.set_topic(channel, topic),
-            refresh_announcements(session, conv, incident, facts, config),
-        ]
-        if closing:
-            effects.append(conv.post(channel, ClosingSummary(facts, incident.resolution, duration(incident))))
-        await gather_all(*effects)
-        await session.commit()
-        if closing and config.archive_on_close:
-            await conv.archive(channel)
-    if closing:
-        await request_feedback(sessions, ports, result.incident_id)
-    labels = {label for label, _, _ in result.changes}
-    if labels & ENGAGEMENT_FIELDS:
-        await run_engagement(sessions, result.incident_id, ports, config)
-    if "Priority" in labels:
-        await page_commander_if_needed(sessions, result.incident_id, ports)

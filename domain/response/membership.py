@@ -9,17 +9,19 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.command_notices import CommanderReinvited, Welcome
-from domain.config import WarroomConfig
+from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact, update_contact
-from domain.incident_channel import CLOSED, incident_for_channel
+from domain.core.aio import gather_all
+from domain.core.notices import PlainNotice
+from domain.core.ports import PortError, Ports
+from domain.incidents.notices import IncidentFacts
+from domain.incidents.queries import CLOSED, incident_for_channel
+from domain.incidents.service import incident_facts
 from domain.participants import OBSERVER, add_participant
-from domain.notices import IncidentFacts, PlainNotice
-from domain.ports import Ports, PortError
-from domain.reporting import gather_all, incident_facts
+from domain.response.notices import CommanderReinvited, Welcome
 from domain.tasks import OPEN, incident_tasks
 from domain.timeline import record_event
-from storage.models import Incident, IndividualContact, Participant, ParticipantRole
+from storage.models import Incident, IndividualContact, Participant, ParticipantRole, Project
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -159,3 +161,40 @@ async def member_left(sessions: async_sessionmaker[AsyncSession], channel_id: st
         await record_event(session, incident.id, f"{contact.name} left the incident; roles renounced", author_id=contact.id)
         await session.commit()
         return "left"
+
+
+async def _incident(session: AsyncSession, name: str) -> Incident | None:
+    return (await session.execute(select(Incident).where(Incident.name == name))).scalar_one_or_none()
+
+
+async def join_from_announcement(sessions: async_sessionmaker[AsyncSession], name: str, user_id: str, ports: Ports,
+                                 config: WarroomConfig) -> str:
+    """Join as observer; refused for restricted or closed incidents and where self-join is off."""
+    async with sessions() as session:
+        incident = await _incident(session, name)
+        project = await session.get(Project, incident.project_id) if incident else None
+    if incident is None or incident.visibility == "Restricted":
+        return "You cannot join this incident from here; ask its commander."
+    if incident.status == CLOSED or incident.channel_id is None:
+        return f"{incident.name} is closed."
+    project_config = config.project(project.name) or config.default_project()
+    if not project_config.allow_self_join:
+        return f"Joining {incident.name} yourself is turned off; ask its commander."
+    new = await engage(sessions, incident.id, [Engage(user_id, (OBSERVER,), "Joined from the announcement")], ports, config)
+    return f"You joined <#{incident.channel_id}>." if new else f"You are already in <#{incident.channel_id}>."
+
+
+async def subscribe_from_announcement(sessions: async_sessionmaker[AsyncSession], name: str, user_id: str) -> str:
+    """Add the user to the incident's notifications group."""
+    from domain.incidents.detail import incident_detail
+
+    async with sessions() as session:
+        incident = await _incident(session, name)
+        if incident is None or incident.visibility == "Restricted":
+            return "You cannot subscribe to this incident."
+        detail = await incident_detail(session, incident.id)
+        if user_id in (detail.notify_user_ids or []):
+            return f"You are already subscribed to {incident.name}."
+        detail.notify_user_ids = [*(detail.notify_user_ids or []), user_id]
+        await session.commit()
+    return f"You will receive stakeholder updates about {incident.name}."

@@ -8,16 +8,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.announcements import matches
-from domain.config import WarroomConfig
-from domain.notices import IncidentFacts
-from domain.reporting import incident_facts
+from domain.announcements.service import matches
+from domain.config.schema import WarroomConfig
+from domain.core.notices import Notice
+from domain.incidents.notices import IncidentFacts
+from domain.incidents.service import incident_facts
 from storage.models import Incident
 from storage.types import utcnow
 
 
 @dataclass(frozen=True)
-class DailySummary:
+class DailySummary(Notice):
     channel_name: str
     incidents: list[IncidentFacts]
 

@@ -6,7 +6,11 @@ import re
 import unicodedata
 
 CHANNEL_NAME_MAX = 80
+
+
 TOPIC_MAX = 250
+
+
 _NOT_ALLOWED = re.compile(r"[^a-z0-9_-]+")
 
 

@@ -1,0 +1,38 @@
+"""Notifications."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from domain.config.base import StrictModel
+
+
+class NotificationChannelConfig(StrictModel):
+    """A channel where open incidents are announced; empty filters match everything."""
+
+    name: str = Field(min_length=1)
+    channel: str = Field(min_length=1, description="Slack channel id")
+    incident_types: list[str] = Field(default_factory=list)
+    priorities: list[str] = Field(default_factory=list)
+    visibility: list[Literal["Open"]] = Field(default_factory=list, description="restricted incidents are never announced")
+
+
+class DailyJobsConfig(StrictModel):
+    """When the daily jobs (feedback digest, daily summary) run."""
+
+    hour: int = Field(9, ge=0, le=23)
+    minute: int = Field(0, ge=0, le=59)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Europe/Paris)") from None
+        return v

@@ -1,0 +1,169 @@
+"""Rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from domain.config.base import SLACK_USER_ID, ConfigError
+from domain.config.incidents import IncidentPriorityConfig, IncidentSeverityConfig, IncidentTypeConfig
+from domain.config.schema import CommandsConfig
+
+
+def _duplicates(prefix: str, items: list[Any]) -> list[tuple[str, str]]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, item in enumerate(items):
+        key = item.name.casefold()
+        if key in seen:
+            out.append((f"{prefix}[{i}].name", f"duplicate name {item.name!r} (also at {prefix}[{seen[key]}])"))
+        seen.setdefault(key, i)
+    return out
+
+
+def reference_errors(config: Any) -> list[tuple[str, str]]:
+    """(path, message) for every name in `cases:`/`signals:` that refers to nothing (config: a WarroomConfig)."""
+    cases, signals = config.cases, config.signals
+    problems: list[tuple[str, str]] = []
+    for label in ("sources", "entity_types", "definitions", "filters"):
+        problems += _duplicates(f"signals.{label}", getattr(signals, label))
+    entity_names = {e.name for e in signals.entity_types}
+    definition_names = {d.name for d in signals.definitions}
+    types = {t.name.casefold() for t in cases.types}
+    priorities = {p.name.casefold() for p in cases.priorities}
+    for i, d in enumerate(signals.definitions):
+        path = f"signals.definitions[{i}]"
+        problems += [(f"{path}.entity_types", f"{e!r} is not one of signals.entity_types")
+                     for e in d.entity_types if e not in entity_names]
+        if d.case_type and d.case_type.casefold() not in types:
+            problems.append((f"{path}.case_type", f"{d.case_type!r} is not one of cases.types"))
+        if d.case_priority and d.case_priority.casefold() not in priorities:
+            problems.append((f"{path}.case_priority", f"{d.case_priority!r} is not one of cases.priorities"))
+    for i, f in enumerate(signals.filters):
+        path = f"signals.filters[{i}]"
+        problems += [(f"{path}.entity_types", f"{e!r} is not one of signals.entity_types")
+                     for e in f.entity_types + [m.type for m in f.entities] if e not in entity_names]
+        problems += [(f"{path}.definitions", f"{d!r} is not one of signals.definitions")
+                     for d in f.definitions if d not in definition_names]
+    for i, s in enumerate(signals.sources):
+        problems += [(f"signals.sources[{i}].definitions", f"{d!r} is not one of signals.definitions")
+                     for d in s.definitions if d not in definition_names]
+    for i, t in enumerate(cases.types if config.projects else []):
+        project = config.project(t.project) if t.project else config.default_project()
+        if project is None:
+            problems.append((f"cases.types[{i}].project", f"{t.project!r} is not a configured project"))
+        elif t.incident_type and not any(x.name.casefold() == t.incident_type.casefold() for x in project.incident_types):
+            problems.append((f"cases.types[{i}].incident_type",
+                             f"{t.incident_type!r} is not an incident type of project {project.name!r}"))
+    return problems
+
+
+def config_warnings(config: Any) -> list[str]:
+    """Legal but probably unintended settings (config: a WarroomConfig): shown by `config validate`, logged at start."""
+    warnings = []
+    for i, d in enumerate(config.signals.definitions):
+        ctype = config.cases.type(d.case_type)
+        if d.enabled and d.create_case and not (d.conversation_target or ctype.conversation_target):
+            warnings.append(f"signals.definitions[{i}] ({d.name}): its cases have no channel (set conversation_target "
+                            f"on it or on case type {ctype.name!r}); unless a sender names one, nobody will see them")
+    if config.signals.definitions and not config.signals.sources:
+        warnings.append("signals: definitions but no sources, so every POST is refused (401)")
+    return warnings
+
+
+def semantic_errors(data: dict[str, Any]) -> list[ConfigError]:
+    """Rules across values, checked on the raw data so they are reported even next to schema
+    errors (values of the wrong type are skipped here: the schema check reports them)."""
+    errors: list[ConfigError] = []
+    raw_projects = data.get("projects")
+    if isinstance(raw_projects, list):
+        if not raw_projects:
+            errors.append(ConfigError("projects", "at least one project is required"))
+        projects = [(i, p) for i, p in enumerate(raw_projects) if isinstance(p, dict)]
+        names = ((f"projects[{i}].name", p["name"]) for i, p in projects if isinstance(p.get("name"), str))
+        errors += _unique(names, "project name")
+        defaults = [i for i, p in projects if _is_true(p.get("default"))]
+        if len(raw_projects) > 1 and len(defaults) != 1:
+            found = ", ".join(f"projects[{i}]" for i in defaults) or "none"
+            errors.append(ConfigError("projects", f"exactly one project must have default: true (found: {found})"))
+        for i, project in projects:
+            errors += _check_project(project, f"projects[{i}]")
+    oncall = data.get("oncall")
+    if isinstance(oncall, dict) and isinstance(oncall.get("schedules"), dict):
+        for service, users in oncall["schedules"].items():
+            if isinstance(users, list):
+                errors += [ConfigError(f"oncall.schedules.{service}[{i}]", "not a Slack user id (like U012AB3CD)")
+                           for i, u in enumerate(users) if not (isinstance(u, str) and SLACK_USER_ID.match(u))]
+    roles = data.get("roles")
+    if isinstance(roles, list):
+        errors += _check_roles([r for r in roles if isinstance(r, str)])
+    commands = data.get("commands")
+    if isinstance(commands, dict):
+        given = {k: v for k, v in commands.items() if isinstance(v, str)}
+        # Defaults first, so a clash is reported at the name the file sets.
+        merged = {k: v for k, v in CommandsConfig().model_dump().items() if k not in given} | given
+        errors += _unique(((f"commands.{k}", v) for k, v in merged.items()), "command name")
+    return errors
+
+
+_ITEM_LISTS = (
+    ("incident_types", "type", IncidentTypeConfig),
+    ("incident_priorities", "priority", IncidentPriorityConfig),
+    ("incident_severities", "severity", IncidentSeverityConfig),
+)
+
+
+def _check_project(project: dict[str, Any], path: str) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    stable, priorities = project.get("stable_priority"), project.get("incident_priorities")
+    if isinstance(stable, str) and isinstance(priorities, list):
+        names = {p["name"].strip().casefold() for p in priorities if isinstance(p, dict) and isinstance(p.get("name"), str)}
+        if stable.strip().casefold() not in names:
+            errors.append(ConfigError(f"{path}.stable_priority", f"{stable!r} is not one of this project's incident_priorities"))
+    for key, label, _model in _ITEM_LISTS:
+        items = project.get(key)
+        if not isinstance(items, list):
+            continue  # missing or wrong type: a schema error
+        if not items:
+            errors.append(ConfigError(f"{path}.{key}", f"at least one incident {label} is required"))
+            continue
+        entries = [(j, item) for j, item in enumerate(items) if isinstance(item, dict)]
+        names = ((f"{path}.{key}[{j}].name", item["name"].strip()) for j, item in entries if isinstance(item.get("name"), str))
+        errors += _unique(names, f"incident {label} name", key=str.casefold)
+        defaults = [j for j, item in entries if _is_true(item.get("default"))]
+        if len(defaults) != 1:
+            found = ", ".join(f"{key}[{j}]" for j in defaults) or "none"
+            errors.append(ConfigError(f"{path}.{key}", f"exactly one incident {label} must have default: true (found: {found})"))
+        if key != "incident_types":
+            orders = ((f"{path}.{key}[{j}].view_order", item.get("view_order", j + 1)) for j, item in entries)
+            errors += _unique(((p, v) for p, v in orders if isinstance(v, int)), "view_order")
+    return errors
+
+
+def _is_true(value: Any) -> bool:
+    """Whether pydantic would read `value` as True."""
+    try:
+        return TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        return False
+
+
+def _check_roles(roles: list[str]) -> list[ConfigError]:
+    errors = _unique(((f"roles[{i}]", r) for i, r in enumerate(roles)), "role")
+    if "commander" not in roles:
+        errors.append(ConfigError("roles", "must include 'commander'"))
+    return errors
+
+
+def _unique(items: Any, what: str, key: Any = None) -> list[ConfigError]:
+    """An error at each later occurrence of a (path, value) whose value (or `key(value)`) was seen."""
+    seen: dict[Any, str] = {}
+    errors = []
+    for path, value in items:
+        k = key(value) if key else value
+        if k in seen:
+            errors.append(ConfigError(path, f"duplicate {what} {value!r} (also at {seen[k]})"))
+        else:
+            seen[k] = path
+    return errors

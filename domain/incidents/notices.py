@@ -1,0 +1,100 @@
+"""What the incident command center says, as plain data (rendered by modals/command_messages.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.core.notices import Notice
+
+
+@dataclass(frozen=True)
+class IncidentRef:
+    name: str
+    title: str
+    status: str
+    channel_id: str | None
+    role: str | None = None  # the reader's role, when shown to a participant
+
+
+@dataclass(frozen=True)
+class NotInIncidentChannel(Notice):
+    """An incident-only command was run elsewhere: say so and list the runner's incidents."""
+
+    command: str
+    incidents: list[IncidentRef]
+
+
+@dataclass(frozen=True)
+class NotAllowed(Notice):
+    """Refusal naming who may run the command."""
+
+    command: str
+    who_can: list[str]  # Slack user ids
+    admins: bool
+
+
+@dataclass(frozen=True)
+class IncidentChanged(Notice):
+    """One "what changed" message after an update."""
+
+    name: str
+    actor: str  # Slack user id
+    changes: list[tuple[str, str, str]]  # (field, old, new)
+
+
+@dataclass(frozen=True)
+class ClosingSummary(Notice):
+    facts: IncidentFacts
+    resolution: str | None
+    duration: str
+
+
+@dataclass(frozen=True)
+class IncidentList(Notice):
+    incidents: list[IncidentRef]
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """The key fields of an incident as people see them."""
+
+    name: str
+    title: str
+    description: str
+    status: str
+    visibility: str
+    incident_type: str
+    priority: str
+    severity: str
+    reporter: str  # Slack user id
+    commander: str | None  # Slack user id
+    channel_id: str | None
+    created_at: datetime
+    project: str
+
+
+@dataclass(frozen=True)
+class IncidentSummary(Notice):
+    """Pinned summary posted in a new incident channel."""
+
+    facts: IncidentFacts
+    commands: dict[str, str] = field(default_factory=dict)  # purpose -> slash command
+
+
+@dataclass(frozen=True)
+class IncidentReported(Notice):
+    """Ephemeral confirmation to the reporter in the channel they reported from."""
+
+    facts: IncidentFacts
+    channel_url: str
+
+
+@dataclass(frozen=True)
+class SetupDelayed(Notice):
+    """Tells the reporter the incident is stored but its channel is not ready yet."""
+
+    incident_name: str
+    title: str
+    error: str

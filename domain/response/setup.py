@@ -1,0 +1,219 @@
+"""Command-center work when an incident channel is set up: engagement, announcements, paging."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.announcements.service import RESTRICTED, refresh_announcements
+from domain.config.schema import WarroomConfig
+from domain.contacts import update_contact
+from domain.core.aio import gather_all
+from domain.core.ports import NameTaken, PortError, Ports
+from domain.incidents import naming
+from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
+from domain.incidents.service import (
+    MAX_NAME_ATTEMPTS,
+    SETUP_CHANNEL,
+    SETUP_FAILED,
+    SETUP_LEASE,
+    SETUP_READY,
+    _project_config,
+    claim_setup,
+    incident_facts,
+)
+from domain.response.engagement import run_engagement
+from domain.response.roles import page_commander_if_needed
+from domain.timeline import record_event
+from storage.models import (
+    Incident,
+    IndividualContact,
+    Project,
+)
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
+                           config: WarroomConfig) -> None:
+    """Runs beside the channel set-up calls once the channel exists; each part is idempotent
+    (a resumed set-up repeats it safely) and a failure of one is only logged."""
+    results = await asyncio.gather(
+        run_engagement(sessions, incident_id, ports, config),
+        _announce(sessions, incident_id, ports, config),
+        page_commander_if_needed(sessions, incident_id, ports),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, Exception):
+            log.error("post-set-up step of incident %s failed", incident_id, exc_info=result)
+
+
+async def close_retroactive(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
+    """An incident reported as already Closed gets its closing summary, then its channel archived."""
+    from domain.incidents.notices import ClosingSummary
+    from domain.incidents.service import duration
+
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        if incident.status != "Closed":
+            return
+        facts = await incident_facts(session, incident)
+        first = await record_event(session, incident.id, "Closing summary posted",
+                                   dedupe_key=f"incident:{incident.id}:closing-summary")
+        await session.commit()
+    if first:
+        await ports.conversation.post(incident.channel_id, ClosingSummary(facts, incident.resolution, duration(incident)))
+    if config.archive_on_close:
+        await ports.conversation.archive(incident.channel_id)
+
+
+async def _announce(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
+    if not config.notification_channels:
+        return
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        await refresh_announcements(session, ports.conversation, incident, await incident_facts(session, incident), config)
+        await session.commit()
+
+
+async def setup_incident(
+    sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports, config: WarroomConfig
+) -> Incident:
+    """Create and prepare the incident channel; resumable after a failure at any step.
+
+    Independent Slack calls run concurrently. Progress is committed after each step so that a
+    later attempt (redelivery, the resume job, a restart) continues where this one stopped.
+    """
+    conv = ports.conversation
+    # Every DB step below ends with a commit before the next Slack call: a transaction (and on
+    # SQLite the write lock, on Postgres a pooled connection) is never held across the network.
+    async with sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        if incident is None or incident.setup_state == SETUP_READY:
+            return incident
+        if not await claim_setup(session, incident):
+            log.info("set-up of %s already running elsewhere", incident.name)
+            return incident
+        reporter = await session.get(IndividualContact, incident.reporter_id)
+        project = await session.get(Project, incident.project_id)
+        prefix = _project_config(config, project.name).channel_prefix
+        await session.commit()
+        ready = False
+        try:
+            if incident.channel_id is None:
+                profile, channel = await gather_all(
+                    conv.get_user(reporter.slack_user_id), _create_channel(conv, prefix, incident)
+                )
+                await update_contact(session, profile)
+                incident.channel_id, incident.channel_name = channel.id, channel.name
+                incident.setup_state = SETUP_CHANNEL
+                await record_event(
+                    session,
+                    incident.id,
+                    f"Incident channel #{channel.name} created",
+                    dedupe_key=f"incident:{incident.id}:channel",
+                )
+                await session.commit()
+            facts = await incident_facts(session, incident)
+            commander = await session.get(IndividualContact, incident.commander_id)
+            await session.commit()
+            topic = naming.incident_topic(incident.name, incident.status, facts.priority, commander.name)
+
+            await gather_all(
+                conv.invite(incident.channel_id, [reporter.slack_user_id]),
+                conv.set_topic(incident.channel_id, topic),
+                _post_summary(session, conv, config, incident, facts),
+                _confirm_to_reporter(conv, incident, facts),
+                on_channel_ready(sessions, incident.id, ports, config),
+            )
+            incident.setup_state, incident.setup_error = SETUP_READY, None
+            incident.updated_at = utcnow()
+            await session.commit()
+            log.info("incident %s ready in #%s", incident.name, incident.channel_name)
+            ready = True
+        except Exception as exc:  # record any failure so the incident can be resumed, then tell the reporter
+            await session.rollback()
+            incident = await session.get(Incident, incident_id)
+            incident.setup_state = SETUP_FAILED if incident.channel_id is None else SETUP_CHANNEL
+            incident.setup_error = str(exc)[:2000]
+            await session.commit()
+            log.exception("set-up of %s failed (attempt %s)", incident.name, incident.setup_attempts)
+            await _tell_setup_delayed(conv, incident, reporter.slack_user_id, exc)
+    if ready:
+        # Last: archiving a retroactively Closed incident must follow every other channel call.
+
+        await close_retroactive(sessions, incident_id, ports, config)
+    return incident
+
+
+async def _create_channel(conv, prefix: str, incident: Incident):
+    private = incident.visibility == RESTRICTED
+    for attempt in range(MAX_NAME_ATTEMPTS):
+        try:
+            return await conv.create_channel(
+                naming.channel_name(prefix, incident.number, incident.title, attempt), private=private
+            )
+        except NameTaken:
+            continue
+    raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
+
+
+async def _post_summary(session, conv, config: WarroomConfig, incident: Incident, facts: IncidentFacts) -> None:
+    resumed = incident.summary_message_ts is not None
+    if not resumed:
+        ref = await conv.post(incident.channel_id, IncidentSummary(facts, config.commands.model_dump()))
+        incident.summary_message_ts = ref.ts
+        # Committed at once: a retry must never post the summary twice.
+        await session.commit()
+    permalink = conv.message_link(incident.channel_id, incident.summary_message_ts)
+    await gather_all(
+        conv.pin(incident.channel_id, incident.summary_message_ts),
+        conv.add_bookmark(incident.channel_id, f"{incident.name} summary", permalink, if_missing=resumed),
+    )
+
+
+async def _confirm_to_reporter(conv, incident: Incident, facts: IncidentFacts) -> None:
+    if not incident.origin_channel_id or incident.origin_channel_id == incident.channel_id:
+        return
+    notice = IncidentReported(facts, conv.channel_link(incident.channel_id))
+    try:
+        await conv.post_ephemeral(incident.origin_channel_id, facts.reporter, notice)
+    except PortError:
+        # The origin may be a channel the bot cannot post in (e.g. a DM with someone else): use a DM.
+        await conv.send_direct(facts.reporter, notice)
+
+
+async def _tell_setup_delayed(conv, incident: Incident, user_id: str, exc: Exception) -> None:
+    try:
+        await conv.send_direct(user_id, SetupDelayed(incident.name, incident.title, str(exc)[:300]))
+    except Exception:  # the DM is best effort; the failure is already recorded on the incident
+        log.warning("could not tell %s about the delayed set-up of %s", user_id, incident.name)
+
+
+async def resume_pending_setups(
+    sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig, *, max_attempts: int = 5
+) -> int:
+    """Finish set-ups left unfinished (Slack outage, crash). Returns how many were attempted.
+
+    Only attempts that failed or went stale are picked; `setup_incident` claims each one, so
+    running this in several processes at once is safe.
+    """
+    stale = utcnow() - SETUP_LEASE
+    async with sessions() as session:
+        ids = (
+            await session.execute(
+                select(Incident.id).where(
+                    Incident.setup_state != SETUP_READY,
+                    Incident.setup_attempts < max_attempts,
+                    or_(Incident.setup_error.is_not(None), Incident.updated_at < stale),
+                )
+            )
+        ).scalars().all()
+    for incident_id in ids:
+        await setup_incident(sessions, incident_id, ports, config)
+    return len(ids)
