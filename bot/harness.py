@@ -27,10 +27,18 @@ def emulator_settings(emu: SlackEmulator, database_url: str, **overrides: object
 
 @asynccontextmanager
 async def running_warroom(
-    emu: SlackEmulator, database_url: str, config: WarroomConfig | None = None, **overrides: object
+    emu: SlackEmulator,
+    database_url: str,
+    config: WarroomConfig | None = None,
+    *,
+    ports: dict[str, object] | None = None,
+    **overrides: object,
 ) -> AsyncIterator[Runtime]:
-    """A started warroom process connected to `emu`, stopped on exit. The database must be migrated."""
-    runtime = Runtime(emulator_settings(emu, database_url, **overrides), config)
+    """A started warroom process connected to `emu`, stopped on exit. The database must be migrated.
+
+    `ports` swaps wired ports by name (e.g. a recording on-call port); `overrides` are settings.
+    """
+    runtime = Runtime(emulator_settings(emu, database_url, **overrides), config, ports=ports)
     await runtime.start()
     emu.subscribed_events = set(runtime.registry.events)  # what the manifest subscribes to
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 
@@ -39,8 +40,12 @@ CONNECT_TIMEOUT = 15.0
 class Runtime:
     """One warroom process: Socket Mode app, scheduler and HTTP server sharing one event loop."""
 
-    def __init__(self, settings: Settings, config: WarroomConfig | None = None) -> None:
+    def __init__(
+        self, settings: Settings, config: WarroomConfig | None = None, *, ports: dict[str, object] | None = None
+    ) -> None:
+        """`ports` replaces some of the wired ports by name (e.g. `{"oncall": fake}`), for tests."""
         self.settings = settings
+        self._port_overrides = ports or {}
         self.config = config or load_config(settings.warroom_config)
         self.engine: AsyncEngine | None = None
         self.app: AsyncApp | None = None
@@ -72,6 +77,7 @@ class Runtime:
         conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")
         ports = Ports.with_conversation(conversation)
         ports.oncall = StaticOncall(self.config.oncall)
+        ports = dataclasses.replace(ports, **self._port_overrides)
         self.deps = Deps(sessions=sessions, config=self.config, ports=ports)
         self._client = client
         return client, auth

@@ -8,6 +8,7 @@ from bot.harness import running_warroom
 from domain.config.schema import WarroomConfig
 from storage.command_models import IncidentAnnouncement, IncidentDetail
 from tests.e2e.incident_helpers import ephemerals_for, events, participant, report, roles
+from tests.fakes import RecordingOncall
 
 
 def config_for(slack, people, **extra) -> WarroomConfig:
@@ -163,3 +164,19 @@ async def test_announcement_redacted_when_made_restricted(slack, people, db_url)
         await slack.wait_for(lambda: "no longer public" in slack.channels[feed].messages[0].text)
         assert "Credential stuffing" not in str(slack.channels[feed].messages[0].blocks)
         assert len(slack.channels[feed].messages) == 1
+
+
+async def test_a_swapped_oncall_port_is_the_one_the_bot_uses(slack, people, db_url):
+    """The harness's `ports=` override: Slack stays the emulator, on-call becomes a recording port."""
+    dave = slack.add_user("dave", real_name="Dave On-call")
+    oncall = RecordingOncall(schedule={"db": [dave]})
+    async with running_warroom(slack, db_url, config_for(slack, people), ports={"oncall": oncall}) as warroom:
+        assert warroom.deps.ports.oncall is oncall
+        incident = await report(slack, warroom, people.alice, people.general)
+        before = set(slack.views)
+        await slack.slash_command(people.bob, "/dispatch-engage-oncall", channel=incident.channel_id)
+        view = (await slack.wait_for(lambda: [v for v in slack.open_views(people.bob) if v.id not in before]))[-1]
+        await slack.submit_view(people.bob, view.id, {"service": "db", "page": ["page"]})
+        channel = slack.channels[incident.channel_id]
+        await slack.wait_for(lambda: dave in channel.members)
+        await slack.wait_for(lambda: ("service", "db", incident.name) in oncall.pages)

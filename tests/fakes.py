@@ -1,0 +1,166 @@
+"""Recording fake ports: flows run against them in milliseconds, and tests read what was asked.
+
+They keep the rules the real adapters enforce (a taken channel name raises `NameTaken`, an
+unknown channel raises `PortError`) so a flow cannot pass by leaning on a fake that accepts all.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.core.notices import Notice
+from domain.core.ports import (
+    ChannelRef,
+    ChatMessage,
+    MessageRef,
+    NameTaken,
+    NullAI,
+    NullDocuments,
+    NullStorage,
+    NullTickets,
+    PortError,
+    Ports,
+    UserProfile,
+)
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class RecordingConversation:
+    """A ConversationPort that remembers every call and keeps a minimal workspace."""
+
+    users: dict[str, UserProfile] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {name, private, members, archived}
+    calls: list[Call] = field(default_factory=list)
+    fail: dict[str, Exception] = field(default_factory=dict)  # method -> error to raise once
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def _record(self, method: str, **args: Any) -> None:
+        self.calls.append(Call(method, args))
+        error = self.fail.pop(method, None)
+        if error is not None:
+            raise error
+
+    def _channel(self, channel_id: str) -> dict[str, Any]:
+        if channel_id not in self.channels:
+            raise PortError(f"channel_not_found: {channel_id}")
+        return self.channels[channel_id]
+
+    def _ts(self) -> str:
+        return f"1700000000.{next(self._ids):06d}"
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        """The arguments of every call of `method`, in order."""
+        return [c.args for c in self.calls if c.method == method]
+
+    def posted(self, notice_type: type[Notice]) -> list[dict[str, Any]]:
+        """Every post, ephemeral, DM or update whose notice is a `notice_type`."""
+        kinds = ("post", "post_ephemeral", "send_direct", "update")
+        return [c.args for c in self.calls if c.method in kinds and isinstance(c.args["notice"], notice_type)]
+
+    async def get_user(self, user_id: str) -> UserProfile:
+        self._record("get_user", user_id=user_id)
+        return self.users.get(user_id) or UserProfile(user_id=user_id, name=f"user {user_id}")
+
+    async def get_message(self, channel_id: str, ts: str) -> ChatMessage | None:
+        self._record("get_message", channel_id=channel_id, ts=ts)
+        return None
+
+    async def react(self, channel_id: str, ts: str, name: str, *, remove: bool = False) -> None:
+        self._record("react", channel_id=channel_id, ts=ts, name=name, remove=remove)
+
+    async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
+        self._record("create_channel", name=name, private=private)
+        if any(c["name"] == name for c in self.channels.values()):
+            raise NameTaken(name)
+        channel_id = f"C{next(self._ids):08d}"
+        self.channels[channel_id] = {"name": name, "private": private, "members": set(), "archived": False}
+        return ChannelRef(id=channel_id, name=name)
+
+    async def invite(self, channel_id: str, user_ids: list[str]) -> None:
+        self._record("invite", channel_id=channel_id, user_ids=list(user_ids))
+        self._channel(channel_id)["members"].update(user_ids)
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        self._record("set_topic", channel_id=channel_id, topic=topic)
+        self._channel(channel_id)["topic"] = topic
+
+    async def add_bookmark(self, channel_id: str, title: str, link: str, *, if_missing: bool = False) -> None:
+        self._record("add_bookmark", channel_id=channel_id, title=title, link=link, if_missing=if_missing)
+
+    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None) -> MessageRef:
+        self._record("post", channel_id=channel_id, notice=notice, thread_ts=thread_ts)
+        self._channel(channel_id)
+        ts = self._ts()
+        return MessageRef(channel_id=channel_id, ts=ts, permalink=self.message_link(channel_id, ts))
+
+    async def rename_channel(self, channel_id: str, name: str) -> ChannelRef:
+        self._record("rename_channel", channel_id=channel_id, name=name)
+        if any(c["name"] == name for cid, c in self.channels.items() if cid != channel_id):
+            raise NameTaken(name)
+        self._channel(channel_id)["name"] = name
+        return ChannelRef(id=channel_id, name=name)
+
+    async def pin(self, channel_id: str, ts: str) -> None:
+        self._record("pin", channel_id=channel_id, ts=ts)
+
+    async def post_ephemeral(self, channel_id: str, user_id: str, notice: Notice) -> None:
+        self._record("post_ephemeral", channel_id=channel_id, user_id=user_id, notice=notice)
+
+    async def send_direct(self, user_id: str, notice: Notice) -> MessageRef:
+        self._record("send_direct", user_id=user_id, notice=notice)
+        ts = self._ts()
+        return MessageRef(channel_id=f"D{user_id}", ts=ts, permalink=self.message_link(f"D{user_id}", ts))
+
+    async def update(self, channel_id: str, ts: str, notice: Notice) -> None:
+        self._record("update", channel_id=channel_id, ts=ts, notice=notice)
+
+    async def archive(self, channel_id: str) -> None:
+        self._record("archive", channel_id=channel_id)
+        self._channel(channel_id)["archived"] = True
+
+    async def unarchive(self, channel_id: str) -> None:
+        self._record("unarchive", channel_id=channel_id)
+        self._channel(channel_id)["archived"] = False
+
+    def channel_link(self, channel_id: str) -> str:
+        return f"https://example.slack.com/archives/{channel_id}"
+
+    def message_link(self, channel_id: str, ts: str) -> str:
+        return f"https://example.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+@dataclass
+class RecordingOncall:
+    """An OncallPort with a fixed schedule that records pages."""
+
+    schedule: dict[str, list[str]] = field(default_factory=dict)
+    pages: list[tuple[str, str, str]] = field(default_factory=list)
+
+    async def resolve(self, service: str) -> list[str]:
+        return list(self.schedule.get(service, []))
+
+    async def page(self, service: str, incident_name: str, title: str) -> None:
+        self.pages.append(("service", service, incident_name))
+
+    async def page_person(self, user_id: str, incident_name: str, title: str) -> None:
+        self.pages.append(("person", user_id, incident_name))
+
+
+def recording_ports(conversation: RecordingConversation | None = None, oncall: RecordingOncall | None = None) -> Ports:
+    """Ports whose Slack and on-call sides record; the other integrations are disabled."""
+    return Ports(
+        conversation or RecordingConversation(),
+        NullTickets(),
+        NullDocuments(),
+        NullStorage(),
+        oncall or RecordingOncall(),
+        NullAI(),
+    )

@@ -1,0 +1,86 @@
+"""Incident set-up against recording ports: what Slack is asked, what is stored, how it resumes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from domain.core.ports import PortError
+from domain.incidents.notices import IncidentReported, IncidentSummary, SetupDelayed
+from domain.incidents.service import ReportIncidentForm, report_incident
+from domain.response.setup import setup_incident
+from storage.models import Event, Incident
+
+REPORTER = "U0REPORTER"
+
+
+def form(**overrides: object) -> ReportIncidentForm:
+    values: dict = dict(project="default", title="Checkout is down", description="500s on /pay",
+                        incident_type="", priority="", restricted=False)
+    values.update(overrides)
+    return ReportIncidentForm(**values)
+
+
+async def reported(deps, key: str = "V1", **overrides: object) -> Incident:
+    async with deps.sessions() as session:
+        incident, created = await report_incident(session, form(**overrides), reporter_user_id=REPORTER,
+                                                   reporter_name="Rita", idempotency_key=key, config=deps.config)
+        assert created
+        return incident
+
+
+async def test_setup_opens_a_channel_and_says_so_once(deps, conversation):
+    incident = await reported(deps, origin_channel_id="C0ORIGIN")
+    ready = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+
+    assert ready.setup_state == "ready"
+    [created] = conversation.called("create_channel")
+    assert created["name"].startswith(f"inc-{incident.number}-checkout-is-down") and created["private"] is False
+    assert conversation.called("invite")[0]["user_ids"] == [REPORTER]
+    [topic] = conversation.called("set_topic")
+    assert incident.name in topic["topic"]
+    [summary] = conversation.posted(IncidentSummary)
+    assert summary["channel_id"] == ready.channel_id
+    assert conversation.called("pin")
+    [confirmation] = conversation.posted(IncidentReported)
+    assert (confirmation["channel_id"], confirmation["user_id"]) == ("C0ORIGIN", REPORTER)
+    assert confirmation["notice"].facts.channel_id == ready.channel_id
+
+
+async def test_restricted_incident_gets_a_private_channel(deps, conversation):
+    incident = await reported(deps, restricted=True)
+    await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    [created] = conversation.called("create_channel")
+    assert created["private"] is True
+
+
+async def test_a_taken_name_gets_the_next_free_one(deps, conversation):
+    incident = await reported(deps)
+    await conversation.create_channel(f"inc-{incident.number}-checkout-is-down", private=False)
+    ready = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    assert ready.channel_name == f"inc-{incident.number}-checkout-is-down-2"
+
+
+async def test_a_failed_step_is_recorded_told_and_resumed_without_a_second_channel(deps, conversation):
+    incident = await reported(deps)
+    conversation.fail["set_topic"] = PortError("ratelimited")
+
+    failed = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    assert failed.setup_state == "channel_created" and "ratelimited" in failed.setup_error
+    [delayed] = conversation.posted(SetupDelayed)
+    assert delayed["notice"].incident_name == incident.name
+
+    ready = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    assert ready.setup_state == "ready" and ready.channel_id == failed.channel_id
+    assert len(conversation.called("create_channel")) == 1
+    async with deps.sessions() as session:
+        created = (await session.execute(select(Event).where(Event.incident_id == incident.id,
+                                                             Event.description.like("%channel%created%")))).all()
+    assert len(created) == 1
+
+
+async def test_the_same_submission_twice_stores_one_incident(deps):
+    first = await reported(deps, key="V-same")
+    async with deps.sessions() as session:
+        again, created = await report_incident(session, form(), reporter_user_id=REPORTER, reporter_name="Rita",
+                                               idempotency_key="V-same", config=deps.config)
+    assert not created and again.id == first.id
