@@ -267,3 +267,30 @@ class Workspace:
             raise ValueError("inject() needs an HTTP error status or a Slack error code")
         self.faults.injections.append(Injection(method, status, error, retry_after, times))
 
+    # ------------------------------------------------------------------ response_url
+    def new_response_url(self, user: str, channel: str | None, message_ts: str | None = None) -> str:
+        """A response_url for an interaction by `user` in `channel` (on message `message_ts`, if any)."""
+        rid = self.new_id("R")
+        self.response_urls[rid] = {"user": user, "channel": channel, "message_ts": message_ts, "uses": 0,
+                                   "created": time.monotonic()}
+        return f"{self.base_url}/respond/{rid}"
+
+    def respond(self, target: dict, body: dict) -> None:
+        """Apply a response (response_url POST or a slash command's ack payload) to the workspace."""
+        text, blocks = body.get("text"), body.get("blocks")
+        channel = self.channels.get(target.get("channel") or "")
+        original = channel.find(target["message_ts"]) if channel and target.get("message_ts") else None
+        if body.get("delete_original"):
+            if original is not None:
+                channel.messages.remove(original)
+            return
+        if body.get("replace_original") and original is not None:
+            original.text, original.blocks = text or "", blocks
+            return
+        if body.get("response_type") == "in_channel" and channel is not None:
+            message = Message(self.new_ts(), self.bot_user_id, text or "", blocks,
+                              thread_ts=body.get("thread_ts"), bot_id=self.bot_id)
+            channel.messages.append(message)
+            return
+        self.ephemerals.append({"channel": target.get("channel"), "user": target["user"], "text": text or "",
+                                "blocks": blocks, "ts": self.new_ts()})
