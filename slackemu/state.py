@@ -214,6 +214,12 @@ class Workspace:
         """Pass as `AsyncWebClient(base_url=...)`."""
         return f"{self.base_url}/api/"
 
+    def emit_event_later(self, event: dict) -> None:
+        """Deliver an event caused by an API call without blocking that call.
+
+        A bare workspace has no app to tell; the emulator delivers it over Socket Mode.
+        """
+
     # ------------------------------------------------------------------ ids and set-up
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):07d}"

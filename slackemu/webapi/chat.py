@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from slackemu.state import DOMAIN, Channel, Message
+from slackemu.state import DOMAIN, Channel, Message, Workspace
 from slackemu.webapi.common import (
     ApiError, bot_can_post, channel, check_blocks, message, method, require, user,
 )
-
-if TYPE_CHECKING:
-    from slackemu.emulator import SlackEmulator
 
 CHANNEL_TYPES = {"D": "im", "G": "group", "C": "channel"}
 
@@ -29,7 +24,7 @@ def _content(params: dict) -> tuple[str | None, list | None]:
     return text, blocks
 
 
-def bot_posted(emu: SlackEmulator, ch: Channel, m: Message) -> None:
+def bot_posted(emu: Workspace, ch: Channel, m: Message) -> None:
     """Echo the bot's own message as a `message` event, as Slack does (Bolt acks and skips it)."""
     if emu.bot_user_id not in ch.members:
         return
@@ -47,7 +42,7 @@ def bot_posted(emu: SlackEmulator, ch: Channel, m: Message) -> None:
 
 
 @method("chat.postMessage")
-def chat_post_message(emu: SlackEmulator, params: dict) -> dict:
+def chat_post_message(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"), for_post=True)
     bot_can_post(emu, ch)
     text, blocks = _content(params)
@@ -61,7 +56,7 @@ def chat_post_message(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("chat.postEphemeral")
-def chat_post_ephemeral(emu: SlackEmulator, params: dict) -> dict:
+def chat_post_ephemeral(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"), for_post=True)
     bot_can_post(emu, ch)
     u = user(emu, params.get("user"))
@@ -74,7 +69,7 @@ def chat_post_ephemeral(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("chat.update")
-def chat_update(emu: SlackEmulator, params: dict) -> dict:
+def chat_update(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     m = message(ch, require(params, "ts"))
     if m.user != emu.bot_user_id:
@@ -89,7 +84,7 @@ def chat_update(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("chat.delete")
-def chat_delete(emu: SlackEmulator, params: dict) -> dict:
+def chat_delete(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     m = message(ch, require(params, "ts"))
     if m.user != emu.bot_user_id:
@@ -100,7 +95,7 @@ def chat_delete(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("chat.getPermalink")
-def chat_get_permalink(emu: SlackEmulator, params: dict) -> dict:
+def chat_get_permalink(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     m = message(ch, require(params, "message_ts"))
     return {"channel": ch.id, "permalink": permalink(ch.id, m.ts)}
