@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from slackemu.driver import DriverMixin
 from slackemu.server import ServerMixin
-from slackemu.socket import SocketModeMixin
-from slackemu.state import DOMAIN, Workspace
+from slackemu.state import DOMAIN
 
 __all__ = ["SlackEmulator", "DOMAIN"]
 
 
-class SlackEmulator(ServerMixin, SocketModeMixin, DriverMixin, Workspace):
+class SlackEmulator(ServerMixin, DriverMixin):
     """One Slack workspace with one installed app (its bot user), served on 127.0.0.1.
 
     Set up people and channels with `add_user` / `add_channel`, point the real clients at `api_url`
@@ -23,11 +20,8 @@ class SlackEmulator(ServerMixin, SocketModeMixin, DriverMixin, Workspace):
     """
 
     def __init__(self, team_id: str = "T0001", trigger_ttl: float = 3.0, ack_timeout: float = 3.0) -> None:
-        super().__init__(team_id, trigger_ttl)
-        self.ack_timeout = ack_timeout
-        self._background: set[asyncio.Task] = set()
+        super().__init__(team_id, trigger_ttl, ack_timeout)
         self._runner: web.AppRunner | None = None
-        self._init_socket()
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -52,10 +46,3 @@ class SlackEmulator(ServerMixin, SocketModeMixin, DriverMixin, Workspace):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-
-    def spawn(self, coro) -> asyncio.Task:
-        """Run `coro` in the background; cancelled by stop()."""
-        task = asyncio.ensure_future(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
