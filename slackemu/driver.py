@@ -7,50 +7,48 @@ after `ack_timeout`). What Slack's UI would not let a person do raises DriverErr
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from slackemu.forms import MISSING, DriverError, client_checks, elements, state_entry
+from slackemu.forms import MISSING, DriverError, client_checks, elements, find_option, state_entry
+from slackemu.socket import SocketModeMixin
 from slackemu.state import Delivery, Message, View
 from slackemu.webapi import ApiError
 from slackemu.webapi.common import open_im
 from slackemu.webapi.views import PUSH_LIMIT, new_modal, validate_view, view_hash, view_response
 
-if TYPE_CHECKING:
-    from slackemu.emulator import SlackEmulator
-
 __all__ = ["DriverMixin", "DriverError"]
 RESPONSE_ACTIONS = {"errors", "update", "push", "clear"}
 
 
-class DriverMixin:
-    """Mixed into SlackEmulator."""
+class DriverMixin(SocketModeMixin):
+    """Mixed into SlackEmulator: people's actions, delivered to the app over Socket Mode."""
 
     # ------------------------------------------------------------------ helpers
-    def _user_obj(self: SlackEmulator, user: str) -> dict:
+    def _user_obj(self, user: str) -> dict:
         u = self.users.get(user)
         if u is None or u.deleted:
             raise DriverError(f"unknown user {user}")
         return {"id": u.id, "username": u.name, "name": u.name, "team_id": self.team_id}
 
-    def _team(self: SlackEmulator) -> dict:
+    def _team(self) -> dict:
         return {"id": self.team_id, "domain": "emulator"}
 
-    def _new_trigger(self: SlackEmulator, user: str) -> str:
+    def _new_trigger(self, user: str) -> str:
         trigger_id = f"{int(time.time())}.{self.new_id('')}.{self.new_id('trig')}"
         self.triggers[trigger_id] = {"user": user, "created": time.monotonic(), "used": False}
         return trigger_id
 
-    def _channel_for(self: SlackEmulator, channel: str) -> Any:
+    def _channel_for(self, channel: str) -> Any:
         ch = self.channels.get(channel or "")
         if ch is None:
             raise DriverError(f"unknown channel {channel}")
         return ch
 
-    def view_state(self: SlackEmulator, view: View, values: dict[str, Any] | None = None) -> dict:
+    def view_state(self, view: View, values: dict[str, Any] | None = None) -> dict:
         """`state.values` of a view: initial values, overridden by `values` ({block_id: value | {action_id: value}})."""
         return self._fill(view, values)[0]
 
-    def _fill(self: SlackEmulator, view: View, values: dict[str, Any] | None) -> tuple[dict, dict[str, str]]:
+    def _fill(self, view: View, values: dict[str, Any] | None) -> tuple[dict, dict[str, str]]:
         """(state.values, {block_id: what Slack's client says under that input before sending anything})."""
         values = dict(values or {})
         state: dict[str, dict] = {}
@@ -73,10 +71,10 @@ class DriverMixin:
             raise DriverError(f"no input blocks {sorted(values)} in view {view.id}")
         return state, problems
 
-    def _view_payload(self: SlackEmulator, view: View, state: dict) -> dict:
+    def _view_payload(self, view: View, state: dict) -> dict:
         return view_response(self, view, state)
 
-    def _open_view(self: SlackEmulator, user: str, view_id: str) -> View:
+    def _open_view(self, user: str, view_id: str) -> View:
         view = self.views.get(view_id)
         if view is None or view.type != "modal" or view.state != "open":
             raise DriverError(f"view {view_id} is not an open modal")
@@ -85,7 +83,7 @@ class DriverMixin:
         return view
 
     # ------------------------------------------------------------------ slash commands and shortcuts
-    async def slash_command(self: SlackEmulator, user: str, command: str, text: str = "",
+    async def slash_command(self, user: str, command: str, text: str = "",
                             channel: str | None = None) -> Delivery:
         """Run a slash command in `channel` (default: the user's DM with the bot)."""
         if not command.startswith("/"):
@@ -108,10 +106,10 @@ class DriverMixin:
             self.respond({"user": user, "channel": ch.id}, ack)
         return Delivery(envelope_id, ack, latency, trigger_id, response_url)
 
-    def channels_for_dm(self: SlackEmulator, user: str) -> str:
+    def channels_for_dm(self, user: str) -> str:
         return open_im(self, user).id
 
-    async def message_shortcut(self: SlackEmulator, user: str, callback_id: str, channel: str, message_ts: str
+    async def message_shortcut(self, user: str, callback_id: str, channel: str, message_ts: str
                                ) -> Delivery:
         """Pick an app shortcut from a message's "more actions" menu."""
         ch = self._channel_for(channel)
@@ -129,7 +127,7 @@ class DriverMixin:
         envelope_id, ack, latency = await self.send_envelope("interactive", payload)
         return Delivery(envelope_id, ack, latency, trigger_id, response_url)
 
-    async def global_shortcut(self: SlackEmulator, user: str, callback_id: str) -> Delivery:
+    async def global_shortcut(self, user: str, callback_id: str) -> Delivery:
         """Pick a global shortcut from the shortcuts menu."""
         trigger_id = self._new_trigger(user)
         payload = {"type": "shortcut", "callback_id": callback_id, "trigger_id": trigger_id, "team": self._team(),
@@ -139,7 +137,7 @@ class DriverMixin:
         return Delivery(envelope_id, ack, latency, trigger_id)
 
     # ------------------------------------------------------------------ modals
-    async def submit_view(self: SlackEmulator, user: str, view_id: str, values: dict[str, Any] | None = None
+    async def submit_view(self, user: str, view_id: str, values: dict[str, Any] | None = None
                           ) -> Delivery:
         """Fill in `values` and press the modal's submit button (untouched inputs keep their initial value).
 
@@ -169,7 +167,7 @@ class DriverMixin:
         self._apply_response_action(view, ack)
         return Delivery(envelope_id, ack, latency)
 
-    def _apply_response_action(self: SlackEmulator, view: View, ack: dict | None) -> None:
+    def _apply_response_action(self, view: View, ack: dict | None) -> None:
         action = (ack or {}).get("response_action")
         if action is None:
             view.state = "closed"
@@ -198,7 +196,7 @@ class DriverMixin:
         else:
             new_modal(self, view.user, new, parent=view)
 
-    async def close_view(self: SlackEmulator, user: str, view_id: str) -> Delivery | None:
+    async def close_view(self, user: str, view_id: str) -> Delivery | None:
         """Press Cancel: closes the view (the stack with clear_on_close); view_closed if notify_on_close."""
         view = self._open_view(user, view_id)
         cleared = bool(view.view.get("clear_on_close"))
@@ -213,7 +211,7 @@ class DriverMixin:
         return Delivery(envelope_id, ack, latency)
 
     # ------------------------------------------------------------------ clicks
-    async def click(self: SlackEmulator, user: str, action_id: str, value: Any = None, *, view_id: str | None = None,
+    async def click(self, user: str, action_id: str, value: Any = None, *, view_id: str | None = None,
                     channel: str | None = None, message_ts: str | None = None, block_id: str | None = None
                     ) -> Delivery:
         """Click a button or pick an option (`value`) in a view (modal or home) or in a message."""
@@ -249,8 +247,6 @@ class DriverMixin:
             if el.get("style"):
                 action["style"] = el["style"]
         elif el["type"] == "overflow":
-            from slackemu.forms import find_option
-
             action["selected_option"] = find_option({**el, "type": "static_select"}, value)
         else:
             entry = state_entry(el, value, initial=False, known_user=lambda u: u in self.users,
@@ -277,7 +273,7 @@ class DriverMixin:
         return Delivery(envelope_id, ack, latency, trigger_id, payload.get("response_url"))
 
     # ------------------------------------------------------------------ messages, reactions, membership
-    async def post_message(self: SlackEmulator, user: str, channel: str, text: str, thread_ts: str | None = None
+    async def post_message(self, user: str, channel: str, text: str, thread_ts: str | None = None
                            ) -> str:
         """Post as a person; the app gets a `message` event if it is in the channel. Returns the ts."""
         ch = self._channel_for(channel)
@@ -303,7 +299,7 @@ class DriverMixin:
             await self.emit_event(event)
         return message.ts
 
-    async def _reaction(self: SlackEmulator, kind: str, user: str, channel: str, ts: str, name: str) -> None:
+    async def _reaction(self, kind: str, user: str, channel: str, ts: str, name: str) -> None:
         ch = self._channel_for(channel)
         message = ch.find(ts)
         if message is None:
@@ -335,7 +331,7 @@ class DriverMixin:
     async def unreact(self, user: str, channel: str, ts: str, name: str) -> None:
         await self._reaction("reaction_removed", user, channel, ts, name)
 
-    async def join(self: SlackEmulator, user: str, channel: str) -> None:
+    async def join(self, user: str, channel: str) -> None:
         """Join a public channel (no-op if already a member, as in Slack)."""
         ch = self._channel_for(channel)
         if ch.is_private or ch.is_im:
@@ -349,7 +345,7 @@ class DriverMixin:
             await self.emit_event({"type": "member_joined_channel", "user": user, "channel": channel,
                                    "channel_type": ch.type_code, "team": self.team_id})
 
-    async def leave(self: SlackEmulator, user: str, channel: str) -> None:
+    async def leave(self, user: str, channel: str) -> None:
         """Leave a channel (no-op if not a member)."""
         ch = self._channel_for(channel)
         if user not in ch.members:
@@ -359,7 +355,7 @@ class DriverMixin:
             await self.emit_event({"type": "member_left_channel", "user": user, "channel": channel,
                                    "channel_type": ch.type_code, "team": self.team_id})
 
-    async def open_home(self: SlackEmulator, user: str) -> None:
+    async def open_home(self, user: str) -> None:
         """Open the app's Home tab: app_home_opened (with the published view, if any)."""
         home = next((v for v in self.views.values() if v.type == "home" and v.user == user), None)
         event = {"type": "app_home_opened", "user": user, "channel": open_im(self, user).id, "tab": "home"}
@@ -367,7 +363,7 @@ class DriverMixin:
             event["view"] = self._view_payload(home, {})
         await self.emit_event(event)
 
-    async def redeliver(self: SlackEmulator, envelope_id: str, reason: str = "timeout") -> Delivery:
+    async def redeliver(self, envelope_id: str, reason: str = "timeout") -> Delivery:
         """Send an envelope again with retry_attempt/retry_reason, as Slack does when an ack was lost."""
         envelope = self.envelopes[envelope_id]
         attempt = envelope.get("retry_attempt", 0) + 1

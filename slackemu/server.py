@@ -6,17 +6,15 @@ import asyncio
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from slackemu.blockkit_rules import check_message
-from slackemu.state import ApiCall, Message
+from slackemu.socket import SocketModeMixin
+from slackemu.state import ApiCall
 from slackemu.webapi import METHODS, ApiError
-
-if TYPE_CHECKING:
-    from slackemu.emulator import SlackEmulator
 
 log = logging.getLogger("slackemu")
 JSON_PARAMS = ("blocks", "view", "attachments", "users", "metadata")
@@ -24,10 +22,10 @@ RESPONSE_URL_USES = 5
 RESPONSE_URL_TTL = 30 * 60
 
 
-class ServerMixin:
+class ServerMixin(SocketModeMixin):
     """Mixed into SlackEmulator: the aiohttp application and its request handlers."""
 
-    def _build_app(self: SlackEmulator) -> web.Application:
+    def _build_app(self) -> web.Application:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_get("/socket", self._handle_socket)
@@ -59,7 +57,7 @@ class ServerMixin:
         params.pop("team_id", None)  # Bolt adds it to every call
         return params, body_token
 
-    def _check_token(self: SlackEmulator, method: str, token: str | None) -> None:
+    def _check_token(self, method: str, token: str | None) -> None:
         if not token:
             raise ApiError("not_authed")
         if token not in (self.bot_token, self.app_token):
@@ -68,7 +66,7 @@ class ServerMixin:
         if (token == self.app_token) != wants_app_token:
             raise ApiError("not_allowed_token_type")
 
-    async def _handle_api(self: SlackEmulator, request: web.Request) -> web.Response:
+    async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         started = time.perf_counter()
         try:
@@ -119,34 +117,7 @@ class ServerMixin:
         return web.json_response({"ok": True, **(result or {})})
 
     # ------------------------------------------------------------------ response_url
-    def new_response_url(self: SlackEmulator, user: str, channel: str | None, message_ts: str | None = None) -> str:
-        """A response_url for an interaction by `user` in `channel` (on message `message_ts`, if any)."""
-        rid = self.new_id("R")
-        self.response_urls[rid] = {"user": user, "channel": channel, "message_ts": message_ts, "uses": 0,
-                                   "created": time.monotonic()}
-        return f"{self.base_url}/respond/{rid}"
-
-    def respond(self: SlackEmulator, target: dict, body: dict) -> None:
-        """Apply a response (response_url POST or a slash command's ack payload) to the workspace."""
-        text, blocks = body.get("text"), body.get("blocks")
-        channel = self.channels.get(target.get("channel") or "")
-        original = channel.find(target["message_ts"]) if channel and target.get("message_ts") else None
-        if body.get("delete_original"):
-            if original is not None:
-                channel.messages.remove(original)
-            return
-        if body.get("replace_original") and original is not None:
-            original.text, original.blocks = text or "", blocks
-            return
-        if body.get("response_type") == "in_channel" and channel is not None:
-            message = Message(self.new_ts(), self.bot_user_id, text or "", blocks,
-                              thread_ts=body.get("thread_ts"), bot_id=self.bot_id)
-            channel.messages.append(message)
-            return
-        self.ephemerals.append({"channel": target.get("channel"), "user": target["user"], "text": text or "",
-                                "blocks": blocks, "ts": self.new_ts()})
-
-    async def _handle_response_url(self: SlackEmulator, request: web.Request) -> web.Response:
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
         rid = request.match_info["rid"]
         started = time.perf_counter()
         target = self.response_urls.get(rid)

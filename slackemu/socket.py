@@ -7,22 +7,21 @@ import itertools
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from aiohttp import WSMsgType, web
 
-from slackemu.state import Ack
-
-if TYPE_CHECKING:
-    from slackemu.emulator import SlackEmulator
+from slackemu.state import Ack, Workspace
 
 log = logging.getLogger(__name__)
 
 
-class SocketModeMixin:
-    """Mixed into SlackEmulator: serves `/socket` and sends envelopes to the connected app."""
+class SocketModeMixin(Workspace):
+    """A workspace's Socket Mode side: serves `/socket` and sends envelopes to the connected app."""
 
-    def _init_socket(self: SlackEmulator) -> None:
+    def __init__(self, team_id: str = "T0001", trigger_ttl: float = 3.0, ack_timeout: float = 3.0) -> None:
+        super().__init__(team_id, trigger_ttl)
+        self.ack_timeout = ack_timeout
         self.envelopes: dict[str, dict] = {}
         self.acks: list[Ack] = []
         self._tickets: set[str] = set()
@@ -30,18 +29,26 @@ class SocketModeMixin:
         self._rr = itertools.count()
         self._pending: dict[str, tuple[asyncio.Future, float]] = {}
         self._connected = asyncio.Event()
+        self._background: set[asyncio.Task] = set()
 
-    def new_socket_url(self: SlackEmulator) -> str:
+    def spawn(self, coro) -> asyncio.Task:
+        """Run `coro` in the background; cancelled by stop()."""
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    def new_socket_url(self) -> str:
         """A fresh websocket URL (what apps.connections.open returns)."""
         ticket = self.new_id("tk")
         self._tickets.add(ticket)
         return f"ws://127.0.0.1:{self.port}/socket?ticket={ticket}"
 
     @property
-    def connections(self: SlackEmulator) -> int:
+    def connections(self) -> int:
         return sum(1 for ws in self._sockets if not ws.closed)
 
-    async def _handle_socket(self: SlackEmulator, request: web.Request) -> web.StreamResponse:
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
         if request.query.get("ticket") not in self._tickets:
             return web.Response(status=401, text="invalid ticket: call apps.connections.open")
         ws = web.WebSocketResponse(heartbeat=None, autoping=True)
@@ -70,7 +77,7 @@ class SocketModeMixin:
                 self._connected.clear()
         return ws
 
-    def _on_ack(self: SlackEmulator, data: dict) -> None:
+    def _on_ack(self, data: dict) -> None:
         envelope_id = data.get("envelope_id")
         pending = self._pending.pop(envelope_id, None) if envelope_id else None
         if pending is None:
@@ -81,11 +88,11 @@ class SocketModeMixin:
         if not future.done():
             future.set_result((data.get("payload"), latency))
 
-    async def wait_connected(self: SlackEmulator, timeout: float = 5.0) -> None:
+    async def wait_connected(self, timeout: float = 5.0) -> None:
         """Wait until an app holds an open Socket Mode connection."""
         await asyncio.wait_for(self._connected.wait(), timeout)
 
-    async def send_envelope(self: SlackEmulator, kind: str, payload: dict, *, accepts_response_payload: bool = False,
+    async def send_envelope(self, kind: str, payload: dict, *, accepts_response_payload: bool = False,
                             envelope_id: str | None = None, retry_attempt: int = 0,
                             retry_reason: str | None = None) -> tuple[str, dict | None, float]:
         """Send an envelope to one connected app instance and wait for its ack (TimeoutError if none)."""
@@ -117,7 +124,7 @@ class SocketModeMixin:
             raise TimeoutError(f"no ack for {kind} envelope {envelope_id} within {self.ack_timeout}s") from None
         return envelope_id, ack_payload, latency
 
-    async def disconnect_sockets(self: SlackEmulator, reason: str = "refresh_requested") -> None:
+    async def disconnect_sockets(self, reason: str = "refresh_requested") -> None:
         """Ask every connected client to reconnect (as Slack does periodically), then close."""
         for ws in list(self._sockets):
             if not ws.closed:
@@ -125,7 +132,7 @@ class SocketModeMixin:
                                     "debug_info": {"host": "emulator"}})
                 await ws.close()
 
-    def drop_sockets(self: SlackEmulator) -> asyncio.Task:
+    def drop_sockets(self) -> asyncio.Task:
         """Close every socket without warning (a network failure); await the result to wait for it."""
         sockets, self._sockets = list(self._sockets), []
         self._connected.clear()
@@ -137,7 +144,7 @@ class SocketModeMixin:
         return self.spawn(close_all())
 
     # ------------------------------------------------------------------ Events API
-    def event_payload(self: SlackEmulator, event: dict) -> dict:
+    def event_payload(self, event: dict) -> dict:
         """Wrap `event` in the event_callback body Slack sends."""
         now = time.time()
         event.setdefault("event_ts", f"{now:.6f}")
@@ -150,7 +157,7 @@ class SocketModeMixin:
             "is_ext_shared_channel": False,
         }
 
-    async def emit_event(self: SlackEmulator, event: dict) -> Ack | None:
+    async def emit_event(self, event: dict) -> Ack | None:
         """Deliver an Events API event and wait for the ack (None if unsubscribed or never acked)."""
         if self.subscribed_events is not None and event["type"] not in self.subscribed_events:
             return None
@@ -160,7 +167,7 @@ class SocketModeMixin:
             return None
         return Ack(envelope_id, payload, latency)
 
-    def emit_event_later(self: SlackEmulator, event: dict) -> None:
+    def emit_event_later(self, event: dict) -> None:
         """Deliver an event caused by an API call without blocking that call (as Slack does)."""
         if self.connections and (self.subscribed_events is None or event["type"] in self.subscribed_events):
             self.spawn(self.emit_event(event))

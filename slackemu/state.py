@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from slackemu.faults import Faults, Injection
 
 DOMAIN = "https://emulator.slack.test/"
 TEAM_NAME = "Emulated Workspace"
@@ -170,3 +173,130 @@ class Delivery:
     trigger_id: str | None = None
     response_url: str | None = None
     sent: bool = True  # False: Slack's client refused the input, the app never saw it
+
+
+class Workspace:
+    """One workspace with one installed app: its people, channels, views and logs, and their set-up.
+
+    This is what the Web API handlers and the driver read and change; SlackEmulator serves it.
+    """
+
+    def __init__(self, team_id: str = "T0001", trigger_ttl: float = 3.0) -> None:
+        self.team_id = team_id
+        self.trigger_ttl = trigger_ttl
+        self.bot_token = "xoxb-emulator-bot"
+        self.app_token = "xapp-emulator-app"
+        self.app_id = "A0001"
+        self.bot_id = "B0001"
+        self.bot_user_id = "UBOT0001"
+        self.chat_write_public = True  # the app's manifest asks for chat:write.public
+        self.subscribed_events: set[str] | None = None  # None: deliver every event type
+        self.client_validation = True  # Slack's client checks modal inputs before submitting
+        self.client_rejections: list[dict] = []  # submissions Slack's client refused (never sent to the app)
+        self.users: dict[str, User] = {self.bot_user_id: User(self.bot_user_id, "warroom", "warroom", is_bot=True)}
+        self.channels: dict[str, Channel] = {}
+        self.views: dict[str, View] = {}
+        self.ephemerals: list[dict] = []
+        self.calls: list[ApiCall] = []
+        self.faults = Faults()
+        self.triggers: dict[str, dict] = {}
+        self.response_urls: dict[str, dict] = {}
+        self.port: int | None = None  # where the workspace is served, once started
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """Pass as `AsyncWebClient(base_url=...)`."""
+        return f"{self.base_url}/api/"
+
+    def emit_event_later(self, event: dict) -> None:
+        """Deliver an event caused by an API call without blocking that call.
+
+        A bare workspace has no app to tell; the emulator delivers it over Socket Mode.
+        """
+
+    # ------------------------------------------------------------------ ids and set-up
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):07d}"
+
+    def new_ts(self) -> str:
+        """A message ts: unique and increasing, like Slack's."""
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def add_user(self, name: str, *, real_name: str | None = None, email: str | None = None, tz: str = "UTC",
+                 is_bot: bool = False, display_name: str = "") -> str:
+        """Add a person (or bot) to the workspace; returns the user id."""
+        uid = self.new_id("U")
+        self.users[uid] = User(uid, name, real_name or name, email, tz, is_bot, display_name=display_name)
+        return uid
+
+    def add_channel(self, name: str, *, members: list[str] | None = None, is_private: bool = False,
+                    bot_member: bool = True) -> str:
+        """Add a channel (no events); the bot is a member unless `bot_member=False`."""
+        unknown = [m for m in members or [] if m not in self.users]
+        if unknown:
+            raise ValueError(f"unknown users {unknown}")
+        cid = self.new_id("G" if is_private else "C")
+        channel = Channel(cid, name, is_private=is_private, members=set(members or []))
+        if bot_member:
+            channel.members.add(self.bot_user_id)
+        self.channels[cid] = channel
+        return cid
+
+    # ------------------------------------------------------------------ inspection
+    def channel_by_name(self, name: str) -> Channel | None:
+        return next((c for c in self.channels.values() if c.name == name and not c.is_im), None)
+
+    def dm_channel(self, user_id: str) -> Channel | None:
+        """The IM between the bot and `user_id`, if one was opened."""
+        return next((c for c in self.channels.values() if c.is_im and user_id in c.members), None)
+
+    def open_views(self, user: str) -> list[View]:
+        """The user's open modals, oldest (root) first."""
+        return [v for v in self.views.values() if v.user == user and v.type == "modal" and v.state == "open"]
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [c for c in self.calls if c.method == method]
+
+    # ------------------------------------------------------------------ faults
+    def inject(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
+               times: int = 1) -> None:
+        """Make the next `times` calls of `method` ("*": any) fail with HTTP `status` or Slack `error`."""
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        if status == 200 and error is None:
+            raise ValueError("inject() needs an HTTP error status or a Slack error code")
+        self.faults.injections.append(Injection(method, status, error, retry_after, times))
+
+    # ------------------------------------------------------------------ response_url
+    def new_response_url(self, user: str, channel: str | None, message_ts: str | None = None) -> str:
+        """A response_url for an interaction by `user` in `channel` (on message `message_ts`, if any)."""
+        rid = self.new_id("R")
+        self.response_urls[rid] = {"user": user, "channel": channel, "message_ts": message_ts, "uses": 0,
+                                   "created": time.monotonic()}
+        return f"{self.base_url}/respond/{rid}"
+
+    def respond(self, target: dict, body: dict) -> None:
+        """Apply a response (response_url POST or a slash command's ack payload) to the workspace."""
+        text, blocks = body.get("text"), body.get("blocks")
+        channel = self.channels.get(target.get("channel") or "")
+        original = channel.find(target["message_ts"]) if channel and target.get("message_ts") else None
+        if body.get("delete_original"):
+            if original is not None:
+                channel.messages.remove(original)
+            return
+        if body.get("replace_original") and original is not None:
+            original.text, original.blocks = text or "", blocks
+            return
+        if body.get("response_type") == "in_channel" and channel is not None:
+            message = Message(self.new_ts(), self.bot_user_id, text or "", blocks,
+                              thread_ts=body.get("thread_ts"), bot_id=self.bot_id)
+            channel.messages.append(message)
+            return
+        self.ephemerals.append({"channel": target.get("channel"), "user": target["user"], "text": text or "",
+                                "blocks": blocks, "ts": self.new_ts()})

@@ -1,4 +1,4 @@
-"""Web API methods, registered by name in METHODS: each takes (emulator, params) -> response fields.
+"""Web API methods, registered by name in METHODS: each takes (workspace, params) -> response fields.
 
 Handlers raise ApiError for Slack's `{"ok": false, "error": ...}` answers.
 """

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from slackemu.state import DOMAIN, Channel, Message
+from slackemu.state import DOMAIN, Channel, Message, Workspace
 from slackemu.webapi.common import (
     ApiError,
     bot_can_post,
@@ -15,9 +13,6 @@ from slackemu.webapi.common import (
     require,
     user,
 )
-
-if TYPE_CHECKING:
-    from slackemu.emulator import SlackEmulator
 
 CHANNEL_TYPES = {"D": "im", "G": "group", "C": "channel"}
 
@@ -36,7 +31,7 @@ def _content(params: dict) -> tuple[str | None, list | None]:
     return text, blocks
 
 
-def bot_posted(emu: SlackEmulator, ch: Channel, m: Message) -> None:
+def bot_posted(emu: Workspace, ch: Channel, m: Message) -> None:
     """Echo the bot's own message as a `message` event, as Slack does (Bolt acks and skips it)."""
     if emu.bot_user_id not in ch.members:
         return
@@ -54,7 +49,7 @@ def bot_posted(emu: SlackEmulator, ch: Channel, m: Message) -> None:
 
 
 @method("chat.postMessage")
-def chat_post_message(emu: SlackEmulator, params: dict) -> dict:
+def chat_post_message(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"), for_post=True)
     bot_can_post(emu, ch)
     text, blocks = _content(params)
@@ -68,7 +63,7 @@ def chat_post_message(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("chat.postEphemeral")
-def chat_post_ephemeral(emu: SlackEmulator, params: dict) -> dict:
+def chat_post_ephemeral(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"), for_post=True)
     bot_can_post(emu, ch)
     u = user(emu, params.get("user"))
@@ -81,7 +76,7 @@ def chat_post_ephemeral(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("chat.update")
-def chat_update(emu: SlackEmulator, params: dict) -> dict:
+def chat_update(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     m = message(ch, require(params, "ts"))
     if m.user != emu.bot_user_id:
@@ -96,7 +91,7 @@ def chat_update(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("chat.delete")
-def chat_delete(emu: SlackEmulator, params: dict) -> dict:
+def chat_delete(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     m = message(ch, require(params, "ts"))
     if m.user != emu.bot_user_id:
@@ -107,7 +102,7 @@ def chat_delete(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("chat.getPermalink")
-def chat_get_permalink(emu: SlackEmulator, params: dict) -> dict:
+def chat_get_permalink(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     m = message(ch, require(params, "message_ts"))
     return {"channel": ch.id, "permalink": permalink(ch.id, m.ts)}

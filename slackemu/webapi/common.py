@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from slackemu.blockkit_rules import check_message
-from slackemu.state import Channel, Message, User
-
-if TYPE_CHECKING:
-    from slackemu.emulator import SlackEmulator
+from slackemu.state import Channel, Message, User, Workspace
 
 METHODS: dict[str, Callable[..., Any]] = {}
 
@@ -67,14 +64,14 @@ def paginate(items: list, params: dict, default: int = 100) -> tuple[list, str]:
     return page, (f"dGVhbTpD{start + limit}" if more else "")
 
 
-def user(emu: SlackEmulator, uid: Any, *, allow_deleted: bool = False) -> User:
+def user(emu: Workspace, uid: Any, *, allow_deleted: bool = False) -> User:
     found = emu.users.get(str(uid or ""))
     if found is None or (found.deleted and not allow_deleted):
         raise ApiError("user_not_found")
     return found
 
 
-def open_im(emu: SlackEmulator, uid: str) -> Channel:
+def open_im(emu: Workspace, uid: str) -> Channel:
     """The IM between the bot and `uid`, created on first use."""
     user(emu, uid)
     existing = emu.dm_channel(uid)
@@ -85,7 +82,7 @@ def open_im(emu: SlackEmulator, uid: str) -> Channel:
     return channel
 
 
-def channel(emu: SlackEmulator, ref: Any, *, for_post: bool = False) -> Channel:
+def channel(emu: Workspace, ref: Any, *, for_post: bool = False) -> Channel:
     """Resolve a channel id; `for_post` (chat.*) also takes `#name`/name, and a user id (their DM).
 
     A private channel the bot is not in is invisible (`channel_not_found`), except to chat.* which
@@ -106,7 +103,7 @@ def channel(emu: SlackEmulator, ref: Any, *, for_post: bool = False) -> Channel:
     return found
 
 
-def bot_can_post(emu: SlackEmulator, ch: Channel) -> None:
+def bot_can_post(emu: Workspace, ch: Channel) -> None:
     """chat.postMessage rules: archived refused; non-members need chat:write.public (public only)."""
     if ch.is_archived:
         raise ApiError("is_archived")
@@ -117,7 +114,7 @@ def bot_can_post(emu: SlackEmulator, ch: Channel) -> None:
     raise ApiError("not_in_channel")
 
 
-def bot_member(emu: SlackEmulator, ch: Channel) -> None:
+def bot_member(emu: Workspace, ch: Channel) -> None:
     if emu.bot_user_id not in ch.members:
         raise ApiError("not_in_channel")
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
-from slackemu.state import Channel, Message
+from slackemu.state import Channel, Message, Workspace
 from slackemu.webapi.common import (
     ApiError,
     bot_member,
@@ -20,9 +19,6 @@ from slackemu.webapi.common import (
     user,
     user_list,
 )
-
-if TYPE_CHECKING:
-    from slackemu.emulator import SlackEmulator
 
 NAME_CHARS = re.compile(r"^[a-z0-9_-]+$")
 NAME_MAX = 80
@@ -42,7 +38,7 @@ def check_name(name: str) -> None:
         raise ApiError("invalid_name_punctuation")
 
 
-def _joined(emu: SlackEmulator, ch: Channel, uid: str, inviter: str | None = None) -> None:
+def _joined(emu: Workspace, ch: Channel, uid: str, inviter: str | None = None) -> None:
     """Add a member; the app hears member_joined_channel if the bot is in the channel."""
     ch.members.add(uid)
     event = {"type": "member_joined_channel", "user": uid, "channel": ch.id, "channel_type": ch.type_code,
@@ -53,7 +49,7 @@ def _joined(emu: SlackEmulator, ch: Channel, uid: str, inviter: str | None = Non
         emu.emit_event_later(event)
 
 
-def _left(emu: SlackEmulator, ch: Channel, uid: str) -> None:
+def _left(emu: Workspace, ch: Channel, uid: str) -> None:
     was_visible = emu.bot_user_id in ch.members
     ch.members.discard(uid)
     if was_visible:
@@ -62,7 +58,7 @@ def _left(emu: SlackEmulator, ch: Channel, uid: str) -> None:
 
 
 @method("conversations.create")
-def conversations_create(emu: SlackEmulator, params: dict) -> dict:
+def conversations_create(emu: Workspace, params: dict) -> dict:
     name = str(params.get("name") or "")
     check_name(name)
     if emu.channel_by_name(name):
@@ -75,7 +71,7 @@ def conversations_create(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("conversations.invite")
-def conversations_invite(emu: SlackEmulator, params: dict) -> dict:
+def conversations_invite(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     if ch.is_im:
         raise ApiError("method_not_supported_for_channel_type")
@@ -99,7 +95,7 @@ def conversations_invite(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("conversations.kick")
-def conversations_kick(emu: SlackEmulator, params: dict) -> dict:
+def conversations_kick(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     bot_member(emu, ch)
     uid = user(emu, params.get("user")).id
@@ -112,7 +108,7 @@ def conversations_kick(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("conversations.join")
-def conversations_join(emu: SlackEmulator, params: dict) -> dict:
+def conversations_join(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     if ch.is_private or ch.is_im:
         raise ApiError("method_not_supported_for_channel_type")
@@ -125,7 +121,7 @@ def conversations_join(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("conversations.leave")
-def conversations_leave(emu: SlackEmulator, params: dict) -> dict:
+def conversations_leave(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     if ch.is_im:
         raise ApiError("method_not_supported_for_channel_type")
@@ -139,7 +135,7 @@ def conversations_leave(emu: SlackEmulator, params: dict) -> dict:
 def _set_channel_text(field: str, maximum: int):
     """conversations.setTopic / setPurpose: the bot must be in the (unarchived) channel."""
 
-    def handler(emu: SlackEmulator, params: dict) -> dict:
+    def handler(emu: Workspace, params: dict) -> dict:
         ch = channel(emu, params.get("channel"))
         not_archived(ch)
         bot_member(emu, ch)
@@ -157,19 +153,19 @@ method("conversations.setPurpose")(_set_channel_text("purpose", PURPOSE_MAX))
 
 
 @method("conversations.info")
-def conversations_info(emu: SlackEmulator, params: dict) -> dict:
+def conversations_info(emu: Workspace, params: dict) -> dict:
     return {"channel": channel(emu, params.get("channel")).to_api(emu.bot_user_id)}
 
 
 @method("conversations.members")
-def conversations_members(emu: SlackEmulator, params: dict) -> dict:
+def conversations_members(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     page, cursor = paginate(sorted(ch.members), params)
     return {"members": page, "response_metadata": {"next_cursor": cursor}}
 
 
 @method("conversations.list")
-def conversations_list(emu: SlackEmulator, params: dict) -> dict:
+def conversations_list(emu: Workspace, params: dict) -> dict:
     """Public channels by default; `types` may add private_channel (the bot's own) and im."""
     types = set(str(params.get("types") or "public_channel").split(","))
     unknown = types - {"public_channel", "private_channel", "im", "mpim"}
@@ -191,7 +187,7 @@ def conversations_list(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("conversations.open")
-def conversations_open(emu: SlackEmulator, params: dict) -> dict:
+def conversations_open(emu: Workspace, params: dict) -> dict:
     if params.get("channel"):
         ch = channel(emu, params["channel"])
         return {"channel": {"id": ch.id}}
@@ -205,7 +201,7 @@ def conversations_open(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("conversations.archive")
-def conversations_archive(emu: SlackEmulator, params: dict) -> dict:
+def conversations_archive(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     if ch.is_im:
         raise ApiError("method_not_supported_for_channel_type")
@@ -219,7 +215,7 @@ def conversations_archive(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("conversations.unarchive")
-def conversations_unarchive(emu: SlackEmulator, params: dict) -> dict:
+def conversations_unarchive(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     if not ch.is_archived:
         raise ApiError("not_archived")
@@ -228,7 +224,7 @@ def conversations_unarchive(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("conversations.rename")
-def conversations_rename(emu: SlackEmulator, params: dict) -> dict:
+def conversations_rename(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     not_archived(ch)
     bot_member(emu, ch)
@@ -241,7 +237,7 @@ def conversations_rename(emu: SlackEmulator, params: dict) -> dict:
     return {"channel": ch.to_api(emu.bot_user_id)}
 
 
-def _readable(emu: SlackEmulator, ch: Channel) -> None:
+def _readable(emu: Workspace, ch: Channel) -> None:
     if emu.bot_user_id not in ch.members:
         raise ApiError("not_in_channel")
 
@@ -262,7 +258,7 @@ def _window(messages: list[Message], params: dict) -> list[Message]:
 
 
 @method("conversations.history")
-def conversations_history(emu: SlackEmulator, params: dict) -> dict:
+def conversations_history(emu: Workspace, params: dict) -> dict:
     """Top-level messages, newest first (thread replies only via conversations.replies)."""
     ch = channel(emu, params.get("channel"))
     _readable(emu, ch)
@@ -274,7 +270,7 @@ def conversations_history(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("conversations.replies")
-def conversations_replies(emu: SlackEmulator, params: dict) -> dict:
+def conversations_replies(emu: Workspace, params: dict) -> dict:
     """The thread holding `ts` (its parent or any reply): parent first, then replies oldest first."""
     ch = channel(emu, params.get("channel"))
     _readable(emu, ch)

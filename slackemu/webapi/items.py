@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from slackemu.state import Workspace
 from slackemu.webapi.common import ApiError, bot_member, channel, message, method, not_archived, require
-
-if TYPE_CHECKING:
-    from slackemu.emulator import SlackEmulator
 
 EMOJI_NAME = re.compile(r"^[a-z0-9_+'\-]+(::skin-tone-[2-6])?$")
 
 
 @method("bookmarks.add")
-def bookmarks_add(emu: SlackEmulator, params: dict) -> dict:
+def bookmarks_add(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel_id"))
     bot_member(emu, ch)
     title = require(params, "title")
@@ -30,12 +27,12 @@ def bookmarks_add(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("bookmarks.list")
-def bookmarks_list(emu: SlackEmulator, params: dict) -> dict:
+def bookmarks_list(emu: Workspace, params: dict) -> dict:
     return {"bookmarks": list(channel(emu, params.get("channel_id")).bookmarks)}
 
 
 @method("bookmarks.remove")
-def bookmarks_remove(emu: SlackEmulator, params: dict) -> dict:
+def bookmarks_remove(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel_id"))
     bid = require(params, "bookmark_id")
     found = next((b for b in ch.bookmarks if b["id"] == bid), None)
@@ -46,7 +43,7 @@ def bookmarks_remove(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("pins.add")
-def pins_add(emu: SlackEmulator, params: dict) -> dict:
+def pins_add(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     not_archived(ch)
     bot_member(emu, ch)
@@ -58,7 +55,7 @@ def pins_add(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("pins.remove")
-def pins_remove(emu: SlackEmulator, params: dict) -> dict:
+def pins_remove(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     m = message(ch, require(params, "timestamp"))
     if m.ts not in ch.pins:
@@ -68,13 +65,13 @@ def pins_remove(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("pins.list")
-def pins_list(emu: SlackEmulator, params: dict) -> dict:
+def pins_list(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     return {"items": [{"type": "message", "channel": ch.id, "message": m.to_api()}
                       for m in ch.messages if m.ts in ch.pins]}
 
 
-def _reaction_target(emu: SlackEmulator, params: dict):
+def _reaction_target(emu: Workspace, params: dict):
     ch = channel(emu, params.get("channel"))
     m = message(ch, require(params, "timestamp"))
     name = str(require(params, "name"))
@@ -83,14 +80,14 @@ def _reaction_target(emu: SlackEmulator, params: dict):
     return ch, m, name
 
 
-def _reaction_event(emu: SlackEmulator, kind: str, ch, m, name: str) -> None:
+def _reaction_event(emu: Workspace, kind: str, ch, m, name: str) -> None:
     if emu.bot_user_id in ch.members:
         emu.emit_event_later({"type": kind, "user": emu.bot_user_id, "reaction": name, "item_user": m.user,
                               "item": {"type": "message", "channel": ch.id, "ts": m.ts}})
 
 
 @method("reactions.add")
-def reactions_add(emu: SlackEmulator, params: dict) -> dict:
+def reactions_add(emu: Workspace, params: dict) -> dict:
     ch, m, name = _reaction_target(emu, params)
     not_archived(ch)
     users = m.reactions.setdefault(name, [])
@@ -102,7 +99,7 @@ def reactions_add(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("reactions.remove")
-def reactions_remove(emu: SlackEmulator, params: dict) -> dict:
+def reactions_remove(emu: Workspace, params: dict) -> dict:
     ch, m, name = _reaction_target(emu, params)
     users = m.reactions.get(name, [])
     if emu.bot_user_id not in users:
@@ -115,7 +112,7 @@ def reactions_remove(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("reactions.get")
-def reactions_get(emu: SlackEmulator, params: dict) -> dict:
+def reactions_get(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"))
     m = message(ch, require(params, "timestamp"))
     return {"type": "message", "channel": ch.id, "message": m.to_api()}

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slackemu.blockkit_rules import check_view
-from slackemu.state import View
+from slackemu.state import View, Workspace
 from slackemu.webapi.common import ApiError, method, require, user
-
-if TYPE_CHECKING:
-    from slackemu.emulator import SlackEmulator
 
 PUSH_LIMIT = 3  # views in a modal stack
 
@@ -32,7 +29,7 @@ def view_hash(view: dict) -> str:
     return f"{time.time_ns()}.{hashlib.sha1(repr(view).encode()).hexdigest()[:8]}"
 
 
-def take_trigger(emu: SlackEmulator, trigger_id: Any) -> dict:
+def take_trigger(emu: Workspace, trigger_id: Any) -> dict:
     """Consume a trigger_id: single use, valid for `emu.trigger_ttl` seconds."""
     trigger = emu.triggers.get(str(trigger_id or ""))
     if trigger is None:
@@ -43,7 +40,7 @@ def take_trigger(emu: SlackEmulator, trigger_id: Any) -> dict:
     return trigger
 
 
-def view_response(emu: SlackEmulator, v: View, state: dict | None = None) -> dict:
+def view_response(emu: Workspace, v: View, state: dict | None = None) -> dict:
     """The view object as Slack returns it (also the `view` of interactive payloads)."""
     data = dict(v.view)
     data.setdefault("private_metadata", "")
@@ -57,14 +54,14 @@ def view_response(emu: SlackEmulator, v: View, state: dict | None = None) -> dic
     return data
 
 
-def _external_id(emu: SlackEmulator, view: dict) -> str | None:
+def _external_id(emu: Workspace, view: dict) -> str | None:
     ext = view.get("external_id")
     if ext and any(v.external_id == ext for v in emu.views.values()):
         raise ApiError("duplicate_external_id")
     return ext
 
 
-def new_modal(emu: SlackEmulator, user_id: str, view: dict, parent: View | None = None) -> View:
+def new_modal(emu: Workspace, user_id: str, view: dict, parent: View | None = None) -> View:
     """Store a newly opened (or pushed, on top of `parent`) modal."""
     vid = emu.new_id("V")
     v = View(vid, user_id, "modal", view, hash=view_hash(view),
@@ -75,14 +72,14 @@ def new_modal(emu: SlackEmulator, user_id: str, view: dict, parent: View | None 
 
 
 @method("views.open")
-def views_open(emu: SlackEmulator, params: dict) -> dict:
+def views_open(emu: Workspace, params: dict) -> dict:
     view = validate_view(require(params, "view"))
     trigger = take_trigger(emu, params.get("trigger_id"))
     return {"view": view_response(emu, new_modal(emu, trigger["user"], view))}
 
 
 @method("views.push")
-def views_push(emu: SlackEmulator, params: dict) -> dict:
+def views_push(emu: Workspace, params: dict) -> dict:
     view = validate_view(require(params, "view"))
     trigger = take_trigger(emu, params.get("trigger_id"))
     stack = emu.open_views(trigger["user"])
@@ -94,7 +91,7 @@ def views_push(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("views.update")
-def views_update(emu: SlackEmulator, params: dict) -> dict:
+def views_update(emu: Workspace, params: dict) -> dict:
     view = require(params, "view")
     if not params.get("view_id") and not params.get("external_id"):
         raise ApiError("invalid_arguments", ["[ERROR] view_id or external_id is required"])
@@ -112,7 +109,7 @@ def views_update(emu: SlackEmulator, params: dict) -> dict:
 
 
 @method("views.publish")
-def views_publish(emu: SlackEmulator, params: dict) -> dict:
+def views_publish(emu: Workspace, params: dict) -> dict:
     view = validate_view(require(params, "view"), kind="home")
     u = user(emu, require(params, "user_id"))
     existing = next((v for v in emu.views.values() if v.type == "home" and v.user == u.id), None)
