@@ -141,8 +141,18 @@ async def test_bot_invites_emit_member_joined_channel(emu, bolt):
 async def test_disconnect_makes_the_sdk_reconnect(emu, bolt):
     alice = emu.add_user("alice")
     cid = emu.add_channel("general", members=[alice])
+    old = list(emu._sockets)
     await emu.disconnect_sockets()
-    await emu.wait_for(lambda: emu._sockets, timeout=10)
+    # The SDK reconnects once for the disconnect frame and once more when the old socket closes,
+    # then drops the first new socket: wait until the open sockets are new and stay the same.
+    await emu.wait_for(lambda: [ws for ws in emu._sockets if ws not in old and not ws.closed], timeout=10)
+    seen: list = []
+
+    def settled() -> bool:
+        seen.append(tuple(ws for ws in emu._sockets if not ws.closed))
+        return len(seen) >= 5 and len(set(seen[-5:])) == 1
+
+    await emu.wait_for(settled, timeout=10, interval=0.1)
     assert len(emu.calls_to("apps.connections.open")) >= 2
     delivery = await emu.slash_command(alice, "/hello", channel=cid)
     assert delivery.envelope_id in {a.envelope_id for a in emu.acks}
