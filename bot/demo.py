@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.harness import running_warroom
 from domain.config.schema import WarroomConfig
+from domain.core.vocabulary import CaseStatus, SetupState
 from slackemu import SlackEmulator
 from storage.case_models import Case
 from storage.migrate import upgrade_async
@@ -155,7 +156,7 @@ async def _signals_act(emu: SlackEmulator, runtime, alice: str, triage: str, out
 
     async def triaged():
         async with runtime.deps.sessions() as session:
-            return (await session.execute(select(Case.status))).scalar() == "Triage"
+            return (await session.execute(select(Case.status))).scalar() == CaseStatus.TRIAGE
 
     await emu.wait_for(triaged, timeout=5)
     out("  the case moved New → Triage; the card now offers Edit, Resolve, Escalate, Create channel, Join, Snooze.")
@@ -170,7 +171,7 @@ async def _wait_ready(runtime) -> Incident:
     for _ in range(200):
         async with runtime.deps.sessions() as session:
             incident = (await session.execute(select(Incident))).scalars().first()
-        if incident is not None and incident.setup_state == "ready":
+        if incident is not None and incident.setup_state == SetupState.READY:
             return incident
         await asyncio.sleep(0.05)
     raise RuntimeError("the incident channel never became ready")

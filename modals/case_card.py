@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from blockkit import Actions, Button, Context, Message, Section
 
-from domain.cases.service import CLOSED, ESCALATED, NEW, CaseFacts
+from domain.cases.service import CaseFacts
+from domain.core.vocabulary import CaseStatus
 from modals.messages import render
 from modals.text import escape, md, plain, truncate
 
@@ -20,8 +21,9 @@ SNOOZE_ACTION = "case_snooze"
 CASE_ACTIONS = (TRIAGE_ACTION, EDIT_ACTION, RESOLVE_ACTION, REOPEN_ACTION, ESCALATE_ACTION, CHANNEL_ACTION,
                 JOIN_ACTION, SNOOZE_ACTION)
 
-_STATUS_EMOJI = {"New": ":large_blue_circle:", "Triage": ":large_yellow_circle:", "Escalated": ":red_circle:",
-                 "Stable": ":large_green_circle:", "Closed": ":white_circle:"}
+_STATUS_EMOJI = {CaseStatus.NEW: ":large_blue_circle:", CaseStatus.TRIAGE: ":large_yellow_circle:",
+                 CaseStatus.ESCALATED: ":red_circle:", CaseStatus.STABLE: ":large_green_circle:",
+                 CaseStatus.CLOSED: ":white_circle:"}
 
 
 def _who(user: str | None) -> str:
@@ -32,12 +34,12 @@ def case_buttons(case: CaseFacts) -> list[Button]:
     """The buttons that make sense for the case's current state."""
     value = str(case.id)
     buttons: list[Button] = []
-    if case.status == NEW:
+    if case.status == CaseStatus.NEW:
         buttons.append(Button(plain("Triage"), TRIAGE_ACTION, value=value, style="primary"))
-    if case.status != CLOSED:
+    if case.status != CaseStatus.CLOSED:
         buttons += [Button(plain("Edit"), EDIT_ACTION, value=value),
                     Button(plain("Resolve"), RESOLVE_ACTION, value=value)]
-        if case.status != ESCALATED and case.incident_name is None:
+        if case.status != CaseStatus.ESCALATED and case.incident_name is None:
             buttons.append(Button(plain("Escalate"), ESCALATE_ACTION, value=value, style="danger"))
         if case.channel_id is None and case.incident_name is None:
             buttons.append(Button(plain("Create channel"), CHANNEL_ACTION, value=value))

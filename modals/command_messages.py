@@ -6,6 +6,7 @@ from blockkit import Actions, Button, Context, Header, Message, Section
 
 from domain.announcements.daily_summary import DailySummary
 from domain.announcements.service import Announcement
+from domain.core.vocabulary import IncidentStatus
 from domain.incidents.notices import (
     ClosingSummary,
     IncidentChanged,
@@ -156,7 +157,7 @@ def _(n: Announcement) -> tuple[str, list[dict]]:
         .add_block(Section(md(truncate(escape(f.description), 2900) or "_no description_")))
         .add_block(Section(fields=_fields(f)))
     )
-    if f.status != "Closed":
+    if f.status != IncidentStatus.CLOSED:
         buttons = [Button(plain("Subscribe"), action_id=SUBSCRIBE_ACTION, value=f.name)]
         if n.allow_join:
             buttons.insert(0, Button(plain("Join"), action_id=JOIN_ACTION, value=f.name, style="primary"))
@@ -184,7 +185,7 @@ def _(notice: DailySummary) -> tuple[str, list[dict]]:
         line = (f"*{escape(f.name)}* {escape(truncate(f.title, 200))}\n{escape(f.status)} · {escape(f.priority)} · "
                 f"commander {_who(f.commander)}")
         section = Section(md(line))
-        if f.status != "Closed":
+        if f.status != IncidentStatus.CLOSED:
             section.accessory(Button(plain("Join"), f"{JOIN_ACTION}_{f.name.lower()}", value=f.name))
         msg.add_block(section)
     if len(notice.incidents) > 45:

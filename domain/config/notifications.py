@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from domain.config.base import StrictModel
+from domain.core.vocabulary import Visibility
 
 
 class NotificationChannelConfig(StrictModel):
@@ -16,7 +17,7 @@ class NotificationChannelConfig(StrictModel):
     channel: str = Field(min_length=1, description="Slack channel id")
     incident_types: list[str] = Field(default_factory=list)
     priorities: list[str] = Field(default_factory=list)
-    visibility: list[Literal["Open"]] = Field(default_factory=list, description="restricted incidents are never announced")
+    visibility: list[Literal[Visibility.OPEN.value]] = Field(default_factory=list, description="restricted incidents are never announced")
 
 
 class DailyJobsConfig(StrictModel):

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.cases.service import CLOSED, create_case, record_case_event, set_status
+from domain.cases.service import create_case, record_case_event, set_status
 from domain.config.schema import WarroomConfig
 from domain.config.signals import SignalDefinitionConfig
+from domain.core.vocabulary import CaseStatus, ResolutionReason
 from domain.signals.extract import extract_entities
 from domain.signals.snooze import in_force, matches
 from storage.case_models import Case
@@ -178,7 +179,7 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
                              found: dict[str, set[Entity]], now: datetime) -> _RecentCases:
     """The latest open case per definition (within its window) and per entity (within the filters' windows)."""
     recent = _RecentCases()
-    open_case = and_(SignalInstance.case_id == Case.id, Case.status != CLOSED)
+    open_case = and_(SignalInstance.case_id == Case.id, Case.status != CaseStatus.CLOSED)
     batch_ids = [i.id for i in instances]
     for name in sorted({i.definition for i in instances}):
         definition = config.signals.definition(name)
@@ -232,8 +233,8 @@ async def _open_case(session: AsyncSession, config: WarroomConfig, definition: S
     if created:
         case.alert_count = 1
         if ctype.auto_close:
-            case.resolution_reason, case.resolution = "Information Gathered", f"Closed automatically ({ctype.name})"
-            await set_status(session, case, CLOSED, None)
+            case.resolution_reason, case.resolution = ResolutionReason.INFORMATION_GATHERED, f"Closed automatically ({ctype.name})"
+            await set_status(session, case, CaseStatus.CLOSED, None)
         await record_case_event(session, case.id, f"Signal received: {definition.name}", source="signal",
                                 details={"instance": instance.id}, dedupe_key=f"signal:{instance.id}")
     return Outcome(CASE, case.id, new_case=created)
