@@ -32,12 +32,13 @@ from sqlalchemy import func, select, text  # noqa: E402
 from bench.stats import pct  # noqa: E402
 from bot.harness import running_warroom  # noqa: E402
 from domain.config.schema import WarroomConfig
+from domain.core.vocabulary import SignalStatus
 from domain.signals.worker import SignalWorker  # noqa: E402
 from slackemu import SlackEmulator  # noqa: E402
 from storage.case_models import Case  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
-from storage.signal_models import PROCESSED, SignalInstance  # noqa: E402
+from storage.signal_models import SignalInstance  # noqa: E402
 
 TOKEN = "bench-token"
 DEFINITIONS = [f"detector-{n}" for n in range(10)]
@@ -163,7 +164,7 @@ async def run(url: str, label: str, requests: int, clients: int, worker_paused: 
             while True:
                 async with sessions() as session:
                     done = (await session.execute(select(func.count()).select_from(SignalInstance)
-                                                  .where(SignalInstance.status == PROCESSED))).scalar_one()
+                                                  .where(SignalInstance.status == SignalStatus.PROCESSED))).scalar_one()
                 if done >= accepted or time.perf_counter() - began > 600:
                     break
                 await asyncio.sleep(0.05)

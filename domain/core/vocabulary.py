@@ -87,3 +87,25 @@ class ResolutionReason(StrEnum):
     OPERATIONAL_ERROR = "Operational Error"
     POLICY_VIOLATION = "Policy Violation"
     USER_ACKNOWLEDGED = "User Acknowledged"
+
+
+class SignalAuth(StrEnum):
+    """How a signal source proves who it is."""
+
+    BEARER = "bearer"  # Authorization: Bearer <token>
+    HMAC = "hmac"  # HMAC-SHA256 signature of the body in a header
+
+
+class FilterAction(StrEnum):
+    """What a signal filter does (config filters, and snoozes stored in `signal_filter.action`)."""
+
+    DEDUPLICATE = "deduplicate"  # join the open case of a recent signal sharing an entity
+    SNOOZE = "snooze"  # make no case while it is in force
+
+
+class SignalStatus(StrEnum):
+    """Where a stored signal instance is in the worker's queue (`signal_instance.status`)."""
+
+    PENDING = "pending"
+    PROCESSED = "processed"
+    PARKED = "parked"  # failed too often; an operator requeues it
