@@ -7,7 +7,7 @@ from blockkit import Actions, Button, Context, Message, Section
 from domain.cases.service import CaseFacts
 from domain.core.vocabulary import CaseStatus
 from modals.messages import render
-from modals.text import escape, md, plain, truncate
+from modals.text import escape, md, mention, plain, truncate
 
 # Button action ids; each button's value is the case id.
 TRIAGE_ACTION = "case_triage"
@@ -24,10 +24,6 @@ CASE_ACTIONS = (TRIAGE_ACTION, EDIT_ACTION, RESOLVE_ACTION, REOPEN_ACTION, ESCAL
 _STATUS_EMOJI = {CaseStatus.NEW: ":large_blue_circle:", CaseStatus.TRIAGE: ":large_yellow_circle:",
                  CaseStatus.ESCALATED: ":red_circle:", CaseStatus.STABLE: ":large_green_circle:",
                  CaseStatus.CLOSED: ":white_circle:"}
-
-
-def _who(user: str | None) -> str:
-    return f"<@{user}>" if user else "_unassigned_"
 
 
 def case_buttons(case: CaseFacts) -> list[Button]:
@@ -57,7 +53,7 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
     msg = Message().add_block(Section(md(truncate(f"{emoji} *{case.name}* · {escape(case.title)}", 3000))))
     if case.description:
         msg.add_block(Section(md(truncate(escape(case.description), 3000))))
-    fields = [md(f"*Status*\n{escape(case.status)}"), md(f"*Assignee*\n{_who(case.assignee)}"),
+    fields = [md(f"*Status*\n{escape(case.status)}"), md(f"*Assignee*\n{mention(case.assignee)}"),
               md(f"*Type*\n{escape(case.case_type)}"), md(f"*Priority*\n{escape(case.priority)}"),
               md(f"*Severity*\n{escape(case.severity)}")]
     if case.signal_definition:
@@ -82,7 +78,7 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
         links.append(f":rotating_light: Escalated to *{escape(case.incident_name)}*{where}")
     if case.channel_id:
         links.append(f":speech_balloon: Worked in <#{case.channel_id}>")
-    reporter = f"Reported by {_who(case.reporter)}" if case.reporter else "Opened from a signal"
+    reporter = f"Reported by {mention(case.reporter)}" if case.reporter else "Opened from a signal"
     links.append(f"{reporter} · <!date^{int(case.created_at.timestamp())}^{{date_short_pretty}} {{time}}|{case.created_at:%Y-%m-%d %H:%M} UTC>")
     msg.add_block(Context().add_element(md(" · ".join(links))))
     msg.add_block(Actions(elements=case_buttons(case)))

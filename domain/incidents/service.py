@@ -156,7 +156,7 @@ async def report_incident(
     reporter = await ensure_contact(session, reporter_user_id, reporter_name)
     number = await next_number(session, "incident")
     now = utcnow()
-    prefix = _project_config(config, project.name).channel_prefix
+    prefix = channel_prefix(config, project.name)
     incident = Incident(
         project_id=project.id,
         number=number,
@@ -219,8 +219,9 @@ async def _named_or_default(session: AsyncSession, model, project_id: int | None
     return next((r for r in rows if r.name == name), rows[0])
 
 
-def _project_config(config: WarroomConfig, name: str):
-    return next((p for p in config.projects if p.name == name), config.projects[0])
+def channel_prefix(config: WarroomConfig, project_name: str) -> str:
+    """The channel prefix of the named project (the first project's if the config no longer has it)."""
+    return next((p for p in config.projects if p.name == project_name), config.projects[0]).channel_prefix
 
 
 async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelta = SETUP_LEASE) -> bool:

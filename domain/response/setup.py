@@ -19,7 +19,7 @@ from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSu
 from domain.incidents.service import (
     MAX_NAME_ATTEMPTS,
     SETUP_LEASE,
-    _project_config,
+    channel_prefix,
     claim_setup,
     incident_facts,
 )
@@ -99,7 +99,7 @@ async def setup_incident(
             return incident
         reporter = await session.get(IndividualContact, incident.reporter_id)
         project = await session.get(Project, incident.project_id)
-        prefix = _project_config(config, project.name).channel_prefix
+        prefix = channel_prefix(config, project.name)
         await session.commit()
         ready = False
         try:
