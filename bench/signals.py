@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import random
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiohttp
 from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.stats import pct  # noqa: E402
@@ -80,8 +82,6 @@ def payload(rng: random.Random, users: int) -> bytes:
 
 
 async def load(url: str, requests: int, clients: int, users: int, seed: int) -> None:
-    import aiohttp
-
     rng = random.Random(seed)
     bodies = [payload(rng, users) for _ in range(requests)]
     latencies: list[float] = []
@@ -209,7 +209,5 @@ if __name__ == "__main__":
     if args.load:
         asyncio.run(load(args.load, args.requests, args.clients, args.users, seed=7))
     else:
-        import logging
-
         logging.basicConfig(level=logging.WARNING)
         asyncio.run(main(args))

@@ -9,6 +9,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import select
 
 from bot.harness import running_warroom
@@ -128,8 +129,6 @@ def demo_config(triage: str) -> WarroomConfig:
 
 async def _signals_act(emu: SlackEmulator, runtime, alice: str, triage: str, out) -> None:
     """Alerts posted over HTTP become one case card whose count follows; a reply triages it."""
-    import aiohttp
-
     url = f"http://127.0.0.1:{runtime.http_port}/signals"
     out(f"[GuardDuty] POST {url} (Bearer token), 3 alerts for the same user")
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:

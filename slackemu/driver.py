@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from slackemu.forms import MISSING, DriverError, client_checks, elements, state_entry
+from slackemu.forms import MISSING, DriverError, client_checks, elements, find_option, state_entry
 from slackemu.state import Delivery, Message, View
 from slackemu.webapi import ApiError
 from slackemu.webapi.common import open_im
@@ -249,8 +249,6 @@ class DriverMixin:
             if el.get("style"):
                 action["style"] = el["style"]
         elif el["type"] == "overflow":
-            from slackemu.forms import find_option
-
             action["selected_option"] = find_option({**el, "type": "static_select"}, value)
         else:
             entry = state_entry(el, value, initial=False, known_user=lambda u: u in self.users,

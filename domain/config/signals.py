@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timezone
 from typing import Literal
 
+from jsonpath_ng.ext import parse
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from domain.config.base import StrictModel, check_channel_id
@@ -51,8 +52,6 @@ class EntityTypeConfig(StrictModel):
     @classmethod
     def _jsonpath(cls, v: str | None) -> str | None:
         if v is not None:
-            from jsonpath_ng.ext import parse
-
             try:
                 parse(v)
             except Exception as exc:  # jsonpath_ng raises several unrelated types

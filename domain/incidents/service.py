@@ -18,6 +18,7 @@ from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.vocabulary import IncidentStatus, Role, SetupState, Visibility
 from domain.incidents import naming
+from domain.incidents.lifecycle import enter_status
 from domain.incidents.notices import IncidentFacts
 from domain.participants import add_participant
 from domain.timeline import record_event
@@ -192,8 +193,6 @@ async def report_incident(
         )
         await add_participant(session, incident.id, reporter, [Role.REPORTER, Role.COMMANDER], reason="Reported the incident")
         if form.status != IncidentStatus.ACTIVE:
-            from domain.incidents.lifecycle import enter_status
-
             await enter_status(session, incident, form.status, config, reporter.id)
         await session.commit()
     except IntegrityError:

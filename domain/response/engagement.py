@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.config.engagement import EngagementRule
 from domain.config.schema import WarroomConfig
+from domain.contacts import ensure_contact
 from domain.core.ports import Ports
 from domain.core.vocabulary import IncidentStatus, Role
+from domain.incidents.detail import incident_detail
 from domain.incidents.notices import IncidentFacts
 from domain.incidents.service import incident_facts
 from domain.response.membership import Engage, engage
-from domain.response.notices import EngagementSuggestion
+from domain.response.notices import EngagementSuggestion, OncallEngaged
 from domain.timeline import record_event
 from storage.models import Incident
 
@@ -73,8 +75,6 @@ def targets(config: WarroomConfig, facts: IncidentFacts, tags: list[str]) -> Tar
 async def run_engagement(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
                          config: WarroomConfig) -> None:
     """Engage whoever the rules match (only while Active); nobody is engaged or suggested twice."""
-    from domain.incidents.detail import incident_detail
-
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
         if incident is None or incident.status != IncidentStatus.ACTIVE or incident.channel_id is None:
@@ -107,9 +107,6 @@ def oncall_services(config: WarroomConfig) -> list[str]:
 async def engage_oncall(sessions: async_sessionmaker[AsyncSession], incident_id: int, service: str, page: bool,
                         actor: str, ports: Ports, config: WarroomConfig) -> list[str]:
     """Invite the service's on-call people as observers, announce it, log it, page when asked."""
-    from domain.contacts import ensure_contact
-    from domain.response.notices import OncallEngaged
-
     users = await ports.oncall.resolve(service)
     await engage(sessions, incident_id, [Engage(u, (Role.OBSERVER,), f"On call for {service}") for u in users], ports,
                  config, added_by=actor)

@@ -15,6 +15,7 @@ from domain.core.aio import gather_all
 from domain.core.notices import PlainNotice
 from domain.core.ports import PortError, Ports
 from domain.core.vocabulary import IncidentStatus, Role, TaskStatus, Visibility
+from domain.incidents.detail import incident_detail
 from domain.incidents.notices import IncidentFacts
 from domain.incidents.queries import incident_for_channel
 from domain.incidents.service import incident_facts
@@ -187,8 +188,6 @@ async def join_from_announcement(sessions: async_sessionmaker[AsyncSession], nam
 
 async def subscribe_from_announcement(sessions: async_sessionmaker[AsyncSession], name: str, user_id: str) -> str:
     """Add the user to the incident's notifications group."""
-    from domain.incidents.detail import incident_detail
-
     async with sessions() as session:
         incident = await _incident(session, name)
         if incident is None or incident.visibility == Visibility.RESTRICTED:

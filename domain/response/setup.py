@@ -15,12 +15,13 @@ from domain.core.aio import gather_all
 from domain.core.ports import NameTaken, PortError, Ports
 from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from domain.incidents import naming
-from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
+from domain.incidents.notices import ClosingSummary, IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
 from domain.incidents.service import (
     MAX_NAME_ATTEMPTS,
     SETUP_LEASE,
     channel_prefix,
     claim_setup,
+    duration,
     incident_facts,
 )
 from domain.response.engagement import run_engagement
@@ -53,9 +54,6 @@ async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_
 
 async def close_retroactive(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
     """An incident reported as already Closed gets its closing summary, then its channel archived."""
-    from domain.incidents.notices import ClosingSummary
-    from domain.incidents.service import duration
-
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
         if incident.status != IncidentStatus.CLOSED:
