@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import random
 import sys
 import tempfile
@@ -27,17 +28,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiohttp
 from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.stats import pct  # noqa: E402
 from bot.harness import running_warroom  # noqa: E402
 from domain.config.schema import WarroomConfig
+from domain.core.vocabulary import SignalStatus
 from domain.signals.worker import SignalWorker  # noqa: E402
 from slackemu import SlackEmulator  # noqa: E402
 from storage.case_models import Case  # noqa: E402
 from storage.db import create_engine  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
-from storage.signal_models import PROCESSED, SignalInstance  # noqa: E402
+from storage.signal_models import SignalInstance  # noqa: E402
 
 TOKEN = "bench-token"
 DEFINITIONS = [f"detector-{n}" for n in range(10)]
@@ -79,8 +82,6 @@ def payload(rng: random.Random, users: int) -> bytes:
 
 
 async def load(url: str, requests: int, clients: int, users: int, seed: int) -> None:
-    import aiohttp
-
     rng = random.Random(seed)
     bodies = [payload(rng, users) for _ in range(requests)]
     latencies: list[float] = []
@@ -163,7 +164,7 @@ async def run(url: str, label: str, requests: int, clients: int, worker_paused: 
             while True:
                 async with sessions() as session:
                     done = (await session.execute(select(func.count()).select_from(SignalInstance)
-                                                  .where(SignalInstance.status == PROCESSED))).scalar_one()
+                                                  .where(SignalInstance.status == SignalStatus.PROCESSED))).scalar_one()
                 if done >= accepted or time.perf_counter() - began > 600:
                     break
                 await asyncio.sleep(0.05)
@@ -208,7 +209,5 @@ if __name__ == "__main__":
     if args.load:
         asyncio.run(load(args.load, args.requests, args.clients, args.users, seed=7))
     else:
-        import logging
-
         logging.basicConfig(level=logging.WARNING)
         asyncio.run(main(args))

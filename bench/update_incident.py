@@ -25,6 +25,7 @@ from sqlalchemy import select  # noqa: E402
 from bench.stats import pct  # noqa: E402
 from bot.harness import running_warroom  # noqa: E402
 from domain.config.schema import WarroomConfig
+from domain.core.vocabulary import SetupState
 from slackemu import SlackEmulator  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
 from storage.models import Incident  # noqa: E402
@@ -68,7 +69,7 @@ async def main(rounds: int, database_url: str | None) -> None:
                 async def ready():
                     async with runtime.deps.sessions() as session:
                         row = (await session.execute(select(Incident))).scalar_one_or_none()
-                    return row if row and row.setup_state == "ready" and emu.channels[feed].messages else None
+                    return row if row and row.setup_state == SetupState.READY and emu.channels[feed].messages else None
 
                 incident = await emu.wait_for(ready, timeout=30)
                 print(f"update-incident benchmark: {rounds} sequential updates, database {url.split(':')[0]}")

@@ -9,10 +9,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import select
 
 from bot.harness import running_warroom
 from domain.config.schema import WarroomConfig
+from domain.core.vocabulary import CaseStatus, SetupState
 from slackemu import SlackEmulator
 from storage.case_models import Case
 from storage.migrate import upgrade_async
@@ -127,8 +129,6 @@ def demo_config(triage: str) -> WarroomConfig:
 
 async def _signals_act(emu: SlackEmulator, runtime, alice: str, triage: str, out) -> None:
     """Alerts posted over HTTP become one case card whose count follows; a reply triages it."""
-    import aiohttp
-
     url = f"http://127.0.0.1:{runtime.http_port}/signals"
     out(f"[GuardDuty] POST {url} (Bearer token), 3 alerts for the same user")
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {DEMO_TOKEN}"}) as http:
@@ -155,7 +155,7 @@ async def _signals_act(emu: SlackEmulator, runtime, alice: str, triage: str, out
 
     async def triaged():
         async with runtime.deps.sessions() as session:
-            return (await session.execute(select(Case.status))).scalar() == "Triage"
+            return (await session.execute(select(Case.status))).scalar() == CaseStatus.TRIAGE
 
     await emu.wait_for(triaged, timeout=5)
     out("  the case moved New → Triage; the card now offers Edit, Resolve, Escalate, Create channel, Join, Snooze.")
@@ -170,7 +170,7 @@ async def _wait_ready(runtime) -> Incident:
     for _ in range(200):
         async with runtime.deps.sessions() as session:
             incident = (await session.execute(select(Incident))).scalars().first()
-        if incident is not None and incident.setup_state == "ready":
+        if incident is not None and incident.setup_state == SetupState.READY:
             return incident
         await asyncio.sleep(0.05)
     raise RuntimeError("the incident channel never became ready")

@@ -13,11 +13,6 @@ from storage.command_models import ParticipantDetail
 from storage.models import IndividualContact, Participant, ParticipantRole
 from storage.types import utcnow
 
-COMMANDER = "commander"
-REPORTER = "reporter"
-PARTICIPANT = "participant"
-OBSERVER = "observer"
-
 
 async def add_participant(
     session: AsyncSession,

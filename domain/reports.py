@@ -12,9 +12,10 @@ from domain.announcements.service import matches
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.notices import Notice
+from domain.core.vocabulary import IncidentStatus, SetupState, TaskStatus
 from domain.incidents.detail import notifications_group
 from domain.incidents.service import incident_facts
-from domain.tasks import OPEN, incident_tasks
+from domain.tasks import incident_tasks
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact
 from storage.report_models import IncidentReport, ReportReminder
@@ -68,7 +69,7 @@ async def report_defaults(session: AsyncSession, incident: Incident, kind: str) 
     previous = await latest_report(session, incident.id, kind)
     defaults = dict(previous.details) if previous else {}
     if kind == TACTICAL:
-        open_tasks = [f"• {t.description}" for t in await incident_tasks(session, incident) if t.status == OPEN]
+        open_tasks = [f"• {t.description}" for t in await incident_tasks(session, incident) if t.status == TaskStatus.OPEN]
         missing = [line for line in open_tasks if line not in defaults.get("actions", "")]
         if missing:
             defaults["actions"] = "\n".join(filter(None, [defaults.get("actions", "")] + missing))
@@ -118,7 +119,7 @@ async def due_reminders(session: AsyncSession, now: datetime | None = None) -> l
             select(Incident, IncidentPriority, IndividualContact.slack_user_id)
             .join(IncidentPriority, IncidentPriority.id == Incident.incident_priority_id)
             .join(IndividualContact, IndividualContact.id == Incident.commander_id)
-            .where(Incident.status == "Active", Incident.setup_state == "ready")
+            .where(Incident.status == IncidentStatus.ACTIVE, Incident.setup_state == SetupState.READY)
         )
     ).all()
     last = dict(

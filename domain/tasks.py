@@ -10,13 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.contacts import ensure_contact
 from domain.core.notices import Notice
+from domain.core.vocabulary import IncidentStatus, TaskStatus
 from domain.timeline import record_event
 from storage.models import Incident
 from storage.task_models import IncidentTask, TaskCard
 from storage.types import utcnow
 
-OPEN, RESOLVED = "Open", "Resolved"
-PRIORITIES = ("Low", "Medium", "High")
 REMIND_EVERY = timedelta(days=1)
 
 
@@ -74,7 +73,7 @@ async def set_resolved(session: AsyncSession, task_id: int, resolved: bool, acto
     """Resolve or re-open; returns the task and every (channel, ts) card to refresh; commits."""
     task = await session.get(IncidentTask, task_id)
     incident = await session.get(Incident, task.incident_id)
-    status = RESOLVED if resolved else OPEN
+    status = TaskStatus.RESOLVED if resolved else TaskStatus.OPEN
     if task.status != status:
         who = await ensure_contact(session, actor)
         task.status, task.resolved_at = status, (utcnow() if resolved else None)
@@ -101,7 +100,7 @@ async def my_tasks(session: AsyncSession, user_id: str) -> list[TaskView]:
     """Open tasks the person created or is assigned, across incidents."""
     rows = (await session.execute(
         select(IncidentTask, Incident).join(Incident, Incident.id == IncidentTask.incident_id)
-        .where(IncidentTask.status == OPEN).order_by(IncidentTask.due_at, IncidentTask.id))).all()
+        .where(IncidentTask.status == TaskStatus.OPEN).order_by(IncidentTask.due_at, IncidentTask.id))).all()
     return [view_of(t, i) for t, i in rows if t.creator_user_id == user_id or user_id in t.assignees]
 
 
@@ -110,7 +109,7 @@ async def claim_overdue(session: AsyncSession, now: datetime | None = None) -> l
     now = now or utcnow()
     rows = (await session.execute(
         select(IncidentTask, Incident).join(Incident, Incident.id == IncidentTask.incident_id)
-        .where(IncidentTask.status == OPEN, Incident.status == "Active", IncidentTask.due_at < now,
+        .where(IncidentTask.status == TaskStatus.OPEN, Incident.status == IncidentStatus.ACTIVE, IncidentTask.due_at < now,
                or_(IncidentTask.reminded_at.is_(None), IncidentTask.reminded_at < now - REMIND_EVERY)))).all()
     claimed = []
     for task, incident in rows:

@@ -15,7 +15,8 @@ from domain.cases.service import CaseRuleError, case_by_channel, case_by_name, c
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.core.ports import PortError
-from domain.incidents.service import SETUP_READY, report_choices
+from domain.core.vocabulary import CaseStatus, SetupState
+from domain.incidents.service import report_choices
 from handlers.registry import Registry
 from modals import case_card, case_forms
 from modals.create_case import (
@@ -172,13 +173,13 @@ def register(reg: Registry, deps: Deps) -> None:
 
     async def open_edit(client, trigger_id: str, case_id: int, channel: str | None, user: str) -> None:
         facts = await load_facts(case_id)
-        if facts.status == "Closed":
+        if facts.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{facts.name} is Closed; reopen it to edit it.")
         await open_view(client, trigger_id, case_forms.edit_case_modal(facts, config.cases, channel), channel, user)
 
     async def open_resolve(client, trigger_id: str, case_id: int, channel: str | None, user: str) -> None:
         facts = await load_facts(case_id)
-        if facts.status == "Closed":
+        if facts.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{facts.name} is already Closed.")
         await open_view(client, trigger_id, case_forms.resolve_case_modal(facts, channel), channel, user)
 
@@ -192,12 +193,12 @@ def register(reg: Registry, deps: Deps) -> None:
         if case.incident_id is not None:
             async with deps.sessions() as session:
                 incident = await session.get(Incident, case.incident_id)
-            if incident.setup_state == SETUP_READY:
+            if incident.setup_state == SetupState.READY:
                 raise CaseRuleError(f"{facts.name} is already escalated to {facts.incident_name}.")
             # An earlier escalation stopped half-way: finish it rather than ask again.
             await run_escalation(EscalateForm(case.id, incident.title, ""), user, None, channel)
             return
-        if facts.status == "Closed":
+        if facts.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{facts.name} is Closed; reopen it before escalating.")
         project = choices.project(escalation_project(case, config))
         view = case_forms.escalate_case_modal(facts, project.priorities, project.name, channel)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from blockkit import Input, Modal, Option, StaticSelect, UsersSelect
 
+from domain.core.vocabulary import Role
 from domain.response.roles import AssignRoleForm
 from modals.text import plain
 
 CALLBACK_ID = "assign_role"
-NOT_ASSIGNABLE = {"reporter"}
+NOT_ASSIGNABLE = {Role.REPORTER}
 
 
 def assignable_roles(roles: list[str]) -> list[str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from blockkit import Actions, Button, Context, Message, Section
 
-from domain.cases.service import CLOSED, ESCALATED, NEW, CaseFacts
+from domain.cases.service import CaseFacts
+from domain.core.vocabulary import CaseStatus
 from modals.messages import render
-from modals.text import escape, md, plain, truncate
+from modals.text import escape, md, mention, plain, truncate
 
 # Button action ids; each button's value is the case id.
 TRIAGE_ACTION = "case_triage"
@@ -20,24 +21,21 @@ SNOOZE_ACTION = "case_snooze"
 CASE_ACTIONS = (TRIAGE_ACTION, EDIT_ACTION, RESOLVE_ACTION, REOPEN_ACTION, ESCALATE_ACTION, CHANNEL_ACTION,
                 JOIN_ACTION, SNOOZE_ACTION)
 
-_STATUS_EMOJI = {"New": ":large_blue_circle:", "Triage": ":large_yellow_circle:", "Escalated": ":red_circle:",
-                 "Stable": ":large_green_circle:", "Closed": ":white_circle:"}
-
-
-def _who(user: str | None) -> str:
-    return f"<@{user}>" if user else "_unassigned_"
+_STATUS_EMOJI = {CaseStatus.NEW: ":large_blue_circle:", CaseStatus.TRIAGE: ":large_yellow_circle:",
+                 CaseStatus.ESCALATED: ":red_circle:", CaseStatus.STABLE: ":large_green_circle:",
+                 CaseStatus.CLOSED: ":white_circle:"}
 
 
 def case_buttons(case: CaseFacts) -> list[Button]:
     """The buttons that make sense for the case's current state."""
     value = str(case.id)
     buttons: list[Button] = []
-    if case.status == NEW:
+    if case.status == CaseStatus.NEW:
         buttons.append(Button(plain("Triage"), TRIAGE_ACTION, value=value, style="primary"))
-    if case.status != CLOSED:
+    if case.status != CaseStatus.CLOSED:
         buttons += [Button(plain("Edit"), EDIT_ACTION, value=value),
                     Button(plain("Resolve"), RESOLVE_ACTION, value=value)]
-        if case.status != ESCALATED and case.incident_name is None:
+        if case.status != CaseStatus.ESCALATED and case.incident_name is None:
             buttons.append(Button(plain("Escalate"), ESCALATE_ACTION, value=value, style="danger"))
         if case.channel_id is None and case.incident_name is None:
             buttons.append(Button(plain("Create channel"), CHANNEL_ACTION, value=value))
@@ -55,7 +53,7 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
     msg = Message().add_block(Section(md(truncate(f"{emoji} *{case.name}* · {escape(case.title)}", 3000))))
     if case.description:
         msg.add_block(Section(md(truncate(escape(case.description), 3000))))
-    fields = [md(f"*Status*\n{escape(case.status)}"), md(f"*Assignee*\n{_who(case.assignee)}"),
+    fields = [md(f"*Status*\n{escape(case.status)}"), md(f"*Assignee*\n{mention(case.assignee)}"),
               md(f"*Type*\n{escape(case.case_type)}"), md(f"*Priority*\n{escape(case.priority)}"),
               md(f"*Severity*\n{escape(case.severity)}")]
     if case.signal_definition:
@@ -80,7 +78,7 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
         links.append(f":rotating_light: Escalated to *{escape(case.incident_name)}*{where}")
     if case.channel_id:
         links.append(f":speech_balloon: Worked in <#{case.channel_id}>")
-    reporter = f"Reported by {_who(case.reporter)}" if case.reporter else "Opened from a signal"
+    reporter = f"Reported by {mention(case.reporter)}" if case.reporter else "Opened from a signal"
     links.append(f"{reporter} · <!date^{int(case.created_at.timestamp())}^{{date_short_pretty}} {{time}}|{case.created_at:%Y-%m-%d %H:%M} UTC>")
     msg.add_block(Context().add_element(md(" · ".join(links))))
     msg.add_block(Actions(elements=case_buttons(case)))

@@ -13,6 +13,7 @@ from domain.cases.escalate import EscalateForm
 from domain.cases.lifecycle import CaseEditForm, ResolveForm
 from domain.cases.service import RESOLUTION_REASONS, CaseFacts
 from domain.config.cases import CasesConfig
+from domain.core.vocabulary import CaseStatus, ResolutionReason
 from domain.incidents.service import Choice
 from modals.create_case import DESCRIPTION_MAX, TITLE_MAX, assignee_input, assignee_state, level_select
 from modals.text import escape, md, plain, truncate
@@ -106,8 +107,9 @@ def resolve_case_modal(case: CaseFacts, channel_id: str | None) -> dict:
     select = StaticSelect().action_id("reason").placeholder(plain("Why is it closed?"))
     for reason, description in RESOLUTION_REASONS.items():
         select.add_option(Option(plain(reason, 75), reason).description(plain(description, 75)))
-    if case.status == "Escalated":
-        select.initial_option(Option(plain("Escalated"), "Escalated").description(plain(RESOLUTION_REASONS["Escalated"], 75)))
+    if case.status == CaseStatus.ESCALATED:
+        reason = ResolutionReason.ESCALATED
+        select.initial_option(Option(plain(reason), reason).description(plain(RESOLUTION_REASONS[reason], 75)))
     return (Modal().title(plain(f"Resolve {case.name}", 24)).submit(plain("Resolve")).close(plain("Cancel"))
             .callback_id(RESOLVE_CALLBACK).private_metadata(_metadata(case.id, channel_id))
             .add_block(Context().add_element(md(f"*{escape(truncate(case.title, 200))}* will be Closed.")))

@@ -6,6 +6,7 @@ from blockkit import Actions, Button, Context, Header, Message, Section
 
 from domain.announcements.daily_summary import DailySummary
 from domain.announcements.service import Announcement
+from domain.core.vocabulary import IncidentStatus
 from domain.incidents.notices import (
     ClosingSummary,
     IncidentChanged,
@@ -23,8 +24,8 @@ from domain.response.notices import (
     RoleAssigned,
     Welcome,
 )
-from modals.messages import _fields, _who, render
-from modals.text import escape, md, plain, truncate
+from modals.messages import incident_fields, render
+from modals.text import escape, md, mention, plain, truncate
 
 JOIN_ACTION, SUBSCRIBE_ACTION = "announcement_join", "announcement_subscribe"
 
@@ -87,7 +88,7 @@ def _(n: ClosingSummary) -> tuple[str, list[dict]]:
         Message()
         .add_block(Header(plain(f"{f.name} closed: {f.title}", 150)))
         .add_block(Section(md(f"*Resolution*\n{escape(truncate(n.resolution or 'Not recorded.', 2900))}")))
-        .add_block(Section(fields=_fields(f)))
+        .add_block(Section(fields=incident_fields(f)))
         .add_block(Context().add_element(md(escape(text))))
     )
     return text, msg.build()["blocks"]
@@ -95,7 +96,7 @@ def _(n: ClosingSummary) -> tuple[str, list[dict]]:
 
 @render.register
 def _(n: CommanderHandoff) -> tuple[str, list[dict]]:
-    prev = f"from {_who(n.previous)} " if n.previous else ""
+    prev = f"from {mention(n.previous)} " if n.previous else ""
     return _simple(f":arrows_counterclockwise: Incident command of {escape(n.name)} handed {prev}to <@{n.new}> "
                    f"(by <@{n.actor}>).")
 
@@ -124,7 +125,7 @@ def _(n: Welcome) -> tuple[str, list[dict]]:
         .add_block(Section(md(f":wave: Welcome to *{escape(f.name)}* {escape(truncate(f.title, 200))} "
                               f"(<#{f.channel_id}>)")))
         .add_block(Section(md(truncate(escape(f.description), 2900) or "_no description_")))
-        .add_block(Section(fields=_fields(f)))
+        .add_block(Section(fields=incident_fields(f)))
     )
     help_text = _command_help(n.commands)
     if help_text:
@@ -154,9 +155,9 @@ def _(n: Announcement) -> tuple[str, list[dict]]:
         Message()
         .add_block(Header(plain(f"{f.name}: {f.title}", 150)))
         .add_block(Section(md(truncate(escape(f.description), 2900) or "_no description_")))
-        .add_block(Section(fields=_fields(f)))
+        .add_block(Section(fields=incident_fields(f)))
     )
-    if f.status != "Closed":
+    if f.status != IncidentStatus.CLOSED:
         buttons = [Button(plain("Subscribe"), action_id=SUBSCRIBE_ACTION, value=f.name)]
         if n.allow_join:
             buttons.insert(0, Button(plain("Join"), action_id=JOIN_ACTION, value=f.name, style="primary"))
@@ -182,9 +183,9 @@ def _(notice: DailySummary) -> tuple[str, list[dict]]:
     msg = Message().add_block(Header(plain("Incident summary")))
     for f in notice.incidents[:45]:
         line = (f"*{escape(f.name)}* {escape(truncate(f.title, 200))}\n{escape(f.status)} · {escape(f.priority)} · "
-                f"commander {_who(f.commander)}")
+                f"commander {mention(f.commander)}")
         section = Section(md(line))
-        if f.status != "Closed":
+        if f.status != IncidentStatus.CLOSED:
             section.accessory(Button(plain("Join"), f"{JOIN_ACTION}_{f.name.lower()}", value=f.name))
         msg.add_block(section)
     if len(notice.incidents) > 45:

@@ -8,7 +8,7 @@ from blockkit import Context, Divider, Header, Message, Section
 
 from domain.core.notices import PlainNotice
 from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
-from modals.text import escape, md, plain, truncate
+from modals.text import escape, md, mention, plain, truncate
 
 # Commands advertised in the incident summary, by config key. Only commands warroom actually
 # registers belong here (the summary must never advertise something that answers nothing).
@@ -17,18 +17,15 @@ COMMAND_HELP: dict[str, str] = {
 }
 
 
-def _who(user_id: str | None) -> str:
-    return f"<@{user_id}>" if user_id else "_unassigned_"
-
-
-def _fields(facts: IncidentFacts) -> list:
+def incident_fields(facts: IncidentFacts) -> list:
+    """The facts of an incident as the fields of a section (summary, announcement, changes)."""
     return [
         md(f"*Status*\n{escape(facts.status)}"),
         md(f"*Priority*\n{escape(facts.priority)}"),
         md(f"*Type*\n{escape(facts.incident_type)}"),
         md(f"*Severity*\n{escape(facts.severity)}"),
-        md(f"*Commander*\n{_who(facts.commander)}"),
-        md(f"*Reporter*\n{_who(facts.reporter)}"),
+        md(f"*Commander*\n{mention(facts.commander)}"),
+        md(f"*Reporter*\n{mention(facts.reporter)}"),
         md(f"*Visibility*\n{escape(facts.visibility)}"),
         md(f"*Project*\n{escape(facts.project)}"),
     ]
@@ -47,7 +44,7 @@ def _(notice: IncidentSummary) -> tuple[str, list[dict]]:
         Message()
         .add_block(Header(plain(f"{f.name}: {f.title}", 150)))
         .add_block(Section(md(truncate(escape(f.description), 3000))))
-        .add_block(Section(fields=_fields(f)))
+        .add_block(Section(fields=incident_fields(f)))
     )
     help_lines = [
         f"`{notice.commands[key]}` {what}" for key, what in COMMAND_HELP.items() if notice.commands.get(key)

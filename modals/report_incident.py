@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, StaticSelect
 
+from domain.core.vocabulary import IncidentStatus
 from domain.incidents.service import Choice, ReportChoices, ReportIncidentForm
 from modals.text import md, plain, truncate
 
 CALLBACK_ID = "report_incident"
-STATUSES = ("Active", "Stable", "Closed")
+STATUSES = tuple(IncidentStatus)
 PROJECT_ACTION = "report_incident_project"
 TITLE_MAX = 150
 DESCRIPTION_MAX = 3000
@@ -97,7 +98,7 @@ def report_incident_modal(choices: ReportChoices, defaults: ReportDefaults) -> d
     status = StaticSelect().action_id("status")
     for name in STATUSES:
         status.add_option(Option(plain(name), name))
-    status.initial_option(Option(plain(STATUSES[0]), STATUSES[0]))
+    status.initial_option(Option(plain(IncidentStatus.ACTIVE), IncidentStatus.ACTIVE))
     modal.add_block(Input(plain("Status (Stable or Closed for a retroactive report)")).block_id("status").element(status))
     return modal.build()
 
@@ -141,11 +142,11 @@ def parse_report_submission(view: dict) -> tuple[ReportIncidentForm | None, dict
     if priority_name not in _offered(view, "incident_priority"):
         errors["incident_priority"] = "Pick one of the listed priorities."
 
-    status = (_value(values, "status").get("selected_option") or {}).get("value") or STATUSES[0]
+    status = (_value(values, "status").get("selected_option") or {}).get("value") or IncidentStatus.ACTIVE
     severity = (_value(values, "incident_severity").get("selected_option") or {}).get("value")
     if status not in STATUSES:
         errors["status"] = "Pick one of the listed statuses."
-    elif status != STATUSES[0] and severity not in metadata.get("stable_ok", []):
+    elif status != IncidentStatus.ACTIVE and severity not in metadata.get("stable_ok", []):
         errors["incident_severity"] = f"Assess the severity to report an incident as {status}."
 
     selected = _value(values, "private").get("selected_options") or []

@@ -20,7 +20,8 @@ from blockkit import (
     StaticSelect,
 )
 
-from domain.tasks import OPEN, PRIORITIES, TaskList, TaskOverdue, TaskView
+from domain.core.vocabulary import TaskPriority, TaskStatus
+from domain.tasks import TaskList, TaskOverdue, TaskView
 from modals.messages import render
 from modals.text import escape, md, plain, truncate
 
@@ -31,9 +32,9 @@ DESCRIPTION_MAX = 1000
 
 def create_task_modal(incident_id: int, channel_id: str, today: date) -> dict:
     """Description, assignees, priority and due date (tomorrow by default)."""
-    medium = Option(plain("Medium"), "Medium")
+    medium = Option(plain(TaskPriority.MEDIUM), TaskPriority.MEDIUM)
     priority = StaticSelect().action_id("priority").initial_option(medium)
-    for p in PRIORITIES:
+    for p in TaskPriority:
         priority.add_option(Option(plain(p), p))
     return (
         Modal().title(plain("Create task")).submit(plain("Create")).close(plain("Cancel")).callback_id(CALLBACK_ID)
@@ -57,7 +58,7 @@ def parse_create_task(view: dict) -> tuple[dict | None, dict[str, str]]:
     meta = json.loads(view.get("private_metadata") or "{}")
     description = (get("description").get("value") or "").strip()
     assignees = get("assignees").get("selected_users") or []
-    priority = (get("priority").get("selected_option") or {}).get("value") or "Medium"
+    priority = (get("priority").get("selected_option") or {}).get("value") or TaskPriority.MEDIUM
     errors: dict[str, str] = {}
     if not description:
         errors["description"] = "Say what needs doing."
@@ -75,19 +76,19 @@ def parse_create_task(view: dict) -> tuple[dict | None, dict[str, str]]:
 def _line(task: TaskView) -> str:
     due = f" · due {task.due_at:%Y-%m-%d}" if task.due_at else ""
     who = ", ".join(f"<@{u}>" for u in task.assignees) or "_nobody_"
-    mark = ":white_check_mark:" if task.status != OPEN else ":white_circle:"
+    mark = ":white_check_mark:" if task.status != TaskStatus.OPEN else ":white_circle:"
     return truncate(f"{mark} *{escape(task.description)}*\n{task.priority} · {who}{due} · {task.incident_name}", 3000)
 
 
 def _button(task: TaskView) -> Button:
-    if task.status == OPEN:
+    if task.status == TaskStatus.OPEN:
         return Button(plain("Resolve"), f"{RESOLVE_ACTION}_{task.id}", value=str(task.id), style="primary")
     return Button(plain("Re-open"), f"{REOPEN_ACTION}_{task.id}", value=str(task.id))
 
 
 def task_list_blocks(tasks: list[TaskView]) -> list:
     blocks: list = []
-    for status in (OPEN, "Resolved"):
+    for status in TaskStatus:
         group = [t for t in tasks if t.status == status]
         blocks.append(Header(plain(f"{status} ({len(group)})")))
         for t in group[:20]:

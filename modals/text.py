@@ -20,6 +20,11 @@ def md(text: str) -> Text:
     return Text(text, type="mrkdwn")
 
 
+def mention(user_id: str | None) -> str:
+    """mrkdwn mention of a Slack user, or _unassigned_."""
+    return f"<@{user_id}>" if user_id else "_unassigned_"
+
+
 def truncate(text: str, limit: int) -> str:
     """Cut to `limit` chars with an ellipsis, so Block Kit limits are never exceeded."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from blockkit import Input, Modal, Option, PlainTextInput, StaticSelect
 
-from domain.incidents.update import STATUSES, VISIBILITIES, UpdateIncidentForm, UpdateOptions
+from domain.core.vocabulary import IncidentStatus, Visibility
+from domain.incidents.update import UpdateIncidentForm, UpdateOptions
 from modals.text import plain, truncate
 
 CALLBACK_ID = "update_incident"
@@ -42,8 +43,8 @@ def update_incident_modal(options: UpdateOptions, incident_name: str) -> dict:
         .add_block(_select("incident_type", "Type", options.types, cur.incident_type))
         .add_block(_select("incident_priority", "Priority", options.priorities, cur.priority))
         .add_block(_select("incident_severity", "Severity", options.severities, cur.severity))
-        .add_block(_select("status", "Status", list(STATUSES), cur.status))
-        .add_block(_select("visibility", "Visibility", list(VISIBILITIES), cur.visibility))
+        .add_block(_select("status", "Status", list(IncidentStatus), cur.status))
+        .add_block(_select("visibility", "Visibility", list(Visibility), cur.visibility))
         .add_block(_text("tags", "Tags (comma separated)", ", ".join(cur.tags), TAGS_MAX, optional=True))
         .build()
     )

@@ -1,6 +1,6 @@
 """Cases (triage units, possibly escalated to incidents), their timeline and participants.
 
-Case types, priorities and severities are config (domain/case_config.py); a case stores their
+Case types, priorities and severities are config (domain/config/cases.py); a case stores their
 names, so removing one from the config never orphans a case.
 """
 
@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.core.vocabulary import CaseStatus
 from storage.types import UTCDateTime, utcnow
-
-CASE_STATUSES = ("New", "Triage", "Escalated", "Stable", "Closed")
 
 
 def _at(nullable: bool = True) -> Any:
@@ -40,7 +39,7 @@ class Case(SQLModel, table=True):
     name: str = Field(unique=True)
     title: str
     description: str = Field(default="", sa_type=Text)
-    status: str = "New"
+    status: str = CaseStatus.NEW
     case_type: str
     priority: str
     severity: str

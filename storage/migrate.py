@@ -24,6 +24,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
+import storage.models  # noqa: F401 - registers the tables
+from storage.db import create_engine
+from storage.types import UTCDateTime
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 T = TypeVar("T")
@@ -42,8 +46,6 @@ def alembic_config(url: str | None = None, *, connection: Connection | None = No
 
 def target_metadata() -> MetaData:
     """The metadata migrations are generated from: every table in `storage.models`."""
-    import storage.models  # noqa: F401 - registers the tables
-
     return SQLModel.metadata
 
 
@@ -59,8 +61,6 @@ def context_options() -> dict[str, Any]:
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Write our custom column types as plain SQLAlchemy ones so migrations never import app code."""
-    from storage.types import UTCDateTime
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
@@ -104,8 +104,6 @@ def check_models_match(url: str) -> list[Any]:
 
 
 async def _with_sync_connection(url: str, fn: Callable[[Connection], T]) -> T:
-    from storage.db import create_engine
-
     engine = create_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as conn:

@@ -3,8 +3,8 @@
 Conventions:
 - int autoincrement `id` primary keys (except `counter`, keyed by name);
 - every datetime is an aware UTC datetime (`UTCDateTime`, default `utcnow`);
-- enum-like columns (status, visibility, role, setup_state...) are plain strings; the allowed
-  values are validated in `domain/`, the constants below only name them;
+- enum-like columns (status, visibility, role, setup_state...) are plain strings; their
+  values are named once, in `domain/core/vocabulary.py`, and validated in `domain/`;
 - constraints and indexes are named by `NAMING_CONVENTION`, so SQLite batch migrations can
   drop or alter them by name later.
 
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from storage.types import UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -28,12 +29,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
-
-# Allowed values of the string "enum" columns (validated in domain/, not by the database).
-INCIDENT_STATUSES = ("Active", "Stable", "Closed")
-VISIBILITIES = ("Open", "Restricted")
-SETUP_STATES = ("pending", "channel_created", "ready", "failed")
-
 
 def _utc(*, nullable: bool = False, onupdate: bool = False, index: bool = False) -> Any:
     """A UTC datetime field; non-nullable ones default to now."""
@@ -65,7 +60,7 @@ class IncidentType(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id")
     name: str
     description: str = ""
-    visibility: str = "Open"
+    visibility: str = Visibility.OPEN
     default: bool = False
     enabled: bool = True
 
@@ -144,8 +139,8 @@ class Incident(SQLModel, table=True):
     title: str
     description: str = Field(default="", sa_type=Text)
     resolution: str | None = Field(default=None, sa_type=Text)
-    status: str = Field(default="Active", index=True)
-    visibility: str = "Open"
+    status: str = Field(default=IncidentStatus.ACTIVE, index=True)
+    visibility: str = Visibility.OPEN
     incident_type_id: int = Field(foreign_key="incident_type.id", index=True)
     incident_priority_id: int = Field(foreign_key="incident_priority.id", index=True)
     incident_severity_id: int = Field(foreign_key="incident_severity.id", index=True)
@@ -157,7 +152,7 @@ class Incident(SQLModel, table=True):
     origin_message_permalink: str | None = None
     summary_message_ts: str | None = None
     idempotency_key: str | None = Field(default=None, unique=True)
-    setup_state: str = Field(default="pending", index=True)
+    setup_state: str = Field(default=SetupState.PENDING, index=True)
     setup_error: str | None = Field(default=None, sa_type=Text)
     setup_attempts: int = 0
     created_at: datetime = _utc()

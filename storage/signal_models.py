@@ -6,9 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.core.vocabulary import FilterAction, SignalStatus
 from storage.types import UTCDateTime, utcnow
-
-PENDING, PROCESSED, PARKED = "pending", "processed", "parked"
 
 
 def _at(nullable: bool = True, index: bool = False) -> Any:
@@ -39,7 +38,7 @@ class SignalInstance(SQLModel, table=True):
     raw: dict[str, Any] = Field(sa_type=JSON)
     overrides: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     received_at: datetime = _at(False)
-    status: str = PENDING
+    status: str = SignalStatus.PENDING
     attempts: int = 0
     next_attempt_at: datetime = _at(False)
     claimed_by: str | None = None
@@ -76,7 +75,7 @@ class SignalFilter(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str
     reason: str = Field(default="", sa_type=Text)
-    action: str = "snooze"
+    action: str = FilterAction.SNOOZE
     definition: str | None = Field(default=None, index=True)
     entities: list[Any] = Field(default_factory=list, sa_type=JSON)  # [{"type": ..., "value": ...}]
     expires_at: datetime | None = _at(index=True)

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
+from domain.core.vocabulary import TaskPriority, TaskStatus
 from storage.types import UTCDateTime, utcnow
 
 
@@ -17,8 +18,8 @@ class IncidentTask(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     description: str
-    status: str = "Open"  # Open | Resolved
-    priority: str = "Medium"  # Low | Medium | High
+    status: str = TaskStatus.OPEN
+    priority: str = TaskPriority.MEDIUM
     creator_user_id: str
     assignees: list[Any] = Field(default_factory=list, sa_type=JSON)  # Slack user ids
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.announcements.service import matches
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
+from domain.core.vocabulary import ONGOING_STATUSES, SetupState, Visibility
 from domain.incidents.notices import IncidentFacts
 from domain.incidents.service import incident_facts
 from storage.models import Incident
@@ -31,8 +32,8 @@ async def daily_summaries(session: AsyncSession, config: WarroomConfig, now: dat
     """
     since = (now or utcnow()) - timedelta(days=1)
     incidents = (await session.execute(
-        select(Incident).where(Incident.visibility == "Open", Incident.setup_state == "ready",
-                               or_(Incident.status.in_(("Active", "Stable")), Incident.closed_at >= since))
+        select(Incident).where(Incident.visibility == Visibility.OPEN, Incident.setup_state == SetupState.READY,
+                               or_(Incident.status.in_(ONGOING_STATUSES), Incident.closed_at >= since))
         .order_by(Incident.id))).scalars().all()
     facts = [await incident_facts(session, i) for i in incidents]
     out = []

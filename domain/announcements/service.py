@@ -13,6 +13,7 @@ from domain.config.notifications import NotificationChannelConfig
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice, PlainNotice
 from domain.core.ports import ConversationPort, PortError
+from domain.core.vocabulary import IncidentStatus, Visibility
 from domain.incidents.notices import IncidentFacts
 from storage.command_models import IncidentAnnouncement
 from storage.models import Incident
@@ -20,12 +21,9 @@ from storage.models import Incident
 log = logging.getLogger(__name__)
 
 
-RESTRICTED = "Restricted"
-
-
 def matches(channel: NotificationChannelConfig, facts: IncidentFacts) -> bool:
     """Restricted incidents never match; empty filters match everything."""
-    if facts.visibility == RESTRICTED:
+    if facts.visibility == Visibility.RESTRICTED:
         return False
     return ((not channel.incident_types or facts.incident_type in channel.incident_types)
             and (not channel.priorities or facts.priority in channel.priorities)
@@ -45,7 +43,7 @@ async def refresh_announcements(session: AsyncSession, conv: ConversationPort, i
     show stale facts; a restricted incident is never posted anywhere new.
     """
     notice = Announcement(facts, _allow_join(config, facts))
-    if facts.visibility == RESTRICTED:
+    if facts.visibility == Visibility.RESTRICTED:
         # Made restricted after being announced: the public message must stop showing anything.
         notice = PlainNotice(f"{facts.name} is no longer public.")
     existing = {
@@ -59,7 +57,7 @@ async def refresh_announcements(session: AsyncSession, conv: ConversationPort, i
         try:
             if row is not None and row.ts:
                 await conv.update(row.channel_id, row.ts, notice)
-            elif row is None and matches(channel, facts) and facts.status != "Closed" and isinstance(notice, Announcement):
+            elif row is None and matches(channel, facts) and facts.status != IncidentStatus.CLOSED and isinstance(notice, Announcement):
                 await _post_once(session, conv, incident.id, channel.channel, notice)
         except PortError as exc:  # one unreachable channel must not stop the others
             log.warning("announcement of %s in %s failed: %s", incident.name, channel.name, exc)

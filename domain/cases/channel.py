@@ -18,8 +18,9 @@ from domain.cases.notices import CaseChannelOpened, CaseMovedToChannel
 from domain.cases.service import CaseRuleError, case_facts, case_participants, record_case_event
 from domain.config.schema import WarroomConfig
 from domain.core.ports import NameTaken, PortError, Ports
+from domain.core.vocabulary import Visibility
 from domain.incidents import naming
-from domain.incidents.service import MAX_NAME_ATTEMPTS, RESTRICTED
+from domain.incidents.service import MAX_NAME_ATTEMPTS
 from storage.case_models import Case, CaseEvent
 from storage.models import IncidentType, Project
 from storage.types import utcnow
@@ -66,7 +67,7 @@ async def _private(session: AsyncSession, case: Case, config: WarroomConfig) -> 
     types = (await session.execute(query)).scalars().all()
     itype = next((t for t in types if ctype.incident_type and t.name.casefold() == ctype.incident_type.casefold()),
                  types[0] if types else None)
-    return itype is not None and itype.visibility == RESTRICTED
+    return itype is not None and itype.visibility == Visibility.RESTRICTED
 
 
 async def give_case_channel(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str | None,

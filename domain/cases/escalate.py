@@ -18,8 +18,6 @@ from domain.cases.cards import show_change
 from domain.cases.channel import INTERNAL_SOURCE
 from domain.cases.notices import CaseEscalated, EscalatedFromCase
 from domain.cases.service import (
-    CLOSED,
-    ESCALATED,
     CaseRuleError,
     case_participants,
     record_case_event,
@@ -28,9 +26,9 @@ from domain.cases.service import (
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.ports import NameTaken, PortError, Ports
+from domain.core.vocabulary import CaseStatus, Role, SetupState
 from domain.incidents import naming
-from domain.incidents.service import MAX_NAME_ATTEMPTS, SETUP_READY, ReportIncidentForm, report_incident
-from domain.participants import COMMANDER, PARTICIPANT
+from domain.incidents.service import MAX_NAME_ATTEMPTS, ReportIncidentForm, report_incident
 from domain.response.membership import Engage, record_participants
 from domain.response.setup import setup_incident
 from domain.timeline import record_event
@@ -63,7 +61,7 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
         case = await session.get(Case, form.case_id)
         if case is None:
             raise CaseRuleError("That case no longer exists.")
-        if case.incident_id is None and case.status == CLOSED:
+        if case.incident_id is None and case.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is Closed; reopen it before escalating.")
         ctype = config.cases.type(case.case_type)
         description = case.description or case.title
@@ -84,11 +82,11 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
         await session.commit()
         case_channel = case.channel_id
     incident = await setup_incident(sessions, incident.id, ports, config)
-    if incident.setup_state != SETUP_READY and incident.setup_error is None:
+    if incident.setup_state != SetupState.READY and incident.setup_error is None:
         # Another request (a second click, a colleague) holds the set-up and will finish every step.
         raise CaseRuleError(f"{incident.name} is already being set up for this escalation; "
                             "its channel will be ready in a moment.")
-    if incident.setup_state != SETUP_READY:
+    if incident.setup_state != SetupState.READY:
         raise PortError("setup_incomplete", f"{incident.name} is stored but its channel is not ready yet")
     if case_channel and case_channel == incident.channel_id:
         await _rename_case_channel(sessions, incident.id, form.case_id, ports, config)
@@ -108,15 +106,15 @@ async def _link(session: AsyncSession, case: Case, incident: Incident, actor: st
     """Case -> Escalated and linked; the assignee commands; the case's participants and channel carry over."""
     if case.incident_id is None:
         case.incident_id = incident.id
-        await set_status(session, case, ESCALATED, actor)
+        await set_status(session, case, CaseStatus.ESCALATED, actor)
         await record_case_event(session, case.id, f"Escalated to {incident.name} by <@{actor}>" + (f": {note}" if note else ""),
                                 author=actor, dedupe_key=f"case:{case.id}:escalated")
     if case.channel_id and incident.channel_id is None:
         incident.channel_id, incident.channel_name = case.channel_id, case.channel_name
     commander = case.assignee or actor
     people = [p for p in await case_participants(session, case.id) if p != commander]
-    engaged = [Engage(commander, (COMMANDER,), f"Assignee of {case.name}")] if commander != actor else []
-    engaged += [Engage(p, (PARTICIPANT,), f"Worked {case.name}") for p in people if p != actor]
+    engaged = [Engage(commander, (Role.COMMANDER,), f"Assignee of {case.name}")] if commander != actor else []
+    engaged += [Engage(p, (Role.PARTICIPANT,), f"Worked {case.name}") for p in people if p != actor]
     if engaged:
         await record_participants(session, incident, engaged, actor)
     if commander != actor:
@@ -136,7 +134,7 @@ async def _renounce_commander(session: AsyncSession, incident: Incident) -> None
     ids = select(Participant.id).where(Participant.incident_id == incident.id,
                                        Participant.individual_id == incident.commander_id)
     await session.execute(update(ParticipantRole).where(
-        ParticipantRole.participant_id.in_(ids), ParticipantRole.role == COMMANDER, ParticipantRole.renounced_at.is_(None))
+        ParticipantRole.participant_id.in_(ids), ParticipantRole.role == Role.COMMANDER, ParticipantRole.renounced_at.is_(None))
         .values(renounced_at=utcnow()).execution_options(synchronize_session=False))
 
 

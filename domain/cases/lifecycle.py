@@ -13,10 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.cases.cards import publish_case, show_change
 from domain.cases.service import (
-    CLOSED,
-    NEW,
     RESOLUTION_REASONS,
-    TRIAGE,
     CaseRuleError,
     add_case_participant,
     case_by_card,
@@ -27,6 +24,7 @@ from domain.cases.service import (
 )
 from domain.config.schema import WarroomConfig
 from domain.core.ports import PortError, Ports
+from domain.core.vocabulary import CaseStatus
 from storage.case_models import Case
 from storage.types import utcnow
 
@@ -100,7 +98,7 @@ async def open_case(sessions: async_sessionmaker[AsyncSession], form: CreateCase
 async def triage(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str, ports: Ports,
                  config: WarroomConfig) -> Case:
     """New -> Triage."""
-    return await _move(sessions, case_id, TRIAGE, actor, ports, config)
+    return await _move(sessions, case_id, CaseStatus.TRIAGE, actor, ports, config)
 
 
 async def reopen(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str, ports: Ports,
@@ -108,9 +106,9 @@ async def reopen(sessions: async_sessionmaker[AsyncSession], case_id: int, actor
     """Closed -> Triage; the previous resolution is forgotten (it stays on the timeline)."""
     async with sessions() as session:
         case = await load_case(session, case_id)
-        if case.status != CLOSED:
+        if case.status != CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is {case.status}, not Closed: there is nothing to reopen.")
-        await set_status(session, case, TRIAGE, actor)
+        await set_status(session, case, CaseStatus.TRIAGE, actor)
         case.resolution_reason = case.resolution = None
         await session.commit()
     await show_change(sessions, case_id, ports, config)
@@ -134,9 +132,9 @@ async def resolve(sessions: async_sessionmaker[AsyncSession], form: ResolveForm,
         raise CaseRuleError(f"{form.reason!r} is not a resolution reason.")
     async with sessions() as session:
         case = await load_case(session, form.case_id)
-        if case.status == CLOSED:
+        if case.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is already Closed.")
-        await set_status(session, case, CLOSED, actor)
+        await set_status(session, case, CaseStatus.CLOSED, actor)
         case.resolution_reason, case.resolution = form.reason, form.resolution
         await record_case_event(session, case.id, f"Resolved as {form.reason} by <@{actor}>: {form.resolution}",
                                 author=actor, details={"reason": form.reason})
@@ -151,7 +149,7 @@ async def edit(sessions: async_sessionmaker[AsyncSession], form: CaseEditForm, a
     (and is invited to the case's own channel)."""
     async with sessions() as session:
         case = await load_case(session, form.case_id)
-        if case.status == CLOSED:
+        if case.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is Closed; reopen it to edit it.")
         new = dict(title=form.title[:200], description=form.description,
                    case_type=config.cases.type(form.case_type).name, priority=config.cases.priority(form.priority).name,
@@ -212,10 +210,10 @@ async def thread_reply(sessions: async_sessionmaker[AsyncSession], channel_id: s
             return None
         added = await add_case_participant(session, case.id, user, "Replied in the thread")
         # The first reply wins (unique key): two replies at once triage the case once.
-        moved = (case.status == NEW
+        moved = (case.status == CaseStatus.NEW
                  and await record_case_event(session, case.id, f"First reply in the thread by <@{user}>", author=user,
                                              dedupe_key=f"case:{case.id}:first-reply")
-                 and await set_status(session, case, TRIAGE, user))
+                 and await set_status(session, case, CaseStatus.TRIAGE, user))
         await session.commit()
     if moved or added:
         try:

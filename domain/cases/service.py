@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
+from domain.core.vocabulary import CaseStatus, ResolutionReason
 from storage.case_models import Case, CaseEvent, CaseParticipant
 from storage.counters import next_number
 from storage.models import Incident
@@ -19,27 +20,25 @@ from storage.signal_models import SignalEntity, SignalInstance
 from storage.types import utcnow
 from storage.upsert import upsert_insert
 
-NEW, TRIAGE, ESCALATED, STABLE, CLOSED = "New", "Triage", "Escalated", "Stable", "Closed"
-STATUSES = (NEW, TRIAGE, ESCALATED, STABLE, CLOSED)
 # Which status may follow which; Closed may be reopened (back to Triage).
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    NEW: (TRIAGE, ESCALATED, STABLE, CLOSED),
-    TRIAGE: (ESCALATED, STABLE, CLOSED),
-    ESCALATED: (STABLE, CLOSED),
-    STABLE: (TRIAGE, ESCALATED, CLOSED),
-    CLOSED: (TRIAGE,),
+TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
+    CaseStatus.NEW: (CaseStatus.TRIAGE, CaseStatus.ESCALATED, CaseStatus.STABLE, CaseStatus.CLOSED),
+    CaseStatus.TRIAGE: (CaseStatus.ESCALATED, CaseStatus.STABLE, CaseStatus.CLOSED),
+    CaseStatus.ESCALATED: (CaseStatus.STABLE, CaseStatus.CLOSED),
+    CaseStatus.STABLE: (CaseStatus.TRIAGE, CaseStatus.ESCALATED, CaseStatus.CLOSED),
+    CaseStatus.CLOSED: (CaseStatus.TRIAGE,),
 }
-RESOLUTION_REASONS: dict[str, str] = {
-    "Benign": "The activity was expected or harmless.",
-    "Contained": "The threat was contained before it caused harm.",
-    "Escalated": "The case became an incident.",
-    "False Positive": "The alert fired on something that did not happen.",
-    "Information Gathered": "Facts were collected; no further action needed.",
-    "Insufficient Information": "Not enough information to reach a conclusion.",
-    "Mitigated": "The cause was fixed or its impact removed.",
-    "Operational Error": "A mistake in operations, not malicious activity.",
-    "Policy Violation": "Someone broke a policy; follow-up with them or their manager.",
-    "User Acknowledged": "The person involved confirmed the activity was theirs.",
+RESOLUTION_REASONS: dict[ResolutionReason, str] = {
+    ResolutionReason.BENIGN: "The activity was expected or harmless.",
+    ResolutionReason.CONTAINED: "The threat was contained before it caused harm.",
+    ResolutionReason.ESCALATED: "The case became an incident.",
+    ResolutionReason.FALSE_POSITIVE: "The alert fired on something that did not happen.",
+    ResolutionReason.INFORMATION_GATHERED: "Facts were collected; no further action needed.",
+    ResolutionReason.INSUFFICIENT_INFORMATION: "Not enough information to reach a conclusion.",
+    ResolutionReason.MITIGATED: "The cause was fixed or its impact removed.",
+    ResolutionReason.OPERATIONAL_ERROR: "A mistake in operations, not malicious activity.",
+    ResolutionReason.POLICY_VIOLATION: "Someone broke a policy; follow-up with them or their manager.",
+    ResolutionReason.USER_ACKNOWLEDGED: "The person involved confirmed the activity was theirs.",
 }
 CARD_ENTITIES = 8
 
@@ -104,7 +103,7 @@ async def create_case(
     now = utcnow()
     number = await next_number(session, "case")
     case = Case(
-        number=number, name=f"CASE-{number}", title=title[:200], description=description, status=NEW,
+        number=number, name=f"CASE-{number}", title=title[:200], description=description, status=CaseStatus.NEW,
         case_type=ctype.name, priority=config.cases.priority(priority).name, severity=config.cases.severity(severity).name,
         assignee=assignee, reporter=reporter, signal_definition=signal_definition,
         conversation_target=conversation_target or ctype.conversation_target, idempotency_key=idempotency_key,
@@ -178,10 +177,11 @@ async def set_status(session: AsyncSession, case: Case, status: str, actor: str 
         raise CaseRuleError(f"{case.name} is {case.status}; it cannot become {status}.")
     now = utcnow()
     previous, case.status, case.updated_at = case.status, status, now
-    stamp = {TRIAGE: "triage_at", ESCALATED: "escalated_at", STABLE: "stable_at", CLOSED: "closed_at"}[status]
-    if getattr(case, stamp) is None or status == CLOSED:
+    stamp = {CaseStatus.TRIAGE: "triage_at", CaseStatus.ESCALATED: "escalated_at", CaseStatus.STABLE: "stable_at",
+             CaseStatus.CLOSED: "closed_at"}[status]
+    if getattr(case, stamp) is None or status == CaseStatus.CLOSED:
         setattr(case, stamp, now)
-    if previous == CLOSED:
+    if previous == CaseStatus.CLOSED:
         case.closed_at = None
     who = f" by <@{actor}>" if actor else ""
     await record_case_event(session, case.id, f"Status changed from {previous} to {status}{who}", author=actor,
@@ -245,7 +245,7 @@ async def open_cases_for(session: AsyncSession, user_id: str, limit: int = 20) -
     """Cases not Closed that `user_id` is assigned to or works on, assigned ones first, newest first (1 query)."""
     rows = (await session.execute(
         select(Case).outerjoin(CaseParticipant, and_(CaseParticipant.case_id == Case.id, CaseParticipant.user_id == user_id))
-        .where(Case.status != CLOSED, or_(Case.assignee == user_id, CaseParticipant.id.is_not(None)))
+        .where(Case.status != CaseStatus.CLOSED, or_(Case.assignee == user_id, CaseParticipant.id.is_not(None)))
         .order_by((Case.assignee == user_id).desc(), Case.id.desc()).limit(limit))).scalars().unique().all()
     return [CaseRef(c.name, c.title, c.status, c.priority, c.assignee == user_id, c.channel_id or c.card_channel_id,
                     (c.card_channel_id, c.card_ts) if c.card_ts else None) for c in rows]

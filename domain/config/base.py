@@ -20,9 +20,10 @@ SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors, so typos never pass silently."""
+    """Unknown keys are errors, so typos never pass silently. Enum fields keep their plain string
+    value, so a dumped config is plain data again."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from domain.config.base import StrictModel
+from domain.core.vocabulary import Visibility
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -21,7 +22,7 @@ class IncidentTypeConfig(StrictModel):
     name: str = Field(min_length=1)
     description: str = ""
     default: bool = False
-    visibility: Literal["Open", "Restricted"] = "Open"
+    visibility: Visibility = Field(Visibility.OPEN, validate_default=True)
 
 
 class IncidentPriorityConfig(StrictModel):
@@ -99,11 +100,11 @@ DEFAULT_PROJECT: dict[str, Any] = {
     "channel_prefix": "inc",
     "incident_types": [
         {"name": "Security", "description": "Attacks, vulnerabilities being exploited, leaked credentials.",
-         "visibility": "Restricted"},
+         "visibility": Visibility.RESTRICTED},
         {"name": "Reliability", "description": "Outages, errors and degraded performance of our services.",
          "default": True},
         {"name": "Privacy", "description": "Personal data exposed, misused or processed without a basis.",
-         "visibility": "Restricted"},
+         "visibility": Visibility.RESTRICTED},
     ],
     "incident_priorities": [
         {"name": "Low", "description": "Work on it during business hours.", "view_order": 1, "default": True,

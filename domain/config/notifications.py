@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
 from domain.config.base import StrictModel
+from domain.core.vocabulary import Visibility
 
 
 class NotificationChannelConfig(StrictModel):
@@ -16,7 +18,7 @@ class NotificationChannelConfig(StrictModel):
     channel: str = Field(min_length=1, description="Slack channel id")
     incident_types: list[str] = Field(default_factory=list)
     priorities: list[str] = Field(default_factory=list)
-    visibility: list[Literal["Open"]] = Field(default_factory=list, description="restricted incidents are never announced")
+    visibility: list[Literal[Visibility.OPEN.value]] = Field(default_factory=list, description="restricted incidents are never announced")
 
 
 class DailyJobsConfig(StrictModel):
@@ -29,8 +31,6 @@ class DailyJobsConfig(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):

@@ -9,6 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 from domain.config.base import SLACK_USER_ID, ConfigError
 from domain.config.incidents import IncidentPriorityConfig, IncidentSeverityConfig, IncidentTypeConfig
 from domain.config.schema import CommandsConfig
+from domain.core.vocabulary import Role
 
 
 def _duplicates(prefix: str, items: list[Any]) -> list[tuple[str, str]]:
@@ -151,8 +152,8 @@ def _is_true(value: Any) -> bool:
 
 def _check_roles(roles: list[str]) -> list[ConfigError]:
     errors = _unique(((f"roles[{i}]", r) for i, r in enumerate(roles)), "role")
-    if "commander" not in roles:
-        errors.append(ConfigError("roles", "must include 'commander'"))
+    if Role.COMMANDER not in roles:
+        errors.append(ConfigError("roles", f"must include '{Role.COMMANDER}'"))
     return errors
 
 

@@ -18,8 +18,9 @@ from domain.config.engagement import EngagementConfig, OncallConfig
 from domain.config.incidents import ProjectConfig, default_projects
 from domain.config.notifications import DailyJobsConfig, NotificationChannelConfig
 from domain.config.signals import SignalsConfig
+from domain.core.vocabulary import Role
 
-DEFAULT_ROLES = ["commander", "scribe", "liaison", "observer", "participant", "reporter"]
+DEFAULT_ROLES = [role.value for role in Role]
 
 
 _COMMAND = re.compile(r"^/[a-z0-9][a-z0-9_-]*$")

@@ -6,9 +6,11 @@ import re
 from datetime import datetime, timezone
 from typing import Literal
 
+from jsonpath_ng.ext import parse
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from domain.config.base import StrictModel, check_channel_id
+from domain.core.vocabulary import FilterAction, SignalAuth
 
 
 class SignalSourceConfig(StrictModel):
@@ -18,7 +20,7 @@ class SignalSourceConfig(StrictModel):
     """
 
     name: str = Field(min_length=1)
-    auth: Literal["bearer", "hmac"] = "bearer"
+    auth: SignalAuth = Field(SignalAuth.BEARER, validate_default=True)
     token: str | None = None
     token_env: str | None = None
     secret: str | None = Field(None, description="HMAC key")
@@ -29,9 +31,9 @@ class SignalSourceConfig(StrictModel):
 
     @model_validator(mode="after")
     def _has_secret(self) -> SignalSourceConfig:
-        if self.auth == "bearer" and not (self.token or self.token_env):
+        if self.auth == SignalAuth.BEARER and not (self.token or self.token_env):
             raise ValueError("a bearer source needs token or token_env")
-        if self.auth == "hmac" and not (self.secret or self.secret_env):
+        if self.auth == SignalAuth.HMAC and not (self.secret or self.secret_env):
             raise ValueError("an hmac source needs secret or secret_env")
         return self
 
@@ -50,8 +52,6 @@ class EntityTypeConfig(StrictModel):
     @classmethod
     def _jsonpath(cls, v: str | None) -> str | None:
         if v is not None:
-            from jsonpath_ng.ext import parse
-
             try:
                 parse(v)
             except Exception as exc:  # jsonpath_ng raises several unrelated types
@@ -105,7 +105,7 @@ class SignalFilterConfig(StrictModel):
     snooze: a signal carrying all of `entities` makes no case until `expires_at`."""
 
     name: str = Field(min_length=1)
-    action: Literal["deduplicate", "snooze"]
+    action: FilterAction
     definitions: list[str] = Field(default_factory=list, description="empty: every definition")
     entity_types: list[str] = Field(default_factory=list)
     window_seconds: PositiveInt = 3600
@@ -120,9 +120,9 @@ class SignalFilterConfig(StrictModel):
 
     @model_validator(mode="after")
     def _complete(self) -> SignalFilterConfig:
-        if self.action == "deduplicate" and not self.entity_types:
+        if self.action == FilterAction.DEDUPLICATE and not self.entity_types:
             raise ValueError("a deduplicate filter needs entity_types")
-        if self.action == "snooze" and not self.entities:
+        if self.action == FilterAction.SNOOZE and not self.entities:
             raise ValueError("a snooze filter needs entities")
         return self
 
@@ -145,7 +145,7 @@ class SignalsConfig(StrictModel):
 
     def snoozes_in_force(self, now: datetime, definition: str | None = None) -> list[SignalFilterConfig]:
         """Config snoozes not expired at `now` (applying to `definition`, when given)."""
-        return [f for f in self.filters if f.action == "snooze" and (f.expires_at is None or f.expires_at > now)
+        return [f for f in self.filters if f.action == FilterAction.SNOOZE and (f.expires_at is None or f.expires_at > now)
                 and (definition is None or not f.definitions or definition in f.definitions)]
 
     def entity_types_for(self, definition: SignalDefinitionConfig) -> list[EntityTypeConfig]:

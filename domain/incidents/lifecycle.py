@@ -6,8 +6,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
-from domain.incidents.queries import ACTIVE, CLOSED, STABLE
-from domain.participants import COMMANDER, add_participant
+from domain.core.vocabulary import IncidentStatus, Role
+from domain.participants import add_participant
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact, Participant, ParticipantRole, Project
 from storage.types import utcnow
@@ -27,20 +27,20 @@ async def enter_status(
     now = utcnow()
     extra: list[tuple[str, str, str]] = []
     incident.status = new_status
-    if old == CLOSED:
+    if old == IncidentStatus.CLOSED:
         incident.closed_at = None
         await _reactivate(session, incident, actor_id)
         await record_event(session, incident.id, f"Incident reopened as {new_status}", author_id=actor_id)
-    if new_status in (STABLE, CLOSED) and incident.stable_at is None:
+    if new_status in (IncidentStatus.STABLE, IncidentStatus.CLOSED) and incident.stable_at is None:
         incident.stable_at = now
         await record_event(session, incident.id, "Incident marked Stable", author_id=actor_id)
         # The review document comes with the documents integration; the step is recorded now.
         await record_event(session, incident.id, "Post-incident review step started", author_id=actor_id,
                            details={"step": "review"}, dedupe_key=f"incident:{incident.id}:review")
         extra += await _swap_priority(session, incident, config)
-    if new_status == ACTIVE:
+    if new_status == IncidentStatus.ACTIVE:
         incident.stable_at = None
-    if new_status == CLOSED:
+    if new_status == IncidentStatus.CLOSED:
         incident.closed_at = now
         await _renounce_all(session, incident.id, now)
         await record_event(session, incident.id, "Incident closed; every role renounced", author_id=actor_id)
@@ -84,4 +84,4 @@ async def _reactivate(session: AsyncSession, incident: Incident, actor_id: int |
     )
     if incident.commander_id:
         commander = await session.get(IndividualContact, incident.commander_id)
-        await add_participant(session, incident.id, commander, [COMMANDER], reason="Incident reopened")
+        await add_participant(session, incident.id, commander, [Role.COMMANDER], reason="Incident reopened")

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
+from domain.core.vocabulary import ONGOING_STATUSES, Role, Visibility
 from domain.incidents.notices import IncidentRef
 from storage.models import Incident, IndividualContact, Participant, ParticipantRole
 from storage.types import utcnow
@@ -31,21 +32,15 @@ async def home_incidents(session: AsyncSession, user_id: str) -> tuple[list[Inci
     active, recent = [], []
     for incident, p in rows:
         ref = IncidentRef(incident.name, incident.title, incident.status, incident.channel_id,
-                          ", ".join(sorted(held.get(p.id, []))) or "participant")
-        if incident.status in (ACTIVE, STABLE) and p.inactive_at is None:
+                          ", ".join(sorted(held.get(p.id, []))) or Role.PARTICIPANT)
+        if incident.status in ONGOING_STATUSES and p.inactive_at is None:
             active.append(ref)
         elif len(recent) < RECENT:
             recent.append(ref)
     return active, recent
 
 
-ACTIVE, STABLE, CLOSED = "Active", "Stable", "Closed"
-
-
-SCRIBE = "scribe"
-
-
-MANAGING_ROLES = ("commander", SCRIBE)
+MANAGING_ROLES = (Role.COMMANDER, Role.SCRIBE)
 
 
 RECENTLY_CLOSED = timedelta(hours=24)
@@ -100,7 +95,7 @@ async def active_incidents_of(session: AsyncSession, user_id: str) -> list[Incid
         .join(Participant, Participant.incident_id == Incident.id)
         .join(IndividualContact, IndividualContact.id == Participant.individual_id)
         .where(IndividualContact.slack_user_id == user_id, Participant.inactive_at.is_(None),
-               Incident.status.in_((ACTIVE, STABLE)), Incident.channel_id.is_not(None))
+               Incident.status.in_(ONGOING_STATUSES), Incident.channel_id.is_not(None))
         .order_by(Incident.id.desc())
     )
     return list(rows.scalars().unique())
@@ -121,7 +116,7 @@ async def listed_incidents(
     """Active and Stable incidents plus those closed in the last 24 h; restricted ones only for
     their participants and admins."""
     query = select(Incident).where(
-        or_(Incident.status.in_((ACTIVE, STABLE)), Incident.closed_at >= utcnow() - RECENTLY_CLOSED)
+        or_(Incident.status.in_(ONGOING_STATUSES), Incident.closed_at >= utcnow() - RECENTLY_CLOSED)
     )
     if project_id is not None:
         query = query.where(Incident.project_id == project_id)
@@ -137,4 +132,4 @@ async def listed_incidents(
             )
         ).scalars()
     )
-    return [i for i in incidents if i.visibility != "Restricted" or i.id in mine]
+    return [i for i in incidents if i.visibility != Visibility.RESTRICTED or i.id in mine]

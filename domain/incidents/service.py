@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
+from domain.core.vocabulary import IncidentStatus, Role, SetupState, Visibility
 from domain.incidents import naming
+from domain.incidents.lifecycle import enter_status
 from domain.incidents.notices import IncidentFacts
-from domain.participants import COMMANDER, REPORTER, add_participant
+from domain.participants import add_participant
 from domain.timeline import record_event
 from storage.counters import next_number
 from storage.models import (
@@ -41,15 +43,6 @@ def duration(incident: Incident) -> str:
 async def incident_topic(session: AsyncSession, incident: Incident, priority: str) -> str:
     commander = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
     return naming.incident_topic(incident.name, incident.status, priority, commander.name if commander else "unassigned")
-
-
-ACTIVE = "Active"
-
-
-OPEN, RESTRICTED = "Open", "Restricted"
-
-
-SETUP_PENDING, SETUP_CHANNEL, SETUP_READY, SETUP_FAILED = "pending", "channel_created", "ready", "failed"
 
 
 MAX_NAME_ATTEMPTS = 20
@@ -102,7 +95,7 @@ class ReportIncidentForm:
     restricted: bool
     origin_channel_id: str | None = None
     origin_message_permalink: str | None = None
-    status: str = ACTIVE  # retroactive reports may be created Stable or Closed
+    status: str = IncidentStatus.ACTIVE  # retroactive reports may be created Stable or Closed
     severity: str | None = None  # None: the project's default severity
 
 
@@ -125,7 +118,7 @@ async def report_choices(session: AsyncSession) -> ReportChoices:
     result = []
     for p in projects:
         p_types = [
-            Choice(t.name, t.description or "", t.default, t.visibility == RESTRICTED)
+            Choice(t.name, t.description or "", t.default, t.visibility == Visibility.RESTRICTED)
             for t in types
             if t.project_id == p.id
         ]
@@ -164,15 +157,16 @@ async def report_incident(
     reporter = await ensure_contact(session, reporter_user_id, reporter_name)
     number = await next_number(session, "incident")
     now = utcnow()
-    prefix = _project_config(config, project.name).channel_prefix
+    prefix = channel_prefix(config, project.name)
     incident = Incident(
         project_id=project.id,
         number=number,
         name=f"{prefix.upper()}-{number}",
         title=form.title,
         description=form.description,
-        status=ACTIVE,
-        visibility=RESTRICTED if form.restricted or itype.visibility == RESTRICTED else OPEN,
+        status=IncidentStatus.ACTIVE,
+        visibility=(Visibility.RESTRICTED if form.restricted or itype.visibility == Visibility.RESTRICTED
+                    else Visibility.OPEN),
         incident_type_id=itype.id,
         incident_priority_id=priority.id,
         incident_severity_id=severity.id,
@@ -181,7 +175,7 @@ async def report_incident(
         origin_channel_id=form.origin_channel_id,
         origin_message_permalink=form.origin_message_permalink,
         idempotency_key=idempotency_key,
-        setup_state=SETUP_PENDING,
+        setup_state=SetupState.PENDING,
         created_at=now,
         reported_at=now,
         updated_at=now,
@@ -197,10 +191,8 @@ async def report_incident(
             details={"type": itype.name, "priority": priority.name, "visibility": incident.visibility},
             dedupe_key=f"incident:{incident.id}:created",
         )
-        await add_participant(session, incident.id, reporter, [REPORTER, COMMANDER], reason="Reported the incident")
-        if form.status != ACTIVE:
-            from domain.incidents.lifecycle import enter_status
-
+        await add_participant(session, incident.id, reporter, [Role.REPORTER, Role.COMMANDER], reason="Reported the incident")
+        if form.status != IncidentStatus.ACTIVE:
             await enter_status(session, incident, form.status, config, reporter.id)
         await session.commit()
     except IntegrityError:
@@ -226,8 +218,9 @@ async def _named_or_default(session: AsyncSession, model, project_id: int | None
     return next((r for r in rows if r.name == name), rows[0])
 
 
-def _project_config(config: WarroomConfig, name: str):
-    return next((p for p in config.projects if p.name == name), config.projects[0])
+def channel_prefix(config: WarroomConfig, project_name: str) -> str:
+    """The channel prefix of the named project (the first project's if the config no longer has it)."""
+    return next((p for p in config.projects if p.name == project_name), config.projects[0]).channel_prefix
 
 
 async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelta = SETUP_LEASE) -> bool:
@@ -243,7 +236,7 @@ async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelt
         .where(
             Incident.id == incident.id,
             Incident.setup_attempts == incident.setup_attempts,
-            Incident.setup_state != SETUP_READY,
+            Incident.setup_state != SetupState.READY,
             or_(
                 Incident.setup_attempts == 0,
                 Incident.setup_error.is_not(None),

@@ -9,19 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
+from domain.core.vocabulary import IncidentStatus
 from domain.incidents.detail import incident_detail
 from domain.incidents.lifecycle import enter_status
-from domain.incidents.queries import CLOSED, STABLE
 from domain.incidents.service import incident_facts
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType
 from storage.types import utcnow
-
-STATUSES = ("Active", "Stable", "Closed")
-
-
-VISIBILITIES = ("Open", "Restricted")
-
 
 ASSESSMENT_FIELDS = {"Type", "Priority", "Severity"}
 
@@ -87,7 +81,7 @@ async def check_update(session: AsyncSession, incident_id: int, form: UpdateInci
         if await _named(session, model, incident.project_id, name) is None:
             errors[block] = f"{name} is no longer offered; pick another."
     severity = await _named(session, IncidentSeverity, incident.project_id, form.severity)
-    if severity is not None and form.status in (STABLE, CLOSED) and not severity.allowed_for_stable:
+    if severity is not None and form.status in (IncidentStatus.STABLE, IncidentStatus.CLOSED) and not severity.allowed_for_stable:
         errors["incident_severity"] = f"Assess the severity before marking the incident {form.status} ({form.severity} is not allowed)."
     return errors
 

@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.config.engagement import EngagementRule
 from domain.config.schema import WarroomConfig
+from domain.contacts import ensure_contact
 from domain.core.ports import Ports
+from domain.core.vocabulary import IncidentStatus, Role
+from domain.incidents.detail import incident_detail
 from domain.incidents.notices import IncidentFacts
-from domain.incidents.queries import ACTIVE
 from domain.incidents.service import incident_facts
-from domain.participants import OBSERVER
 from domain.response.membership import Engage, engage
-from domain.response.notices import EngagementSuggestion
+from domain.response.notices import EngagementSuggestion, OncallEngaged
 from domain.timeline import record_event
 from storage.models import Incident
 
@@ -59,12 +60,12 @@ def targets(config: WarroomConfig, facts: IncidentFacts, tags: list[str]) -> Tar
     for person in rules.individuals:
         if rule_matches(person, facts, tags):
             if person.user:
-                people.append(Engage(person.user, (OBSERVER,), f"Engagement rule: {person.name}"))
+                people.append(Engage(person.user, (Role.OBSERVER,), f"Engagement rule: {person.name}"))
             elif person.email:
                 external.append((person.name, person.email))
     for team in rules.teams:
         if rule_matches(team, facts, tags):
-            people += [Engage(uid, (OBSERVER,), f"Engagement rule: team {team.name}") for uid in team.members]
+            people += [Engage(uid, (Role.OBSERVER,), f"Engagement rule: team {team.name}") for uid in team.members]
             if team.email and not team.members:
                 external.append((team.name, team.email))
     services = [s.name for s in rules.services if rule_matches(s, facts, tags)]
@@ -74,18 +75,16 @@ def targets(config: WarroomConfig, facts: IncidentFacts, tags: list[str]) -> Tar
 async def run_engagement(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
                          config: WarroomConfig) -> None:
     """Engage whoever the rules match (only while Active); nobody is engaged or suggested twice."""
-    from domain.incidents.detail import incident_detail
-
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
-        if incident is None or incident.status != ACTIVE or incident.channel_id is None:
+        if incident is None or incident.status != IncidentStatus.ACTIVE or incident.channel_id is None:
             return
         facts = await incident_facts(session, incident)
         tags = list((await incident_detail(session, incident.id)).tags or [])
         found = targets(config, facts, tags)
         people = list(found.people)
         for service in found.services:
-            people += [Engage(uid, (OBSERVER,), f"On call for {service}") for uid in await ports.oncall.resolve(service)]
+            people += [Engage(uid, (Role.OBSERVER,), f"On call for {service}") for uid in await ports.oncall.resolve(service)]
         fresh = [(name, email) for name, email in found.external
                  if await _first_time(session, incident.id, f"suggest:{email.casefold()}", f"Suggested {name} ({email})")]
         await session.commit()
@@ -108,11 +107,8 @@ def oncall_services(config: WarroomConfig) -> list[str]:
 async def engage_oncall(sessions: async_sessionmaker[AsyncSession], incident_id: int, service: str, page: bool,
                         actor: str, ports: Ports, config: WarroomConfig) -> list[str]:
     """Invite the service's on-call people as observers, announce it, log it, page when asked."""
-    from domain.contacts import ensure_contact
-    from domain.response.notices import OncallEngaged
-
     users = await ports.oncall.resolve(service)
-    await engage(sessions, incident_id, [Engage(u, (OBSERVER,), f"On call for {service}") for u in users], ports,
+    await engage(sessions, incident_id, [Engage(u, (Role.OBSERVER,), f"On call for {service}") for u in users], ports,
                  config, added_by=actor)
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)

@@ -14,12 +14,14 @@ from domain.contacts import ensure_contact, update_contact
 from domain.core.aio import gather_all
 from domain.core.notices import PlainNotice
 from domain.core.ports import PortError, Ports
+from domain.core.vocabulary import IncidentStatus, Role, TaskStatus, Visibility
+from domain.incidents.detail import incident_detail
 from domain.incidents.notices import IncidentFacts
-from domain.incidents.queries import CLOSED, incident_for_channel
+from domain.incidents.queries import incident_for_channel
 from domain.incidents.service import incident_facts
-from domain.participants import OBSERVER, add_participant
+from domain.participants import add_participant
 from domain.response.notices import CommanderReinvited, Welcome
-from domain.tasks import OPEN, incident_tasks
+from domain.tasks import incident_tasks
 from domain.timeline import record_event
 from storage.models import Incident, IndividualContact, Participant, ParticipantRole, Project
 from storage.types import utcnow
@@ -90,7 +92,7 @@ async def member_joined(sessions: async_sessionmaker[AsyncSession], channel_id: 
     """Someone joined an incident channel: make them an observer unless already in; welcome them."""
     async with sessions() as session:
         incident = await incident_for_channel(session, channel_id)
-        if incident is None or incident.status == CLOSED:
+        if incident is None or incident.status == IncidentStatus.CLOSED:
             return False
         contact = await ensure_contact(session, user_id)
         existing = await _participant(session, incident.id, contact.id)
@@ -99,7 +101,7 @@ async def member_joined(sessions: async_sessionmaker[AsyncSession], channel_id: 
         holds_role = existing is not None and await _active_roles(session, existing.id)
         if existing is not None:
             existing.inactive_at = None
-        await add_participant(session, incident.id, contact, [] if holds_role else [OBSERVER], reason="Joined the channel")
+        await add_participant(session, incident.id, contact, [] if holds_role else [Role.OBSERVER], reason="Joined the channel")
         await record_event(session, incident.id, f"{contact.name} joined the incident channel", author_id=contact.id)
         facts = await incident_facts(session, incident)
         await session.commit()
@@ -127,7 +129,7 @@ async def member_left(sessions: async_sessionmaker[AsyncSession], channel_id: st
     anyone else becomes inactive with every role renounced. Returns what was done."""
     async with sessions() as session:
         incident = await incident_for_channel(session, channel_id)
-        if incident is None or incident.status == CLOSED:
+        if incident is None or incident.status == IncidentStatus.CLOSED:
             return "ignored"
         contact = (await session.execute(select(IndividualContact).where(
             IndividualContact.slack_user_id == user_id))).scalar_one_or_none()
@@ -142,7 +144,7 @@ async def member_left(sessions: async_sessionmaker[AsyncSession], channel_id: st
                              ports.conversation.send_direct(user_id, CommanderReinvited(incident.name, channel_id)))
             return "reinvited"
         open_tasks = [t.description for t in await incident_tasks(session, incident)
-                      if t.status == OPEN and user_id in t.assignees]
+                      if t.status == TaskStatus.OPEN and user_id in t.assignees]
         if open_tasks:
             await record_event(session, incident.id, f"{contact.name} left with open tasks: invited back",
                                author_id=contact.id, details={"reinvited": True, "open_tasks": open_tasks})
@@ -173,24 +175,22 @@ async def join_from_announcement(sessions: async_sessionmaker[AsyncSession], nam
     async with sessions() as session:
         incident = await _incident(session, name)
         project = await session.get(Project, incident.project_id) if incident else None
-    if incident is None or incident.visibility == "Restricted":
+    if incident is None or incident.visibility == Visibility.RESTRICTED:
         return "You cannot join this incident from here; ask its commander."
-    if incident.status == CLOSED or incident.channel_id is None:
+    if incident.status == IncidentStatus.CLOSED or incident.channel_id is None:
         return f"{incident.name} is closed."
     project_config = config.project(project.name) or config.default_project()
     if not project_config.allow_self_join:
         return f"Joining {incident.name} yourself is turned off; ask its commander."
-    new = await engage(sessions, incident.id, [Engage(user_id, (OBSERVER,), "Joined from the announcement")], ports, config)
+    new = await engage(sessions, incident.id, [Engage(user_id, (Role.OBSERVER,), "Joined from the announcement")], ports, config)
     return f"You joined <#{incident.channel_id}>." if new else f"You are already in <#{incident.channel_id}>."
 
 
 async def subscribe_from_announcement(sessions: async_sessionmaker[AsyncSession], name: str, user_id: str) -> str:
     """Add the user to the incident's notifications group."""
-    from domain.incidents.detail import incident_detail
-
     async with sessions() as session:
         incident = await _incident(session, name)
-        if incident is None or incident.visibility == "Restricted":
+        if incident is None or incident.visibility == Visibility.RESTRICTED:
             return "You cannot subscribe to this incident."
         detail = await incident_detail(session, incident.id)
         if user_id in (detail.notify_user_ids or []):

@@ -12,8 +12,8 @@ from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
 from domain.core.ports import Ports
+from domain.core.vocabulary import IncidentStatus, Role
 from domain.incidents.service import incident_facts, incident_topic
-from domain.participants import COMMANDER, PARTICIPANT
 from domain.response.membership import Engage, record_participants, welcome
 from domain.response.notices import CommanderGuide, CommanderHandoff, RoleAssigned
 from domain.timeline import record_event
@@ -26,7 +26,7 @@ async def page_commander_if_needed(sessions, incident_id: int, ports: Ports) -> 
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
         priority = await session.get(IncidentPriority, incident.incident_priority_id)
-        if not priority.page_commander or incident.status == "Closed" or incident.commander_id is None:
+        if not priority.page_commander or incident.status == IncidentStatus.CLOSED or incident.commander_id is None:
             return
         facts = await incident_facts(session, incident)
         first = await record_event(session, incident.id, f"Commander paged ({priority.name} priority)",
@@ -52,12 +52,12 @@ async def assign_role(sessions: async_sessionmaker[AsyncSession], form: AssignRo
         incident = await session.get(Incident, form.incident_id)
         await update_contact(session, profile)
         previous = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
-        handoff = form.role == COMMANDER and (previous is None or previous.slack_user_id != form.user_id)
+        handoff = form.role == Role.COMMANDER and (previous is None or previous.slack_user_id != form.user_id)
         new = await record_participants(session, incident, [Engage(form.user_id, (form.role,), f"Assigned {form.role}")], actor)
         if handoff:
             if previous is not None:
-                await _renounce(session, incident.id, previous.id, COMMANDER)
-                await record_participants(session, incident, [Engage(previous.slack_user_id, (PARTICIPANT,), "Former commander")], actor)
+                await _renounce(session, incident.id, previous.id, Role.COMMANDER)
+                await record_participants(session, incident, [Engage(previous.slack_user_id, (Role.PARTICIPANT,), "Former commander")], actor)
             incident.commander_id = (await session.execute(select(IndividualContact.id).where(
                 IndividualContact.slack_user_id == form.user_id))).scalar_one()
             await record_event(session, incident.id, f"Incident command handed to {profile.name}",

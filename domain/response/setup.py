@@ -8,21 +8,20 @@ import logging
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.announcements.service import RESTRICTED, refresh_announcements
+from domain.announcements.service import refresh_announcements
 from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
 from domain.core.ports import NameTaken, PortError, Ports
+from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from domain.incidents import naming
-from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
+from domain.incidents.notices import ClosingSummary, IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
 from domain.incidents.service import (
     MAX_NAME_ATTEMPTS,
-    SETUP_CHANNEL,
-    SETUP_FAILED,
     SETUP_LEASE,
-    SETUP_READY,
-    _project_config,
+    channel_prefix,
     claim_setup,
+    duration,
     incident_facts,
 )
 from domain.response.engagement import run_engagement
@@ -55,12 +54,9 @@ async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_
 
 async def close_retroactive(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
     """An incident reported as already Closed gets its closing summary, then its channel archived."""
-    from domain.incidents.notices import ClosingSummary
-    from domain.incidents.service import duration
-
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
-        if incident.status != "Closed":
+        if incident.status != IncidentStatus.CLOSED:
             return
         facts = await incident_facts(session, incident)
         first = await record_event(session, incident.id, "Closing summary posted",
@@ -94,14 +90,14 @@ async def setup_incident(
     # SQLite the write lock, on Postgres a pooled connection) is never held across the network.
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
-        if incident is None or incident.setup_state == SETUP_READY:
+        if incident is None or incident.setup_state == SetupState.READY:
             return incident
         if not await claim_setup(session, incident):
             log.info("set-up of %s already running elsewhere", incident.name)
             return incident
         reporter = await session.get(IndividualContact, incident.reporter_id)
         project = await session.get(Project, incident.project_id)
-        prefix = _project_config(config, project.name).channel_prefix
+        prefix = channel_prefix(config, project.name)
         await session.commit()
         ready = False
         try:
@@ -111,7 +107,7 @@ async def setup_incident(
                 )
                 await update_contact(session, profile)
                 incident.channel_id, incident.channel_name = channel.id, channel.name
-                incident.setup_state = SETUP_CHANNEL
+                incident.setup_state = SetupState.CHANNEL_CREATED
                 await record_event(
                     session,
                     incident.id,
@@ -131,7 +127,7 @@ async def setup_incident(
                 _confirm_to_reporter(conv, incident, facts),
                 on_channel_ready(sessions, incident.id, ports, config),
             )
-            incident.setup_state, incident.setup_error = SETUP_READY, None
+            incident.setup_state, incident.setup_error = SetupState.READY, None
             incident.updated_at = utcnow()
             await session.commit()
             log.info("incident %s ready in #%s", incident.name, incident.channel_name)
@@ -139,7 +135,7 @@ async def setup_incident(
         except Exception as exc:  # record any failure so the incident can be resumed, then tell the reporter
             await session.rollback()
             incident = await session.get(Incident, incident_id)
-            incident.setup_state = SETUP_FAILED if incident.channel_id is None else SETUP_CHANNEL
+            incident.setup_state = SetupState.FAILED if incident.channel_id is None else SetupState.CHANNEL_CREATED
             incident.setup_error = str(exc)[:2000]
             await session.commit()
             log.exception("set-up of %s failed (attempt %s)", incident.name, incident.setup_attempts)
@@ -152,7 +148,7 @@ async def setup_incident(
 
 
 async def _create_channel(conv, prefix: str, incident: Incident):
-    private = incident.visibility == RESTRICTED
+    private = incident.visibility == Visibility.RESTRICTED
     for attempt in range(MAX_NAME_ATTEMPTS):
         try:
             return await conv.create_channel(
@@ -208,7 +204,7 @@ async def resume_pending_setups(
         ids = (
             await session.execute(
                 select(Incident.id).where(
-                    Incident.setup_state != SETUP_READY,
+                    Incident.setup_state != SetupState.READY,
                     Incident.setup_attempts < max_attempts,
                     or_(Incident.setup_error.is_not(None), Incident.updated_at < stale),
                 )

@@ -8,9 +8,9 @@ from domain.announcements.service import refresh_announcements
 from domain.config.schema import WarroomConfig
 from domain.core.aio import gather_all
 from domain.core.ports import Ports
+from domain.core.vocabulary import IncidentStatus
 from domain.feedback import request_feedback
 from domain.incidents.notices import ClosingSummary, IncidentChanged
-from domain.incidents.queries import CLOSED
 from domain.incidents.service import duration, incident_facts, incident_topic
 from domain.incidents.update import UpdateResult
 from domain.response.engagement import run_engagement
@@ -33,8 +33,8 @@ async def publish_update(sessions: async_sessionmaker[AsyncSession], result: Upd
         channel = incident.channel_id
         if channel is None:
             return
-        closing = incident.status == CLOSED and result.old_status != CLOSED
-        if result.old_status == CLOSED and incident.status != CLOSED:
+        closing = incident.status == IncidentStatus.CLOSED and result.old_status != IncidentStatus.CLOSED
+        if result.old_status == IncidentStatus.CLOSED and incident.status != IncidentStatus.CLOSED:
             await conv.unarchive(channel)
         effects = [
             conv.post(channel, IncidentChanged(incident.name, result.actor, result.changes)),

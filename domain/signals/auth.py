@@ -7,6 +7,7 @@ import hmac
 from collections.abc import Mapping
 
 from domain.config.signals import SignalDefinitionConfig, SignalsConfig, SignalSourceConfig
+from domain.core.vocabulary import SignalAuth
 from domain.signals.errors import IngestError
 
 
@@ -48,7 +49,7 @@ def _verified_source(headers: Mapping[str, str], body: bytes, signals: SignalsCo
     token = _bearer(headers)
     found = None
     for source in signals.sources:
-        if source.auth == "bearer":
+        if source.auth == SignalAuth.BEARER:
             expected = _secret(source.token, source.token_env, env)
             # Every candidate is compared (no early exit) so timing says nothing about which one matched.
             if token is not None and expected and hmac.compare_digest(token, _bytes(expected)) and found is None:
@@ -74,7 +75,7 @@ def authenticate(headers: Mapping[str, str], body: bytes, organization: str, sig
                           "Authorization")
     source = _verified_source(headers, body, signals, env)
     if source is None:
-        headers_named = sorted({"Authorization"} | {s.signature_header for s in signals.sources if s.auth == "hmac"})
+        headers_named = sorted({"Authorization"} | {s.signature_header for s in signals.sources if s.auth == SignalAuth.HMAC})
         raise IngestError(401, "unauthorized",
                           "missing or invalid credentials: send Authorization: Bearer <token> or a valid "
                           f"sha256=<hex HMAC of the body> signature ({' or '.join(headers_named)})",

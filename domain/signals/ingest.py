@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.config.schema import WarroomConfig
 from domain.config.signals import SignalDefinitionConfig, SignalsConfig
+from domain.core.vocabulary import SignalStatus
 from domain.signals.errors import IngestError, invalid, unknown
-from storage.signal_models import PENDING, SignalInstance
+from storage.signal_models import SignalInstance
 from storage.types import utcnow
 from storage.upsert import upsert_insert
 
@@ -181,7 +182,7 @@ async def store_instances(session: AsyncSession | AsyncConnection, submissions: 
     """
     now = utcnow()
     stmt = upsert_insert(session, _TABLE).on_conflict_do_nothing(index_elements=["id"]).returning(_TABLE.c.id)
-    values = [{**row, "received_at": now, "status": PENDING, "attempts": 0, "next_attempt_at": now}
+    values = [{**row, "received_at": now, "status": SignalStatus.PENDING, "attempts": 0, "next_attempt_at": now}
               for row in rows(submissions)]
     result = await session.execute(stmt, values)
     return {row[0] for row in result.all()}

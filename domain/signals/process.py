@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.cases.service import CLOSED, create_case, record_case_event, set_status
+from domain.cases.service import create_case, record_case_event, set_status
 from domain.config.schema import WarroomConfig
 from domain.config.signals import SignalDefinitionConfig
+from domain.core.vocabulary import CaseStatus, FilterAction, ResolutionReason, SignalStatus
 from domain.signals.extract import extract_entities
 from domain.signals.snooze import in_force, matches
 from storage.case_models import Case
-from storage.signal_models import PROCESSED, SignalEntity, SignalFilter, SignalInstance
+from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
 from storage.upsert import upsert_insert
 
 CASE, DEDUPLICATED, SNOOZED, STORED, UNKNOWN = "case", "deduplicated", "snoozed", "stored", "unknown_definition"
@@ -171,14 +172,14 @@ class _RecentCases:
 
 def _dedup_filters(config: WarroomConfig, definition: SignalDefinitionConfig):
     return [f for f in config.signals.filters
-            if f.action == "deduplicate" and (not f.definitions or definition.name in f.definitions)]
+            if f.action == FilterAction.DEDUPLICATE and (not f.definitions or definition.name in f.definitions)]
 
 
 async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, instances: list[SignalInstance],
                              found: dict[str, set[Entity]], now: datetime) -> _RecentCases:
     """The latest open case per definition (within its window) and per entity (within the filters' windows)."""
     recent = _RecentCases()
-    open_case = and_(SignalInstance.case_id == Case.id, Case.status != CLOSED)
+    open_case = and_(SignalInstance.case_id == Case.id, Case.status != CaseStatus.CLOSED)
     batch_ids = [i.id for i in instances]
     for name in sorted({i.definition for i in instances}):
         definition = config.signals.definition(name)
@@ -232,8 +233,8 @@ async def _open_case(session: AsyncSession, config: WarroomConfig, definition: S
     if created:
         case.alert_count = 1
         if ctype.auto_close:
-            case.resolution_reason, case.resolution = "Information Gathered", f"Closed automatically ({ctype.name})"
-            await set_status(session, case, CLOSED, None)
+            case.resolution_reason, case.resolution = ResolutionReason.INFORMATION_GATHERED, f"Closed automatically ({ctype.name})"
+            await set_status(session, case, CaseStatus.CLOSED, None)
         await record_case_event(session, case.id, f"Signal received: {definition.name}", source="signal",
                                 details={"instance": instance.id}, dedupe_key=f"signal:{instance.id}")
     return Outcome(CASE, case.id, new_case=created)
@@ -242,7 +243,7 @@ async def _open_case(session: AsyncSession, config: WarroomConfig, definition: S
 async def _mark_processed(session: AsyncSession, outcomes: dict[str, Outcome], now: datetime) -> None:
     table = SignalInstance.__table__
     stmt = (update(table).where(table.c.id == bindparam("b_id"))
-            .values(status=PROCESSED, processed_at=now, outcome=bindparam("b_outcome"), case_id=bindparam("b_case"),
+            .values(status=SignalStatus.PROCESSED, processed_at=now, outcome=bindparam("b_outcome"), case_id=bindparam("b_case"),
                     filter_name=bindparam("b_filter"), claimed_by=None, claimed_until=None, last_error=None))
     await session.execute(stmt, [{"b_id": i, "b_outcome": o.outcome, "b_case": o.case_id, "b_filter": o.filter_name}
                                  for i, o in outcomes.items()])

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases.service import record_case_event
 from domain.core.notices import Notice
+from domain.core.vocabulary import FilterAction
 from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
 
-SNOOZE = "snooze"
 # Choice value -> (label, duration); the modal offers exactly these.
 EXPIRY_CHOICES: dict[str, tuple[str, timedelta]] = {
     "1h": ("1 hour", timedelta(hours=1)),
@@ -107,7 +107,7 @@ async def create_snooze(
     stored = [{"type": t, "value": v} for t, v in dict.fromkeys(_pair(e) for e in entities)]
     if not stored:
         raise ValueError("a snooze needs at least one entity")
-    snooze = SignalFilter(name=name, reason=reason, action=SNOOZE, definition=definition, entities=stored,
+    snooze = SignalFilter(name=name, reason=reason, action=FilterAction.SNOOZE, definition=definition, entities=stored,
                           expires_at=expires_at, created_by=created_by, case_id=case_id)
     session.add(snooze)
     await session.flush()
@@ -123,7 +123,7 @@ async def create_snooze(
 
 def in_force(now: datetime):
     """Where-clause: stored snoozes not expired at `now`."""
-    return and_(SignalFilter.action == SNOOZE, or_(SignalFilter.expires_at.is_(None), SignalFilter.expires_at > now))
+    return and_(SignalFilter.action == FilterAction.SNOOZE, or_(SignalFilter.expires_at.is_(None), SignalFilter.expires_at > now))
 
 
 async def active_snoozes_by_definition(session: AsyncSession, definitions: Iterable[str],

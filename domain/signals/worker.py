@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.cases.cards import sync_cards
 from domain.config.schema import WarroomConfig
 from domain.core.ports import Ports
+from domain.core.vocabulary import SignalStatus
 from domain.signals.process import Outcome, batch_order, process_batch
 from storage.db import write_gate
-from storage.signal_models import PARKED, PENDING, SignalInstance
+from storage.signal_models import SignalInstance
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ async def claim_batch(sessions: async_sessionmaker[AsyncSession], worker_id: str
     """Take up to `size` due, unclaimed (or lease-expired) pending instances, oldest first; commits."""
     now = utcnow()
     due = (select(SignalInstance.id)
-           .where(SignalInstance.status == PENDING, SignalInstance.next_attempt_at <= now,
+           .where(SignalInstance.status == SignalStatus.PENDING, SignalInstance.next_attempt_at <= now,
                   (SignalInstance.claimed_until.is_(None)) | (SignalInstance.claimed_until < now))
            .order_by(SignalInstance.received_at).limit(size))
     async with sessions() as session:
@@ -182,7 +183,7 @@ class SignalWorker:
     async def _mine(self, session: AsyncSession, ids: list[str]) -> list[SignalInstance]:
         """The claimed instances still ours, locked on Postgres so a worker whose lease check
         sees them as expired cannot take them while this transaction decides them."""
-        query = select(SignalInstance).where(SignalInstance.id.in_(ids), SignalInstance.status == PENDING,
+        query = select(SignalInstance).where(SignalInstance.id.in_(ids), SignalInstance.status == SignalStatus.PENDING,
                                              SignalInstance.claimed_by == self.worker_id)
         if session.bind.dialect.name == "postgresql":
             query = query.with_for_update()
@@ -196,7 +197,7 @@ class SignalWorker:
         parked = attempts >= self.config.signals.max_attempts
         instance.attempts, instance.last_error = attempts, f"{type(exc).__name__}: {exc}"[:2000]
         instance.claimed_by, instance.claimed_until = None, None
-        instance.status = PARKED if parked else PENDING
+        instance.status = SignalStatus.PARKED if parked else SignalStatus.PENDING
         instance.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(attempts))
         await session.commit()
         self.stats.failed += 1
@@ -210,7 +211,7 @@ class SignalWorker:
         """Hand back claimed-but-unprocessed instances so another process need not wait for the lease."""
         async with self.sessions() as session:
             await session.execute(update(SignalInstance)
-                                  .where(SignalInstance.claimed_by == self.worker_id, SignalInstance.status == PENDING)
+                                  .where(SignalInstance.claimed_by == self.worker_id, SignalInstance.status == SignalStatus.PENDING)
                                   .values(claimed_by=None, claimed_until=None)
                                   .execution_options(synchronize_session=False))
             await session.commit()

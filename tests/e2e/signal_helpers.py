@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from domain.config.schema import WarroomConfig
+from domain.core.vocabulary import SignalStatus
 from storage.case_models import Case
-from storage.signal_models import PENDING, SignalInstance
+from storage.signal_models import SignalInstance
 from storage.types import utcnow
 
 TOKEN = "s3cret-token"
@@ -58,7 +59,7 @@ async def store(sessions, raw: dict, definition: str) -> str:
 async def pending(sessions) -> int:
     async with sessions() as session:
         return (await session.execute(select(func.count()).select_from(SignalInstance)
-                                      .where(SignalInstance.status == PENDING))).scalar_one()
+                                      .where(SignalInstance.status == SignalStatus.PENDING))).scalar_one()
 
 
 async def instances(sessions) -> list[SignalInstance]:

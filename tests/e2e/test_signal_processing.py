@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.harness import running_warroom
+from domain.core.vocabulary import SignalStatus
 from domain.signals.process import process_batch
 from domain.signals.queue import queue_depth
 from domain.signals.worker import SignalWorker, backoff_seconds
-from storage.signal_models import PARKED, PROCESSED, SignalEntity, SignalFilter, SignalInstance
+from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
 from storage.types import utcnow
 from tests.e2e.signal_helpers import alert, card_of, cases, instances, pending, signal_config, store
 
@@ -52,7 +53,7 @@ async def test_an_alert_becomes_a_case_card_in_the_triage_thread(slack, people, 
         assert {"case_triage", "case_resolve", "case_escalate", "case_create_channel", "case_join", "case_snooze"} <= set(actions)
         assert (case.status, case.priority, case.case_type, case.alert_count) == ("New", "High", "Security triage", 1)
         [instance] = await instances(sessions)
-        assert (instance.status, instance.outcome, instance.case_id) == (PROCESSED, "case", case.id)
+        assert (instance.status, instance.outcome, instance.case_id) == (SignalStatus.PROCESSED, "case", case.id)
 
 
 async def _posted(sessions):
@@ -175,7 +176,7 @@ async def test_restart_mid_queue_loses_and_doubles_nothing(slack, people, triage
         await slack.wait_for(lambda: _no_pending(warroom.deps.sessions), timeout=30)
         rows = await instances(warroom.deps.sessions)
         all_cases = await cases(warroom.deps.sessions)
-    assert len(rows) == 60 and all(i.status == PROCESSED for i in rows)
+    assert len(rows) == 60 and all(i.status == SignalStatus.PROCESSED for i in rows)
     assert sorted(c.signal_definition for c in all_cases) == ["Port scan", "Unusual login"]
     assert sum(c.alert_count for c in all_cases) == 60, "every alert counted exactly once"
 
@@ -199,7 +200,7 @@ async def test_two_workers_share_the_queue_without_processing_anything_twice(ses
 
     await asyncio.gather(*(drain(w) for w in workers))
     rows = await instances(session_factory)
-    assert all(i.status == PROCESSED for i in rows) and len(rows) == 120
+    assert all(i.status == SignalStatus.PROCESSED for i in rows) and len(rows) == 120
     assert sum(w.stats.processed for w in workers) == 120, "each instance processed by exactly one worker"
     if session_factory.kw["bind"].dialect.name == "postgresql":  # SQLite has one writer: one may do it all
         assert all(w.stats.processed > 0 for w in workers), "both workers took part"
@@ -233,8 +234,8 @@ async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_bl
         await worker.run_once()
     async with session_factory() as session:
         parked, done = await session.get(SignalInstance, poison), await session.get(SignalInstance, good)
-    assert (parked.status, parked.attempts) == (PARKED, 3)
-    assert done.status == PROCESSED, "the poison alert did not block the queue"
+    assert (parked.status, parked.attempts) == (SignalStatus.PARKED, 3)
+    assert done.status == SignalStatus.PROCESSED, "the poison alert did not block the queue"
     assert await worker.run_once() == 0, "parked instances are not claimed again"
     async with session_factory() as session:
         assert await queue_depth(session) == {"pending": 0, "parked": 1, "oldest_pending_seconds": None}
@@ -248,7 +249,7 @@ async def test_operators_list_and_requeue_parked_signals_from_the_command_line(d
     stuck = await store(session_factory, alert(), "Unusual login")
     other = await store(session_factory, alert("scan-1"), "Port scan")
     async with session_factory() as session:
-        await session.execute(update(SignalInstance).values(status=PARKED, attempts=5, last_error="ValueError: boom"))
+        await session.execute(update(SignalInstance).values(status=SignalStatus.PARKED, attempts=5, last_error="ValueError: boom"))
         await session.commit()
     await signals_command(db_url, argparse.Namespace(signals_command="parked", limit=10))
     out = capsys.readouterr().out
@@ -260,7 +261,7 @@ async def test_operators_list_and_requeue_parked_signals_from_the_command_line(d
     async with session_factory() as session:
         row = await session.get(SignalInstance, stuck)
         assert (row.status, row.attempts) == ("pending", 0)
-        assert (await session.get(SignalInstance, other)).status == PARKED
+        assert (await session.get(SignalInstance, other)).status == SignalStatus.PARKED
 
 
 async def test_an_alert_posted_over_http_reaches_the_triage_channel_as_a_card(slack, people, triage, db_url):

@@ -12,9 +12,10 @@ from bot.harness import running_warroom
 from domain.cases.cards import publish_case
 from domain.cases.service import create_case
 from domain.config.schema import WarroomConfig
+from domain.core.vocabulary import SignalStatus
 from domain.signals.snooze import create_snooze
 from storage.case_models import Case, CaseEvent
-from storage.signal_models import PROCESSED, SignalEntity, SignalFilter, SignalInstance
+from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
 from storage.types import utcnow
 from tests.e2e.incident_helpers import ephemerals_for
 
@@ -42,7 +43,7 @@ async def add_instance(session, definition: str, entities: list[tuple[str, str]]
                        age: timedelta = timedelta(hours=1)) -> None:
     at = utcnow() - age
     instance = SignalInstance(id=str(uuid.uuid4()), organization="default", definition=definition, source="test",
-                              raw={}, received_at=at, status=PROCESSED, outcome="case" if case_id else "stored",
+                              raw={}, received_at=at, status=SignalStatus.PROCESSED, outcome="case" if case_id else "stored",
                               case_id=case_id)
     session.add(instance)
     await session.flush()
