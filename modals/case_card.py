@@ -5,7 +5,7 @@ from __future__ import annotations
 from blockkit import Actions, Button, Context, Message, Section
 
 from domain.cases.service import CLOSED, ESCALATED, NEW, CaseFacts
-from modals.messages import render
+from modals.render import render
 from modals.text import escape, md, plain, truncate
 
 # Button action ids; each button's value is the case id.

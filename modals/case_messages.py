@@ -5,7 +5,7 @@ from __future__ import annotations
 from blockkit import Message, Section
 
 from domain.cases.notices import CaseChannelOpened, CaseEscalated, CaseMovedToChannel, CaseOpened, EscalatedFromCase
-from modals.messages import render
+from modals.render import render
 from modals.text import escape, md, truncate
 
 

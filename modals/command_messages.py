@@ -23,7 +23,8 @@ from domain.response.notices import (
     RoleAssigned,
     Welcome,
 )
-from modals.messages import _fields, _who, render
+from modals.incident_messages import _fields, _who
+from modals.render import render
 from modals.text import escape, md, plain, truncate
 
 JOIN_ACTION, SUBSCRIBE_ACTION = "announcement_join", "announcement_subscribe"

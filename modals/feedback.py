@@ -7,7 +7,7 @@ import json
 from blockkit import Actions, Button, Checkboxes, Input, Message, Modal, Option, PlainTextInput, Section, StaticSelect
 
 from domain.feedback import RATINGS, FeedbackDigest, FeedbackRequest
-from modals.messages import render
+from modals.render import render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "give_feedback"

@@ -7,7 +7,7 @@ import json
 from blockkit import Actions, Button, Context, Header, Input, Message, Modal, PlainTextInput, Section
 
 from domain.reports import FIELDS, SNOOZE_MINUTES, TACTICAL, ReportDue, ReportPosted
-from modals.messages import render
+from modals.render import render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "write_report"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from blockkit import Button, Context, Message, Section
 
 from domain.signals.listing import SignalLine, SignalList, SnoozeLine
-from modals.messages import render
+from modals.render import render
 from modals.text import escape, md, plain, truncate
 
 SHOWN = 40  # 1 heading + 40 definitions stays under Slack's 50 blocks

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, Section, StaticSelect
 
 from domain.signals.snooze import DEFAULT_EXPIRY, EXPIRY_CHOICES, MAX_ENTITIES, PREVIEW_WINDOW, SnoozeCreated
-from modals.messages import render
+from modals.render import render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "case_snooze_submit"

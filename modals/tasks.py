@@ -21,7 +21,7 @@ from blockkit import (
 )
 
 from domain.tasks import OPEN, PRIORITIES, TaskList, TaskOverdue, TaskView
-from modals.messages import render
+from modals.render import render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "create_task"

@@ -20,7 +20,7 @@ from blockkit import (
 )
 
 from domain.timeline import ManualEventDraft, TimelineView, event_time, zone
-from modals.messages import render
+from modals.render import render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "add_timeline_event"

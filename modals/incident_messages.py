@@ -1,13 +1,12 @@
-"""Render domain notices (domain/notices.py) to Slack text + Block Kit. Pure functions."""
+"""Render incident notices (domain/incidents/notices.py) and plain notices. Pure functions."""
 
 from __future__ import annotations
-
-from functools import singledispatch
 
 from blockkit import Context, Divider, Header, Message, Section
 
 from domain.core.notices import PlainNotice
 from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
+from modals.render import render
 from modals.text import escape, md, plain, truncate
 
 # Commands advertised in the incident summary, by config key. Only commands warroom actually
@@ -32,12 +31,6 @@ def _fields(facts: IncidentFacts) -> list:
         md(f"*Visibility*\n{escape(facts.visibility)}"),
         md(f"*Project*\n{escape(facts.project)}"),
     ]
-
-
-@singledispatch
-def render(notice) -> tuple[str, list[dict]]:
-    """(fallback text, blocks) for a notice."""
-    raise TypeError(f"no renderer for {type(notice).__name__}")
 
 
 @render.register
@@ -83,14 +76,3 @@ def _(notice: SetupDelayed) -> tuple[str, list[dict]]:
 @render.register
 def _(notice: PlainNotice) -> tuple[str, list[dict]]:
     return notice.text, Message().add_block(Section(md(truncate(notice.text, 3000)))).build()["blocks"]
-
-# Renderers of other concepts register themselves on `render` when imported.
-import modals.case_card  # noqa: E402,F401
-import modals.case_messages  # noqa: E402,F401
-import modals.command_messages  # noqa: E402,F401
-import modals.feedback  # noqa: E402,F401
-import modals.reports  # noqa: E402,F401
-import modals.signal_list  # noqa: E402,F401
-import modals.snooze  # noqa: E402,F401
-import modals.tasks  # noqa: E402,F401
-import modals.timeline  # noqa: E402,F401
