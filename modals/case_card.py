@@ -5,7 +5,7 @@ from __future__ import annotations
 from blockkit import Actions, Button, Context, Message, Section
 
 from domain.cases.service import CLOSED, ESCALATED, NEW, CaseFacts
-from modals.render import render
+from modals.render import Rendered, render
 from modals.text import escape, md, plain, truncate
 
 # Button action ids; each button's value is the case id.
@@ -88,5 +88,5 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
 
 
 @render.register
-def _(case: CaseFacts) -> tuple[str, list[dict]]:
+def render_case_card(case: CaseFacts) -> Rendered:
     return f"{case.name}: {case.title} ({case.status})", case_card_blocks(case)

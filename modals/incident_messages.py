@@ -6,7 +6,7 @@ from blockkit import Context, Divider, Header, Message, Section
 
 from domain.core.notices import PlainNotice
 from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
-from modals.render import render
+from modals.render import Rendered, render
 from modals.text import escape, md, plain, truncate
 
 # Commands advertised in the incident summary, by config key. Only commands warroom actually
@@ -34,7 +34,7 @@ def _fields(facts: IncidentFacts) -> list:
 
 
 @render.register
-def _(notice: IncidentSummary) -> tuple[str, list[dict]]:
+def render_incident_summary(notice: IncidentSummary) -> Rendered:
     f = notice.facts
     msg = (
         Message()
@@ -51,7 +51,7 @@ def _(notice: IncidentSummary) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(notice: IncidentReported) -> tuple[str, list[dict]]:
+def render_incident_reported(notice: IncidentReported) -> Rendered:
     f = notice.facts
     text = f"{f.name} reported: <#{f.channel_id}> is ready and you are its incident commander."
     msg = (
@@ -65,7 +65,7 @@ def _(notice: IncidentReported) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(notice: SetupDelayed) -> tuple[str, list[dict]]:
+def render_setup_delayed(notice: SetupDelayed) -> Rendered:
     text = (
         f":warning: {notice.incident_name} ({notice.title}) is recorded, but its channel is not ready yet "
         f"({notice.error}). warroom retries automatically; nothing you entered is lost."
@@ -74,5 +74,5 @@ def _(notice: SetupDelayed) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(notice: PlainNotice) -> tuple[str, list[dict]]:
+def render_plain_notice(notice: PlainNotice) -> Rendered:
     return notice.text, Message().add_block(Section(md(truncate(notice.text, 3000)))).build()["blocks"]
