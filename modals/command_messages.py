@@ -19,7 +19,9 @@ from domain.response.notices import (
     CommanderHandoff,
     CommanderReinvited,
     EngagementSuggestion,
+    JoinedFromAnnouncement,
     OncallEngaged,
+    ReinvitedForOpenTasks,
     RoleAssigned,
     Welcome,
 )
@@ -137,6 +139,18 @@ def render_welcome(n: Welcome) -> Rendered:
 def render_commander_reinvited(n: CommanderReinvited) -> Rendered:
     return _simple(f"You left <#{n.channel_id}> but you are the commander of {escape(n.name)}, so you were "
                    f"invited back. Hand command over with the assign-role command before leaving.")
+
+
+@render.register
+def render_reinvited_for_open_tasks(n: ReinvitedForOpenTasks) -> Rendered:
+    listed = "; ".join(escape(t) for t in n.open_tasks[:5]) + (" …" if len(n.open_tasks) > 5 else "")
+    return _simple(f"You were added back to <#{n.channel_id}> ({escape(n.name)}) because you still have "
+                   f"{len(n.open_tasks)} open task(s): {listed}. Resolve or hand them over before leaving.")
+
+
+@render.register
+def render_joined_from_announcement(n: JoinedFromAnnouncement) -> Rendered:
+    return _simple(f"You are already in <#{n.channel_id}>." if n.already else f"You joined <#{n.channel_id}>.")
 
 
 @render.register
