@@ -7,7 +7,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.notices import Notice
 from domain.core.ports import ChannelRef, ChatMessage, MessageRef, NameTaken, PortError, UserProfile
-from modals.messages import render
+from modals.renderers import render
 
 
 def _port_error(exc: SlackApiError) -> PortError:

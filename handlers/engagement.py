@@ -11,6 +11,7 @@ from handlers.incident_context import incident_here
 from handlers.registry import Registry
 from modals.command_messages import JOIN_ACTION, SUBSCRIBE_ACTION
 from modals.engage_oncall import CALLBACK_ID, engage_oncall_modal, parse_engage_oncall
+from modals.renderers import render
 
 
 def register(reg: Registry, deps: Deps) -> None:
@@ -41,9 +42,10 @@ def register(reg: Registry, deps: Deps) -> None:
     @reg.action(re.compile(rf"^{JOIN_ACTION}(_[a-z0-9-]+)?$"))
     async def on_join(ack, body, respond):
         await ack()
-        answer = await join_from_announcement(deps.sessions, body["actions"][0]["value"], body["user"]["id"],
+        notice = await join_from_announcement(deps.sessions, body["actions"][0]["value"], body["user"]["id"],
                                               deps.ports, deps.config)
-        await respond(response_type="ephemeral", replace_original=False, text=answer)
+        text, blocks = render(notice)
+        await respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
 
     @reg.action(SUBSCRIBE_ACTION)
     async def on_subscribe(ack, body, respond):

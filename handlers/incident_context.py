@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.core.deps import Deps
 from domain.incidents.notices import IncidentRef, NotAllowed, NotInIncidentChannel
 from domain.incidents.queries import active_incidents_of, incident_for_channel, incident_named, may_manage
-from modals.messages import render
+from modals.renderers import render
 from storage.models import Incident
 
 

@@ -6,7 +6,7 @@ from blockkit import Actions, Button, Context, Message, Section
 
 from domain.cases.service import CaseFacts
 from domain.core.vocabulary import CaseStatus
-from modals.messages import render
+from modals.render import Rendered, render
 from modals.text import escape, md, mention, plain, truncate
 
 # Button action ids; each button's value is the case id.
@@ -86,5 +86,5 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
 
 
 @render.register
-def _(case: CaseFacts) -> tuple[str, list[dict]]:
+def render_case_card(case: CaseFacts) -> Rendered:
     return f"{case.name}: {case.title} ({case.status})", case_card_blocks(case)

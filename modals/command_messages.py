@@ -20,11 +20,14 @@ from domain.response.notices import (
     CommanderHandoff,
     CommanderReinvited,
     EngagementSuggestion,
+    JoinedFromAnnouncement,
     OncallEngaged,
+    ReinvitedForOpenTasks,
     RoleAssigned,
     Welcome,
 )
-from modals.messages import incident_fields, render
+from modals.incident_messages import incident_fields
+from modals.render import Rendered, render
 from modals.text import escape, md, mention, plain, truncate
 
 JOIN_ACTION, SUBSCRIBE_ACTION = "announcement_join", "announcement_subscribe"
@@ -59,7 +62,7 @@ def _command_help(commands: dict[str, str]) -> str:
 
 
 @render.register
-def _(n: NotInIncidentChannel) -> tuple[str, list[dict]]:
+def render_not_in_incident_channel(n: NotInIncidentChannel) -> Rendered:
     head = f"Run `{n.command}` in an incident channel."
     if not n.incidents:
         return _simple(f"{head} You are not in any active incident.")
@@ -67,21 +70,21 @@ def _(n: NotInIncidentChannel) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(n: NotAllowed) -> tuple[str, list[dict]]:
+def render_not_allowed(n: NotAllowed) -> Rendered:
     who = ", ".join(f"<@{u}>" for u in n.who_can) or "nobody holds those roles right now"
     admins = " and warroom admins" if n.admins else ""
     return _simple(f"Only the incident commander, scribes{admins} can run `{n.command}` here: {who}.")
 
 
 @render.register
-def _(n: IncidentChanged) -> tuple[str, list[dict]]:
+def render_incident_changed(n: IncidentChanged) -> Rendered:
     lines = [f"• *{escape(f)}*: {escape(truncate(old or '—', 300))} → {escape(truncate(new or '—', 300))}"
              for f, old, new in n.changes]
     return _simple(f"<@{n.actor}> updated {escape(n.name)}:\n" + "\n".join(lines))
 
 
 @render.register
-def _(n: ClosingSummary) -> tuple[str, list[dict]]:
+def render_closing_summary(n: ClosingSummary) -> Rendered:
     f = n.facts
     text = f"{f.name} is closed after {n.duration}."
     msg = (
@@ -95,19 +98,19 @@ def _(n: ClosingSummary) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(n: CommanderHandoff) -> tuple[str, list[dict]]:
+def render_commander_handoff(n: CommanderHandoff) -> Rendered:
     prev = f"from {mention(n.previous)} " if n.previous else ""
     return _simple(f":arrows_counterclockwise: Incident command of {escape(n.name)} handed {prev}to <@{n.new}> "
                    f"(by <@{n.actor}>).")
 
 
 @render.register
-def _(n: RoleAssigned) -> tuple[str, list[dict]]:
+def render_role_assigned(n: RoleAssigned) -> Rendered:
     return _simple(f"<@{n.user}> is now {escape(n.role)} of {escape(n.name)} (assigned by <@{n.actor}>).")
 
 
 @render.register
-def _(n: CommanderGuide) -> tuple[str, list[dict]]:
+def render_commander_guide(n: CommanderGuide) -> Rendered:
     f = n.facts
     text = (f"You are now the incident commander (IC) of *{escape(f.name)}* {escape(truncate(f.title, 200))} "
             f"in <#{f.channel_id}>.\n1. Assess impact and set the severity.\n2. Assign a scribe and engage "
@@ -117,7 +120,7 @@ def _(n: CommanderGuide) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(n: Welcome) -> tuple[str, list[dict]]:
+def render_welcome(n: Welcome) -> Rendered:
     f = n.facts
     text = f"Welcome to {f.name}: {f.title}"
     msg = (
@@ -134,13 +137,25 @@ def _(n: Welcome) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(n: CommanderReinvited) -> tuple[str, list[dict]]:
+def render_commander_reinvited(n: CommanderReinvited) -> Rendered:
     return _simple(f"You left <#{n.channel_id}> but you are the commander of {escape(n.name)}, so you were "
                    f"invited back. Hand command over with the assign-role command before leaving.")
 
 
 @render.register
-def _(n: IncidentList) -> tuple[str, list[dict]]:
+def render_reinvited_for_open_tasks(n: ReinvitedForOpenTasks) -> Rendered:
+    listed = "; ".join(escape(t) for t in n.open_tasks[:5]) + (" …" if len(n.open_tasks) > 5 else "")
+    return _simple(f"You were added back to <#{n.channel_id}> ({escape(n.name)}) because you still have "
+                   f"{len(n.open_tasks)} open task(s): {listed}. Resolve or hand them over before leaving.")
+
+
+@render.register
+def render_joined_from_announcement(n: JoinedFromAnnouncement) -> Rendered:
+    return _simple(f"You are already in <#{n.channel_id}>." if n.already else f"You joined <#{n.channel_id}>.")
+
+
+@render.register
+def render_incident_list(n: IncidentList) -> Rendered:
     scope = f" in {escape(n.project)}" if n.project else ""
     if not n.incidents:
         return _simple(f"No active, stable or recently closed incidents{scope}.")
@@ -148,7 +163,7 @@ def _(n: IncidentList) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(n: Announcement) -> tuple[str, list[dict]]:
+def render_announcement(n: Announcement) -> Rendered:
     f = n.facts
     text = f"{f.name}: {f.title} ({f.status})"
     msg = (
@@ -166,20 +181,20 @@ def _(n: Announcement) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(n: EngagementSuggestion) -> tuple[str, list[dict]]:
+def render_engagement_suggestion(n: EngagementSuggestion) -> Rendered:
     people = "\n".join(f"• {escape(name)} <mailto:{escape(email)}|{escape(email)}>" for name, email in n.contacts)
     return _simple(f"Suggested external contacts for {escape(n.name)}:\n{people}")
 
 
 @render.register
-def _(n: OncallEngaged) -> tuple[str, list[dict]]:
+def render_oncall_engaged(n: OncallEngaged) -> Rendered:
     who = ", ".join(f"<@{u}>" for u in n.users) or "nobody (no one is on call)"
     paged = " and paged" if n.paged else ""
     return _simple(f"<@{n.actor}> engaged the {escape(n.service)} on-call{paged}: {who}.")
 
 
 @render.register
-def _(notice: DailySummary) -> tuple[str, list[dict]]:
+def render_daily_summary(notice: DailySummary) -> Rendered:
     msg = Message().add_block(Header(plain("Incident summary")))
     for f in notice.incidents[:45]:
         line = (f"*{escape(f.name)}* {escape(truncate(f.title, 200))}\n{escape(f.status)} · {escape(f.priority)} · "

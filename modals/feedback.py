@@ -7,7 +7,7 @@ import json
 from blockkit import Actions, Button, Checkboxes, Input, Message, Modal, Option, PlainTextInput, Section, StaticSelect
 
 from domain.feedback import RATINGS, FeedbackDigest, FeedbackRequest
-from modals.messages import render
+from modals.render import Rendered, render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "give_feedback"
@@ -48,7 +48,7 @@ def parse_feedback(view: dict) -> tuple[dict | None, dict[str, str]]:
 
 
 @render.register
-def _(notice: FeedbackRequest) -> tuple[str, list[dict]]:
+def render_feedback_request(notice: FeedbackRequest) -> Rendered:
     text = f"{notice.incident_name} is closed. How did it go? Your feedback improves the next one."
     msg = (Message().add_block(Section(md(f"*{escape(notice.incident_name)}* · {escape(truncate(notice.title, 200))}\n"
                                           f"{escape(text)}")))
@@ -58,7 +58,7 @@ def _(notice: FeedbackRequest) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(notice: FeedbackDigest) -> tuple[str, list[dict]]:
+def render_feedback_digest(notice: FeedbackDigest) -> Rendered:
     text = f"Feedback received in the last 24 hours ({len(notice.entries)})"
     msg = Message().add_block(Section(md(f"*{text}*")))
     for name, rating, comments, author in notice.entries[:45]:

@@ -7,7 +7,7 @@ import json
 from blockkit import Actions, Button, Context, Header, Input, Message, Modal, PlainTextInput, Section
 
 from domain.reports import FIELDS, SNOOZE_MINUTES, TACTICAL, ReportDue, ReportPosted
-from modals.messages import render
+from modals.render import Rendered, render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "write_report"
@@ -47,7 +47,7 @@ def parse_report(view: dict) -> tuple[dict | None, dict[str, str]]:
 
 
 @render.register
-def _(notice: ReportPosted) -> tuple[str, list[dict]]:
+def render_report_posted(notice: ReportPosted) -> Rendered:
     title = f"{notice.kind.capitalize()} report · {notice.incident_name}"
     msg = Message().add_block(Header(plain(title, 150))).add_block(Context().add_element(
         md(f"{escape(truncate(notice.title, 200))} · by <@{notice.author}>")))
@@ -57,7 +57,7 @@ def _(notice: ReportPosted) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(notice: ReportDue) -> tuple[str, list[dict]]:
+def render_report_due(notice: ReportDue) -> Rendered:
     where = f" in <#{notice.channel_id}>" if notice.channel_id else ""
     text = (f"{notice.incident_name}{where} is due a {notice.kind} report "
             f"(every {notice.hours} h at this priority).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from blockkit import Button, Context, Message, Section
 
 from domain.signals.listing import SignalLine, SignalList, SnoozeLine
-from modals.messages import render
+from modals.render import Rendered, render
 from modals.text import escape, md, plain, truncate
 
 SHOWN = 40  # 1 heading + 40 definitions stays under Slack's 50 blocks
@@ -34,7 +34,7 @@ def _line(s: SignalLine) -> str:
 
 
 @render.register
-def _(notice: SignalList) -> tuple[str, list[dict]]:
+def render_signal_list(notice: SignalList) -> Rendered:
     if not notice.signals:
         text = (f"No enabled signal definition sends its cases to <#{notice.channel_id}> "
                 f"({notice.total_definitions} definition(s) configured in total).")

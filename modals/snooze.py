@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, Section, StaticSelect
 
 from domain.signals.snooze import DEFAULT_EXPIRY, EXPIRY_CHOICES, MAX_ENTITIES, PREVIEW_WINDOW, SnoozeCreated
-from modals.messages import render
+from modals.render import Rendered, render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "case_snooze_submit"
@@ -151,7 +151,7 @@ def _date(at) -> str:
 
 
 @render.register
-def _(notice: SnoozeCreated) -> tuple[str, list[dict]]:
+def render_snooze_created(notice: SnoozeCreated) -> Rendered:
     shown = ", ".join(f"{escape(t)}: `{escape(truncate(v, 80))}`" for t, v in notice.entities)
     if notice.to_snoozer:
         text = (f"Snoozed: alerts of {escape(notice.definition)} carrying {shown} make no case until "

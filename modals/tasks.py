@@ -22,7 +22,7 @@ from blockkit import (
 
 from domain.core.vocabulary import TaskPriority, TaskStatus
 from domain.tasks import TaskList, TaskOverdue, TaskView
-from modals.messages import render
+from modals.render import Rendered, render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "create_task"
@@ -107,14 +107,14 @@ def task_list_modal(incident_name: str, incident_id: int, tasks: list[TaskView])
 
 
 @render.register
-def _(task: TaskView) -> tuple[str, list[dict]]:
+def render_task_card(task: TaskView) -> Rendered:
     msg = Message().add_block(Section(md(_line(task))).accessory(_button(task)))
     msg.add_block(Context().add_element(md(f"Task created by <@{task.creator}>")))
     return f"Task: {task.description}", msg.build()["blocks"]
 
 
 @render.register
-def _(notice: TaskList) -> tuple[str, list[dict]]:
+def render_task_list(notice: TaskList) -> Rendered:
     msg = Message().add_block(Section(md(f"*{escape(notice.heading)}*")))
     if not notice.tasks:
         msg.add_block(Section(md("_No open tasks._")))
@@ -126,7 +126,7 @@ def _(notice: TaskList) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(notice: TaskOverdue) -> tuple[str, list[dict]]:
+def render_task_overdue(notice: TaskOverdue) -> Rendered:
     text = f"Overdue task in {notice.task.incident_name}: {notice.task.description}"
     msg = Message().add_block(Section(md(":alarm_clock: *Overdue*\n" + _line(notice.task))).accessory(_button(notice.task)))
     return text, msg.build()["blocks"]

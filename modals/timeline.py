@@ -20,7 +20,7 @@ from blockkit import (
 )
 
 from domain.timeline import ManualEventDraft, TimelineView, event_time, zone
-from modals.messages import render
+from modals.render import Rendered, render
 from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "add_timeline_event"
@@ -76,7 +76,7 @@ def parse_add_event(view: dict, *, now: datetime | None = None) -> tuple[dict | 
 
 
 @render.register
-def _(notice: TimelineView) -> tuple[str, list[dict]]:
+def render_timeline_page(notice: TimelineView) -> Rendered:
     tz = zone(notice.tz)
     text = f"{notice.incident_name} timeline, page {notice.page} of {notice.pages}"
     msg = Message().add_block(Header(plain(f"{notice.incident_name} timeline", 150)))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact, update_contact
 from domain.core.aio import gather_all
-from domain.core.notices import PlainNotice
+from domain.core.notices import Notice, PlainNotice
 from domain.core.ports import PortError, Ports
 from domain.core.vocabulary import IncidentStatus, Role, TaskStatus, Visibility
 from domain.incidents.detail import incident_detail
@@ -20,7 +20,7 @@ from domain.incidents.notices import IncidentFacts
 from domain.incidents.queries import incident_for_channel
 from domain.incidents.service import incident_facts
 from domain.participants import add_participant
-from domain.response.notices import CommanderReinvited, Welcome
+from domain.response.notices import CommanderReinvited, JoinedFromAnnouncement, ReinvitedForOpenTasks, Welcome
 from domain.tasks import incident_tasks
 from domain.timeline import record_event
 from storage.models import Incident, IndividualContact, Participant, ParticipantRole, Project
@@ -149,9 +149,7 @@ async def member_left(sessions: async_sessionmaker[AsyncSession], channel_id: st
             await record_event(session, incident.id, f"{contact.name} left with open tasks: invited back",
                                author_id=contact.id, details={"reinvited": True, "open_tasks": open_tasks})
             await session.commit()
-            listed = "; ".join(open_tasks[:5]) + (" …" if len(open_tasks) > 5 else "")
-            notice = PlainNotice(f"You were added back to <#{channel_id}> ({incident.name}) because you still have "
-                                 f"{len(open_tasks)} open task(s): {listed}. Resolve or hand them over before leaving.")
+            notice = ReinvitedForOpenTasks(incident.name, channel_id, open_tasks)
             await gather_all(ports.conversation.invite(channel_id, [user_id]),
                              ports.conversation.send_direct(user_id, notice))
             return "reinvited"
@@ -170,20 +168,20 @@ async def _incident(session: AsyncSession, name: str) -> Incident | None:
 
 
 async def join_from_announcement(sessions: async_sessionmaker[AsyncSession], name: str, user_id: str, ports: Ports,
-                                 config: WarroomConfig) -> str:
+                                 config: WarroomConfig) -> Notice:
     """Join as observer; refused for restricted or closed incidents and where self-join is off."""
     async with sessions() as session:
         incident = await _incident(session, name)
         project = await session.get(Project, incident.project_id) if incident else None
     if incident is None or incident.visibility == Visibility.RESTRICTED:
-        return "You cannot join this incident from here; ask its commander."
+        return PlainNotice("You cannot join this incident from here; ask its commander.")
     if incident.status == IncidentStatus.CLOSED or incident.channel_id is None:
-        return f"{incident.name} is closed."
+        return PlainNotice(f"{incident.name} is closed.")
     project_config = config.project(project.name) or config.default_project()
     if not project_config.allow_self_join:
-        return f"Joining {incident.name} yourself is turned off; ask its commander."
+        return PlainNotice(f"Joining {incident.name} yourself is turned off; ask its commander.")
     new = await engage(sessions, incident.id, [Engage(user_id, (Role.OBSERVER,), "Joined from the announcement")], ports, config)
-    return f"You joined <#{incident.channel_id}>." if new else f"You are already in <#{incident.channel_id}>."
+    return JoinedFromAnnouncement(incident.channel_id, already=not new)
 
 
 async def subscribe_from_announcement(sessions: async_sessionmaker[AsyncSession], name: str, user_id: str) -> str:

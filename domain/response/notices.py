@@ -47,6 +47,23 @@ class CommanderReinvited(Notice):
 
 
 @dataclass(frozen=True)
+class ReinvitedForOpenTasks(Notice):
+    """DM to someone who left an incident channel while holding open tasks (and was invited back)."""
+
+    name: str
+    channel_id: str
+    open_tasks: list[str]  # their descriptions
+
+
+@dataclass(frozen=True)
+class JoinedFromAnnouncement(Notice):
+    """Answer to the announcement's Join button."""
+
+    channel_id: str
+    already: bool  # was in the channel already
+
+
+@dataclass(frozen=True)
 class EngagementSuggestion(Notice):
     """External contacts matched by the engagement rules, suggested to the channel."""
 

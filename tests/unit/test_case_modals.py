@@ -16,7 +16,7 @@ from modals.case_forms import (
     view_target,
 )
 from modals.create_case import CaseDefaults, create_case_modal, parse_create_case, reload_defaults
-from modals.messages import render
+from modals.renderers import render
 from slackemu.blockkit_rules import check_view
 
 CASES = CasesConfig.model_validate({"types": [

@@ -165,9 +165,7 @@ def _where(module: str, imp: Import) -> str:
 
 @pytest.mark.parametrize("package", [
     "domain",
-    pytest.param("modals", marks=pytest.mark.xfail(
-        strict=False, reason="modals/messages.py imports every renderer module so they register on `render`, "
-                             "and they import `render` from it; the renderer registry rework removes the cycle")),
+    "modals",
     "slackemu",
 ])
 def test_no_import_cycles(package):

@@ -1,13 +1,12 @@
-"""Render domain notices (domain/notices.py) to Slack text + Block Kit. Pure functions."""
+"""Render incident notices (domain/incidents/notices.py) and plain notices. Pure functions."""
 
 from __future__ import annotations
-
-from functools import singledispatch
 
 from blockkit import Context, Divider, Header, Message, Section
 
 from domain.core.notices import PlainNotice
 from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
+from modals.render import Rendered, render
 from modals.text import escape, md, mention, plain, truncate
 
 # Commands advertised in the incident summary, by config key. Only commands warroom actually
@@ -31,14 +30,8 @@ def incident_fields(facts: IncidentFacts) -> list:
     ]
 
 
-@singledispatch
-def render(notice) -> tuple[str, list[dict]]:
-    """(fallback text, blocks) for a notice."""
-    raise TypeError(f"no renderer for {type(notice).__name__}")
-
-
 @render.register
-def _(notice: IncidentSummary) -> tuple[str, list[dict]]:
+def render_incident_summary(notice: IncidentSummary) -> Rendered:
     f = notice.facts
     msg = (
         Message()
@@ -55,7 +48,7 @@ def _(notice: IncidentSummary) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(notice: IncidentReported) -> tuple[str, list[dict]]:
+def render_incident_reported(notice: IncidentReported) -> Rendered:
     f = notice.facts
     text = f"{f.name} reported: <#{f.channel_id}> is ready and you are its incident commander."
     msg = (
@@ -69,7 +62,7 @@ def _(notice: IncidentReported) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(notice: SetupDelayed) -> tuple[str, list[dict]]:
+def render_setup_delayed(notice: SetupDelayed) -> Rendered:
     text = (
         f":warning: {notice.incident_name} ({notice.title}) is recorded, but its channel is not ready yet "
         f"({notice.error}). warroom retries automatically; nothing you entered is lost."
@@ -78,16 +71,5 @@ def _(notice: SetupDelayed) -> tuple[str, list[dict]]:
 
 
 @render.register
-def _(notice: PlainNotice) -> tuple[str, list[dict]]:
+def render_plain_notice(notice: PlainNotice) -> Rendered:
     return notice.text, Message().add_block(Section(md(truncate(notice.text, 3000)))).build()["blocks"]
-
-# Renderers of other concepts register themselves on `render` when imported.
-import modals.case_card  # noqa: E402,F401
-import modals.case_messages  # noqa: E402,F401
-import modals.command_messages  # noqa: E402,F401
-import modals.feedback  # noqa: E402,F401
-import modals.reports  # noqa: E402,F401
-import modals.signal_list  # noqa: E402,F401
-import modals.snooze  # noqa: E402,F401
-import modals.tasks  # noqa: E402,F401
-import modals.timeline  # noqa: E402,F401
