@@ -37,8 +37,8 @@ def _too_large(limit: int) -> IngestError:
 
 async def read_capped(request: web.Request, limit: int, timeout: float | None = None) -> bytes:
     """The request body, refusing (413) as soon as it is known to exceed `limit` bytes, chunked or not;
-    408 when it is not complete within `timeout` seconds; 400 when the client closed the connection
-    before sending all of it."""
+    408 when it is not complete within `timeout` seconds; 400 when it cannot be decoded or the client
+    closed the connection before sending all of it."""
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
     body = bytearray()
@@ -51,6 +51,9 @@ async def read_capped(request: web.Request, limit: int, timeout: float | None = 
     except TimeoutError:
         raise IngestError(408, "body_timeout", f"the body was not complete within {timeout:g} s "
                           f"({len(body)} bytes received; HTTP_BODY_TIMEOUT)", "body") from None
+    except web.RequestPayloadError as exc:  # bad chunking, or a Content-Encoding the body does not match
+        raise IngestError(400, "malformed_body", f"the body could not be read: {exc.__cause__ or exc}",
+                          "body") from None
     except ConnectionError:
         raise IngestError(400, "incomplete_body", "the client closed the connection before the body was "
                           f"complete ({len(body)} bytes received)", "body") from None
@@ -58,7 +61,7 @@ async def read_capped(request: web.Request, limit: int, timeout: float | None = 
 
 
 # Refusals after which the rest of the body is not read (or cannot be): the connection is closed.
-_CLOSING = {"body_too_large", "body_timeout", "incomplete_body"}
+_CLOSING = {"body_too_large", "body_timeout", "malformed_body", "incomplete_body"}
 # Refusals that mean the client is slow or gone, not that it sent something wrong: logged, one line each.
 _DROPPED = {"body_timeout", "incomplete_body"}
 

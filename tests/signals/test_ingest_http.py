@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import uuid
 from datetime import timedelta
@@ -139,6 +140,18 @@ async def test_body_cap_with_content_length_and_chunked(http, warroom):
         assert resp.status == 413 and (await resp.json())["error"] == "body_too_large"
     assert len(await stored(warroom)) == 1
     assert (await post(http, {"raw": {"name": "Disk full"}}))[0] == 202, "still serving after refusing"
+
+
+async def test_body_not_matching_its_content_encoding_is_a_400(http, warroom):
+    gzipped = {**BEARER, "Content-Encoding": "gzip"}
+    status, reply = await post(http, b'{"raw": {"name": "Disk full"}}', headers=gzipped)
+    assert (status, reply["error"], reply["field"]) == (400, "malformed_body", "body"), "not a 500"
+    assert (await post(http, gzip.compress(b'{"raw": {"name": "Disk full"}}'), headers=gzipped))[0] == 202
+    bomb = gzip.compress(b'{"raw": {"name": "Disk full", "pad": "' + b"x" * (10 * MAX_BODY) + b'"}}')
+    assert len(bomb) < MAX_BODY
+    status, reply = await post(http, bomb, headers=gzipped)
+    assert (status, reply["error"]) == (413, "body_too_large"), "the limit applies to the decoded body"
+    assert len(await stored(warroom)) == 1
 
 
 async def test_awkward_but_valid_json_is_stored_as_sent(http, warroom):
