@@ -95,9 +95,9 @@ def add_signal_routes(app: web.Application, deps: Deps, wake: Callable[[], None]
     async def ingest(request: web.Request, organization: str) -> web.Response:
         try:
             body = await read_capped(request, signals.max_body_bytes, body_timeout)
-            source = authenticate(request.headers, body, organization, signals, secrets)
-            submission = parse_submission(parse_json(body), organization, source.name, config)
-            check_definition(source, submission.definition)
+            verified = authenticate(request.headers, body, organization, signals, secrets)
+            submission = parse_submission(parse_json(body), organization, verified.source.name, config)
+            check_definition(verified.source, submission.definition)
         except IngestError as error:
             if error.code in _DROPPED:
                 log.info("signals: dropped client %s: %s", request.remote, error.message)

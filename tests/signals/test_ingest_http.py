@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
 
-from domain.signals.auth import signature
+from domain.signals.auth import timestamped_signature
 from storage.types import utcnow
 from tests.signals.conftest import stored
 from tests.signals.signal_config import BEARER_TOKEN, ENV_TOKEN_NAME, HMAC_HEADER, HMAC_SECRET, MAX_BODY
@@ -26,7 +27,8 @@ async def post(http, payload, headers=BEARER, path=PATH):
 
 
 def signed(body: bytes, secret=HMAC_SECRET) -> dict:
-    return {HMAC_HEADER: signature(secret, body)}
+    timestamp = int(time.time())
+    return {"X-Warroom-Request-Timestamp": str(timestamp), HMAC_HEADER: timestamped_signature(secret, timestamp, body)}
 
 
 async def test_accepted_instance_is_committed_before_the_reply(http, warroom):
@@ -76,7 +78,7 @@ async def test_hmac_signed_body(http, warroom):
     status, reply = await post(http, body, headers=signed(body))
     assert status == 202 and reply["status"] == "accepted"
     assert (await stored(warroom))[0].source == "edr"
-    for headers in (signed(body, secret="wrong"), signed(body + b" "), {HMAC_HEADER: "sha256=00"}, {}):
+    for headers in (signed(body, secret="wrong"), signed(body + b" "), {HMAC_HEADER: "v0=00"}, {}):
         status, reply = await post(http, body, headers=headers)
         assert status == 401 and reply["error"] == "unauthorized" and reply["field"] == "Authorization"
     other = json.dumps({"raw": {"name": "Disk full"}}).encode()
