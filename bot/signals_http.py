@@ -1,12 +1,14 @@
 """HTTP signal ingestion: `POST /api/v1/{organization}/signals/instances` (Dispatch's API) and `POST /signals`.
 
-Reads the body (capped), authenticates the source, validates, stores the instance as pending, commits
+Reads the body (capped, within a time limit), authenticates the source, validates, checks a timestamped
+signature was not used before (domain/signals/replay.py), stores the instance as pending, commits
 (together with the posts that arrived meanwhile: domain/signals/group_commit.py), wakes the worker, then answers. Every refusal is JSON: {"error", "field", "message"}.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -19,6 +21,7 @@ from domain.signals.auth import authenticate, check_definition
 from domain.signals.errors import IngestError
 from domain.signals.group_commit import GroupCommitter
 from domain.signals.ingest import parse_json, parse_submission
+from domain.signals.replay import SignatureLedger, replayed
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,11 @@ def error_response(error: IngestError) -> web.Response:
     return response
 
 
+def _unavailable() -> web.Response:
+    return web.json_response({"error": "unavailable", "field": None,
+                              "message": "the signal could not be stored; retry later"}, status=503)
+
+
 def add_signal_routes(app: web.Application, deps: Deps, wake: Callable[[], None],
                       env: Mapping[str, str] | None = None, body_timeout: float | None = None) -> None:
     """Add both ingestion routes to `app`; `wake()` is called after each new instance is committed.
@@ -86,6 +94,7 @@ def add_signal_routes(app: web.Application, deps: Deps, wake: Callable[[], None]
     signals = config.signals
     secrets = os.environ if env is None else env
     committer = GroupCommitter(deps.sessions.kw["bind"], flushers=FLUSHERS)
+    ledger = SignatureLedger(deps.sessions.kw["bind"])
 
     async def release(_: web.Application) -> None:
         await committer.close()
@@ -102,12 +111,24 @@ def add_signal_routes(app: web.Application, deps: Deps, wake: Callable[[], None]
             if error.code in _DROPPED:
                 log.info("signals: dropped client %s: %s", request.remote, error.message)
             return error_response(error)
+        if verified.signature is not None:
+            try:
+                first_use = await ledger.claim(verified)
+            except (SQLAlchemyError, OSError):
+                log.exception("could not check the signature of signal instance %s", submission.id)
+                return _unavailable()
+            if not first_use:
+                log.warning("signals: refused a replayed request from %s (source %s)", request.remote,
+                            verified.source.name)
+                return error_response(replayed(verified))
         try:
             instance_id, created = submission.id, await committer.store(submission)
         except (SQLAlchemyError, OSError):
             log.exception("could not store signal instance %s", submission.id)
-            return web.json_response({"error": "unavailable", "field": None,
-                                      "message": "the signal could not be stored; retry later"}, status=503)
+            if verified.signature is not None:
+                with contextlib.suppress(SQLAlchemyError, OSError):  # else it stays claimed until it expires
+                    await ledger.release(verified)
+            return _unavailable()
         if not created:
             return web.json_response({"id": instance_id, "status": "duplicate"}, status=200)
         try:
