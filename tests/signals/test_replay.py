@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import timedelta
@@ -47,6 +48,13 @@ async def test_a_captured_request_replayed_stores_nothing_more(http, warroom, ca
     status, reply = await post(http, signed(timestamp=int(time.time()) - 1))
     assert status == 202, "the same body signed anew is a new request"
     assert len(await stored(warroom)) == 2
+
+
+async def test_one_request_sent_many_times_at_once_stores_once(http, warroom):
+    headers = signed()
+    results = await asyncio.gather(*(post(http, headers) for _ in range(8)))
+    assert sorted(status for status, _ in results) == [202] + [401] * 7
+    assert len(await stored(warroom)) == 1
 
 
 async def test_stale_and_future_timestamps_name_the_cause(http, warroom):
