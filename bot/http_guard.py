@@ -5,8 +5,8 @@ connections and saying nothing, holds them for as long as it likes. Each accepte
 `ConnectionGuard`, a thin protocol in front of aiohttp's own that forwards everything and:
 
 - closes the connection when a request's headers are not complete `header_timeout` seconds after the
-  connection opened, or after the first byte following the previous response (an idle keep-alive
-  connection is aiohttp's `keepalive_timeout`'s business, not a slow client);
+  connection opened, or after the first byte following the previous response (an idle kept-alive
+  connection is not a slow client: aiohttp's `keepalive_timeout`, set from HTTP_IDLE_TIMEOUT, closes it);
 - closes new connections at once while `max_connections` are open.
 
 A request's headers are complete when aiohttp hands the request to the application, which
