@@ -15,6 +15,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.http_guard import HttpLimits
 from bot.http_server import build_http_app, start_http
 from bot.settings import Settings
 from bot.slack_client import build_web_client
@@ -104,8 +105,9 @@ class Runtime:
         self.signal_worker.start()
         self.socket = AsyncSocketModeHandler(self.app, s.slack_app_token.get_secret_value())
         await asyncio.wait_for(self.socket.connect_async(), CONNECT_TIMEOUT)
-        http_app = build_http_app(self.health, self.deps, self.wake_signals)
-        self.http_runner, self.http_port = await start_http(http_app, s.http_host, s.http_port)
+        limits = HttpLimits.from_settings(s)
+        http_app = build_http_app(self.health, self.deps, self.wake_signals, limits)
+        self.http_runner, self.http_port = await start_http(http_app, s.http_host, s.http_port, limits)
         log.info("warroom running as %s; HTTP on %s:%s", auth.get("user"), s.http_host, self.http_port)
 
     def wake_signals(self) -> None:

@@ -37,6 +37,12 @@ class Settings(DatabaseSettings):
     slack_api_url: str = Field(SLACK_API_URL, description="Web API base URL (GovSlack or the emulator set another)")
     http_host: str = Field("0.0.0.0", description="Bind address of the signal/health HTTP server")
     http_port: int = Field(8080, ge=0, le=65535, description="Port of the signal/health HTTP server (0 = any free port)")
+    http_header_timeout: float = Field(10.0, gt=0, description="Seconds a client has to send a request's headers "
+                                       "(from connecting, or from its first byte on a kept-alive connection)")
+    http_body_timeout: float = Field(30.0, gt=0, description="Seconds a client has to send a signal's body "
+                                     "(then 408)")
+    http_idle_timeout: float = Field(75.0, gt=0, description="Seconds an idle kept-alive connection stays open")
+    http_max_connections: int = Field(500, ge=1, description="Open HTTP connections at most; more are closed at once")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
     log_format: Literal["text", "json"] = Field("text", description="Log line format")
     warroom_config: str | None = Field(None, description="Path of the YAML config file (none = built-in defaults)")

@@ -82,3 +82,15 @@ class SignalFilter(SQLModel, table=True):
     created_by: str | None = None
     case_id: int | None = Field(default=None, foreign_key="case.id")
     created_at: datetime = _at(False)
+
+
+class SignalSignature(SQLModel, table=True):
+    """A timestamped HMAC signature already accepted: the same request again is a replay until `expires_at`,
+    when its timestamp has left the signature window (and it is refused as stale anyway). Shared by every
+    process on the database; expired rows are deleted as new ones come."""
+
+    __tablename__ = "signal_signature"
+
+    signature: str = Field(primary_key=True, max_length=64)  # hex HMAC-SHA256
+    source: str
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

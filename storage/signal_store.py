@@ -6,7 +6,11 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.signal_models import SignalSignature
+from storage.upsert import upsert_insert
 
 # One statement, one round trip, atomic and durable on return (autocommit): the rows travel as
 # arrays, so its text (and asyncpg's prepared statement) is the same whatever the batch size.
@@ -31,3 +35,31 @@ async def insert_pending_postgres(conn: AsyncConnection, rows: list[dict[str, An
     overrides = [json.dumps(r["overrides"]) if r["overrides"] is not None else None for r in rows]
     records = await driver.fetch(_PG_INSERT, *columns, raws, overrides, now)
     return {r["id"] for r in records}
+
+
+async def claim_signature(conn: AsyncConnection, signature: str, source: str, expires_at: datetime,
+                          now: datetime) -> bool:
+    """Record `signature` as used until `expires_at`; False when it is recorded already and not expired.
+
+    One INSERT … ON CONFLICT on the primary key, so of two processes claiming the same signature at
+    once exactly one wins (an expired row is taken over, not counted as a replay)."""
+    table = SignalSignature.__table__
+    insert = upsert_insert(conn, table).values(signature=signature, source=source, expires_at=expires_at)
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.c.signature],
+        set_={"source": insert.excluded.source, "expires_at": insert.excluded.expires_at},
+        where=table.c.expires_at <= now,
+    ).returning(table.c.signature)
+    return (await conn.execute(statement)).first() is not None
+
+
+async def release_signature(conn: AsyncConnection, signature: str) -> None:
+    """Forget a claimed signature (its request could not be stored after all: the sender may retry it)."""
+    table = SignalSignature.__table__
+    await conn.execute(delete(table).where(table.c.signature == signature))
+
+
+async def purge_signatures(conn: AsyncConnection, now: datetime) -> int:
+    """Delete the signatures expired at `now`; returns how many."""
+    table = SignalSignature.__table__
+    return (await conn.execute(delete(table).where(table.c.expires_at <= now))).rowcount

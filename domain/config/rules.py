@@ -70,6 +70,11 @@ def config_warnings(config: Any) -> list[str]:
                             f"on it or on case type {ctype.name!r}); unless a sender names one, nobody will see them")
     if config.signals.definitions and not config.signals.sources:
         warnings.append("signals: definitions but no sources, so every POST is refused (401)")
+    for i, s in enumerate(config.signals.sources):
+        if s.auth == "hmac" and s.signing == "body":
+            warnings.append(f"signals.sources[{i}] ({s.name}): signing: body signs the body alone, so a captured "
+                            "request can be replayed (an alert without raw.id is stored again each time); move the "
+                            "sender to timestamped signing (README, Signals) and drop this setting")
     return warnings
 
 

@@ -14,8 +14,11 @@ from domain.core.vocabulary import FilterAction, SignalAuth
 
 
 class SignalSourceConfig(StrictModel):
-    """A sender allowed to post signals: a bearer token, or an HMAC-SHA256 signature of the body.
+    """A sender allowed to post signals: a bearer token, or an HMAC-SHA256 signature.
 
+    HMAC `signing`: `timestamped` (default) signs `v0:{timestamp}:{body}`, sent as `v0=<hex>` with the
+    Unix time in `timestamp_header`; accepted within the signature window, once. `body` is the legacy
+    scheme, `sha256=<hex>` of the body alone, which anyone who sees a request can replay.
     Secrets come from the environment (`*_env`, recommended) or inline (tests, demos).
     """
 
@@ -26,6 +29,11 @@ class SignalSourceConfig(StrictModel):
     secret: str | None = Field(None, description="HMAC key")
     secret_env: str | None = None
     signature_header: str = "X-Warroom-Signature"
+    signing: Literal["timestamped", "body"] = Field(
+        "timestamped", description="hmac: timestamped (v0, replay-proof) or body (legacy, replayable)")
+    timestamp_header: str = "X-Warroom-Request-Timestamp"
+    signature_window_seconds: PositiveInt | None = Field(
+        None, description="how far a timestamp may be from now, either way (default: signals.signature_window_seconds)")
     organizations: list[str] = Field(default_factory=list, description="organizations it may post to (empty: any)")
     definitions: list[str] = Field(default_factory=list, description="definitions it may post (empty: any)")
 
@@ -132,6 +140,8 @@ class SignalsConfig(StrictModel):
 
     organization: str = Field("default", description="the {organization} in /api/v1/{organization}/signals/instances")
     max_body_bytes: PositiveInt = 1024 * 1024
+    signature_window_seconds: PositiveInt = Field(
+        300, description="a timestamped HMAC request is accepted while its timestamp is this close to now")
     worker_batch: PositiveInt = 50
     max_attempts: PositiveInt = 5
     card_refresh_seconds: float = Field(3.0, ge=0, description="a case card's alert count is edited at most this often")
@@ -139,6 +149,10 @@ class SignalsConfig(StrictModel):
     entity_types: list[EntityTypeConfig] = Field(default_factory=list)
     definitions: list[SignalDefinitionConfig] = Field(default_factory=list)
     filters: list[SignalFilterConfig] = Field(default_factory=list)
+
+    def signature_window(self, source: SignalSourceConfig) -> int:
+        """Seconds a timestamped signature of `source` stays acceptable, either side of its timestamp."""
+        return source.signature_window_seconds or self.signature_window_seconds
 
     def definition(self, name: str) -> SignalDefinitionConfig | None:
         return next((d for d in self.definitions if d.name == name), None)

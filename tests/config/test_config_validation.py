@@ -211,6 +211,21 @@ def test_cases_nobody_would_see_and_unreachable_definitions_are_warned_about(tmp
     assert "no sources, so every POST is refused" in out
 
 
+def test_replayable_hmac_sources_are_warned_about(tmp_path, capsys):
+    from bot.cli import main
+
+    path = tmp_path / "w.yaml"
+    path.write_text("signals:\n  sources:\n    - {name: new, auth: hmac, secret_env: S1}\n"
+                    "    - {name: old, auth: hmac, secret_env: S2, signing: body}\n"
+                    "    - {name: tok, token_env: T, signing: body}\n")
+    assert main(["config", "validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "signals.sources[1] (old): signing: body signs the body alone, so a captured request can be replayed" in out
+    assert "sources[0]" not in out and "sources[2]" not in out, "timestamped hmac, and bearer, are fine"
+    path.write_text("signals:\n  sources:\n    - {name: x, auth: hmac, secret_env: S, signing: sha1}\n")
+    assert main(["config", "validate", str(path)]) == 1
+
+
 def test_signal_and_case_names_that_refer_to_nothing_are_errors_with_their_path(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(

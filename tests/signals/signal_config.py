@@ -8,6 +8,9 @@ from domain.config.schema import WarroomConfig
 BEARER_TOKEN = "siem-token-0123456789"
 HMAC_SECRET = "edr-secret-abcdef"
 HMAC_HEADER = "X-Edr-Signature"
+LEGACY_SECRET = "old-edr-secret-123456"
+LEGACY_HEADER = "X-Old-Edr-Signature"
+SHORT_WINDOW = 30
 ENV_TOKEN_NAME = "WARROOM_TEST_SIGNAL_TOKEN"
 MAX_BODY = 8192
 
@@ -28,6 +31,18 @@ signals:
       secret: {HMAC_SECRET}
       signature_header: {HMAC_HEADER}
       definitions: [EDR alert]
+    - name: edr-legacy
+      auth: hmac
+      signing: body
+      secret: {LEGACY_SECRET}
+      signature_header: {LEGACY_HEADER}
+      definitions: [EDR alert]
+    - name: edr-strict
+      auth: hmac
+      secret: {LEGACY_SECRET}
+      signature_header: X-Strict-Signature
+      timestamp_header: X-Strict-Timestamp
+      signature_window_seconds: {SHORT_WINDOW}
     - name: elsewhere
       token: elsewhere-token
       organizations: [other-org]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from domain.signals.auth import signature
-from tests.signals.signal_config import BEARER_TOKEN, HMAC_HEADER, HMAC_SECRET
+from domain.signals.auth import signature, timestamped_signature
+from tests.signals.signal_config import BEARER_TOKEN, HMAC_HEADER, HMAC_SECRET, LEGACY_HEADER, LEGACY_SECRET
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
@@ -35,7 +36,9 @@ bodies = st.one_of(
     matching_raws.map(lambda raw: json.dumps({"raw": raw}).encode()),
 )
 header_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
-auths = st.sampled_from(["bearer", "bearer", "hmac", "none", "random"])
+auths = st.sampled_from(["bearer", "bearer", "hmac", "hmac-legacy", "none", "random"])
+# Timestamps in and out of the window, and not numbers at all (relative to now, or as given).
+timestamps = st.integers(-400, 400) | st.integers(-(2**40), 2**40) | header_text
 random_org = st.text(st.characters(whitelist_categories=("Ll", "Nd")), min_size=1, max_size=10)
 paths = st.sampled_from(["/signals", "acme", "acme", "other-org", None]).flatmap(
     lambda p: random_org.map(lambda org: f"/api/v1/{org}/signals/instances") if p is None
@@ -44,14 +47,19 @@ paths = st.sampled_from(["/signals", "acme", "acme", "other-org", None]).flatmap
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=bodies, auth=auths, extra=st.dictionaries(
-    st.sampled_from(["Authorization", HMAC_HEADER, "Content-Type", "X-Anything"]), header_text, max_size=1),
-    path=paths)
-async def test_never_a_server_error(http, body, auth, extra, path):
+    st.sampled_from(["Authorization", HMAC_HEADER, "X-Warroom-Request-Timestamp", "Content-Type", "X-Anything"]),
+    header_text, max_size=1), path=paths, timestamp=timestamps)
+async def test_never_a_server_error(http, body, auth, extra, path, timestamp):
     headers = dict(extra) if auth == "random" else {}
     if auth == "bearer":
         headers["Authorization"] = f"Bearer {BEARER_TOKEN}"
     elif auth == "hmac":
-        headers[HMAC_HEADER] = signature(HMAC_SECRET, body)
+        if isinstance(timestamp, int):
+            timestamp = str(int(time.time()) + timestamp if abs(timestamp) <= 400 else timestamp)
+        headers["X-Warroom-Request-Timestamp"] = timestamp
+        headers[HMAC_HEADER] = timestamped_signature(HMAC_SECRET, timestamp.strip(), body)
+    elif auth == "hmac-legacy":
+        headers[LEGACY_HEADER] = signature(LEGACY_SECRET, body)
     async with http.post(path, data=body, headers=headers) as resp:
         assert resp.status < 500, await resp.text()
         event(f"status {resp.status}")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
 
-from domain.signals.auth import signature
+from domain.signals.auth import timestamped_signature
 from storage.types import utcnow
 from tests.signals.conftest import stored
 from tests.signals.signal_config import BEARER_TOKEN, ENV_TOKEN_NAME, HMAC_HEADER, HMAC_SECRET, MAX_BODY
@@ -25,7 +27,8 @@ async def post(http, payload, headers=BEARER, path=PATH):
 
 
 def signed(body: bytes, secret=HMAC_SECRET) -> dict:
-    return {HMAC_HEADER: signature(secret, body)}
+    timestamp = int(time.time())
+    return {"X-Warroom-Request-Timestamp": str(timestamp), HMAC_HEADER: timestamped_signature(secret, timestamp, body)}
 
 
 async def test_accepted_instance_is_committed_before_the_reply(http, warroom):
@@ -75,7 +78,7 @@ async def test_hmac_signed_body(http, warroom):
     status, reply = await post(http, body, headers=signed(body))
     assert status == 202 and reply["status"] == "accepted"
     assert (await stored(warroom))[0].source == "edr"
-    for headers in (signed(body, secret="wrong"), signed(body + b" "), {HMAC_HEADER: "sha256=00"}, {}):
+    for headers in (signed(body, secret="wrong"), signed(body + b" "), {HMAC_HEADER: "v0=00"}, {}):
         status, reply = await post(http, body, headers=headers)
         assert status == 401 and reply["error"] == "unauthorized" and reply["field"] == "Authorization"
     other = json.dumps({"raw": {"name": "Disk full"}}).encode()
@@ -139,6 +142,18 @@ async def test_body_cap_with_content_length_and_chunked(http, warroom):
         assert resp.status == 413 and (await resp.json())["error"] == "body_too_large"
     assert len(await stored(warroom)) == 1
     assert (await post(http, {"raw": {"name": "Disk full"}}))[0] == 202, "still serving after refusing"
+
+
+async def test_body_not_matching_its_content_encoding_is_a_400(http, warroom):
+    gzipped = {**BEARER, "Content-Encoding": "gzip"}
+    status, reply = await post(http, b'{"raw": {"name": "Disk full"}}', headers=gzipped)
+    assert (status, reply["error"], reply["field"]) == (400, "malformed_body", "body"), "not a 500"
+    assert (await post(http, gzip.compress(b'{"raw": {"name": "Disk full"}}'), headers=gzipped))[0] == 202
+    bomb = gzip.compress(b'{"raw": {"name": "Disk full", "pad": "' + b"x" * (10 * MAX_BODY) + b'"}}')
+    assert len(bomb) < MAX_BODY
+    status, reply = await post(http, bomb, headers=gzipped)
+    assert (status, reply["error"]) == (413, "body_too_large"), "the limit applies to the decoded body"
+    assert len(await stored(warroom)) == 1
 
 
 async def test_awkward_but_valid_json_is_stored_as_sent(http, warroom):
