@@ -256,6 +256,11 @@ class Workspace:
         """The IM between the bot and `user_id`, if one was opened."""
         return next((c for c in self.channels.values() if c.is_im and user_id in c.members), None)
 
+    def dm_messages(self, user_id: str) -> list[Message]:
+        """Messages in the IM between the bot and `user_id`; none while no IM was opened."""
+        dm = self.dm_channel(user_id)
+        return list(dm.messages) if dm else []
+
     def open_views(self, user: str) -> list[View]:
         """The user's open modals, oldest (root) first."""
         return [v for v in self.views.values() if v.user == user and v.type == "modal" and v.state == "open"]

@@ -97,8 +97,7 @@ async def test_commander_who_leaves_is_invited_back(slack, people, warroom):
     channel = slack.channels[incident.channel_id]
     await slack.leave(people.alice, incident.channel_id)
     await slack.wait_for(lambda: people.alice in channel.members)
-    dm = slack.dm_channel(people.alice)
-    await slack.wait_for(lambda: any("invited back" in m.text for m in dm.messages))
+    await slack.wait_for(lambda: any("invited back" in m.text for m in slack.dm_messages(people.alice)))
     assert "commander" in await roles(warroom, incident.id, people.alice)
     assert (await participant(warroom, incident.id, people.alice)).inactive_at is None
 

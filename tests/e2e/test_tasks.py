@@ -106,7 +106,7 @@ async def test_someone_with_open_tasks_who_leaves_is_invited_back(slack, people,
     await slack.leave(people.bob, incident.channel_id)
     await slack.wait_for(lambda: people.bob in slack.channels[incident.channel_id].members)
     # The explanation is sent alongside the re-invite, not before it: wait for it.
-    dm = (await slack.wait_for(lambda: [m for m in slack.dm_channel(people.bob).messages if "open task" in m.text]))[-1]
+    dm = (await slack.wait_for(lambda: [m for m in slack.dm_messages(people.bob) if "open task" in m.text]))[-1]
     assert "still have 1 open task(s): Rotate the leaked key" in dm.text
 
     await slack.click(people.bob, "task_resolve_1", channel=incident.channel_id, message_ts=card.ts)
