@@ -37,6 +37,8 @@ def _(n: CaseChannelOpened) -> tuple[str, list[dict]]:
 
 @render.register
 def _(n: CaseEscalated) -> tuple[str, list[dict]]:
+    if n.incident_name is None:
+        return f"{n.case_name} was escalated", _section(f":rotating_light: *{escape(n.case_name)}* was escalated to an incident.")
     where = f" in <#{n.channel_id}>" if n.channel_id else ""
     text = f":rotating_light: Escalated to *{escape(n.incident_name)}*{where}."
     return f"Escalated to {n.incident_name}", _section(text)
