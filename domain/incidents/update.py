@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
+from domain.core.ports import ConversationPort, PortError
 from domain.incidents.detail import incident_detail
 from domain.incidents.lifecycle import enter_status
 from domain.incidents.queries import CLOSED, STABLE
@@ -90,6 +91,22 @@ async def check_update(session: AsyncSession, incident_id: int, form: UpdateInci
     if severity is not None and form.status in (STABLE, CLOSED) and not severity.allowed_for_stable:
         errors["incident_severity"] = f"Assess the severity before marking the incident {form.status} ({form.severity} is not allowed)."
     return errors
+
+
+async def check_visibility(incident: Incident, form: UpdateIncidentForm, conversation: ConversationPort) -> dict[str, str]:
+    """Errors of a change to Restricted: refused while the incident channel is public, since Slack lets a bot make
+    a channel private only when creating it, and a public channel stays open to the whole workspace (anyone may
+    join it, read its history, see it listed)."""
+    if form.visibility != "Restricted" or incident.visibility == "Restricted" or not incident.channel_id:
+        return {}
+    try:
+        if await conversation.is_private(incident.channel_id):
+            return {}
+    except PortError as exc:
+        return {"visibility": f"Slack did not say whether the channel is private ({exc.code}); try again."}
+    return {"visibility": f"#{incident.channel_name} is public and Slack cannot make it private, so this incident "
+                          "cannot be Restricted here. Report a new incident with 'Private incident' ticked and move "
+                          "the work there, or have a Slack admin convert the channel to private, then try again."}
 
 
 @dataclass(frozen=True)

@@ -475,6 +475,14 @@ async def test_restricted_case_card_never_lets_an_outsider_in_before_or_after_es
     assert not slack.open_views(dave)
     assert "INC-1" not in str([e["text"] for e in ephemerals_for(slack, dave)])
 
+    # The card follows the incident's visibility: named once it is Open, anonymous again once Restricted.
+    for visibility, named in (("Open", True), ("Restricted", False)):
+        view = await new_view(slack, w.carol, lambda: slack.slash_command(w.carol, "/dispatch-update-incident",
+                                                                          channel=ch.id))
+        await slack.submit_view(w.carol, view.id, {"visibility": visibility})
+        await slack.wait_for(lambda named=named: ("INC-1" in str(slack.channels[people.general].find(card.ts).blocks))
+                             == named)
+
 
 async def test_a_restricted_incident_never_takes_over_a_public_case_channel(world):
     w, slack, people = world, world.slack, world.people
