@@ -12,7 +12,7 @@ from domain.contacts import ensure_contact
 from domain.core.ports import ConversationPort, PortError
 from domain.incidents.detail import incident_detail
 from domain.incidents.lifecycle import enter_status
-from domain.incidents.queries import CLOSED, STABLE
+from domain.incidents.queries import CLOSED, STABLE, is_participant
 from domain.incidents.service import incident_facts
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType
@@ -109,6 +109,18 @@ async def check_visibility(incident: Incident, form: UpdateIncidentForm, convers
                           "the work there, or have a Slack admin convert the channel to private, then try again."}
 
 
+async def _notify_insiders_only(session: AsyncSession, incident: Incident, config: WarroomConfig, changed) -> None:
+    """Restricting an incident: people who subscribed while it was Open but are not in it stop receiving its
+    stakeholder updates (a manager may add someone back deliberately with the notifications-group command)."""
+    detail = await incident_detail(session, incident.id)
+    before = list(detail.notify_user_ids or [])
+    kept = [u for u in before if u in config.admins or await is_participant(session, incident.id, u)]
+    if kept != before:
+        detail.notify_user_ids = kept
+        await changed("Notifications group", f"{len(before)} people",
+                      f"{len(kept)} (people outside the incident removed)")
+
+
 @dataclass(frozen=True)
 class UpdateResult:
     incident_id: int
@@ -147,6 +159,8 @@ async def apply_update(
         if new_name != old_name:
             setattr(incident, attr, (await _named(session, model, incident.project_id, new_name)).id)
             await changed(label, old_name, new_name)
+    if form.visibility == "Restricted" and old.visibility != "Restricted":
+        await _notify_insiders_only(session, incident, config, changed)
     if tuple(form.tags) != old.tags:
         detail = await incident_detail(session, incident.id)
         detail.tags = list(form.tags)

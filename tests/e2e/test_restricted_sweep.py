@@ -392,6 +392,32 @@ async def executive_report(w: World) -> None:
                                                   for m in s.channels[w.private.channel_id].messages)))
 
 
+async def subscribed_while_open(w: World) -> None:
+    """Someone who subscribed while an incident was Open gets no stakeholder update once it is Restricted again."""
+    s, rita = w.slack, w.rita
+    garnet = await report(s, w.warroom, rita, None, title="Garnet outage", private=["restricted"])
+
+    async def update(values):
+        view = await new_view(s, rita, lambda: s.slash_command(rita, "/dispatch-update-incident", channel=garnet.channel_id))
+        await s.submit_view(rita, view.id, values)
+        await w.warroom.registry.drain()
+
+    await update({"visibility": "Open"})
+    announcement = await s.wait_for(lambda: next((m for m in s.channels[w.feed].messages if garnet.name in m.text), None))
+    await w.click("announcement_subscribe", w.feed, announcement.ts)
+    await w.settle()
+    await update({"visibility": "Restricted"})
+    view = await new_view(s, rita, lambda: s.slash_command(rita, "/dispatch-report-executive", channel=garnet.channel_id))
+    await s.submit_view(rita, view.id, {"current_status": "Garnet root cause found", "overview": "Garnet",
+                                        "next_steps": "Garnet fix"})
+    seen = await w.answer(lambda: s.wait_for(lambda: any(m.text.startswith("Executive report")
+                                                         for m in s.channels[garnet.channel_id].messages)))
+    assert not [x for x in seen if "root cause" in x], f"the executive report reached a former subscriber: {seen}"
+    async with w.warroom.deps.sessions() as session:
+        assert w.eve not in (await notifications_group(session, garnet.id))[0]
+        await session.commit()
+
+
 async def jobs_run(w: World) -> None:
     async with w.warroom.deps.sessions() as session:
         await session.execute(update(IncidentTask).values(due_at=utcnow() - timedelta(hours=1)))
@@ -492,6 +518,7 @@ TABLE: dict[str, Callable[[World], Awaitable] | str] = {
 PUSHED: dict[str, Callable[[World], Awaitable]] = {
     "announcements after an update": update_private,
     "executive report (notification channels and group)": executive_report,
+    "stakeholder updates to someone who subscribed while it was Open": subscribed_while_open,
     "daily summary, report and task reminder jobs": jobs_run,
 }
 
