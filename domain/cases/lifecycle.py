@@ -206,7 +206,8 @@ async def join(sessions: async_sessionmaker[AsyncSession], case_id: int, user: s
         if access.sealed == RESTRICTED_INCIDENT and not access.insider:
             raise CaseRuleError(f"{case.name} was escalated; ask {who_can_add(case)} if you need to be involved.")
         where = f": it is worked in <#{incident.channel_id}>" if incident.channel_id else ""
-        raise CaseRuleError(f"{case.name} was escalated to {incident.name}{where}.")
+        ask = f"; ask {who_can_add(case)} to add you" if access.shut_out else ""
+        raise CaseRuleError(f"{case.name} was escalated to {incident.name}{where}{ask}.")
     if access.shut_out:
         if access.sealed == PRIVATE_CHANNEL:
             raise CaseRuleError(f"{case.name} is worked in a private channel: ask {who_can_add(case)} to invite you.")

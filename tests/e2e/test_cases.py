@@ -512,3 +512,21 @@ async def test_a_restricted_incident_never_takes_over_a_public_case_channel(worl
     await slack.wait_for(lambda: any("was escalated to an incident" in str(m.blocks) for m in public.messages))
     assert not any(incident.name in f"{m.text} {m.blocks}" for m in public.messages)
     assert "Worked in" in str(slack.channels[people.general].find(card.ts).blocks), "its own channel is still its own"
+
+
+async def test_join_refused_once_the_case_channel_is_private(world):
+    """A Slack admin may convert a case's public channel to private: Join asks Slack, and then refuses."""
+    w, slack, people = world, world.slack, world.people
+    card = await open_case(w, title="Phishing wave", own_channel=["own_channel"])
+    ch = await slack.wait_for(lambda: slack.channel_by_name("case-1-phishing-wave"))
+    await slack.wait_for(lambda: ch.pins)
+    ch.is_private = True  # converted by an admin
+    dave = slack.add_user("dave")
+    await slack.join(dave, w.security)
+    await slack.click(dave, "case_join", channel=w.security, message_ts=card.ts)
+    refusal = await slack.wait_for(lambda: ephemerals_for(slack, dave, w.security))
+    assert "private channel" in refusal[-1]["text"] and f"<@{w.carol}>" in refusal[-1]["text"]
+    assert dave not in ch.members and dave not in await participants(w, (await case_row(w)).id)
+    await slack.click(people.bob, "case_join", channel=w.security, message_ts=card.ts)
+    await slack.wait_for(lambda: ephemerals_for(slack, people.bob, w.security))
+    assert "private channel" in ephemerals_for(slack, people.bob, w.security)[-1]["text"], "bob never worked it either"
