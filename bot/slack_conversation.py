@@ -61,6 +61,10 @@ class SlackConversation:
         channel = (await self._call("conversations_create", name=name, is_private=private))["channel"]
         return ChannelRef(channel["id"], channel["name"])
 
+    async def is_private(self, channel_id: str) -> bool:
+        channel = (await self._call("conversations_info", channel=channel_id))["channel"]
+        return bool(channel.get("is_private"))
+
     async def invite(self, channel_id: str, user_ids: list[str]) -> None:
         try:
             await self._call("conversations_invite", channel=channel_id, users=",".join(user_ids))

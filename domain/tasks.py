@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.notices import Notice
-from domain.core.vocabulary import IncidentStatus, TaskStatus
+from domain.core.vocabulary import IncidentStatus, TaskStatus, Visibility
+from domain.incidents.queries import is_participant, may_see
 from domain.timeline import record_event
 from storage.models import Incident
 from storage.task_models import IncidentTask, TaskCard
@@ -85,6 +87,20 @@ async def set_resolved(session: AsyncSession, task_id: int, resolved: bool, acto
     return view_of(task, incident), [(c, ts) for c, ts in cards]
 
 
+async def task_in_sight(session: AsyncSession, task_id: int, user_id: str, config: WarroomConfig) -> bool:
+    """Whether the task exists and `user_id` may know of it (its incident is Open, or they are in it)."""
+    task = await session.get(IncidentTask, task_id)
+    incident = await session.get(Incident, task.incident_id) if task else None
+    return incident is not None and await may_see(session, incident, user_id, config)
+
+
+async def outside_assignees(session: AsyncSession, incident: Incident, user_ids: list[str],
+                            config: WarroomConfig) -> list[str]:
+    """Who of `user_ids` may not be given a task of the incident: outsiders of a Restricted incident
+    (a task card and its reminders would tell them about it)."""
+    return [u for u in user_ids if not await may_see(session, incident, u, config)]
+
+
 async def add_card(session: AsyncSession, task_id: int, channel_id: str, ts: str) -> None:
     session.add(TaskCard(task_id=task_id, channel_id=channel_id, ts=ts))
     await session.commit()
@@ -97,11 +113,12 @@ async def incident_tasks(session: AsyncSession, incident: Incident) -> list[Task
 
 
 async def my_tasks(session: AsyncSession, user_id: str) -> list[TaskView]:
-    """Open tasks the person created or is assigned, across incidents."""
+    """Open tasks the person created or is assigned, across incidents (not of Restricted incidents they are outside of)."""
     rows = (await session.execute(
         select(IncidentTask, Incident).join(Incident, Incident.id == IncidentTask.incident_id)
         .where(IncidentTask.status == TaskStatus.OPEN).order_by(IncidentTask.due_at, IncidentTask.id))).all()
-    return [view_of(t, i) for t, i in rows if t.creator_user_id == user_id or user_id in t.assignees]
+    mine = [(t, i) for t, i in rows if t.creator_user_id == user_id or user_id in t.assignees]
+    return [view_of(t, i) for t, i in mine if i.visibility != Visibility.RESTRICTED or await is_participant(session, i.id, user_id)]
 
 
 async def claim_overdue(session: AsyncSession, now: datetime | None = None) -> list[TaskView]:

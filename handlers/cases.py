@@ -8,6 +8,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from domain.cases import lifecycle
+from domain.cases.access import access_of
 from domain.cases.channel import give_case_channel
 from domain.cases.escalate import EscalateForm, escalate, escalation_project
 from domain.cases.notices import CaseOpened
@@ -16,6 +17,7 @@ from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.core.ports import PortError
 from domain.core.vocabulary import CaseStatus, SetupState
+from domain.incidents.queries import may_see
 from domain.incidents.service import report_choices
 from handlers.registry import Registry
 from modals import case_card, case_forms
@@ -193,8 +195,11 @@ def register(reg: Registry, deps: Deps) -> None:
         if case.incident_id is not None:
             async with deps.sessions() as session:
                 incident = await session.get(Incident, case.incident_id)
+                visible = await may_see(session, incident, user, config)
+            if not visible:  # a Restricted incident: to outsiders, the case just was escalated
+                raise CaseRuleError(f"{facts.name} was already escalated.")
             if incident.setup_state == SetupState.READY:
-                raise CaseRuleError(f"{facts.name} is already escalated to {facts.incident_name}.")
+                raise CaseRuleError(f"{facts.name} is already escalated to {incident.name}.")
             # An earlier escalation stopped half-way: finish it rather than ask again.
             await run_escalation(EscalateForm(case.id, incident.title, ""), user, None, channel)
             return
@@ -253,7 +258,13 @@ def register(reg: Registry, deps: Deps) -> None:
         text = (body.get("text") or "").strip()
         async with deps.sessions() as session:
             named = await case_by_name(session, text.split(" ", 1)[0]) if text else None
-            case = named or await case_by_channel(session, body.get("channel_id") or "")
+            here = await case_by_channel(session, body.get("channel_id") or "")
+        if named is not None and (here is None or here.id != named.id):
+            # Named from elsewhere: to someone outside a sealed case it does not exist (as for an unknown name).
+            _, access = await access_of(deps.sessions, named.id, body["user_id"], config, conv)
+            if access is None or access.shut_out:
+                named = None
+        case = named or here
         if case is None:
             await respond(response_type="ephemeral", text=(
                 f"`{body.get('command')}` works in a case's own channel, or name the case first "

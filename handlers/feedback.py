@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.feedback import save_feedback
+from domain.incidents.queries import may_see
 from handlers.registry import Registry
 from modals.feedback import CALLBACK_ID, OPEN_ACTION, feedback_modal, parse_feedback
 from storage.models import Incident
@@ -17,9 +18,13 @@ def register(reg: Registry, deps: Deps) -> None:
     @reg.action(OPEN_ACTION)
     async def on_open(ack, body, client):
         await ack()
-        incident_id = int(body["actions"][0]["value"])
+        incident_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
         async with deps.sessions() as session:
             incident = await session.get(Incident, incident_id)
+            visible = incident is not None and await may_see(session, incident, user, deps.config)
+        if not visible:  # no such incident, or a Restricted one this person was never in: the same answer
+            await conv.send_direct(user, PlainNotice("There is no incident to give feedback on here."))
+            return
         await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(incident.id, incident.name))
 
     @reg.view(CALLBACK_ID)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.core.deps import Deps
 from domain.incidents.notices import IncidentRef, NotAllowed, NotInIncidentChannel
-from domain.incidents.queries import active_incidents_of, incident_for_channel, incident_named, may_manage
+from domain.incidents.queries import active_incidents_of, incident_for_channel, incident_named, may_manage, may_see
 from modals.renderers import render
 from storage.models import Incident
 
@@ -25,8 +25,11 @@ async def incident_here(deps: Deps, body: dict, respond, *, managing: bool) -> I
     user, command = body["user_id"], body.get("command", "")
     async with deps.sessions() as session:
         # Naming an incident is only honoured for managing commands, whose permission check follows:
-        # nobody reads a restricted incident by guessing its name.
+        # nobody reads a restricted incident by guessing its name. To someone outside a restricted
+        # incident its name is unknown: they get the answer an unknown name gets (no commander, no hint).
         named = await incident_named(session, body.get("text")) if managing else None
+        if named is not None and not await may_see(session, named, user, deps.config):
+            named = None
         incident = named or await incident_for_channel(session, body.get("channel_id"))
         if incident is None:
             mine = await active_incidents_of(session, user)

@@ -6,6 +6,7 @@ import asyncio
 
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
+from domain.incidents.queries import may_manage
 from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, report_defaults, save_report, snooze
 from handlers.incident_context import incident_here
 from handlers.registry import Registry
@@ -50,13 +51,24 @@ def register(reg: Registry, deps: Deps) -> None:
             effects.append(deps.ports.documents.add_report(posted.incident_name, posted.kind, posted.details))
         await asyncio.gather(*effects)
 
+    async def reminded(user: str, incident_id: str) -> Incident | None:
+        """The incident of a reminder button, if `user` may still write its reports; else None after telling them
+        (the same answer for an unknown incident and one they may not manage, restricted or not)."""
+        async with deps.sessions() as session:
+            incident = await session.get(Incident, int(incident_id))
+            allowed = incident is not None and (await may_manage(session, incident, user, deps.config)).allowed
+        if not allowed:
+            await conv.send_direct(user, PlainNotice("Only an incident's commander, scribes and admins can write "
+                                                     "its reports or snooze their reminders."))
+        return incident if allowed else None
+
     @reg.action(WRITE_ACTION)
     async def on_write(ack, body, client):
         await ack()
         kind, incident_id = body["actions"][0]["value"].split(":")
-        async with deps.sessions() as session:
-            incident = await session.get(Incident, int(incident_id))
-        await open_report(client, body["trigger_id"], incident, kind)
+        incident = await reminded(body["user"]["id"], incident_id)
+        if incident is not None:
+            await open_report(client, body["trigger_id"], incident, kind)
 
     for minutes in SNOOZE_MINUTES:
 
@@ -64,6 +76,8 @@ def register(reg: Registry, deps: Deps) -> None:
         async def on_snooze(ack, body):
             await ack()
             kind, incident_id, mins = body["actions"][0]["value"].split(":")
+            if await reminded(body["user"]["id"], incident_id) is None:
+                return
             async with deps.sessions() as session:
                 await snooze(session, int(incident_id), kind, int(mins))
             await conv.send_direct(body["user"]["id"], PlainNotice(f"OK, I will remind you again in {mins} minutes."))

@@ -8,7 +8,16 @@ from datetime import datetime, timezone
 
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
-from domain.tasks import TaskList, add_card, create_task, incident_tasks, my_tasks, set_resolved
+from domain.tasks import (
+    TaskList,
+    add_card,
+    create_task,
+    incident_tasks,
+    my_tasks,
+    outside_assignees,
+    set_resolved,
+    task_in_sight,
+)
 from handlers.incident_context import incident_here, say
 from handlers.registry import Registry
 from modals.tasks import (
@@ -38,6 +47,12 @@ def register(reg: Registry, deps: Deps) -> None:
     @reg.view(CALLBACK_ID)
     async def on_submit(ack, body, view):
         form, errors = parse_create_task(view)
+        if not errors:
+            async with deps.sessions() as session:
+                incident = await session.get(Incident, form["incident"])
+                if await outside_assignees(session, incident, form["assignees"], deps.config):
+                    errors = {"assignees": "This incident is restricted: only its participants can be given a task. "
+                                           "Invite the others to its channel first."}
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -72,9 +87,15 @@ def register(reg: Registry, deps: Deps) -> None:
 
     async def change(ack, body, client, resolved: bool):
         await ack()
-        task_id = int(body["actions"][0]["value"])
+        task_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
         async with deps.sessions() as session:
-            task, cards = await set_resolved(session, task_id, resolved, body["user"]["id"])
+            visible = await task_in_sight(session, task_id, user, deps.config)
+            if visible:
+                task, cards = await set_resolved(session, task_id, resolved, user)
+        if not visible:  # no such task, or one of a Restricted incident this person is outside of: the same answer
+            if body.get("channel"):
+                await conv.post_ephemeral(body["channel"]["id"], user, PlainNotice("That task is not available to you."))
+            return
         await asyncio.gather(*(conv.update(channel, ts, task) for channel, ts in cards))
         if body.get("view"):  # clicked in the task list modal: show the new state there too
             async with deps.sessions() as session:

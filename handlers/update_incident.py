@@ -6,7 +6,7 @@ import logging
 
 from domain.core.deps import Deps
 from domain.incidents.queries import may_manage
-from domain.incidents.update import apply_update, check_update, update_options
+from domain.incidents.update import apply_update, check_update, check_visibility, update_options
 from domain.response.update import publish_update
 from handlers.incident_context import incident_here
 from handlers.registry import Registry
@@ -36,6 +36,8 @@ def register(reg: Registry, deps: Deps) -> None:
                 incident = await session.get(Incident, incident_id)
                 if not errors and not (await may_manage(session, incident, body["user"]["id"], deps.config)).allowed:
                     errors = {"title": "You are no longer allowed to update this incident."}
+            if not errors:
+                errors = await check_visibility(incident, form, deps.ports.conversation)
         if errors:
             await ack(response_action="errors", errors=errors)
             return

@@ -35,13 +35,14 @@ def case_buttons(case: CaseFacts) -> list[Button]:
     if case.status != CaseStatus.CLOSED:
         buttons += [Button(plain("Edit"), EDIT_ACTION, value=value),
                     Button(plain("Resolve"), RESOLVE_ACTION, value=value)]
-        if case.status != CaseStatus.ESCALATED and case.incident_name is None:
+        if case.status != CaseStatus.ESCALATED and not case.escalated:
             buttons.append(Button(plain("Escalate"), ESCALATE_ACTION, value=value, style="danger"))
-        if case.channel_id is None and case.incident_name is None:
+        if case.channel_id is None and not case.escalated:
             buttons.append(Button(plain("Create channel"), CHANNEL_ACTION, value=value))
     else:
         buttons.append(Button(plain("Reopen"), REOPEN_ACTION, value=value))
-    buttons.append(Button(plain("Join"), JOIN_ACTION, value=value))
+    if not case.escalated:  # once escalated, the card links the incident instead (or, if restricted, says only that)
+        buttons.append(Button(plain("Join"), JOIN_ACTION, value=value))
     if case.snoozable:
         buttons.append(Button(plain("Snooze"), SNOOZE_ACTION, value=value))
     return buttons
@@ -73,7 +74,9 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
             text += f" — {escape(case.resolution)}"
         msg.add_block(Section(md(truncate(text, 3000))))
     links = []
-    if case.incident_name:
+    if case.incident_hidden:
+        links.append(":rotating_light: Escalated to an incident")
+    elif case.incident_name:
         where = f" in <#{case.incident_channel_id}>" if case.incident_channel_id else ""
         links.append(f":rotating_light: Escalated to *{escape(case.incident_name)}*{where}")
     if case.channel_id:

@@ -37,6 +37,8 @@ def render_case_channel_opened(n: CaseChannelOpened) -> Rendered:
 
 @render.register
 def render_case_escalated(n: CaseEscalated) -> Rendered:
+    if n.incident_name is None:
+        return f"{n.case_name} was escalated", _section(f":rotating_light: *{escape(n.case_name)}* was escalated to an incident.")
     where = f" in <#{n.channel_id}>" if n.channel_id else ""
     text = f":rotating_light: Escalated to *{escape(n.incident_name)}*{where}."
     return f"Escalated to {n.incident_name}", _section(text)

@@ -96,6 +96,19 @@ async def show_change(sessions: async_sessionmaker[AsyncSession], case_id: int, 
         await conv.update(pinned["channel"], pinned["ts"], facts)
 
 
+async def show_incident_cases(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
+                              config: WarroomConfig) -> None:
+    """Refresh the cards of the cases escalated to an incident (e.g. after its visibility changed)."""
+    async with sessions() as session:
+        ids = list((await session.execute(select(Case.id).where(Case.incident_id == incident_id))).scalars())
+        await session.commit()
+    for case_id in ids:
+        try:
+            await show_change(sessions, case_id, ports, config)
+        except PortError as exc:
+            log.warning("card of case %s not refreshed: %s", case_id, exc)
+
+
 def channel_card_key(case_id: int) -> str:
     """Dedupe key of the timeline entry remembering the card copy pinned in a case's own channel."""
     return f"case:{case_id}:migrate:channel-card"

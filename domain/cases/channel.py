@@ -10,19 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.cases.access import restricted_type
 from domain.cases.cards import channel_card_key, show_change
 from domain.cases.notices import CaseChannelOpened, CaseMovedToChannel
 from domain.cases.service import CaseRuleError, case_facts, case_participants, record_case_event
 from domain.config.schema import WarroomConfig
 from domain.core.ports import NameTaken, PortError, Ports
-from domain.core.vocabulary import Visibility
 from domain.incidents import naming
 from domain.incidents.service import MAX_NAME_ATTEMPTS
 from storage.case_models import Case, CaseEvent
-from storage.models import IncidentType, Project
 from storage.types import utcnow
 
 CHANNEL_PREFIX = "case"
@@ -57,19 +56,6 @@ async def _claim(session: AsyncSession, case_id: int, actor: str | None) -> bool
     return (result.rowcount or 0) == 1
 
 
-async def _private(session: AsyncSession, case: Case, config: WarroomConfig) -> bool:
-    """Private when the incident type the case would escalate to is Restricted."""
-    ctype = config.cases.type(case.case_type)
-    project_name = ctype.project or config.default_project().name
-    query = (select(IncidentType).join(Project, Project.id == IncidentType.project_id)
-             .where(Project.name == project_name, IncidentType.enabled)
-             .order_by(IncidentType.default.desc(), IncidentType.id))
-    types = (await session.execute(query)).scalars().all()
-    itype = next((t for t in types if ctype.incident_type and t.name.casefold() == ctype.incident_type.casefold()),
-                 types[0] if types else None)
-    return itype is not None and itype.visibility == Visibility.RESTRICTED
-
-
 async def give_case_channel(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str | None,
                             ports: Ports, config: WarroomConfig) -> MigrateResult:
     """Create the case's own channel, invite its participants, post its card there (pinned) and link
@@ -85,7 +71,7 @@ async def give_case_channel(sessions: async_sessionmaker[AsyncSession], case_id:
                 raise CaseRuleError(f"{case.name} was escalated: it is worked in the incident channel.")
             if not await _claim(session, case.id, actor):
                 return MigrateResult(case.name, None, False, busy=True)
-            private = await _private(session, case, config)
+            private = await restricted_type(session, case, config)
             await session.commit()
             channel = await _create_channel(conv, case, private)
             case.channel_id, case.channel_name, case.updated_at = channel.id, channel.name, utcnow()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.cases.access import RESTRICTED_INCIDENT, access_of
 from domain.cases.cards import show_change
 from domain.cases.channel import INTERNAL_SOURCE
 from domain.cases.notices import CaseEscalated, EscalatedFromCase
@@ -26,8 +27,9 @@ from domain.cases.service import (
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.ports import NameTaken, PortError, Ports
-from domain.core.vocabulary import CaseStatus, Role, SetupState
+from domain.core.vocabulary import CaseStatus, Role, SetupState, Visibility
 from domain.incidents import naming
+from domain.incidents.queries import is_participant, may_see
 from domain.incidents.service import MAX_NAME_ATTEMPTS, ReportIncidentForm, report_incident
 from domain.response.membership import Engage, record_participants
 from domain.response.setup import setup_incident
@@ -55,12 +57,26 @@ def escalation_project(case: Case, config: WarroomConfig) -> str:
 
 async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateForm, actor: str, actor_name: str | None,
                    ports: Ports, config: WarroomConfig) -> Incident:
-    """Turn the case into an incident (see the module docstring); returns the incident once set up."""
+    """Turn the case into an incident (see the module docstring); returns the incident once set up.
+
+    Once the case is escalated to a Restricted incident, only that incident's people (and admins) may
+    resume the escalation: to anyone else (a stale Escalate form, a second click) it just was escalated.
+    """
     conv = ports.conversation
+    case, access = await access_of(sessions, form.case_id, actor, config, conv)
+    if case is None:
+        raise CaseRuleError("That case no longer exists.")
+    if access.sealed == RESTRICTED_INCIDENT and not access.insider:
+        raise CaseRuleError(f"{case.name} was already escalated.")
+    # A Restricted incident never takes over a public case channel: Slack cannot make it private.
+    keep_channel = False
+    if case.channel_id is not None:
+        try:
+            keep_channel = await conv.is_private(case.channel_id)
+        except PortError as exc:  # unknown: a Restricted incident gets a new private channel
+            log.warning("privacy of #%s unknown (%s)", case.channel_name, exc.code)
     async with sessions() as session:
         case = await session.get(Case, form.case_id)
-        if case is None:
-            raise CaseRuleError("That case no longer exists.")
         if case.incident_id is None and case.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is Closed; reopen it before escalating.")
         ctype = config.cases.type(case.case_type)
@@ -77,7 +93,7 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
         case = (await session.execute(select(Case).where(Case.id == form.case_id).with_for_update()
                                       .execution_options(populate_existing=True))).scalar_one()
         incident = await session.get(Incident, incident.id, populate_existing=True)
-        await _link(session, case, incident, actor, form.note)
+        await _link(session, case, incident, actor, form.note, keep_channel)
         await _copy_timeline(session, case, incident)
         await session.commit()
         case_channel = case.channel_id
@@ -88,12 +104,19 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
                             "its channel will be ready in a moment.")
     if incident.setup_state != SetupState.READY:
         raise PortError("setup_incomplete", f"{incident.name} is stored but its channel is not ready yet")
+    async with sessions() as session:
+        incident = await session.get(Incident, incident.id)
+        if not await may_see(session, incident, actor, config):
+            # Someone else escalated it first (at the same moment) to a Restricted incident.
+            raise CaseRuleError(f"{case.name} was already escalated.")
+        await session.commit()
     if case_channel and case_channel == incident.channel_id:
         await _rename_case_channel(sessions, incident.id, form.case_id, ports, config)
     async with sessions() as session:
         case = await session.get(Case, form.case_id)
         incident = await session.get(Incident, incident.id)
-        people = await case_participants(session, case.id)
+        # Those the escalation made participants; a later thread reply or Join brings nobody in.
+        people = [p for p in await case_participants(session, case.id) if await is_participant(session, incident.id, p)]
         await session.commit()
     if people:
         await conv.invite(incident.channel_id, people)
@@ -102,17 +125,19 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
     return incident
 
 
-async def _link(session: AsyncSession, case: Case, incident: Incident, actor: str, note: str) -> None:
-    """Case -> Escalated and linked; the assignee commands; the case's participants and channel carry over."""
-    if case.incident_id is None:
+async def _link(session: AsyncSession, case: Case, incident: Incident, actor: str, note: str, keep_channel: bool) -> None:
+    """Case -> Escalated and linked; the assignee commands; the case's participants (as they are when it is
+    linked) and its channel carry over (a public channel only to an Open incident)."""
+    linking = case.incident_id is None
+    if linking:
         case.incident_id = incident.id
         await set_status(session, case, CaseStatus.ESCALATED, actor)
         await record_case_event(session, case.id, f"Escalated to {incident.name} by <@{actor}>" + (f": {note}" if note else ""),
                                 author=actor, dedupe_key=f"case:{case.id}:escalated")
-    if case.channel_id and incident.channel_id is None:
+    if case.channel_id and incident.channel_id is None and (keep_channel or incident.visibility != Visibility.RESTRICTED):
         incident.channel_id, incident.channel_name = case.channel_id, case.channel_name
     commander = case.assignee or actor
-    people = [p for p in await case_participants(session, case.id) if p != commander]
+    people = [p for p in await case_participants(session, case.id) if p != commander] if linking else []
     engaged = [Engage(commander, (Role.COMMANDER,), f"Assignee of {case.name}")] if commander != actor else []
     engaged += [Engage(p, (Role.PARTICIPANT,), f"Worked {case.name}") for p in people if p != actor]
     if engaged:
@@ -180,12 +205,15 @@ async def _cross_link(sessions, case: Case, incident: Incident, ports: Ports) ->
     """"Escalated to INC-n" in the case's thread and channel; "Escalated from CASE-n" in the incident channel."""
     conv = ports.conversation
     card_link = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
+    # The card's thread and a case channel the incident did not take over are seen by people outside the
+    # incident: for a Restricted one they only learn that the case was escalated.
+    escalated = (CaseEscalated(case.name, None, None) if incident.visibility == Visibility.RESTRICTED
+                 else CaseEscalated(case.name, incident.name, incident.channel_id))
     posts = []
     if case.card_ts:
-        posts.append(("thread", lambda: conv.post(case.card_channel_id, CaseEscalated(case.name, incident.name, incident.channel_id),
-                                                 thread_ts=case.card_ts)))
+        posts.append(("thread", lambda: conv.post(case.card_channel_id, escalated, thread_ts=case.card_ts)))
     if case.channel_id and case.channel_id != incident.channel_id:
-        posts.append(("channel", lambda: conv.post(case.channel_id, CaseEscalated(case.name, incident.name, incident.channel_id))))
+        posts.append(("channel", lambda: conv.post(case.channel_id, escalated)))
     posts.append(("incident", lambda: conv.post(incident.channel_id,
                                                 EscalatedFromCase(incident.name, case.name, case.title, card_link))))
     for where, post in posts:

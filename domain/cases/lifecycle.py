@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.cases.access import PRIVATE_CHANNEL, RESTRICTED_INCIDENT, access_of, who_can_add
 from domain.cases.cards import publish_case, show_change
 from domain.cases.service import (
     RESOLUTION_REASONS,
@@ -146,11 +147,14 @@ async def resolve(sessions: async_sessionmaker[AsyncSession], form: ResolveForm,
 async def edit(sessions: async_sessionmaker[AsyncSession], form: CaseEditForm, actor: str, ports: Ports,
                config: WarroomConfig) -> list[str]:
     """Apply the edit form; returns what changed (as timeline lines). A new assignee becomes a participant
-    (and is invited to the case's own channel)."""
+    (and is invited to the case's own channel); on a sealed case only insiders may reassign it."""
+    _, access = await access_of(sessions, form.case_id, actor, config, ports.conversation)
     async with sessions() as session:
         case = await load_case(session, form.case_id)
         if case.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is Closed; reopen it to edit it.")
+        if form.assignee != case.assignee and access is not None and access.shut_out:
+            raise CaseRuleError(f"Only the people working {case.name} can reassign it: ask {who_can_add(case)}.")
         new = dict(title=form.title[:200], description=form.description,
                    case_type=config.cases.type(form.case_type).name, priority=config.cases.priority(form.priority).name,
                    severity=config.cases.severity(form.severity).name, assignee=form.assignee)
@@ -187,7 +191,25 @@ def _who(user: str | None) -> str:
 
 async def join(sessions: async_sessionmaker[AsyncSession], case_id: int, user: str, ports: Ports,
                config: WarroomConfig) -> tuple[Case, bool]:
-    """Make `user` a participant of the case (and invite them to its own channel). Returns (case, added)."""
+    """Make `user` a participant of the case (and invite them to its own channel). Returns (case, added).
+
+    Refused (CaseRuleError naming whom to ask) once the case was escalated, since its channel may now be the
+    incident's and the card links the incident instead, and for someone outside a sealed case (restricted
+    type or private channel; see domain/cases/access.py)."""
+    case, access = await access_of(sessions, case_id, user, config, ports.conversation)
+    if case is None:
+        raise CaseRuleError("That case no longer exists.")
+    incident = access.incident
+    if incident is not None:
+        if access.sealed == RESTRICTED_INCIDENT and not access.insider:
+            raise CaseRuleError(f"{case.name} was escalated; ask {who_can_add(case)} if you need to be involved.")
+        where = f": it is worked in <#{incident.channel_id}>" if incident.channel_id else ""
+        ask = f"; ask {who_can_add(case)} to add you" if access.shut_out else ""
+        raise CaseRuleError(f"{case.name} was escalated to {incident.name}{where}{ask}.")
+    if access.shut_out:
+        if access.sealed == PRIVATE_CHANNEL:
+            raise CaseRuleError(f"{case.name} is worked in a private channel: ask {who_can_add(case)} to invite you.")
+        raise CaseRuleError(f"{case.name} is restricted to the people working it: ask {who_can_add(case)} to add you.")
     async with sessions() as session:
         case = await load_case(session, case_id)
         added = await add_case_participant(session, case.id, user, "Joined")
@@ -203,12 +225,17 @@ async def join(sessions: async_sessionmaker[AsyncSession], case_id: int, user: s
 
 async def thread_reply(sessions: async_sessionmaker[AsyncSession], channel_id: str, thread_ts: str, user: str,
                        ports: Ports, config: WarroomConfig) -> Case | None:
-    """A person replied in a case card's thread: they work the case, and a New case is now in Triage."""
+    """A person replied in a case card's thread: they work the case (unless it is sealed: the thread is seen
+    by people outside it), and a New case is now in Triage."""
     async with sessions() as session:
         case = await case_by_card(session, channel_id, thread_ts)
-        if case is None:
-            return None
-        added = await add_case_participant(session, case.id, user, "Replied in the thread")
+        await session.commit()
+    if case is None:
+        return None
+    _, access = await access_of(sessions, case.id, user, config, ports.conversation)
+    async with sessions() as session:
+        case = await load_case(session, case.id)
+        added = access.sealed is None and await add_case_participant(session, case.id, user, "Replied in the thread")
         # The first reply wins (unique key): two replies at once triage the case once.
         moved = (case.status == CaseStatus.NEW
                  and await record_case_event(session, case.id, f"First reply in the thread by <@{user}>", author=user,

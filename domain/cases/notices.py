@@ -36,10 +36,11 @@ class CaseChannelOpened(Notice):
 
 @dataclass(frozen=True)
 class CaseEscalated(Notice):
-    """In the case's thread or channel: it became an incident."""
+    """In the case's thread or channel: it became an incident. Both None for a Restricted incident: the
+    thread and the channel are seen by people outside it, so the message says only that it was escalated."""
 
     case_name: str
-    incident_name: str
+    incident_name: str | None
     channel_id: str | None
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
-from domain.core.vocabulary import CaseStatus, ResolutionReason
+from domain.core.vocabulary import CaseStatus, ResolutionReason, Visibility
 from storage.case_models import Case, CaseEvent, CaseParticipant
 from storage.counters import next_number
-from storage.models import Incident
+from storage.models import Incident, IndividualContact, Participant
 from storage.signal_models import SignalEntity, SignalInstance
 from storage.types import utcnow
 from storage.upsert import upsert_insert
@@ -73,6 +73,13 @@ class CaseFacts(Notice):
     incident_name: str | None = None
     incident_channel_id: str | None = None
     card_link: str | None = None
+    # Escalated to a Restricted incident: the card, seen by everyone where it was posted, says only that
+    # (incident_name and incident_channel_id stay None, and so does channel_id once it is the incident's).
+    incident_hidden: bool = False
+
+    @property
+    def escalated(self) -> bool:
+        return self.incident_name is not None or self.incident_hidden
 
 
 async def create_case(
@@ -201,6 +208,8 @@ async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, c
                  .limit(CARD_ENTITIES))
         entities = [(t, v) for t, v in (await session.execute(query)).all()]
     incident = await session.get(Incident, case.incident_id) if case.incident_id else None
+    hidden = incident is not None and incident.visibility == Visibility.RESTRICTED
+    channel_id = None if hidden and case.channel_id == incident.channel_id else case.channel_id
     definition = config.signals.definition(case.signal_definition) if case.signal_definition else None
     return CaseFacts(
         id=case.id, name=case.name, title=case.title, description=case.description, status=case.status,
@@ -208,9 +217,10 @@ async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, c
         reporter=case.reporter, created_at=case.created_at, resolution_reason=case.resolution_reason,
         resolution=case.resolution, signal_definition=case.signal_definition,
         runbook=definition.runbook if definition else None, alert_count=case.alert_count, entities=entities,
-        snoozable=case.signal_definition is not None, channel_id=case.channel_id,
-        incident_name=incident.name if incident else None, incident_channel_id=incident.channel_id if incident else None,
-        card_link=card_link,
+        snoozable=case.signal_definition is not None, channel_id=channel_id,
+        incident_name=incident.name if incident and not hidden else None,
+        incident_channel_id=incident.channel_id if incident and not hidden else None,
+        card_link=card_link, incident_hidden=hidden,
     )
 
 
@@ -242,10 +252,24 @@ class CaseRef:
 
 
 async def open_cases_for(session: AsyncSession, user_id: str, limit: int = 20) -> list[CaseRef]:
-    """Cases not Closed that `user_id` is assigned to or works on, assigned ones first, newest first (1 query)."""
+    """Cases not Closed that `user_id` is assigned to or works on, assigned ones first, newest first (2 queries).
+
+    A case whose own channel became a Restricted incident's points to its card instead, unless `user_id` is
+    in that incident."""
     rows = (await session.execute(
-        select(Case).outerjoin(CaseParticipant, and_(CaseParticipant.case_id == Case.id, CaseParticipant.user_id == user_id))
+        select(Case, Incident).outerjoin(CaseParticipant, and_(CaseParticipant.case_id == Case.id,
+                                                               CaseParticipant.user_id == user_id))
+        .outerjoin(Incident, Incident.id == Case.incident_id)
         .where(Case.status != CaseStatus.CLOSED, or_(Case.assignee == user_id, CaseParticipant.id.is_not(None)))
-        .order_by((Case.assignee == user_id).desc(), Case.id.desc()).limit(limit))).scalars().unique().all()
-    return [CaseRef(c.name, c.title, c.status, c.priority, c.assignee == user_id, c.channel_id or c.card_channel_id,
-                    (c.card_channel_id, c.card_ts) if c.card_ts else None) for c in rows]
+        .order_by((Case.assignee == user_id).desc(), Case.id.desc()).limit(limit))).unique().all()
+    sealed = {i.id for _, i in rows if i is not None and i.visibility == Visibility.RESTRICTED}
+    inside = set((await session.execute(
+        select(Participant.incident_id).join(IndividualContact, IndividualContact.id == Participant.individual_id)
+        .where(Participant.incident_id.in_(sealed), IndividualContact.slack_user_id == user_id))).scalars()) if sealed else set()
+
+    def channel(c: Case, i: Incident | None) -> str | None:
+        hidden = i is not None and i.id in sealed and i.id not in inside and c.channel_id == i.channel_id
+        return (None if hidden else c.channel_id) or c.card_channel_id
+
+    return [CaseRef(c.name, c.title, c.status, c.priority, c.assignee == user_id, channel(c, i),
+                    (c.card_channel_id, c.card_ts) if c.card_ts else None) for c, i in rows]

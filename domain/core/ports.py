@@ -71,6 +71,9 @@ class ConversationPort(Protocol):
     async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
         """Create a channel; raise `NameTaken` when the name is in use."""
 
+    async def is_private(self, channel_id: str) -> bool:
+        """Whether the channel is private (invitation only); asked of Slack, since an admin may convert it."""
+
     async def invite(self, channel_id: str, user_ids: list[str]) -> None:
         """Invite users; users already in the channel are not an error."""
 

@@ -110,6 +110,14 @@ async def is_participant(session: AsyncSession, incident_id: int, user_id: str) 
     return row.first() is not None
 
 
+async def may_see(session: AsyncSession, incident: Incident, user_id: str, config: WarroomConfig) -> bool:
+    """Whether `user_id` may know the incident exists: anyone for an Open one; for a Restricted one only its
+    participants (current or past) and admins. To everyone else a restricted incident does not exist."""
+    if incident.visibility != Visibility.RESTRICTED or user_id in config.admins:
+        return True
+    return await is_participant(session, incident.id, user_id)
+
+
 async def listed_incidents(
     session: AsyncSession, user_id: str, config: WarroomConfig, project_id: int | None = None
 ) -> list[Incident]:

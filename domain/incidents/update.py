@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
-from domain.core.vocabulary import IncidentStatus
+from domain.core.ports import ConversationPort, PortError
+from domain.core.vocabulary import IncidentStatus, Visibility
 from domain.incidents.detail import incident_detail
 from domain.incidents.lifecycle import enter_status
+from domain.incidents.queries import is_participant
 from domain.incidents.service import incident_facts
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType
@@ -86,6 +88,34 @@ async def check_update(session: AsyncSession, incident_id: int, form: UpdateInci
     return errors
 
 
+async def check_visibility(incident: Incident, form: UpdateIncidentForm, conversation: ConversationPort) -> dict[str, str]:
+    """Errors of a change to Restricted: refused while the incident channel is public, since Slack lets a bot make
+    a channel private only when creating it, and a public channel stays open to the whole workspace (anyone may
+    join it, read its history, see it listed)."""
+    if form.visibility != Visibility.RESTRICTED or incident.visibility == Visibility.RESTRICTED or not incident.channel_id:
+        return {}
+    try:
+        if await conversation.is_private(incident.channel_id):
+            return {}
+    except PortError as exc:
+        return {"visibility": f"Slack did not say whether the channel is private ({exc.code}); try again."}
+    return {"visibility": f"#{incident.channel_name} is public and Slack cannot make it private, so this incident "
+                          "cannot be Restricted here. Report a new incident with 'Private incident' ticked and move "
+                          "the work there, or have a Slack admin convert the channel to private, then try again."}
+
+
+async def _notify_insiders_only(session: AsyncSession, incident: Incident, config: WarroomConfig, changed) -> None:
+    """Restricting an incident: people who subscribed while it was Open but are not in it stop receiving its
+    stakeholder updates (a manager may add someone back deliberately with the notifications-group command)."""
+    detail = await incident_detail(session, incident.id)
+    before = list(detail.notify_user_ids or [])
+    kept = [u for u in before if u in config.admins or await is_participant(session, incident.id, u)]
+    if kept != before:
+        detail.notify_user_ids = kept
+        await changed("Notifications group", f"{len(before)} people",
+                      f"{len(kept)} (people outside the incident removed)")
+
+
 @dataclass(frozen=True)
 class UpdateResult:
     incident_id: int
@@ -124,6 +154,8 @@ async def apply_update(
         if new_name != old_name:
             setattr(incident, attr, (await _named(session, model, incident.project_id, new_name)).id)
             await changed(label, old_name, new_name)
+    if form.visibility == Visibility.RESTRICTED and old.visibility != Visibility.RESTRICTED:
+        await _notify_insiders_only(session, incident, config, changed)
     if tuple(form.tags) != old.tags:
         detail = await incident_detail(session, incident.id)
         detail.tags = list(form.tags)

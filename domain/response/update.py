@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.announcements.service import refresh_announcements
+from domain.cases.cards import show_incident_cases
 from domain.config.schema import WarroomConfig
 from domain.core.aio import gather_all
 from domain.core.ports import Ports
@@ -50,6 +51,8 @@ async def publish_update(sessions: async_sessionmaker[AsyncSession], result: Upd
     if closing:
         await request_feedback(sessions, ports, result.incident_id)
     labels = {label for label, _, _ in result.changes}
+    if "Visibility" in labels:  # cards of cases escalated to it name it only while it is Open
+        await show_incident_cases(sessions, result.incident_id, ports, config)
     if labels & ENGAGEMENT_FIELDS:
         await run_engagement(sessions, result.incident_id, ports, config)
     if "Priority" in labels:

@@ -409,3 +409,124 @@ async def test_home_tab_lists_open_cases_assigned_first_until_closed(world):
 
 async def _status_is(w, status):
     return (await case_row(w)).status == status
+
+
+def thread_text(slack, channel, ts) -> str:
+    return " ".join(f"{m.text} {m.blocks}" for m in slack.channels[channel].replies(ts))
+
+
+async def test_restricted_case_card_never_lets_an_outsider_in_before_or_after_escalation(world):
+    """The card of a case whose type escalates to a Restricted incident sits in a channel many people read:
+    Join, a thread reply or re-assigning it from the card must not bring them into its private channel,
+    which becomes the incident's."""
+    w, slack, people = world, world.slack, world.people
+    dave = slack.add_user("dave")
+    await slack.join(dave, people.general)
+    card = await open_case(w, title="HR data", case_type="Private triage")  # no target: the card stays in #general
+    ch = await slack.wait_for(lambda: slack.channel_by_name("case-1-hr-data"))
+    await slack.wait_for(lambda: ch.pins)
+    assert ch.is_private and people.alice in ch.members
+
+    await slack.click(dave, "case_join", channel=people.general, message_ts=card.ts)
+    refusal = await slack.wait_for(lambda: ephemerals_for(slack, dave, people.general))
+    assert "CASE-1 is restricted" in refusal[-1]["text"] and f"<@{w.carol}>" in refusal[-1]["text"], \
+        "names who can add them: the assignee"
+    await slack.post_message(dave, people.general, "I can help", thread_ts=card.ts)
+    view = await new_view(slack, dave, lambda: slack.click(dave, "case_edit", channel=people.general, message_ts=card.ts))
+    await slack.submit_view(dave, view.id, {block(view, "assignee.")["block_id"]: dave})
+    await slack.wait_for(lambda: [e for e in ephemerals_for(slack, dave, people.general) if "can reassign it" in e["text"]])
+    await w.warroom.registry.drain()
+    case = await case_row(w)
+    assert dave not in await participants(w, case.id) and dave not in ch.members and case.assignee == w.carol
+
+    view = await new_view(slack, people.alice, lambda: slack.click(people.alice, "case_escalate", channel=people.general,
+                                                                   message_ts=card.ts))
+    await slack.submit_view(people.alice, view.id, {"title": "Quartz breach"})
+    case = await slack.wait_for(lambda: _escalated(w))
+    await slack.wait_for(lambda: ch.name == "inc-1-quartz-breach")
+    async with w.warroom.deps.sessions() as session:
+        incident = await session.get(Incident, case.incident_id)
+    assert incident.visibility == "Restricted" and incident.channel_id == ch.id
+
+    # The card says only that it was escalated: no incident name, no channel, no Join.
+    shown = await slack.wait_for(lambda: [m for m in [slack.channels[people.general].find(card.ts)]
+                                          if "(Escalated)" in m.text])
+    blocks = str(shown[0].blocks)
+    assert "Escalated to an incident" in blocks and "INC-1" not in blocks and ch.id not in blocks
+    assert "Join" not in buttons(shown[0]) and "Escalate" not in buttons(shown[0])
+    await slack.wait_for(lambda: "was escalated to an incident" in thread_text(slack, people.general, card.ts))
+    assert "INC-1" not in thread_text(slack, people.general, card.ts)
+
+    # A stale Join (here: another card's button carrying CASE-1's id) and the commands by name give nothing away.
+    await open_case(w, title="5xx spike", case_type="Reliability triage")
+    other = await slack.wait_for(lambda: next((m for m in cards(slack, people.general) if "5xx spike" in m.text), None))
+    await slack.click(dave, "case_join", value=str(case.id), channel=people.general, message_ts=other.ts)
+    told = await slack.wait_for(lambda: [e for e in ephemerals_for(slack, dave, people.general)
+                                         if "CASE-1 was escalated" in e["text"]])
+    assert "INC-1" not in told[-1]["text"] and f"<@{w.carol}>" in told[-1]["text"]
+    for command in (UPDATE, ESCALATE):
+        before = len(ephemerals_for(slack, dave, people.general))
+        await slack.slash_command(dave, command, channel=people.general, text="CASE-1")
+        said = await slack.wait_for(lambda before=before: ephemerals_for(slack, dave, people.general)[before:])
+        assert "works in a case's own channel" in said[-1]["text"], "the answer to an unknown name"
+    await slack.post_message(dave, people.general, "any news?", thread_ts=card.ts)
+    await w.warroom.registry.drain()
+    assert dave not in ch.members and dave not in await participants(w, case.id)
+    assert not slack.open_views(dave)
+    assert "INC-1" not in str([e["text"] for e in ephemerals_for(slack, dave)])
+
+    # The card follows the incident's visibility: named once it is Open, anonymous again once Restricted.
+    for visibility, named in (("Open", True), ("Restricted", False)):
+        view = await new_view(slack, w.carol, lambda: slack.slash_command(w.carol, "/dispatch-update-incident",
+                                                                          channel=ch.id))
+        await slack.submit_view(w.carol, view.id, {"visibility": visibility})
+        await slack.wait_for(lambda named=named: ("INC-1" in str(slack.channels[people.general].find(card.ts).blocks))
+                             == named)
+
+
+async def test_a_restricted_incident_never_takes_over_a_public_case_channel(world):
+    w, slack, people = world, world.slack, world.people
+    card = await open_case(w, title="Leaked token", case_type="Reliability triage", own_channel=["own_channel"])
+    public = await slack.wait_for(lambda: slack.channel_by_name("case-1-leaked-token"))
+    await slack.wait_for(lambda: public.pins)
+    assert not public.is_private
+    # Re-typed to one that escalates to a Restricted incident after its public channel was made.
+    view = await new_view(slack, people.alice, lambda: slack.click(people.alice, "case_edit", channel=people.general,
+                                                                   message_ts=card.ts))
+    await slack.submit_view(people.alice, view.id, {"case_type": "Private triage"})
+    await slack.wait_for(lambda: "Private triage" in card_text(slack.channels[people.general].find(card.ts)))
+    view = await new_view(slack, people.alice, lambda: slack.slash_command(people.alice, ESCALATE, channel=public.id))
+    await slack.submit_view(people.alice, view.id, {"title": "Token leak"})
+    case = await slack.wait_for(lambda: _escalated(w))
+
+    async def ready():
+        async with w.warroom.deps.sessions() as session:
+            incident = await session.get(Incident, case.incident_id)
+        return incident if incident.setup_state == "ready" else None
+
+    incident = await slack.wait_for(ready)
+    assert incident.visibility == "Restricted" and incident.channel_id != public.id
+    private = slack.channels[incident.channel_id]
+    assert private.is_private and public.name == "case-1-leaked-token", "the case channel is left as it was"
+    await slack.wait_for(lambda: people.alice in private.members)
+    await slack.wait_for(lambda: any("was escalated to an incident" in str(m.blocks) for m in public.messages))
+    assert not any(incident.name in f"{m.text} {m.blocks}" for m in public.messages)
+    assert "Worked in" in str(slack.channels[people.general].find(card.ts).blocks), "its own channel is still its own"
+
+
+async def test_join_refused_once_the_case_channel_is_private(world):
+    """A Slack admin may convert a case's public channel to private: Join asks Slack, and then refuses."""
+    w, slack, people = world, world.slack, world.people
+    card = await open_case(w, title="Phishing wave", own_channel=["own_channel"])
+    ch = await slack.wait_for(lambda: slack.channel_by_name("case-1-phishing-wave"))
+    await slack.wait_for(lambda: ch.pins)
+    ch.is_private = True  # converted by an admin
+    dave = slack.add_user("dave")
+    await slack.join(dave, w.security)
+    await slack.click(dave, "case_join", channel=w.security, message_ts=card.ts)
+    refusal = await slack.wait_for(lambda: ephemerals_for(slack, dave, w.security))
+    assert "private channel" in refusal[-1]["text"] and f"<@{w.carol}>" in refusal[-1]["text"]
+    assert dave not in ch.members and dave not in await participants(w, (await case_row(w)).id)
+    await slack.click(people.bob, "case_join", channel=w.security, message_ts=card.ts)
+    await slack.wait_for(lambda: ephemerals_for(slack, people.bob, w.security))
+    assert "private channel" in ephemerals_for(slack, people.bob, w.security)[-1]["text"], "bob never worked it either"

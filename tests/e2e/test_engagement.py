@@ -155,12 +155,18 @@ async def test_self_join_off_hides_join_button(slack, people, db_url):
 async def test_announcement_redacted_when_made_restricted(slack, people, db_url):
     config, feed, _ = notify_config(slack, people)
     async with running_warroom(slack, db_url, config) as warroom:
-        incident = await report(slack, warroom, people.alice, people.general, title="Odd logins")
+        # Reported private (so its channel is private), then opened up, announced, and restricted again.
+        incident = await report(slack, warroom, people.alice, people.general, title="Odd logins", private=["restricted"])
+
+        async def update(values):
+            before = set(slack.views)
+            await slack.slash_command(people.alice, "/dispatch-update-incident", channel=incident.channel_id)
+            view = (await slack.wait_for(lambda: [v for v in slack.open_views(people.alice) if v.id not in before]))[-1]
+            await slack.submit_view(people.alice, view.id, values)
+
+        await update({"visibility": "Open"})
         await slack.wait_for(lambda: slack.channels[feed].messages)
-        before = set(slack.views)
-        await slack.slash_command(people.alice, "/dispatch-update-incident", channel=incident.channel_id)
-        view = (await slack.wait_for(lambda: [v for v in slack.open_views(people.alice) if v.id not in before]))[-1]
-        await slack.submit_view(people.alice, view.id, {"visibility": "Restricted", "title": "Credential stuffing"})
+        await update({"visibility": "Restricted", "title": "Credential stuffing"})
         await slack.wait_for(lambda: "no longer public" in slack.channels[feed].messages[0].text)
         assert "Credential stuffing" not in str(slack.channels[feed].messages[0].blocks)
         assert len(slack.channels[feed].messages) == 1

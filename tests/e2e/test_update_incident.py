@@ -188,3 +188,26 @@ async def test_archived_incident_is_reopened_from_another_channel_by_name(slack,
     await slack.slash_command(people.bob, UPDATE, text=incident.name, channel=people.general)
     refusal = await slack.wait_for(lambda: ephemerals_for(slack, people.bob, people.general))
     assert "Only the incident commander" in refusal[-1]["text"]
+
+
+async def test_restricting_an_incident_whose_channel_is_public_is_refused(slack, people, warroom):
+    incident = await report(slack, warroom, people.alice, people.general)
+    assert not slack.channels[incident.channel_id].is_private
+    view = await open_update(slack, people.alice, incident.channel_id)
+    refused = await slack.submit_view(people.alice, view.id, {"visibility": "Restricted", "title": "Quiet now"})
+    assert set(refused.ack_payload["errors"]) == {"visibility"}, "the form stays open, saying why and what to do"
+    said = refused.ack_payload["errors"]["visibility"]
+    assert "public" in said and "Private incident" in said and "convert" in said
+    assert slack.views[view.id].state == "open"
+    stored = await reload(warroom, incident.id)
+    assert (stored.visibility, stored.title) == ("Open", incident.title), "nothing of the submission applied"
+
+    # Reported private, it may be opened up and restricted again: its channel is private.
+    private = await report(slack, warroom, people.alice, people.general, title="Key leak", private=["restricted"])
+    for visibility in ("Open", "Restricted"):
+        view = await open_update(slack, people.alice, private.channel_id)
+        done = await slack.submit_view(people.alice, view.id, {"visibility": visibility})
+        assert not (done.ack_payload or {}).get("errors")
+        await slack.wait_for(lambda visibility=visibility: any(
+            f"→ {visibility}" in str(m.blocks) for m in slack.channels[private.channel_id].messages))
+    assert (await reload(warroom, private.id)).visibility == "Restricted"
