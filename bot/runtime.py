@@ -94,7 +94,7 @@ class Runtime:
         self.scheduler = AsyncIOScheduler()
         schedule_jobs(self.scheduler, self.deps)
         self.scheduler.start()
-        self.signal_worker = SignalWorker(self.deps.sessions, self.deps.ports, self.config)
+        self.signal_worker = SignalWorker(self.deps)
         self.signal_worker.start()
         self.socket = AsyncSocketModeHandler(self.app, s.slack_app_token.get_secret_value())
         await asyncio.wait_for(self.socket.connect_async(), CONNECT_TIMEOUT)

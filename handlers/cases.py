@@ -101,14 +101,14 @@ def register(reg: Registry, deps: Deps) -> None:
             return
         await ack()
         user = body["user"]["id"]
-        case, created = await lifecycle.open_case(deps.sessions, form, user, view["id"], deps.ports, config)
+        case, created = await lifecycle.open_case(deps, form, reporter=user, key=view["id"])
         if not created:
             log.info("duplicate submission of view %s ignored (%s)", view["id"], case.name)
             return
         channel_id = None
         if form.own_channel or config.cases.type(case.case_type).dedicated_channel:
             try:
-                channel_id = (await give_case_channel(deps.sessions, case.id, user, deps.ports, config)).channel_id
+                channel_id = (await give_case_channel(deps, case.id, actor=user)).channel_id
             except (PortError, CaseRuleError) as exc:
                 await tell(form.origin_channel_id, user, f"{case.name} is open, but its own channel could not be made: {exc}")
         link = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
@@ -129,13 +129,13 @@ def register(reg: Registry, deps: Deps) -> None:
     async def on_triage(ack, body):
         await ack()
         case_id, user, channel = clicked(body)
-        await guarded_change(channel, user, lambda: lifecycle.triage(deps.sessions, case_id, user, deps.ports, config))
+        await guarded_change(channel, user, lambda: lifecycle.triage(deps, case_id, actor=user))
 
     @reg.action(case_card.REOPEN_ACTION)
     async def on_reopen(ack, body):
         await ack()
         case_id, user, channel = clicked(body)
-        await guarded_change(channel, user, lambda: lifecycle.reopen(deps.sessions, case_id, user, deps.ports, config))
+        await guarded_change(channel, user, lambda: lifecycle.reopen(deps, case_id, actor=user))
 
     @reg.action(case_card.JOIN_ACTION)
     async def on_join(ack, body):
@@ -143,7 +143,7 @@ def register(reg: Registry, deps: Deps) -> None:
         case_id, user, channel = clicked(body)
 
         async def join():
-            case, added = await lifecycle.join(deps.sessions, case_id, user, deps.ports, config)
+            case, added = await lifecycle.join(deps, case_id, user)
             where = f" Its channel is <#{case.channel_id}>." if case.channel_id else ""
             await tell(channel, user, (f"You joined {case.name}." if added else f"You already work on {case.name}.") + where)
 
@@ -155,7 +155,7 @@ def register(reg: Registry, deps: Deps) -> None:
         case_id, user, channel = clicked(body)
 
         async def migrate():
-            result = await give_case_channel(deps.sessions, case_id, user, deps.ports, config)
+            result = await give_case_channel(deps, case_id, actor=user)
             if result.busy:
                 await tell(channel, user, f"The channel of {result.case_name} is being created; it will appear in a moment.")
             elif not result.created:
@@ -232,15 +232,15 @@ def register(reg: Registry, deps: Deps) -> None:
         reg.view(callback_id)(listener)
 
     on_submit(case_forms.EDIT_CALLBACK, case_forms.parse_edit_case,
-              lambda form, user, _: lifecycle.edit(deps.sessions, form, user["id"], deps.ports, config))
+              lambda form, user, _: lifecycle.edit(deps, form, actor=user["id"]))
     on_submit(case_forms.RESOLVE_CALLBACK, case_forms.parse_resolve_case,
-              lambda form, user, _: lifecycle.resolve(deps.sessions, form, user["id"], deps.ports, config))
+              lambda form, user, _: lifecycle.resolve(deps, form, actor=user["id"]))
     on_submit(case_forms.ESCALATE_CALLBACK, case_forms.parse_escalate_case,
               lambda form, user, channel: run_escalation(form, user["id"], user.get("name"), channel))
 
     async def run_escalation(form, user: str, name: str | None, channel: str | None) -> None:
         try:
-            incident = await escalate(deps.sessions, form, user, name, deps.ports, config)
+            incident = await escalate(deps, form, actor=user, actor_name=name)
         except PortError as exc:
             await tell(channel, user, f"The escalation is recorded but not finished ({exc}); "
                                       "press Escalate again to resume it.")
@@ -288,5 +288,5 @@ def register(reg: Registry, deps: Deps) -> None:
         if (not thread_ts or thread_ts == event.get("ts") or event.get("subtype") or event.get("bot_id")
                 or not event.get("user")):
             return
-        await lifecycle.thread_reply(deps.sessions, event["channel"], thread_ts, event["user"], deps.ports, config)
+        await lifecycle.thread_reply(deps, event["channel"], thread_ts, event["user"])
 

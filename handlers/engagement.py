@@ -34,19 +34,18 @@ def register(reg: Registry, deps: Deps) -> None:
             return
         await ack()
         incident_id, service, page = parsed
-        await engage_oncall(deps.sessions, incident_id, service, page, body["user"]["id"], deps.ports, deps.config)
+        await engage_oncall(deps, incident_id, service, actor=body["user"]["id"], page=page)
 
     # Announcements use JOIN_ACTION; the daily summary, with several Join buttons in one message,
     # suffixes each one (action ids must be unique within a message).
     @reg.action(re.compile(rf"^{JOIN_ACTION}(_[a-z0-9-]+)?$"))
     async def on_join(ack, body, respond):
         await ack()
-        answer = await join_from_announcement(deps.sessions, body["actions"][0]["value"], body["user"]["id"],
-                                              deps.ports, deps.config)
+        answer = await join_from_announcement(deps, body["actions"][0]["value"], body["user"]["id"])
         await respond(response_type="ephemeral", replace_original=False, text=answer)
 
     @reg.action(SUBSCRIBE_ACTION)
     async def on_subscribe(ack, body, respond):
         await ack()
-        answer = await subscribe_from_announcement(deps.sessions, body["actions"][0]["value"], body["user"]["id"])
+        answer = await subscribe_from_announcement(deps, body["actions"][0]["value"], body["user"]["id"])
         await respond(response_type="ephemeral", replace_original=False, text=answer)

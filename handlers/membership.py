@@ -12,10 +12,10 @@ def register(reg: Registry, deps: Deps) -> None:
     async def on_join(ack, event, context):
         await ack()
         if event.get("user") != context.get("bot_user_id"):
-            await member_joined(deps.sessions, event["channel"], event["user"], deps.ports, deps.config)
+            await member_joined(deps, event["channel"], event["user"])
 
     @reg.event("member_left_channel")
     async def on_leave(ack, event, context):
         await ack()
         if event.get("user") != context.get("bot_user_id"):
-            await member_left(deps.sessions, event["channel"], event["user"], deps.ports)
+            await member_left(deps, event["channel"], event["user"])

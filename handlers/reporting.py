@@ -89,6 +89,6 @@ def register(reg: Registry, deps: Deps) -> None:
                 config=deps.config,
             )
         if created:
-            await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+            await setup_incident(deps, incident.id)
         else:
             log.info("duplicate submission of view %s ignored (%s)", view["id"], incident.name)

@@ -32,4 +32,4 @@ def register(reg: Registry, deps: Deps) -> None:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        await assign_role(deps.sessions, form, body["user"]["id"], deps.ports, deps.config)
+        await assign_role(deps, form, actor=body["user"]["id"])

@@ -42,7 +42,7 @@ def register(reg: Registry, deps: Deps) -> None:
         if is_timeline_reaction(event):
             channel, ts = event["item"]["channel"], event["item"]["ts"]
             async with one_at_a_time(channel, ts):
-                await add_message(deps.sessions, conv, channel, ts, event["user"], marked_with=event["reaction"])
+                await add_message(deps, channel, ts, added_by=event["user"], marked_with=event["reaction"])
 
     @reg.event("reaction_removed")
     async def on_reaction_removed(ack, event):
@@ -50,14 +50,14 @@ def register(reg: Registry, deps: Deps) -> None:
         if is_timeline_reaction(event):
             channel, ts = event["item"]["channel"], event["item"]["ts"]
             async with one_at_a_time(channel, ts):
-                await remove_message_if_unmarked(deps.sessions, conv, deps.config, channel, ts)
+                await remove_message_if_unmarked(deps, channel, ts)
 
     @reg.message_shortcut(SHORTCUT_ID, "Add to timeline", "Add this message to the incident timeline")
     async def on_shortcut(ack, body):
         await ack()
         channel, user = body["channel"]["id"], body["user"]["id"]
         async with one_at_a_time(channel, body["message"]["ts"]):
-            outcome = await add_message(deps.sessions, conv, channel, body["message"]["ts"], user)
+            outcome = await add_message(deps, channel, body["message"]["ts"], added_by=user)
         text = {
             "added": "Added to the incident timeline.",
             "duplicate": "That message is already on the incident timeline.",

@@ -42,4 +42,4 @@ def register(reg: Registry, deps: Deps) -> None:
         await ack()
         async with deps.sessions() as session:
             result = await apply_update(session, incident_id, form, body["user"]["id"], deps.config)
-        await publish_update(deps.sessions, result, deps.ports, deps.config)
+        await publish_update(deps, result)

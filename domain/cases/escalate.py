@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases.cards import show_change
 from domain.cases.channel import INTERNAL_SOURCE
@@ -27,7 +27,8 @@ from domain.cases.service import (
 )
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
-from domain.core.ports import NameTaken, PortError, Ports
+from domain.core.deps import Deps
+from domain.core.ports import NameTaken, PortError
 from domain.incidents import naming
 from domain.incidents.service import MAX_NAME_ATTEMPTS, SETUP_READY, ReportIncidentForm, report_incident
 from domain.participants import COMMANDER, PARTICIPANT
@@ -55,11 +56,10 @@ def escalation_project(case: Case, config: WarroomConfig) -> str:
     return ctype.project or config.default_project().name
 
 
-async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateForm, actor: str, actor_name: str | None,
-                   ports: Ports, config: WarroomConfig) -> Incident:
+async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: str | None = None) -> Incident:
     """Turn the case into an incident (see the module docstring); returns the incident once set up."""
-    conv = ports.conversation
-    async with sessions() as session:
+    config, conv = deps.config, deps.ports.conversation
+    async with deps.sessions() as session:
         case = await session.get(Case, form.case_id)
         if case is None:
             raise CaseRuleError("That case no longer exists.")
@@ -83,7 +83,7 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
         await _copy_timeline(session, case, incident)
         await session.commit()
         case_channel = case.channel_id
-    incident = await setup_incident(sessions, incident.id, ports, config)
+    incident = await setup_incident(deps, incident.id)
     if incident.setup_state != SETUP_READY and incident.setup_error is None:
         # Another request (a second click, a colleague) holds the set-up and will finish every step.
         raise CaseRuleError(f"{incident.name} is already being set up for this escalation; "
@@ -91,16 +91,16 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
     if incident.setup_state != SETUP_READY:
         raise PortError("setup_incomplete", f"{incident.name} is stored but its channel is not ready yet")
     if case_channel and case_channel == incident.channel_id:
-        await _rename_case_channel(sessions, incident.id, form.case_id, ports, config)
-    async with sessions() as session:
+        await _rename_case_channel(deps, incident.id, form.case_id)
+    async with deps.sessions() as session:
         case = await session.get(Case, form.case_id)
         incident = await session.get(Incident, incident.id)
         people = await case_participants(session, case.id)
         await session.commit()
     if people:
         await conv.invite(incident.channel_id, people)
-    await _cross_link(sessions, case, incident, ports)
-    await show_change(sessions, case.id, ports, config)
+    await _cross_link(deps, case, incident)
+    await show_change(deps, case.id)
     return incident
 
 
@@ -151,9 +151,10 @@ async def _copy_timeline(session: AsyncSession, case: Case, incident: Incident) 
                            dedupe_key=f"incident:{incident.id}:case-event:{entry.id}")
 
 
-async def _rename_case_channel(sessions, incident_id: int, case_id: int, ports: Ports, config: WarroomConfig) -> None:
+async def _rename_case_channel(deps: Deps, incident_id: int, case_id: int) -> None:
     """The case's channel became the incident's: give it the incident's channel name (once)."""
-    async with sessions() as session:
+    config = deps.config
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         project = await session.get(Project, incident.project_id)
         prefix = next((p for p in config.projects if p.name == project.name), config.projects[0]).channel_prefix
@@ -164,7 +165,7 @@ async def _rename_case_channel(sessions, incident_id: int, case_id: int, ports: 
         for attempt in range(MAX_NAME_ATTEMPTS):
             wanted = naming.channel_name(prefix, incident.number, incident.title, attempt)
             try:
-                channel = await ports.conversation.rename_channel(incident.channel_id, wanted)
+                channel = await deps.ports.conversation.rename_channel(incident.channel_id, wanted)
                 break
             except NameTaken:
                 continue
@@ -178,9 +179,9 @@ async def _rename_case_channel(sessions, incident_id: int, case_id: int, ports: 
         await session.commit()
 
 
-async def _cross_link(sessions, case: Case, incident: Incident, ports: Ports) -> None:
+async def _cross_link(deps: Deps, case: Case, incident: Incident) -> None:
     """"Escalated to INC-n" in the case's thread and channel; "Escalated from CASE-n" in the incident channel."""
-    conv = ports.conversation
+    conv = deps.ports.conversation
     card_link = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
     posts = []
     if case.card_ts:
@@ -191,7 +192,7 @@ async def _cross_link(sessions, case: Case, incident: Incident, ports: Ports) ->
     posts.append(("incident", lambda: conv.post(incident.channel_id,
                                                 EscalatedFromCase(incident.name, case.name, case.title, card_link))))
     for where, post in posts:
-        async with sessions() as session:
+        async with deps.sessions() as session:
             first = await record_case_event(session, case.id, f"Escalation link posted ({where})", source=INTERNAL_SOURCE,
                                             dedupe_key=f"case:{case.id}:escalation-link:{where}")
             await session.commit()

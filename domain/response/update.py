@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from domain.announcements.service import refresh_announcements
-from domain.config.schema import WarroomConfig
 from domain.core.aio import gather_all
-from domain.core.ports import Ports
+from domain.core.deps import Deps
 from domain.feedback import request_feedback
 from domain.incidents.notices import ClosingSummary, IncidentChanged
 from domain.incidents.queries import CLOSED
@@ -20,13 +17,12 @@ from storage.models import Incident
 ENGAGEMENT_FIELDS = {"Title", "Description", "Type", "Priority", "Tags"}
 
 
-async def publish_update(sessions: async_sessionmaker[AsyncSession], result: UpdateResult, ports: Ports,
-                         config: WarroomConfig) -> None:
+async def publish_update(deps: Deps, result: UpdateResult) -> None:
     """Every channel effect of an update: what-changed message, topic, announcements, close/reopen."""
     if not result.changes:
         return
-    conv = ports.conversation
-    async with sessions() as session:
+    config, conv = deps.config, deps.ports.conversation
+    async with deps.sessions() as session:
         incident = await session.get(Incident, result.incident_id)
         facts = await incident_facts(session, incident)
         topic = await incident_topic(session, incident, facts.priority)
@@ -48,9 +44,9 @@ async def publish_update(sessions: async_sessionmaker[AsyncSession], result: Upd
         if closing and config.archive_on_close:
             await conv.archive(channel)
     if closing:
-        await request_feedback(sessions, ports, result.incident_id)
+        await request_feedback(deps, result.incident_id)
     labels = {label for label, _, _ in result.changes}
     if labels & ENGAGEMENT_FIELDS:
-        await run_engagement(sessions, result.incident_id, ports, config)
+        await run_engagement(deps, result.incident_id)
     if "Priority" in labels:
-        await page_commander_if_needed(sessions, result.incident_id, ports)
+        await page_commander_if_needed(deps, result.incident_id)
