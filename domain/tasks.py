@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +10,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.contacts import ensure_contact
-from domain.core.notices import Notice
+from domain.core.deps import Deps
+from domain.core.notices import Notice, PlainNotice
 from domain.timeline import record_event
 from storage.models import Incident
 from storage.task_models import IncidentTask, TaskCard
@@ -122,3 +124,47 @@ async def claim_overdue(session: AsyncSession, now: datetime | None = None) -> l
             claimed.append(view_of(task, incident))
     await session.commit()
     return claimed
+
+
+async def add_task(deps: Deps, incident_id: int, *, channel: str, creator: str, description: str, assignees: list[str],
+                   priority: str, due_at: datetime | None) -> TaskView:
+    """Store a task, post its card in `channel` and tell each assignee there (ephemeral)."""
+    conv = deps.ports.conversation
+    async with deps.sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        task = await create_task(session, incident, creator, description, assignees, priority, due_at)
+    card = await conv.post(channel, task)
+    async with deps.sessions() as session:
+        await add_card(session, task.id, card.channel_id, card.ts)
+    notice = PlainNotice(f"<@{task.creator}> assigned you a task: {task.description}")
+    await asyncio.gather(*(conv.post_ephemeral(channel, u, notice) for u in task.assignees),
+                         return_exceptions=True)  # an assignee outside the channel just misses the notice
+    return task
+
+
+async def change_task(deps: Deps, task_id: int, *, resolved: bool, actor: str) -> TaskView:
+    """Resolve or re-open a task and refresh every card of it."""
+    async with deps.sessions() as session:
+        task, cards = await set_resolved(session, task_id, resolved, actor)
+    await asyncio.gather(*(deps.ports.conversation.update(channel, ts, task) for channel, ts in cards))
+    return task
+
+
+async def task_list(session: AsyncSession, incident_id: int) -> tuple[str, list[TaskView]]:
+    """(incident name, its tasks) for the task list modal."""
+    incident = await session.get(Incident, incident_id)
+    return incident.name, await incident_tasks(session, incident)
+
+
+async def remind_overdue(deps: Deps) -> int:
+    """DM the assignees (else the creator) of overdue tasks, once a day per task; returns how many DMs were sent."""
+    async with deps.sessions() as session:
+        tasks = await claim_overdue(session)
+    sent = 0
+    for task in tasks:
+        for user in task.assignees or [task.creator]:
+            ref = await deps.ports.conversation.send_direct(user, TaskOverdue(task))
+            async with deps.sessions() as session:  # the reminder is a card too: it follows the task
+                await add_card(session, task.id, ref.channel_id, ref.ts)
+            sent += 1
+    return sent

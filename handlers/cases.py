@@ -9,13 +9,12 @@ from slack_sdk.errors import SlackApiError
 
 from domain.cases import lifecycle
 from domain.cases.channel import give_case_channel
-from domain.cases.escalate import EscalateForm, escalate, escalation_project
+from domain.cases.escalate import escalate, plan_escalation
 from domain.cases.notices import CaseOpened
-from domain.cases.service import CaseRuleError, case_by_channel, case_by_name, case_facts
+from domain.cases.service import CaseRuleError, case_for_command
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.core.ports import PortError
-from domain.incidents.service import SETUP_READY, report_choices
 from handlers.registry import Registry
 from modals import case_card, case_forms
 from modals.create_case import (
@@ -27,8 +26,6 @@ from modals.create_case import (
     reload_defaults,
     selected_type,
 )
-from storage.case_models import Case
-from storage.models import Incident
 
 log = logging.getLogger(__name__)
 SHORTCUT_ID = "open_case_from_message"
@@ -165,10 +162,7 @@ def register(reg: Registry, deps: Deps) -> None:
 
     async def load_facts(case_id: int):
         async with deps.sessions() as session:
-            case = await session.get(Case, case_id)
-            if case is None:
-                raise CaseRuleError("That case no longer exists.")
-            return await case_facts(session, case, config)
+            return await lifecycle.load_facts(session, case_id, config)
 
     async def open_edit(client, trigger_id: str, case_id: int, channel: str | None, user: str) -> None:
         facts = await load_facts(case_id)
@@ -184,23 +178,11 @@ def register(reg: Registry, deps: Deps) -> None:
 
     async def open_escalate(client, trigger_id: str, case_id: int, channel: str | None, user: str) -> None:
         async with deps.sessions() as session:
-            case = await session.get(Case, case_id)
-            if case is None:
-                raise CaseRuleError("That case no longer exists.")
-            facts = await case_facts(session, case, config)
-            choices = await report_choices(session)
-        if case.incident_id is not None:
-            async with deps.sessions() as session:
-                incident = await session.get(Incident, case.incident_id)
-            if incident.setup_state == SETUP_READY:
-                raise CaseRuleError(f"{facts.name} is already escalated to {facts.incident_name}.")
-            # An earlier escalation stopped half-way: finish it rather than ask again.
-            await run_escalation(EscalateForm(case.id, incident.title, ""), user, None, channel)
+            plan = await plan_escalation(session, case_id, config)
+        if plan.resume:
+            await run_escalation(plan.resume, user, None, channel)
             return
-        if facts.status == "Closed":
-            raise CaseRuleError(f"{facts.name} is Closed; reopen it before escalating.")
-        project = choices.project(escalation_project(case, config))
-        view = case_forms.escalate_case_modal(facts, project.priorities, project.name, channel)
+        view = case_forms.escalate_case_modal(plan.facts, plan.project.priorities, plan.project.name, channel)
         await open_view(client, trigger_id, view, channel, user)
 
     for action_id, opener in ((case_card.EDIT_ACTION, open_edit), (case_card.RESOLVE_ACTION, open_resolve),
@@ -248,16 +230,15 @@ def register(reg: Registry, deps: Deps) -> None:
         await tell(channel, user, f"Escalated to {incident.name}: <#{incident.channel_id}>.")
 
     # ------------------------------------------------------------------ commands in a case's channel
-    async def case_here(body: dict, respond) -> Case | None:
-        text = (body.get("text") or "").strip()
+    async def case_here(body: dict, respond) -> int | None:
         async with deps.sessions() as session:
-            named = await case_by_name(session, text.split(" ", 1)[0]) if text else None
-            case = named or await case_by_channel(session, body.get("channel_id") or "")
+            case = await case_for_command(session, body.get("text"), body.get("channel_id"))
         if case is None:
             await respond(response_type="ephemeral", text=(
                 f"`{body.get('command')}` works in a case's own channel, or name the case first "
                 f"(e.g. `{body.get('command')} CASE-12`)."))
-        return case
+            return None
+        return case.id
 
     for command, description, opener in (
         (config.commands.update_case, "Edit this case", open_edit),
@@ -266,12 +247,12 @@ def register(reg: Registry, deps: Deps) -> None:
         def make_command(opener=opener):
             async def on_command(ack, body, client, respond):
                 await ack()
-                case = await case_here(body, respond)
-                if case is None:
+                case_id = await case_here(body, respond)
+                if case_id is None:
                     return
                 user, channel = body["user_id"], body.get("channel_id")
                 try:
-                    await opener(client, body["trigger_id"], case.id, channel, user)
+                    await opener(client, body["trigger_id"], case_id, channel, user)
                 except CaseRuleError as exc:
                     await respond(response_type="ephemeral", text=str(exc))
 

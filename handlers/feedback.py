@@ -5,9 +5,9 @@ from __future__ import annotations
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.feedback import save_feedback
+from domain.incidents.queries import incident_by_id
 from handlers.registry import Registry
 from modals.feedback import CALLBACK_ID, OPEN_ACTION, feedback_modal, parse_feedback
-from storage.models import Incident
 
 
 def register(reg: Registry, deps: Deps) -> None:
@@ -19,7 +19,7 @@ def register(reg: Registry, deps: Deps) -> None:
         await ack()
         incident_id = int(body["actions"][0]["value"])
         async with deps.sessions() as session:
-            incident = await session.get(Incident, incident_id)
+            incident = await incident_by_id(session, incident_id)
         await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(incident.id, incident.name))
 
     @reg.view(CALLBACK_ID)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from domain.core.deps import Deps
 from domain.incidents.detail import notifications_group, set_notifications_group
 from domain.incidents.notices import IncidentList, IncidentRef
-from domain.incidents.queries import listed_incidents, may_manage
+from domain.incidents.queries import listed_incidents, may_manage_id, project_id_named
 from domain.participants import active_participants, update_participant
 from handlers.incident_context import incident_here, say
 from handlers.registry import Registry
@@ -21,7 +19,6 @@ from modals.participants import (
     update_participant_modal,
 )
 from modals.text import escape
-from storage.models import Incident, Project
 
 
 def register(reg: Registry, deps: Deps) -> None:
@@ -71,8 +68,7 @@ def register(reg: Registry, deps: Deps) -> None:
         parsed, errors = parse_notifications_group(view)
         if not errors:
             async with deps.sessions() as session:
-                incident = await session.get(Incident, parsed[0])
-                if not (await may_manage(session, incident, body["user"]["id"], deps.config)).allowed:
+                if not await may_manage_id(session, parsed[0], body["user"]["id"], deps.config):
                     errors = {"people": "You are no longer allowed to edit this group."}
         if errors:
             await ack(response_action="errors", errors=errors)
@@ -86,11 +82,11 @@ def register(reg: Registry, deps: Deps) -> None:
         await ack()
         name = (body.get("text") or "").strip() or None
         async with deps.sessions() as session:
-            project = None
+            project_id = None
             if name:
-                project = (await session.execute(select(Project).where(Project.name == name))).scalar_one_or_none()
-                if project is None:
+                project_id = await project_id_named(session, name)
+                if project_id is None:
                     await respond(response_type="ephemeral", text=f"No project called {escape(name)}.")
                     return
-            rows = await listed_incidents(session, body["user_id"], deps.config, project.id if project else None)
+            rows = await listed_incidents(session, body["user_id"], deps.config, project_id)
         await say(respond, IncidentList([IncidentRef(i.name, i.title, i.status, i.channel_id) for i in rows], name))

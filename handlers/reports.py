@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
-from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, report_defaults, save_report, snooze
+from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, post_report, report_form, snooze
 from handlers.incident_context import incident_here
 from handlers.registry import Registry
 from modals.reports import CALLBACK_ID, SNOOZE_ACTION, WRITE_ACTION, parse_report, report_modal
-from storage.models import Incident
 
 
 def register(reg: Registry, deps: Deps) -> None:
     """`/…-report-tactical`, `/…-report-executive`, the report modal and reminder buttons."""
     conv = deps.ports.conversation
 
-    async def open_report(client, trigger_id: str, incident: Incident, kind: str) -> None:
+    async def open_report(client, trigger_id: str, incident_id: int, kind: str) -> None:
         async with deps.sessions() as session:
-            defaults = await report_defaults(session, incident, kind)
-        await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident.id, incident.channel_id, defaults))
+            channel_id, defaults = await report_form(session, incident_id, kind)
+        await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident_id, channel_id, defaults))
 
     def command(kind: str, name: str, description: str) -> None:
         @reg.command(name, description)
@@ -28,7 +25,7 @@ def register(reg: Registry, deps: Deps) -> None:
             await ack()
             incident = await incident_here(deps, body, respond, managing=True)
             if incident is not None:
-                await open_report(client, body["trigger_id"], incident, kind)
+                await open_report(client, body["trigger_id"], incident.id, kind)
 
     command(TACTICAL, deps.config.commands.report_tactical, "Post a tactical report (conditions, actions, needs)")
     command(EXECUTIVE, deps.config.commands.report_executive, "Post an executive report for stakeholders")
@@ -40,23 +37,14 @@ def register(reg: Registry, deps: Deps) -> None:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        async with deps.sessions() as session:
-            incident = await session.get(Incident, form["incident"])
-            posted, recipients = await save_report(session, incident, form["kind"], form["details"], body["user"]["id"],
-                                                   deps.config)
-        # Recipients are people (DM) and notification channels; a user id posts as a DM.
-        effects = [conv.post(form["channel"], posted), *(conv.post(target, posted) for target in recipients)]
-        if form["kind"] == EXECUTIVE:
-            effects.append(deps.ports.documents.add_report(posted.incident_name, posted.kind, posted.details))
-        await asyncio.gather(*effects)
+        await post_report(deps, form["incident"], form["kind"], form["details"], channel=form["channel"],
+                          author=body["user"]["id"])
 
     @reg.action(WRITE_ACTION)
     async def on_write(ack, body, client):
         await ack()
         kind, incident_id = body["actions"][0]["value"].split(":")
-        async with deps.sessions() as session:
-            incident = await session.get(Incident, int(incident_id))
-        await open_report(client, body["trigger_id"], incident, kind)
+        await open_report(client, body["trigger_id"], int(incident_id), kind)
 
     for minutes in SNOOZE_MINUTES:
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from domain.core.deps import Deps
-from domain.incidents.queries import may_manage
+from domain.incidents.queries import may_manage_id
 from domain.response.roles import assign_role
 from handlers.incident_context import incident_here
 from handlers.registry import Registry
 from modals.assign_role import CALLBACK_ID, assign_role_modal, parse_assign_role
-from storage.models import Incident
 
 
 def register(reg: Registry, deps: Deps) -> None:
@@ -25,8 +24,7 @@ def register(reg: Registry, deps: Deps) -> None:
         form, errors = parse_assign_role(view, context.get("bot_user_id"))
         if not errors:
             async with deps.sessions() as session:
-                incident = await session.get(Incident, form.incident_id)
-                if not (await may_manage(session, incident, body["user"]["id"], deps.config)).allowed:
+                if not await may_manage_id(session, form.incident_id, body["user"]["id"], deps.config):
                     errors = {"person": "You are no longer allowed to assign roles in this incident."}
         if errors:
             await ack(response_action="errors", errors=errors)

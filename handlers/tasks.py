@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import datetime, timezone
 
 from domain.core.deps import Deps
-from domain.core.notices import PlainNotice
-from domain.tasks import TaskList, add_card, create_task, incident_tasks, my_tasks, set_resolved
+from domain.tasks import TaskList, add_task, change_task, incident_tasks, my_tasks, task_list
 from handlers.incident_context import incident_here, say
 from handlers.registry import Registry
 from modals.tasks import (
@@ -19,12 +17,10 @@ from modals.tasks import (
     parse_create_task,
     task_list_modal,
 )
-from storage.models import Incident
 
 
 def register(reg: Registry, deps: Deps) -> None:
     """create-task, list-tasks, list-my-tasks, and the Resolve / Re-open buttons on every card."""
-    conv = deps.ports.conversation
     commands = deps.config.commands
 
     @reg.command(commands.create_task, "Create a task in this incident")
@@ -42,16 +38,9 @@ def register(reg: Registry, deps: Deps) -> None:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        async with deps.sessions() as session:
-            incident = await session.get(Incident, form["incident"])
-            task = await create_task(session, incident, body["user"]["id"], form["description"], form["assignees"],
-                                     form["priority"], form["due_at"])
-        card = await conv.post(form["channel"], task)
-        async with deps.sessions() as session:
-            await add_card(session, task.id, card.channel_id, card.ts)
-        notice = PlainNotice(f"<@{task.creator}> assigned you a task: {task.description}")
-        await asyncio.gather(*(conv.post_ephemeral(form["channel"], u, notice) for u in task.assignees),
-                             return_exceptions=True)  # an assignee outside the channel just misses the notice
+        await add_task(deps, form["incident"], channel=form["channel"], creator=body["user"]["id"],
+                       description=form["description"], assignees=form["assignees"], priority=form["priority"],
+                       due_at=form["due_at"])
 
     @reg.command(commands.list_tasks, "List this incident's tasks")
     async def on_list(ack, body, client, respond):
@@ -73,14 +62,11 @@ def register(reg: Registry, deps: Deps) -> None:
     async def change(ack, body, client, resolved: bool):
         await ack()
         task_id = int(body["actions"][0]["value"])
-        async with deps.sessions() as session:
-            task, cards = await set_resolved(session, task_id, resolved, body["user"]["id"])
-        await asyncio.gather(*(conv.update(channel, ts, task) for channel, ts in cards))
+        task = await change_task(deps, task_id, resolved=resolved, actor=body["user"]["id"])
         if body.get("view"):  # clicked in the task list modal: show the new state there too
             async with deps.sessions() as session:
-                incident = await session.get(Incident, task.incident_id)
-                tasks = await incident_tasks(session, incident)
-            await client.views_update(view_id=body["view"]["id"], view=task_list_modal(incident.name, incident.id, tasks))
+                name, tasks = await task_list(session, task.incident_id)
+            await client.views_update(view_id=body["view"]["id"], view=task_list_modal(name, task.incident_id, tasks))
 
     @reg.action(re.compile(f"^{RESOLVE_ACTION}_\\d+$"))
     async def on_resolve(ack, body, client):

@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 
 from domain.core.deps import Deps
-from domain.incidents.queries import may_manage
-from domain.incidents.update import apply_update, check_update, update_options
-from domain.response.update import publish_update
+from domain.incidents.update import update_errors, update_options
+from domain.response.update import update_incident
 from handlers.incident_context import incident_here
 from handlers.registry import Registry
 from modals.update_incident import CALLBACK_ID, parse_update_submission, update_incident_modal
-from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +30,9 @@ def register(reg: Registry, deps: Deps) -> None:
         incident_id, form, errors = parse_update_submission(view)
         if not errors:
             async with deps.sessions() as session:
-                errors = await check_update(session, incident_id, form)
-                incident = await session.get(Incident, incident_id)
-                if not errors and not (await may_manage(session, incident, body["user"]["id"], deps.config)).allowed:
-                    errors = {"title": "You are no longer allowed to update this incident."}
+                errors = await update_errors(session, incident_id, form, body["user"]["id"], deps.config)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        async with deps.sessions() as session:
-            result = await apply_update(session, incident_id, form, body["user"]["id"], deps.config)
-        await publish_update(deps, result)
+        await update_incident(deps, incident_id, form, actor=body["user"]["id"])

@@ -20,7 +20,9 @@ from domain.cases.notices import CaseEscalated, EscalatedFromCase
 from domain.cases.service import (
     CLOSED,
     ESCALATED,
+    CaseFacts,
     CaseRuleError,
+    case_facts,
     case_participants,
     record_case_event,
     set_status,
@@ -30,7 +32,14 @@ from domain.contacts import ensure_contact
 from domain.core.deps import Deps
 from domain.core.ports import NameTaken, PortError
 from domain.incidents import naming
-from domain.incidents.service import MAX_NAME_ATTEMPTS, SETUP_READY, ReportIncidentForm, report_incident
+from domain.incidents.service import (
+    MAX_NAME_ATTEMPTS,
+    SETUP_READY,
+    ProjectChoices,
+    ReportIncidentForm,
+    report_choices,
+    report_incident,
+)
 from domain.participants import COMMANDER, PARTICIPANT
 from domain.response.membership import Engage, record_participants
 from domain.response.setup import setup_incident
@@ -54,6 +63,34 @@ def escalation_project(case: Case, config: WarroomConfig) -> str:
     """The project an escalated case's incident belongs to."""
     ctype = config.cases.type(case.case_type)
     return ctype.project or config.default_project().name
+
+
+@dataclass(frozen=True)
+class EscalationPlan:
+    """What pressing Escalate leads to: finishing an escalation that stopped half-way (`resume`), or the
+    escalate form offering `project`'s priorities."""
+
+    facts: CaseFacts
+    resume: EscalateForm | None = None
+    project: ProjectChoices | None = None
+
+
+async def plan_escalation(session: AsyncSession, case_id: int, config: WarroomConfig) -> EscalationPlan:
+    """CaseRuleError when the case is gone, Closed, or already escalated."""
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise CaseRuleError("That case no longer exists.")
+    facts = await case_facts(session, case, config)
+    if case.incident_id is not None:
+        incident = await session.get(Incident, case.incident_id)
+        if incident.setup_state == SETUP_READY:
+            raise CaseRuleError(f"{facts.name} is already escalated to {facts.incident_name}.")
+        # An earlier escalation stopped half-way: finish it rather than ask again.
+        return EscalationPlan(facts, resume=EscalateForm(case.id, incident.title, ""))
+    if facts.status == CLOSED:
+        raise CaseRuleError(f"{facts.name} is Closed; reopen it before escalating.")
+    choices = await report_choices(session)
+    return EscalationPlan(facts, project=choices.project(escalation_project(case, config)))
 
 
 async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: str | None = None) -> Incident:

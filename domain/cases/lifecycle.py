@@ -17,14 +17,17 @@ from domain.cases.service import (
     NEW,
     RESOLUTION_REASONS,
     TRIAGE,
+    CaseFacts,
     CaseRuleError,
     add_case_participant,
     case_by_card,
+    case_facts,
     create_case,
     record_case_event,
     set_status,
     store_or_existing,
 )
+from domain.config.schema import WarroomConfig
 from domain.core.deps import Deps
 from domain.core.ports import PortError
 from storage.case_models import Case
@@ -70,6 +73,11 @@ async def load_case(session: AsyncSession, case_id: int) -> Case:
     if case is None:
         raise CaseRuleError("That case no longer exists.")
     return case
+
+
+async def load_facts(session: AsyncSession, case_id: int, config: WarroomConfig) -> CaseFacts:
+    """What the card of a case someone acts on shows; CaseRuleError when the case no longer exists."""
+    return await case_facts(session, await load_case(session, case_id), config)
 
 
 async def open_case(deps: Deps, form: CreateCaseForm, *, reporter: str, key: str) -> tuple[Case, bool]:

@@ -9,8 +9,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
-from domain.incidents.notices import IncidentRef
-from storage.models import Incident, IndividualContact, Participant, ParticipantRole
+from domain.core.notices import Notice
+from domain.incidents.notices import IncidentRef, NotAllowed, NotInIncidentChannel
+from storage.models import Incident, IndividualContact, Participant, ParticipantRole, Project
 from storage.types import utcnow
 
 RECENT = 10
@@ -138,3 +139,43 @@ async def listed_incidents(
         ).scalars()
     )
     return [i for i in incidents if i.visibility != "Restricted" or i.id in mine]
+
+
+async def incident_by_id(session: AsyncSession, incident_id: int) -> Incident | None:
+    return await session.get(Incident, incident_id)
+
+
+async def project_id_named(session: AsyncSession, name: str) -> int | None:
+    """The id of the project called `name` (exactly), if any."""
+    return (await session.execute(select(Project.id).where(Project.name == name))).scalar_one_or_none()
+
+
+async def may_manage_id(session: AsyncSession, incident_id: int, user_id: str, config: WarroomConfig) -> bool:
+    """Whether `user_id` may (still) change the incident: asked again when a managing form comes back."""
+    incident = await session.get(Incident, incident_id)
+    return incident is not None and (await may_manage(session, incident, user_id, config)).allowed
+
+
+async def incident_for_command(
+    session: AsyncSession, config: WarroomConfig, *, user_id: str, channel_id: str | None, text: str | None,
+    command: str, managing: bool,
+) -> Incident | Notice:
+    """The incident a command is about, or the notice refusing the command.
+
+    That is the incident of the command's channel; managing commands may name it first in their text
+    (`INC-12`), so an archived incident can be reopened from any channel. Outside an incident channel the
+    refusal lists the runner's active incidents; with `managing`, only the commander, scribes and admins
+    get through.
+    """
+    # Naming an incident is only honoured for managing commands, whose permission check follows:
+    # nobody reads a restricted incident by guessing its name.
+    named = await incident_named(session, text) if managing else None
+    incident = named or await incident_for_channel(session, channel_id)
+    if incident is None:
+        mine = await active_incidents_of(session, user_id)
+        return NotInIncidentChannel(command, [IncidentRef(i.name, i.title, i.status, i.channel_id) for i in mine])
+    if managing:
+        permission = await may_manage(session, incident, user_id, config)
+        if not permission.allowed:
+            return NotAllowed(command, permission.who_can, bool(config.admins))
+    return incident

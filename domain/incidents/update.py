@@ -11,7 +11,7 @@ from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.incidents.detail import incident_detail
 from domain.incidents.lifecycle import enter_status
-from domain.incidents.queries import CLOSED, STABLE
+from domain.incidents.queries import CLOSED, STABLE, may_manage_id
 from domain.incidents.service import incident_facts
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType
@@ -89,6 +89,16 @@ async def check_update(session: AsyncSession, incident_id: int, form: UpdateInci
     severity = await _named(session, IncidentSeverity, incident.project_id, form.severity)
     if severity is not None and form.status in (STABLE, CLOSED) and not severity.allowed_for_stable:
         errors["incident_severity"] = f"Assess the severity before marking the incident {form.status} ({form.severity} is not allowed)."
+    return errors
+
+
+async def update_errors(session: AsyncSession, incident_id: int, form: UpdateIncidentForm, user_id: str,
+                        config: WarroomConfig) -> dict[str, str]:
+    """Why a submitted update cannot be stored (by modal block id): `check_update`, then whether the
+    submitter is still allowed to update the incident. Empty when it can."""
+    errors = await check_update(session, incident_id, form)
+    if not errors and not await may_manage_id(session, incident_id, user_id, config):
+        errors = {"title": "You are no longer allowed to update this incident."}
     return errors
 
 

@@ -9,12 +9,20 @@ from domain.feedback import request_feedback
 from domain.incidents.notices import ClosingSummary, IncidentChanged
 from domain.incidents.queries import CLOSED
 from domain.incidents.service import duration, incident_facts, incident_topic
-from domain.incidents.update import UpdateResult
+from domain.incidents.update import UpdateIncidentForm, UpdateResult, apply_update
 from domain.response.engagement import run_engagement
 from domain.response.roles import page_commander_if_needed
 from storage.models import Incident
 
 ENGAGEMENT_FIELDS = {"Title", "Description", "Type", "Priority", "Tags"}
+
+
+async def update_incident(deps: Deps, incident_id: int, form: UpdateIncidentForm, *, actor: str) -> UpdateResult:
+    """Store the update-incident form, then show it everywhere (`publish_update`)."""
+    async with deps.sessions() as session:
+        result = await apply_update(session, incident_id, form, actor, deps.config)
+    await publish_update(deps, result)
+    return result
 
 
 async def publish_update(deps: Deps, result: UpdateResult) -> None:
