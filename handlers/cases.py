@@ -10,12 +10,13 @@ from slack_sdk.errors import SlackApiError
 from domain.cases import lifecycle
 from domain.cases.channel import give_case_channel
 from domain.cases.escalate import escalate, plan_escalation
+from domain.cases.lifecycle import CreateCaseForm
 from domain.cases.notices import CaseOpened
 from domain.cases.service import CaseRuleError, case_for_command
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.core.ports import PortError
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals import case_card, case_forms
 from modals.create_case import (
     CALLBACK_ID,
@@ -90,17 +91,12 @@ def register(reg: Registry, deps: Deps) -> None:
         defaults = reload_defaults(view, lambda _type: oncall)
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=create_case_modal(config.cases, defaults))
 
-    @reg.view(CALLBACK_ID)
-    async def on_create_submit(ack, body, view):
-        form, errors = parse_create_case(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        user = body["user"]["id"]
-        case, created = await lifecycle.open_case(deps, form, reporter=user, key=view["id"])
+    @reg.submission(CALLBACK_ID, parse_create_case)
+    async def on_create_submit(sub: Submission[CreateCaseForm]) -> None:
+        form, user = sub.form, sub.user_id
+        case, created = await lifecycle.open_case(deps, form, reporter=user, key=sub.view_id)
         if not created:
-            log.info("duplicate submission of view %s ignored (%s)", view["id"], case.name)
+            log.info("duplicate submission of view %s ignored (%s)", sub.view_id, case.name)
             return
         channel_id = None
         if form.own_channel or config.cases.type(case.case_type).dedicated_channel:
@@ -200,25 +196,20 @@ def register(reg: Registry, deps: Deps) -> None:
 
     # ------------------------------------------------------------------ modals on a case
     def on_submit(callback_id: str, parse, act) -> None:
-        """A case modal's submission: errors back into the modal, else ack and `act(form, user, channel)`."""
-        async def listener(ack, body, view):
-            form, errors = parse(view)
-            if errors:
-                await ack(response_action="errors", errors=errors)
-                return
-            await ack()
-            user, (_, channel) = body["user"], case_forms.view_target(view)
-            await guarded_change(channel, user["id"], lambda: act(form, user, channel))
+        """A case modal's submission (acked once parsed): `act(submission, channel)`, refusals told to the user."""
+        async def listener(sub: Submission) -> None:
+            _, channel = case_forms.view_target(sub.view)
+            await guarded_change(channel, sub.user_id, lambda: act(sub, channel))
 
         listener.__name__ = f"on_{callback_id}_submit"
-        reg.view(callback_id)(listener)
+        reg.submission(callback_id, parse)(listener)
 
     on_submit(case_forms.EDIT_CALLBACK, case_forms.parse_edit_case,
-              lambda form, user, _: lifecycle.edit(deps, form, actor=user["id"]))
+              lambda sub, _: lifecycle.edit(deps, sub.form, actor=sub.user_id))
     on_submit(case_forms.RESOLVE_CALLBACK, case_forms.parse_resolve_case,
-              lambda form, user, _: lifecycle.resolve(deps, form, actor=user["id"]))
+              lambda sub, _: lifecycle.resolve(deps, sub.form, actor=sub.user_id))
     on_submit(case_forms.ESCALATE_CALLBACK, case_forms.parse_escalate_case,
-              lambda form, user, channel: run_escalation(form, user["id"], user.get("name"), channel))
+              lambda sub, channel: run_escalation(sub.form, sub.user_id, sub.user_name, channel))
 
     async def run_escalation(form, user: str, name: str | None, channel: str | None) -> None:
         try:

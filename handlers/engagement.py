@@ -8,7 +8,7 @@ from domain.core.deps import Deps
 from domain.response.engagement import engage_oncall, oncall_services
 from domain.response.membership import join_from_announcement, subscribe_from_announcement
 from handlers.incident_context import incident_here
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.command_messages import JOIN_ACTION, SUBSCRIBE_ACTION
 from modals.engage_oncall import CALLBACK_ID, engage_oncall_modal, parse_engage_oncall
 
@@ -26,15 +26,10 @@ def register(reg: Registry, deps: Deps) -> None:
             return
         await client.views_open(trigger_id=body["trigger_id"], view=engage_oncall_modal(incident.id, services))
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        parsed, errors = parse_engage_oncall(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        incident_id, service, page = parsed
-        await engage_oncall(deps, incident_id, service, actor=body["user"]["id"], page=page)
+    @reg.submission(CALLBACK_ID, parse_engage_oncall)
+    async def on_submit(sub: Submission[tuple[int, str, bool]]) -> None:
+        incident_id, service, page = sub.form
+        await engage_oncall(deps, incident_id, service, actor=sub.user_id, page=page)
 
     # Announcements use JOIN_ACTION; the daily summary, with several Join buttons in one message,
     # suffixes each one (action ids must be unique within a message).

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.feedback import save_feedback
 from domain.incidents.queries import incident_by_id
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.feedback import CALLBACK_ID, OPEN_ACTION, feedback_modal, parse_feedback
 
 
@@ -22,14 +24,9 @@ def register(reg: Registry, deps: Deps) -> None:
             incident = await incident_by_id(session, incident_id)
         await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(incident.id, incident.name))
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_feedback(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        user = body["user"]["id"]
+    @reg.submission(CALLBACK_ID, parse_feedback)
+    async def on_submit(sub: Submission[dict[str, Any]]) -> None:
+        form, user = sub.form, sub.user_id
         async with deps.sessions() as session:
             stored = await save_feedback(session, form["incident"], user, form["rating"], form["comments"],
                                          form["anonymous"])

@@ -8,7 +8,7 @@ from domain.incidents.notices import IncidentList, IncidentRef
 from domain.incidents.queries import listed_incidents, may_manage_id, project_id_named
 from domain.participants import active_participants, update_participant
 from handlers.incident_context import incident_here, say
-from handlers.registry import Registry
+from handlers.registry import Errors, Registry, Submission
 from modals.participants import (
     NOTIFICATIONS_GROUP_ID,
     UPDATE_PARTICIPANT_ID,
@@ -43,15 +43,11 @@ def register(reg: Registry, deps: Deps) -> None:
             await client.views_open(trigger_id=body["trigger_id"],
                                     view=update_participant_modal(incident.id, incident.name, people))
 
-    @reg.view(UPDATE_PARTICIPANT_ID)
-    async def on_update_submit(ack, body, view):
-        parsed, errors = parse_update_participant(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
+    @reg.submission(UPDATE_PARTICIPANT_ID, parse_update_participant, store_first=True)
+    async def on_update_submit(sub: Submission[tuple[int, int, str, str]]) -> Errors | None:
         async with deps.sessions() as session:
-            ok = await update_participant(session, *parsed, body["user"]["id"])
-        await ack(**({} if ok else {"response_action": "errors", "errors": {"participant": "Not a participant of this incident."}}))
+            ok = await update_participant(session, *sub.form, sub.user_id)
+        return None if ok else {"participant": "Not a participant of this incident."}
 
     @reg.command(commands.notifications_group, "Edit who receives stakeholder updates")
     async def on_group(ack, body, client, respond):
@@ -63,19 +59,17 @@ def register(reg: Registry, deps: Deps) -> None:
                 await session.commit()
             await client.views_open(trigger_id=body["trigger_id"], view=notifications_group_modal(incident.id, users, emails))
 
-    @reg.view(NOTIFICATIONS_GROUP_ID)
-    async def on_group_submit(ack, body, view):
-        parsed, errors = parse_notifications_group(view)
-        if not errors:
-            async with deps.sessions() as session:
-                if not await may_manage_id(session, parsed[0], body["user"]["id"], deps.config):
-                    errors = {"people": "You are no longer allowed to edit this group."}
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
+    async def refused_group_edit(sub: Submission[tuple[int, list[str], list[str]]]) -> Errors | None:
         async with deps.sessions() as session:
-            await set_notifications_group(session, parsed[0], parsed[1], parsed[2], body["user"]["id"])
+            if not await may_manage_id(session, sub.form[0], sub.user_id, deps.config):
+                return {"people": "You are no longer allowed to edit this group."}
+        return None
+
+    @reg.submission(NOTIFICATIONS_GROUP_ID, parse_notifications_group, check=refused_group_edit)
+    async def on_group_submit(sub: Submission[tuple[int, list[str], list[str]]]) -> None:
+        incident_id, users, emails = sub.form
+        async with deps.sessions() as session:
+            await set_notifications_group(session, incident_id, users, emails, sub.user_id)
 
     @reg.command(commands.list_incidents, "List active, stable and recently closed incidents", "[project]")
     async def on_list_incidents(ack, body, respond):

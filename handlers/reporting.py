@@ -7,9 +7,9 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from domain.core.deps import Deps
-from domain.incidents.service import report_choices, report_incident
+from domain.incidents.service import ReportIncidentForm, report_choices, report_incident
 from domain.response.setup import setup_incident
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.report_incident import (
     CALLBACK_ID,
     PROJECT_ACTION,
@@ -71,24 +71,18 @@ def register(reg: Registry, deps: Deps) -> None:
         defaults = ReportDefaults(project=selected_project(view), title=typed("title"), description=typed("description"))
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=report_incident_modal(choices, defaults))
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_report_submission(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        user = body["user"]
+    @reg.submission(CALLBACK_ID, parse_report_submission)
+    async def on_submit(sub: Submission[ReportIncidentForm]) -> None:
         async with deps.sessions() as session:
             incident, created = await report_incident(
                 session,
-                form,
-                reporter_user_id=user["id"],
-                reporter_name=user.get("name"),
-                idempotency_key=view["id"],
+                sub.form,
+                reporter_user_id=sub.user_id,
+                reporter_name=sub.user_name,
+                idempotency_key=sub.view_id,
                 config=deps.config,
             )
         if created:
             await setup_incident(deps, incident.id)
         else:
-            log.info("duplicate submission of view %s ignored (%s)", view["id"], incident.name)
+            log.info("duplicate submission of view %s ignored (%s)", sub.view_id, incident.name)

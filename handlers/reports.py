@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, post_report, report_form, snooze
 from handlers.incident_context import incident_here
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.reports import CALLBACK_ID, SNOOZE_ACTION, WRITE_ACTION, parse_report, report_modal
 
 
@@ -30,15 +32,11 @@ def register(reg: Registry, deps: Deps) -> None:
     command(TACTICAL, deps.config.commands.report_tactical, "Post a tactical report (conditions, actions, needs)")
     command(EXECUTIVE, deps.config.commands.report_executive, "Post an executive report for stakeholders")
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_report(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
+    @reg.submission(CALLBACK_ID, parse_report)
+    async def on_submit(sub: Submission[dict[str, Any]]) -> None:
+        form = sub.form
         await post_report(deps, form["incident"], form["kind"], form["details"], channel=form["channel"],
-                          author=body["user"]["id"])
+                          author=sub.user_id)
 
     @reg.action(WRITE_ACTION)
     async def on_write(ack, body, client):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from domain.core.deps import Deps
 from domain.incidents.queries import may_manage_id
-from domain.response.roles import assign_role
+from domain.response.roles import AssignRoleForm, assign_role
 from handlers.incident_context import incident_here
-from handlers.registry import Registry
+from handlers.registry import Errors, Registry, Submission
 from modals.assign_role import CALLBACK_ID, assign_role_modal, parse_assign_role
 
 
@@ -19,15 +19,14 @@ def register(reg: Registry, deps: Deps) -> None:
             await client.views_open(trigger_id=body["trigger_id"],
                                     view=assign_role_modal(incident.id, incident.name, deps.config.roles))
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view, context):
-        form, errors = parse_assign_role(view, context.get("bot_user_id"))
-        if not errors:
-            async with deps.sessions() as session:
-                if not await may_manage_id(session, form.incident_id, body["user"]["id"], deps.config):
-                    errors = {"person": "You are no longer allowed to assign roles in this incident."}
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        await assign_role(deps, form, actor=body["user"]["id"])
+    async def refused_assignment(sub: Submission[AssignRoleForm]) -> Errors | None:
+        if sub.form.user_id == sub.bot_user_id:
+            return {"person": "warroom itself cannot hold a role."}
+        async with deps.sessions() as session:
+            if not await may_manage_id(session, sub.form.incident_id, sub.user_id, deps.config):
+                return {"person": "You are no longer allowed to assign roles in this incident."}
+        return None
+
+    @reg.submission(CALLBACK_ID, parse_assign_role, check=refused_assignment)
+    async def on_submit(sub: Submission[AssignRoleForm]) -> None:
+        await assign_role(deps, sub.form, actor=sub.user_id)

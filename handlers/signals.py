@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from domain.cases.service import CaseRuleError
 from domain.core.deps import Deps
@@ -10,7 +11,7 @@ from domain.core.notices import PlainNotice
 from domain.signals.listing import signals_for_channel
 from domain.signals.snooze import end_snooze_now, recent_preview, snooze_from_case, snooze_subject
 from handlers.incident_context import say
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.case_card import SNOOZE_ACTION
 from modals.signal_list import END_SNOOZE_ACTION
 from modals.snooze import CALLBACK_ID, ENTITIES_ACTION, new_draft, parse_snooze, read_draft, snooze_modal
@@ -42,16 +43,12 @@ def register(reg: Registry, deps: Deps) -> None:
         # No hash: a click made before the previous update landed carries the old hash but the newest state.
         await client.views_update(view_id=body["view"]["id"], view=snooze_modal(replace(draft, preview=counts)))
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_snooze(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
+    @reg.submission(CALLBACK_ID, parse_snooze)
+    async def on_submit(sub: Submission[dict[str, Any]]) -> None:
+        form = sub.form
         await snooze_from_case(deps, form["case"], definition=form["definition"], name=form["name"],
                                reason=form["reason"], entities=form["entities"], expiry=form["expiry"],
-                               actor=body["user"]["id"])
+                               actor=sub.user_id)
 
     @reg.action(END_SNOOZE_ACTION)
     async def on_end_snooze(ack, body, respond):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from typing import Any
 
 from domain.core.deps import Deps
 from domain.tasks import TaskList, add_task, change_task, incident_tasks, my_tasks, task_list
 from handlers.incident_context import incident_here, say
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.tasks import (
     CALLBACK_ID,
     REOPEN_ACTION,
@@ -31,14 +32,10 @@ def register(reg: Registry, deps: Deps) -> None:
             view = create_task_modal(incident.id, body["channel_id"], datetime.now(timezone.utc).date())
             await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_create_task(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        await add_task(deps, form["incident"], channel=form["channel"], creator=body["user"]["id"],
+    @reg.submission(CALLBACK_ID, parse_create_task)
+    async def on_submit(sub: Submission[dict[str, Any]]) -> None:
+        form = sub.form
+        await add_task(deps, form["incident"], channel=form["channel"], creator=sub.user_id,
                        description=form["description"], assignees=form["assignees"], priority=form["priority"],
                        due_at=form["due_at"])
 

@@ -6,13 +6,14 @@ import asyncio
 from collections import defaultdict
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from typing import Any
 
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.response.capture import add_message, remove_message_if_unmarked
 from domain.timeline import TimelineView, add_manual_event, parse_command_text, timeline_page
 from handlers.incident_context import incident_here, say
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.timeline import CALLBACK_ID, add_event_modal, parse_add_event
 
 SHORTCUT_ID = "add_to_timeline"
@@ -97,13 +98,9 @@ def register_commands(reg: Registry, deps: Deps) -> None:
                                now=datetime.now(timezone.utc), incident_id=incident.id, channel_id=body["channel_id"])
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_add_event(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
+    @reg.submission(CALLBACK_ID, parse_add_event)
+    async def on_submit(sub: Submission[dict[str, Any]]) -> None:
+        form = sub.form
         async with deps.sessions() as session:
-            await add_manual_event(session, form["incident"], body["user"]["id"], form["description"], form["when"])
-        await conv.post_ephemeral(form["channel"], body["user"]["id"], PlainNotice("Added to the incident timeline."))
+            await add_manual_event(session, form["incident"], sub.user_id, form["description"], form["when"])
+        await conv.post_ephemeral(form["channel"], sub.user_id, PlainNotice("Added to the incident timeline."))

@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 
 from domain.core.deps import Deps
-from domain.incidents.update import update_errors, update_options
+from domain.incidents.update import UpdateIncidentForm, update_errors, update_options
 from domain.response.update import update_incident
 from handlers.incident_context import incident_here
-from handlers.registry import Registry
+from handlers.registry import Errors, Registry, Submission
 from modals.update_incident import CALLBACK_ID, parse_update_submission, update_incident_modal
 
 log = logging.getLogger(__name__)
+Update = tuple[int, UpdateIncidentForm]  # (incident id, form)
+
+
+def parse_update(view: dict) -> tuple[Update | None, Errors]:
+    """`parse_update_submission` in the registry's (form, errors) shape."""
+    incident_id, form, errors = parse_update_submission(view)
+    return (None if errors else (incident_id, form)), errors
 
 
 def register(reg: Registry, deps: Deps) -> None:
@@ -25,14 +32,12 @@ def register(reg: Registry, deps: Deps) -> None:
             options = await update_options(session, incident)
         await client.views_open(trigger_id=body["trigger_id"], view=update_incident_modal(options, incident.name))
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        incident_id, form, errors = parse_update_submission(view)
-        if not errors:
-            async with deps.sessions() as session:
-                errors = await update_errors(session, incident_id, form, body["user"]["id"], deps.config)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        await update_incident(deps, incident_id, form, actor=body["user"]["id"])
+    async def refused_update(sub: Submission[Update]) -> Errors:
+        incident_id, form = sub.form
+        async with deps.sessions() as session:
+            return await update_errors(session, incident_id, form, sub.user_id, deps.config)
+
+    @reg.submission(CALLBACK_ID, parse_update, check=refused_update)
+    async def on_submit(sub: Submission[Update]) -> None:
+        incident_id, form = sub.form
+        await update_incident(deps, incident_id, form, actor=sub.user_id)
