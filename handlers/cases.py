@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -52,18 +53,18 @@ def _register_create(reg: Registry, deps: Deps) -> None:
     """/…-create-case, the "Open a case from message" shortcut, the type select and the create modal."""
 
     @reg.command(deps.config.commands.create_case, "Open a case", "[title]")
-    async def on_create_command(ack, body, client):
+    async def on_create_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         defaults = CaseDefaults(title=(body.get("text") or "").strip(), origin_channel_id=body.get("channel_id"))
         await open_create(deps, client, body["trigger_id"], body["user_id"], defaults)
 
     @reg.message_shortcut(SHORTCUT_ID, "Open a case from message", "Open a case pre-filled with this message")
-    async def on_shortcut(ack, body, client):
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         await open_create(deps, client, body["trigger_id"], body["user"]["id"], defaults_from_message(deps, body))
 
     @reg.action(TYPE_ACTION)
-    async def on_type_changed(ack, body, client):
+    async def on_type_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body["view"]
         oncall = await oncall_suggestion(deps, selected_type(view))
@@ -87,41 +88,41 @@ def _register_card_buttons(reg: Registry, deps: Deps) -> None:
     """The buttons of a case card: Triage, Reopen, Join, Create channel, Edit, Resolve, Escalate."""
 
     @reg.action(case_card.TRIAGE_ACTION)
-    async def on_triage(ack, body):
+    async def on_triage(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         case_id, user, channel = clicked(body)
         await telling_refusals(deps, channel, user, lambda: lifecycle.triage(deps, case_id, actor=user))
 
     @reg.action(case_card.REOPEN_ACTION)
-    async def on_reopen(ack, body):
+    async def on_reopen(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         case_id, user, channel = clicked(body)
         await telling_refusals(deps, channel, user, lambda: lifecycle.reopen(deps, case_id, actor=user))
 
     @reg.action(case_card.JOIN_ACTION)
-    async def on_join(ack, body):
+    async def on_join(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         case_id, user, channel = clicked(body)
         await telling_refusals(deps, channel, user, lambda: join_case(deps, case_id, user, channel))
 
     @reg.action(case_card.CHANNEL_ACTION)
-    async def on_create_channel(ack, body):
+    async def on_create_channel(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         case_id, user, channel = clicked(body)
         await telling_refusals(deps, channel, user, lambda: make_own_channel(deps, case_id, user, channel))
 
     @reg.action(case_card.EDIT_ACTION)
-    async def on_edit_clicked(ack, body, client):
+    async def on_edit_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         await open_from_card(deps, open_edit, body, client)
 
     @reg.action(case_card.RESOLVE_ACTION)
-    async def on_resolve_clicked(ack, body, client):
+    async def on_resolve_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         await open_from_card(deps, open_resolve, body, client)
 
     @reg.action(case_card.ESCALATE_ACTION)
-    async def on_escalate_clicked(ack, body, client):
+    async def on_escalate_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         await open_from_card(deps, open_escalate, body, client)
 
@@ -151,12 +152,12 @@ def _register_case_commands(reg: Registry, deps: Deps) -> None:
     commands = deps.config.commands
 
     @reg.command(commands.update_case, "Edit this case", "[CASE-n]")
-    async def on_update_command(ack, body, client, respond):
+    async def on_update_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         await open_from_command(deps, open_edit, body, client, respond)
 
     @reg.command(commands.escalate_case, "Escalate this case to an incident", "[CASE-n]")
-    async def on_escalate_command(ack, body, client, respond):
+    async def on_escalate_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         await open_from_command(deps, open_escalate, body, client, respond)
 
@@ -165,7 +166,7 @@ def _register_thread_replies(reg: Registry, deps: Deps) -> None:
     """A reply in a case card's thread makes its author work the case (and triages a New one)."""
 
     @reg.event("message")
-    async def on_message(ack, event):
+    async def on_message(ack: AsyncAck, event: dict[str, Any]) -> None:
         await ack()
         if is_thread_reply(event):
             await lifecycle.thread_reply(deps, event["channel"], event["thread_ts"], event["user"])
@@ -305,7 +306,7 @@ async def open_from_card(deps: Deps, opener: Opener, body: dict[str, Any], clien
     await telling_refusals(deps, channel, user, lambda: opener(deps, client, body["trigger_id"], case_id, channel, user))
 
 
-async def open_from_command(deps: Deps, opener: Opener, body: dict[str, Any], client: AsyncWebClient, respond) -> None:
+async def open_from_command(deps: Deps, opener: Opener, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
     """Run `opener` on the case of the command's channel or named first in its text; refusals answered ephemerally."""
     async with deps.sessions() as session:
         case = await case_for_command(session, body.get("text"), body.get("channel_id"))

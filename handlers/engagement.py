@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
 from domain.response.engagement import engage_oncall, oncall_services
@@ -15,7 +19,7 @@ from modals.engage_oncall import CALLBACK_ID, engage_oncall_modal, parse_engage_
 
 def register(reg: Registry, deps: Deps) -> None:
     @reg.command(deps.config.commands.engage_oncall, "Engage a service's on-call in this incident")
-    async def on_command(ack, body, client, respond):
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is None:
@@ -34,13 +38,13 @@ def register(reg: Registry, deps: Deps) -> None:
     # Announcements use JOIN_ACTION; the daily summary, with several Join buttons in one message,
     # suffixes each one (action ids must be unique within a message).
     @reg.action(re.compile(rf"^{JOIN_ACTION}(_[a-z0-9-]+)?$"))
-    async def on_join(ack, body, respond):
+    async def on_join(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         answer = await join_from_announcement(deps, body["actions"][0]["value"], body["user"]["id"])
         await respond(response_type="ephemeral", replace_original=False, text=answer)
 
     @reg.action(SUBSCRIBE_ACTION)
-    async def on_subscribe(ack, body, respond):
+    async def on_subscribe(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         answer = await subscribe_from_announcement(deps, body["actions"][0]["value"], body["user"]["id"])
         await respond(response_type="ephemeral", replace_original=False, text=answer)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.feedback import save_feedback
@@ -17,7 +20,7 @@ def register(reg: Registry, deps: Deps) -> None:
     conv = deps.ports.conversation
 
     @reg.action(OPEN_ACTION)
-    async def on_open(ack, body, client):
+    async def on_open(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         incident_id = int(body["actions"][0]["value"])
         async with deps.sessions() as session:

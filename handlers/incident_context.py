@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncRespond
 
 from domain.core.deps import Deps
 from domain.core.notices import Notice
@@ -13,12 +15,12 @@ if TYPE_CHECKING:  # the row type domain services hand out; never queried here
     from storage.models import Incident
 
 
-async def say(respond, notice) -> None:
+async def say(respond: AsyncRespond, notice: Notice) -> None:
     text, blocks = render(notice)
     await respond(response_type="ephemeral", text=text, blocks=blocks)
 
 
-async def incident_here(deps: Deps, body: dict, respond, *, managing: bool) -> Incident | None:
+async def incident_here(deps: Deps, body: dict[str, Any], respond: AsyncRespond, *, managing: bool) -> Incident | None:
     """The incident of the command's channel (or, for managing commands, named first in its text),
     or None after an ephemeral refusal (see `incident_for_command`)."""
     async with deps.sessions() as session:

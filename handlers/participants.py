@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
 from domain.core.deps import Deps
 from domain.incidents.detail import notifications_group, set_notifications_group
 from domain.incidents.notices import IncidentList, IncidentRef
@@ -25,7 +30,7 @@ def register(reg: Registry, deps: Deps) -> None:
     commands = deps.config.commands
 
     @reg.command(commands.list_participants, "List the participants of this incident")
-    async def on_list(ack, body, client, respond):
+    async def on_list(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is not None:
@@ -34,7 +39,7 @@ def register(reg: Registry, deps: Deps) -> None:
             await client.views_open(trigger_id=body["trigger_id"], view=list_participants_modal(incident.name, people))
 
     @reg.command(commands.update_participant, "Record why a participant is here and their expertise")
-    async def on_update(ack, body, client, respond):
+    async def on_update(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is not None:
@@ -50,7 +55,7 @@ def register(reg: Registry, deps: Deps) -> None:
         return None if ok else {"participant": "Not a participant of this incident."}
 
     @reg.command(commands.notifications_group, "Edit who receives stakeholder updates")
-    async def on_group(ack, body, client, respond):
+    async def on_group(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)
         if incident is not None:
@@ -72,7 +77,7 @@ def register(reg: Registry, deps: Deps) -> None:
             await set_notifications_group(session, incident_id, users, emails, sub.user_id)
 
     @reg.command(commands.list_incidents, "List active, stable and recently closed incidents", "[project]")
-    async def on_list_incidents(ack, body, respond):
+    async def on_list_incidents(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         name = (body.get("text") or "").strip() or None
         async with deps.sessions() as session:

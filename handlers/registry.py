@@ -16,8 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)

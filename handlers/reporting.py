@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
 from domain.incidents.service import ReportIncidentForm, report_choices, report_incident
@@ -25,7 +28,7 @@ SHORTCUT_ID = "report_incident_from_message"
 
 def register(reg: Registry, deps: Deps) -> None:
     """Wire the report-incident listeners."""
-    async def open_modal(client, trigger_id: str, defaults: ReportDefaults, respond=None) -> None:
+    async def open_modal(client: AsyncWebClient, trigger_id: str, defaults: ReportDefaults, respond: AsyncRespond | None = None) -> None:
         async with deps.sessions() as session:
             choices = await report_choices(session)
         try:
@@ -39,13 +42,13 @@ def register(reg: Registry, deps: Deps) -> None:
                 )
 
     @reg.command(deps.config.commands.report_incident, "Report an incident", "[title]")
-    async def on_command(ack, body, client, respond):
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         defaults = ReportDefaults(origin_channel_id=body.get("channel_id"), title=(body.get("text") or "").strip())
         await open_modal(client, body["trigger_id"], defaults, respond)
 
     @reg.message_shortcut(SHORTCUT_ID, "Report as incident", "Open an incident pre-filled with this message")
-    async def on_shortcut(ack, body, client):
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         message, channel = body.get("message", {}), body.get("channel", {})
         text = message.get("text") or ""
@@ -58,7 +61,7 @@ def register(reg: Registry, deps: Deps) -> None:
         await open_modal(client, body["trigger_id"], defaults)
 
     @reg.action(PROJECT_ACTION)
-    async def on_project_changed(ack, body, client):
+    async def on_project_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body["view"]
         values = view.get("state", {}).get("values", {})

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, post_report, report_form, snooze
@@ -16,14 +19,14 @@ def register(reg: Registry, deps: Deps) -> None:
     """`/…-report-tactical`, `/…-report-executive`, the report modal and reminder buttons."""
     conv = deps.ports.conversation
 
-    async def open_report(client, trigger_id: str, incident_id: int, kind: str) -> None:
+    async def open_report(client: AsyncWebClient, trigger_id: str, incident_id: int, kind: str) -> None:
         async with deps.sessions() as session:
             channel_id, defaults = await report_form(session, incident_id, kind)
         await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident_id, channel_id, defaults))
 
     def command(kind: str, name: str, description: str) -> None:
         @reg.command(name, description)
-        async def on_command(ack, body, client, respond):
+        async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
             await ack()
             incident = await incident_here(deps, body, respond, managing=True)
             if incident is not None:
@@ -39,7 +42,7 @@ def register(reg: Registry, deps: Deps) -> None:
                           author=sub.user_id)
 
     @reg.action(WRITE_ACTION)
-    async def on_write(ack, body, client):
+    async def on_write(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         kind, incident_id = body["actions"][0]["value"].split(":")
         await open_report(client, body["trigger_id"], int(incident_id), kind)
@@ -47,7 +50,7 @@ def register(reg: Registry, deps: Deps) -> None:
     for minutes in SNOOZE_MINUTES:
 
         @reg.action(f"{SNOOZE_ACTION}_{minutes}")
-        async def on_snooze(ack, body):
+        async def on_snooze(ack: AsyncAck, body: dict[str, Any]) -> None:
             await ack()
             kind, incident_id, mins = body["actions"][0]["value"].split(":")
             async with deps.sessions() as session:

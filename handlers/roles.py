@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
 from domain.core.deps import Deps
 from domain.incidents.queries import may_manage_id
 from domain.response.roles import AssignRoleForm, assign_role
@@ -12,7 +17,7 @@ from modals.assign_role import CALLBACK_ID, assign_role_modal, parse_assign_role
 
 def register(reg: Registry, deps: Deps) -> None:
     @reg.command(deps.config.commands.assign_role, "Assign an incident role (commander, scribe...)")
-    async def on_command(ack, body, client, respond):
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)
         if incident is not None:

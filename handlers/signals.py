@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
 from domain.cases.service import CaseRuleError
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
@@ -22,7 +25,7 @@ def register(reg: Registry, deps: Deps) -> None:
     conv = deps.ports.conversation
 
     @reg.action(SNOOZE_ACTION)
-    async def on_snooze(ack, body, client, respond):
+    async def on_snooze(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         async with deps.sessions() as session:
             try:
@@ -35,7 +38,7 @@ def register(reg: Registry, deps: Deps) -> None:
         await client.views_open(trigger_id=body["trigger_id"], view=snooze_modal(replace(draft, preview=counts)))
 
     @reg.action(ENTITIES_ACTION)
-    async def on_entities(ack, body, client):
+    async def on_entities(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         draft = read_draft(body["view"])
         async with deps.sessions() as session:
@@ -51,7 +54,7 @@ def register(reg: Registry, deps: Deps) -> None:
                                actor=sub.user_id)
 
     @reg.action(END_SNOOZE_ACTION)
-    async def on_end_snooze(ack, body, respond):
+    async def on_end_snooze(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         user = body["user"]["id"]
         async with deps.sessions() as session:
@@ -65,7 +68,7 @@ def register(reg: Registry, deps: Deps) -> None:
             await conv.post(channel, PlainNotice(f"<@{user}> ended the snooze {ended.name}."), thread_ts=ts)
 
     @reg.command(deps.config.commands.list_signals, "List the alert signals whose cases go to this channel")
-    async def on_list(ack, body, respond):
+    async def on_list(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         async with deps.sessions() as session:
             listing = await signals_for_channel(session, deps.config, body["channel_id"], body.get("command", ""))

@@ -6,6 +6,9 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
 from domain.core.deps import Deps
 from domain.tasks import TaskList, add_task, change_task, incident_tasks, my_tasks, task_list
 from handlers.incident_context import incident_here, say
@@ -25,7 +28,7 @@ def register(reg: Registry, deps: Deps) -> None:
     commands = deps.config.commands
 
     @reg.command(commands.create_task, "Create a task in this incident")
-    async def on_create(ack, body, client, respond):
+    async def on_create(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)
         if incident is not None:
@@ -40,7 +43,7 @@ def register(reg: Registry, deps: Deps) -> None:
                        due_at=form["due_at"])
 
     @reg.command(commands.list_tasks, "List this incident's tasks")
-    async def on_list(ack, body, client, respond):
+    async def on_list(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is None:
@@ -50,13 +53,13 @@ def register(reg: Registry, deps: Deps) -> None:
         await client.views_open(trigger_id=body["trigger_id"], view=task_list_modal(incident.name, incident.id, tasks))
 
     @reg.command(commands.list_my_tasks, "List the open tasks you created or are assigned")
-    async def on_mine(ack, body, respond):
+    async def on_mine(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         async with deps.sessions() as session:
             tasks = await my_tasks(session, body["user_id"])
         await say(respond, TaskList("Your open tasks", tasks))
 
-    async def change(ack, body, client, resolved: bool):
+    async def change(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, resolved: bool) -> None:
         await ack()
         task_id = int(body["actions"][0]["value"])
         task = await change_task(deps, task_id, resolved=resolved, actor=body["user"]["id"])
@@ -66,10 +69,10 @@ def register(reg: Registry, deps: Deps) -> None:
             await client.views_update(view_id=body["view"]["id"], view=task_list_modal(name, task.incident_id, tasks))
 
     @reg.action(re.compile(f"^{RESOLVE_ACTION}_\\d+$"))
-    async def on_resolve(ack, body, client):
+    async def on_resolve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await change(ack, body, client, True)
 
     @reg.action(re.compile(f"^{REOPEN_ACTION}_\\d+$"))
-    async def on_reopen(ack, body, client):
+    async def on_reopen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await change(ack, body, client, False)
 

@@ -8,6 +8,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.response.capture import add_message, remove_message_if_unmarked
@@ -38,7 +41,7 @@ def register(reg: Registry, deps: Deps) -> None:
         return event.get("reaction") == deps.config.timeline_reaction and event.get("item", {}).get("type") == "message"
 
     @reg.event("reaction_added")
-    async def on_reaction_added(ack, event):
+    async def on_reaction_added(ack: AsyncAck, event: dict[str, Any]) -> None:
         await ack()
         if is_timeline_reaction(event):
             channel, ts = event["item"]["channel"], event["item"]["ts"]
@@ -46,7 +49,7 @@ def register(reg: Registry, deps: Deps) -> None:
                 await add_message(deps, channel, ts, added_by=event["user"], marked_with=event["reaction"])
 
     @reg.event("reaction_removed")
-    async def on_reaction_removed(ack, event):
+    async def on_reaction_removed(ack: AsyncAck, event: dict[str, Any]) -> None:
         await ack()
         if is_timeline_reaction(event):
             channel, ts = event["item"]["channel"], event["item"]["ts"]
@@ -54,7 +57,7 @@ def register(reg: Registry, deps: Deps) -> None:
                 await remove_message_if_unmarked(deps, channel, ts)
 
     @reg.message_shortcut(SHORTCUT_ID, "Add to timeline", "Add this message to the incident timeline")
-    async def on_shortcut(ack, body):
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         channel, user = body["channel"]["id"], body["user"]["id"]
         async with one_at_a_time(channel, body["message"]["ts"]):
@@ -74,7 +77,7 @@ def register_commands(reg: Registry, deps: Deps) -> None:
     commands = deps.config.commands
 
     @reg.command(commands.timeline, "Show this incident's timeline", "[page]")
-    async def on_timeline(ack, body, respond):
+    async def on_timeline(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is None:
@@ -88,7 +91,7 @@ def register_commands(reg: Registry, deps: Deps) -> None:
                                         commands.timeline))
 
     @reg.command(commands.add_timeline_event, "Add an event to the timeline", "[DESC text DATE yyyy-mm-dd TIME hh:mm]")
-    async def on_add_event(ack, body, client, respond):
+    async def on_add_event(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is None:

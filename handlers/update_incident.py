@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
 from domain.incidents.update import UpdateIncidentForm, update_errors, update_options
@@ -23,7 +27,7 @@ def parse_update(view: dict) -> tuple[Update | None, Errors]:
 
 def register(reg: Registry, deps: Deps) -> None:
     @reg.command(deps.config.commands.update_incident, "Update the incident of this channel")
-    async def on_command(ack, body, client, respond):
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)
         if incident is None:
