@@ -46,7 +46,7 @@ async def request_feedback(deps: Deps, incident_id: int) -> int:
     return len(users)
 
 
-async def save_feedback(session: AsyncSession, incident_id: int, user_id: str, rating: str, comments: str | None,
+async def save_feedback(session: AsyncSession, incident_id: int, user_id: str, rating: str, comments: str | None, *,
                         anonymous: bool) -> bool:
     """Store once per person and incident; False if they already gave it. Commits."""
     session.add(Feedback(incident_id=incident_id, user_id=user_id, rating=rating, comments=comments, anonymous=anonymous))

@@ -72,7 +72,7 @@ async def create_task(
     return view_of(task, incident)
 
 
-async def set_resolved(session: AsyncSession, task_id: int, resolved: bool, actor: str) -> tuple[TaskView, list[tuple[str, str]]]:
+async def set_resolved(session: AsyncSession, task_id: int, *, resolved: bool, actor: str) -> tuple[TaskView, list[tuple[str, str]]]:
     """Resolve or re-open; returns the task and every (channel, ts) card to refresh; commits."""
     task = await session.get(IncidentTask, task_id)
     incident = await session.get(Incident, task.incident_id)
@@ -145,7 +145,7 @@ async def add_task(deps: Deps, incident_id: int, *, channel: str, creator: str, 
 async def change_task(deps: Deps, task_id: int, *, resolved: bool, actor: str) -> TaskView:
     """Resolve or re-open a task and refresh every card of it."""
     async with deps.sessions() as session:
-        task, cards = await set_resolved(session, task_id, resolved, actor)
+        task, cards = await set_resolved(session, task_id, resolved=resolved, actor=actor)
     await asyncio.gather(*(deps.ports.conversation.update(channel, ts, task) for channel, ts in cards))
     return task
 

@@ -32,7 +32,7 @@ def register(reg: Registry, deps: Deps) -> None:
         form, user = sub.form, sub.user_id
         async with deps.sessions() as session:
             stored = await save_feedback(session, form["incident"], user, form["rating"], form["comments"],
-                                         form["anonymous"])
+                                         anonymous=form["anonymous"])
         text = (f"Thank you: your feedback on {form['name']} is recorded." if stored
                 else f"You already gave feedback on {form['name']}; the first answer is kept.")
         await conv.send_direct(user, PlainNotice(text))

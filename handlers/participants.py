@@ -87,5 +87,5 @@ def register(reg: Registry, deps: Deps) -> None:
                 if project_id is None:
                     await respond(response_type="ephemeral", text=f"No project called {escape(name)}.")
                     return
-            rows = await listed_incidents(session, body["user_id"], deps.config, project_id)
+            rows = await listed_incidents(session, body["user_id"], deps.config, project_id=project_id)
         await say(respond, IncidentList([IncidentRef(i.name, i.title, i.status, i.channel_id) for i in rows], name))

@@ -117,7 +117,7 @@ async def is_participant(session: AsyncSession, incident_id: int, user_id: str) 
 
 
 async def listed_incidents(
-    session: AsyncSession, user_id: str, config: WarroomConfig, project_id: int | None = None
+    session: AsyncSession, user_id: str, config: WarroomConfig, *, project_id: int | None = None
 ) -> list[Incident]:
     """Active and Stable incidents plus those closed in the last 24 h; restricted ones only for
     their participants and admins."""
