@@ -159,7 +159,7 @@ async def run(url: str, label: str, requests: int, clients: int, worker_paused: 
             sessions = warroom.deps.sessions
             if worker_paused:  # processing measured on its own, from the full queue
                 began = time.perf_counter()
-                warroom.signal_worker = SignalWorker(sessions, warroom.deps.ports, warroom.config)
+                warroom.signal_worker = SignalWorker(warroom.deps)
                 warroom.signal_worker.start()
             while True:
                 async with sessions() as session:

@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.slack_client import build_web_client
 from bot.slack_conversation import SlackConversation
 from bot.static_oncall import StaticOncall
+from domain.cases.cards import show_incident_cases
 from domain.config.apply import apply_config
 from domain.config.loader import load_config
 from domain.config.rules import config_warnings
@@ -79,7 +80,7 @@ class Runtime:
         ports = Ports.with_conversation(conversation)
         ports.oncall = StaticOncall(self.config.oncall)
         ports = dataclasses.replace(ports, **self._port_overrides)
-        self.deps = Deps(sessions=sessions, config=self.config, ports=ports)
+        self.deps = Deps(sessions=sessions, config=self.config, ports=ports, incident_watchers=[show_incident_cases])
         self._client = client
         return client, auth
 
@@ -101,7 +102,7 @@ class Runtime:
         self.scheduler = AsyncIOScheduler()
         schedule_jobs(self.scheduler, self.deps)
         self.scheduler.start()
-        self.signal_worker = SignalWorker(self.deps.sessions, self.deps.ports, self.config)
+        self.signal_worker = SignalWorker(self.deps)
         self.signal_worker.start()
         self.socket = AsyncSocketModeHandler(self.app, s.slack_app_token.get_secret_value())
         await asyncio.wait_for(self.socket.connect_async(), CONNECT_TIMEOUT)

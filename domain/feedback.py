@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.core.deps import Deps
 from domain.core.notices import Notice
-from domain.core.ports import Ports
 from storage.feedback_models import Feedback
 from storage.models import Incident, IndividualContact, Participant
 from storage.types import utcnow
@@ -34,19 +34,19 @@ class FeedbackDigest(Notice):
     entries: list[tuple[str, str, str | None, str | None]]  # incident name, rating, comments, author (None: anonymous)
 
 
-async def request_feedback(sessions: async_sessionmaker[AsyncSession], ports: Ports, incident_id: int) -> int:
+async def request_feedback(deps: Deps, incident_id: int) -> int:
     """DM every participant a "Give feedback" button; returns how many were asked."""
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         users = (await session.execute(
             select(IndividualContact.slack_user_id).join(Participant, Participant.individual_id == IndividualContact.id)
             .where(Participant.incident_id == incident_id))).scalars().all()
     notice = FeedbackRequest(incident.id, incident.name, incident.title)
-    await asyncio.gather(*(ports.conversation.send_direct(u, notice) for u in users), return_exceptions=True)
+    await asyncio.gather(*(deps.ports.conversation.send_direct(u, notice) for u in users), return_exceptions=True)
     return len(users)
 
 
-async def save_feedback(session: AsyncSession, incident_id: int, user_id: str, rating: str, comments: str | None,
+async def save_feedback(session: AsyncSession, incident_id: int, user_id: str, rating: str, comments: str | None, *,
                         anonymous: bool) -> bool:
     """Store once per person and incident; False if they already gave it. Commits."""
     session.add(Feedback(incident_id=incident_id, user_id=user_id, rating=rating, comments=comments, anonymous=anonymous))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.announcements.service import matches
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
+from domain.core.deps import Deps
 from domain.core.notices import Notice
 from domain.core.vocabulary import IncidentStatus, SetupState, TaskStatus
 from domain.incidents.detail import notifications_group
@@ -76,6 +78,12 @@ async def report_defaults(session: AsyncSession, incident: Incident, kind: str) 
     return defaults
 
 
+async def report_form(session: AsyncSession, incident_id: int, kind: str) -> tuple[str | None, dict[str, str]]:
+    """(the incident's channel, the pre-filled fields) of a new report of `kind`."""
+    incident = await session.get(Incident, incident_id)
+    return incident.channel_id, await report_defaults(session, incident, kind)
+
+
 async def save_report(
     session: AsyncSession, incident: Incident, kind: str, details: dict[str, str], author_user_id: str,
     config: WarroomConfig,
@@ -101,6 +109,21 @@ async def save_report(
         recipients += [c.channel for c in config.notification_channels if matches(c, facts)]
     await session.commit()
     return ReportPosted(incident.name, incident.title, kind, details, author_user_id), recipients
+
+
+async def post_report(deps: Deps, incident_id: int, kind: str, details: dict[str, str], *, channel: str,
+                      author: str) -> ReportPosted:
+    """Store the report (`save_report`), post it in `channel` and to its other recipients (a user id is
+    sent as a DM); an executive report is also added to the incident document."""
+    conv = deps.ports.conversation
+    async with deps.sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        posted, recipients = await save_report(session, incident, kind, details, author, deps.config)
+    effects = [conv.post(channel, posted), *(conv.post(target, posted) for target in recipients)]
+    if kind == EXECUTIVE:
+        effects.append(deps.ports.documents.add_report(posted.incident_name, posted.kind, posted.details))
+    await asyncio.gather(*effects)
+    return posted
 
 
 def _hours(priority: IncidentPriority, kind: str) -> int | None:
@@ -161,6 +184,21 @@ async def claim_reminder(session: AsyncSession, incident_id: int, kind: str, due
     claimed = (await session.execute(stmt)).first() is not None
     await session.commit()
     return claimed
+
+
+async def send_report_reminders(deps: Deps) -> int:
+    """DM each due reminder to its commander once (claimed in the database first); returns how many were sent."""
+    now = utcnow()
+    async with deps.sessions() as session:
+        due = await due_reminders(session, now)
+    sent = 0
+    for reminder, commander, due_at in due:
+        async with deps.sessions() as session:
+            if not await claim_reminder(session, reminder.incident_id, reminder.kind, due_at, now):
+                continue
+        await deps.ports.conversation.send_direct(commander, reminder)
+        sent += 1
+    return sent
 
 
 async def snooze(session: AsyncSession, incident_id: int, kind: str, minutes: int) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
-from domain.core.notices import Notice
+from domain.core.deps import Deps
+from domain.core.notices import Notice, PlainNotice
 from domain.core.vocabulary import IncidentStatus, TaskStatus, Visibility
 from domain.incidents.queries import is_participant, may_see
 from domain.timeline import record_event
@@ -71,7 +73,7 @@ async def create_task(
     return view_of(task, incident)
 
 
-async def set_resolved(session: AsyncSession, task_id: int, resolved: bool, actor: str) -> tuple[TaskView, list[tuple[str, str]]]:
+async def set_resolved(session: AsyncSession, task_id: int, *, resolved: bool, actor: str) -> tuple[TaskView, list[tuple[str, str]]]:
     """Resolve or re-open; returns the task and every (channel, ts) card to refresh; commits."""
     task = await session.get(IncidentTask, task_id)
     incident = await session.get(Incident, task.incident_id)
@@ -99,6 +101,18 @@ async def outside_assignees(session: AsyncSession, incident: Incident, user_ids:
     """Who of `user_ids` may not be given a task of the incident: outsiders of a Restricted incident
     (a task card and its reminders would tell them about it)."""
     return [u for u in user_ids if not await may_see(session, incident, u, config)]
+
+
+async def task_refusals(session: AsyncSession, incident_id: int, assignees: list[str],
+                        config: WarroomConfig) -> dict[str, str]:
+    """Why a create-task submission cannot be stored (by modal block id); empty when it can."""
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        return {"description": "This incident no longer exists."}
+    if await outside_assignees(session, incident, assignees, config):
+        return {"assignees": "This incident is restricted: only its participants can be given a task. "
+                             "Invite the others to its channel first."}
+    return {}
 
 
 async def add_card(session: AsyncSession, task_id: int, channel_id: str, ts: str) -> None:
@@ -138,3 +152,50 @@ async def claim_overdue(session: AsyncSession, now: datetime | None = None) -> l
             claimed.append(view_of(task, incident))
     await session.commit()
     return claimed
+
+
+async def add_task(deps: Deps, incident_id: int, *, channel: str, creator: str, description: str, assignees: list[str],
+                   priority: str, due_at: datetime | None) -> TaskView:
+    """Store a task, post its card in `channel` and tell each assignee there (ephemeral)."""
+    conv = deps.ports.conversation
+    async with deps.sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        task = await create_task(session, incident, creator, description, assignees, priority, due_at)
+    card = await conv.post(channel, task)
+    async with deps.sessions() as session:
+        await add_card(session, task.id, card.channel_id, card.ts)
+    notice = PlainNotice(f"<@{task.creator}> assigned you a task: {task.description}")
+    await asyncio.gather(*(conv.post_ephemeral(channel, u, notice) for u in task.assignees),
+                         return_exceptions=True)  # an assignee outside the channel just misses the notice
+    return task
+
+
+async def change_task(deps: Deps, task_id: int, *, resolved: bool, actor: str) -> TaskView | None:
+    """Resolve or re-open a task and refresh every card of it; None when there is no such task or `actor`
+    may not know of it (a task of a Restricted incident they are outside of)."""
+    async with deps.sessions() as session:
+        if not await task_in_sight(session, task_id, actor, deps.config):
+            return None
+        task, cards = await set_resolved(session, task_id, resolved=resolved, actor=actor)
+    await asyncio.gather(*(deps.ports.conversation.update(channel, ts, task) for channel, ts in cards))
+    return task
+
+
+async def task_list(session: AsyncSession, incident_id: int) -> tuple[str, list[TaskView]]:
+    """(incident name, its tasks) for the task list modal."""
+    incident = await session.get(Incident, incident_id)
+    return incident.name, await incident_tasks(session, incident)
+
+
+async def remind_overdue(deps: Deps) -> int:
+    """DM the assignees (else the creator) of overdue tasks, once a day per task; returns how many DMs were sent."""
+    async with deps.sessions() as session:
+        tasks = await claim_overdue(session)
+    sent = 0
+    for task in tasks:
+        for user in task.assignees or [task.creator]:
+            ref = await deps.ports.conversation.send_direct(user, TaskOverdue(task))
+            async with deps.sessions() as session:  # the reminder is a card too: it follows the task
+                await add_card(session, task.id, ref.channel_id, ref.ts)
+            sent += 1
+    return sent

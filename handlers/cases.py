@@ -4,22 +4,25 @@ the update/escalate commands, and replies in a card's thread."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.cases import lifecycle
-from domain.cases.access import access_of
+from domain.cases.access import case_for_command_of
 from domain.cases.channel import give_case_channel
-from domain.cases.escalate import EscalateForm, escalate, escalation_project
+from domain.cases.escalate import EscalateForm, escalate, plan_escalation
+from domain.cases.lifecycle import CaseEditForm, CreateCaseForm, ResolveForm
 from domain.cases.notices import CaseOpened
-from domain.cases.service import CaseRuleError, case_by_channel, case_by_name, case_facts
+from domain.cases.service import CaseRuleError
 from domain.core.deps import Deps
-from domain.core.notices import PlainNotice
+from domain.core.notices import Notice, PlainNotice
 from domain.core.ports import PortError
-from domain.core.vocabulary import CaseStatus, SetupState
-from domain.incidents.queries import may_see
-from domain.incidents.service import report_choices
-from handlers.registry import Registry
+from domain.core.vocabulary import CaseStatus
+from handlers.registry import Registry, Submission
 from modals import case_card, case_forms
 from modals.create_case import (
     CALLBACK_ID,
@@ -30,275 +33,300 @@ from modals.create_case import (
     reload_defaults,
     selected_type,
 )
-from storage.case_models import Case
-from storage.models import Incident
 
 log = logging.getLogger(__name__)
 SHORTCUT_ID = "open_case_from_message"
 
+# Opens a case form: (deps, client, trigger_id, case_id, channel to answer in, user).
+Opener = Callable[[Deps, AsyncWebClient, str, int, str | None, str], Awaitable[None]]
+
 
 def register(reg: Registry, deps: Deps) -> None:
     """Wire every case listener."""
-    conv = deps.ports.conversation
-    config = deps.config
+    _register_create(reg, deps)
+    _register_card_buttons(reg, deps)
+    _register_case_modals(reg, deps)
+    _register_case_commands(reg, deps)
+    _register_thread_replies(reg, deps)
 
-    async def tell(channel: str | None, user: str, message) -> None:
-        """Ephemeral in `channel`, else (no channel, or one the bot cannot post in) by DM."""
-        notice = PlainNotice(message) if isinstance(message, str) else message
-        if channel:
-            try:
-                await conv.post_ephemeral(channel, user, notice)
-                return
-            except PortError as exc:  # e.g. a DM between two people: use the bot's DM instead
-                log.info("ephemeral to %s in %s failed (%s); sending a DM", user, channel, exc.code)
-        await conv.send_direct(user, notice)
 
-    async def suggestion(case_type: str | None) -> str | None:
-        service = config.cases.type(case_type).oncall_service
-        if not service:
-            return None
-        people = await deps.ports.oncall.resolve(service)
-        return people[0] if people else None
+# ---------------------------------------------------------------------------------------------- listeners
+def _register_create(reg: Registry, deps: Deps) -> None:
+    """/…-create-case, the "Open a case from message" shortcut, the type select and the create modal."""
 
-    async def open_view(client, trigger_id: str, view: dict, channel: str | None, user: str) -> None:
-        try:
-            await client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
-            await tell(channel, user, "Sorry, Slack would not open the form in time. Please try again.")
-
-    # ------------------------------------------------------------------ create
-    async def open_create(client, trigger_id: str, user: str, defaults: CaseDefaults) -> None:
-        oncall = await suggestion(defaults.case_type)
-        defaults = CaseDefaults(**{**defaults.__dict__, "assignee": oncall, "suggested": oncall})
-        await open_view(client, trigger_id, create_case_modal(config.cases, defaults), defaults.origin_channel_id, user)
-
-    @reg.command(config.commands.create_case, "Open a case", "[title]")
-    async def on_create_command(ack, body, client):
+    @reg.command(deps.config.commands.create_case, "Open a case", "[title]")
+    async def on_create_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await open_create(client, body["trigger_id"], body["user_id"],
-                          CaseDefaults(title=(body.get("text") or "").strip(), origin_channel_id=body.get("channel_id")))
+        defaults = CaseDefaults(title=(body.get("text") or "").strip(), origin_channel_id=body.get("channel_id"))
+        await open_create(deps, client, body["trigger_id"], body["user_id"], defaults)
 
     @reg.message_shortcut(SHORTCUT_ID, "Open a case from message", "Open a case pre-filled with this message")
-    async def on_shortcut(ack, body, client):
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        message, channel = body.get("message", {}), body.get("channel", {})
-        text = message.get("text") or ""
-        await open_create(client, body["trigger_id"], body["user"]["id"], CaseDefaults(
-            title=text.splitlines()[0][:150] if text else "", description=text, origin_channel_id=channel.get("id"),
-            message_permalink=conv.message_link(channel.get("id", ""), message.get("ts", ""))))
+        await open_create(deps, client, body["trigger_id"], body["user"]["id"], defaults_from_message(deps, body))
 
     @reg.action(TYPE_ACTION)
-    async def on_type_changed(ack, body, client):
+    async def on_type_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body["view"]
-        oncall = await suggestion(selected_type(view))
+        oncall = await oncall_suggestion(deps, selected_type(view))
         defaults = reload_defaults(view, lambda _type: oncall)
-        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=create_case_modal(config.cases, defaults))
+        await client.views_update(view_id=view["id"], hash=view.get("hash"),
+                                  view=create_case_modal(deps.config.cases, defaults))
 
-    @reg.view(CALLBACK_ID)
-    async def on_create_submit(ack, body, view):
-        form, errors = parse_create_case(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        user = body["user"]["id"]
-        case, created = await lifecycle.open_case(deps.sessions, form, user, view["id"], deps.ports, config)
+    @reg.submission(CALLBACK_ID, parse_create_case)
+    async def on_create_submit(sub: Submission[CreateCaseForm]) -> None:
+        form, user = sub.form, sub.user_id
+        case, created = await lifecycle.open_case(deps, form, reporter=user, key=sub.view_id)
         if not created:
-            log.info("duplicate submission of view %s ignored (%s)", view["id"], case.name)
+            log.info("duplicate submission of view %s ignored (%s)", sub.view_id, case.name)
             return
-        channel_id = None
-        if form.own_channel or config.cases.type(case.case_type).dedicated_channel:
-            try:
-                channel_id = (await give_case_channel(deps.sessions, case.id, user, deps.ports, config)).channel_id
-            except (PortError, CaseRuleError) as exc:
-                await tell(form.origin_channel_id, user, f"{case.name} is open, but its own channel could not be made: {exc}")
-        link = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
-        await tell(form.origin_channel_id, user, CaseOpened(case.name, case.title, link, channel_id))
+        channel_id = await own_channel_if_wanted(deps, case, form, user)
+        link = deps.ports.conversation.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
+        await tell(deps, form.origin_channel_id, user, CaseOpened(case.name, case.title, link, channel_id))
 
-    # ------------------------------------------------------------------ card buttons
-    def clicked(body) -> tuple[int, str, str | None]:
-        action = body["actions"][0]
-        return int(action["value"]), body["user"]["id"], (body.get("channel") or {}).get("id")
 
-    async def guarded_change(channel: str | None, user: str, change) -> None:
-        try:
-            await change()
-        except CaseRuleError as exc:
-            await tell(channel, user, str(exc))
+def _register_card_buttons(reg: Registry, deps: Deps) -> None:
+    """The buttons of a case card: Triage, Reopen, Join, Create channel, Edit, Resolve, Escalate."""
 
     @reg.action(case_card.TRIAGE_ACTION)
-    async def on_triage(ack, body):
+    async def on_triage(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         case_id, user, channel = clicked(body)
-        await guarded_change(channel, user, lambda: lifecycle.triage(deps.sessions, case_id, user, deps.ports, config))
+        await telling_refusals(deps, channel, user, lambda: lifecycle.triage(deps, case_id, actor=user))
 
     @reg.action(case_card.REOPEN_ACTION)
-    async def on_reopen(ack, body):
+    async def on_reopen(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         case_id, user, channel = clicked(body)
-        await guarded_change(channel, user, lambda: lifecycle.reopen(deps.sessions, case_id, user, deps.ports, config))
+        await telling_refusals(deps, channel, user, lambda: lifecycle.reopen(deps, case_id, actor=user))
 
     @reg.action(case_card.JOIN_ACTION)
-    async def on_join(ack, body):
+    async def on_join(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         case_id, user, channel = clicked(body)
-
-        async def join():
-            case, added = await lifecycle.join(deps.sessions, case_id, user, deps.ports, config)
-            where = f" Its channel is <#{case.channel_id}>." if case.channel_id else ""
-            await tell(channel, user, (f"You joined {case.name}." if added else f"You already work on {case.name}.") + where)
-
-        await guarded_change(channel, user, join)
+        await telling_refusals(deps, channel, user, lambda: join_case(deps, case_id, user, channel))
 
     @reg.action(case_card.CHANNEL_ACTION)
-    async def on_create_channel(ack, body):
+    async def on_create_channel(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         case_id, user, channel = clicked(body)
+        await telling_refusals(deps, channel, user, lambda: make_own_channel(deps, case_id, user, channel))
 
-        async def migrate():
-            result = await give_case_channel(deps.sessions, case_id, user, deps.ports, config)
-            if result.busy:
-                await tell(channel, user, f"The channel of {result.case_name} is being created; it will appear in a moment.")
-            elif not result.created:
-                await tell(channel, user, f"{result.case_name} already has its channel: <#{result.channel_id}>.")
-
-        await guarded_change(channel, user, migrate)
-
-    async def load_facts(case_id: int):
-        async with deps.sessions() as session:
-            case = await session.get(Case, case_id)
-            if case is None:
-                raise CaseRuleError("That case no longer exists.")
-            return await case_facts(session, case, config)
-
-    async def open_edit(client, trigger_id: str, case_id: int, channel: str | None, user: str) -> None:
-        facts = await load_facts(case_id)
-        if facts.status == CaseStatus.CLOSED:
-            raise CaseRuleError(f"{facts.name} is Closed; reopen it to edit it.")
-        await open_view(client, trigger_id, case_forms.edit_case_modal(facts, config.cases, channel), channel, user)
-
-    async def open_resolve(client, trigger_id: str, case_id: int, channel: str | None, user: str) -> None:
-        facts = await load_facts(case_id)
-        if facts.status == CaseStatus.CLOSED:
-            raise CaseRuleError(f"{facts.name} is already Closed.")
-        await open_view(client, trigger_id, case_forms.resolve_case_modal(facts, channel), channel, user)
-
-    async def open_escalate(client, trigger_id: str, case_id: int, channel: str | None, user: str) -> None:
-        async with deps.sessions() as session:
-            case = await session.get(Case, case_id)
-            if case is None:
-                raise CaseRuleError("That case no longer exists.")
-            facts = await case_facts(session, case, config)
-            choices = await report_choices(session)
-        if case.incident_id is not None:
-            async with deps.sessions() as session:
-                incident = await session.get(Incident, case.incident_id)
-                visible = await may_see(session, incident, user, config)
-            if not visible:  # a Restricted incident: to outsiders, the case just was escalated
-                raise CaseRuleError(f"{facts.name} was already escalated.")
-            if incident.setup_state == SetupState.READY:
-                raise CaseRuleError(f"{facts.name} is already escalated to {incident.name}.")
-            # An earlier escalation stopped half-way: finish it rather than ask again.
-            await run_escalation(EscalateForm(case.id, incident.title, ""), user, None, channel)
-            return
-        if facts.status == CaseStatus.CLOSED:
-            raise CaseRuleError(f"{facts.name} is Closed; reopen it before escalating.")
-        project = choices.project(escalation_project(case, config))
-        view = case_forms.escalate_case_modal(facts, project.priorities, project.name, channel)
-        await open_view(client, trigger_id, view, channel, user)
-
-    for action_id, opener in ((case_card.EDIT_ACTION, open_edit), (case_card.RESOLVE_ACTION, open_resolve),
-                              (case_card.ESCALATE_ACTION, open_escalate)):
-        def make(opener=opener):
-            async def on_click(ack, body, client):
-                await ack()
-                case_id, user, channel = clicked(body)
-                await guarded_change(channel, user, lambda: opener(client, body["trigger_id"], case_id, channel, user))
-
-            on_click.__name__ = f"on_{opener.__name__}"
-            return on_click
-
-        reg.action(action_id)(make())
-
-    # ------------------------------------------------------------------ modals on a case
-    def on_submit(callback_id: str, parse, act) -> None:
-        """A case modal's submission: errors back into the modal, else ack and `act(form, user, channel)`."""
-        async def listener(ack, body, view):
-            form, errors = parse(view)
-            if errors:
-                await ack(response_action="errors", errors=errors)
-                return
-            await ack()
-            user, (_, channel) = body["user"], case_forms.view_target(view)
-            await guarded_change(channel, user["id"], lambda: act(form, user, channel))
-
-        listener.__name__ = f"on_{callback_id}_submit"
-        reg.view(callback_id)(listener)
-
-    on_submit(case_forms.EDIT_CALLBACK, case_forms.parse_edit_case,
-              lambda form, user, _: lifecycle.edit(deps.sessions, form, user["id"], deps.ports, config))
-    on_submit(case_forms.RESOLVE_CALLBACK, case_forms.parse_resolve_case,
-              lambda form, user, _: lifecycle.resolve(deps.sessions, form, user["id"], deps.ports, config))
-    on_submit(case_forms.ESCALATE_CALLBACK, case_forms.parse_escalate_case,
-              lambda form, user, channel: run_escalation(form, user["id"], user.get("name"), channel))
-
-    async def run_escalation(form, user: str, name: str | None, channel: str | None) -> None:
-        try:
-            incident = await escalate(deps.sessions, form, user, name, deps.ports, config)
-        except PortError as exc:
-            await tell(channel, user, f"The escalation is recorded but not finished ({exc}); "
-                                      "press Escalate again to resume it.")
-            return
-        await tell(channel, user, f"Escalated to {incident.name}: <#{incident.channel_id}>.")
-
-    # ------------------------------------------------------------------ commands in a case's channel
-    async def case_here(body: dict, respond) -> Case | None:
-        text = (body.get("text") or "").strip()
-        async with deps.sessions() as session:
-            named = await case_by_name(session, text.split(" ", 1)[0]) if text else None
-            here = await case_by_channel(session, body.get("channel_id") or "")
-        if named is not None and (here is None or here.id != named.id):
-            # Named from elsewhere: to someone outside a sealed case it does not exist (as for an unknown name).
-            _, access = await access_of(deps.sessions, named.id, body["user_id"], config, conv)
-            if access is None or access.shut_out:
-                named = None
-        case = named or here
-        if case is None:
-            await respond(response_type="ephemeral", text=(
-                f"`{body.get('command')}` works in a case's own channel, or name the case first "
-                f"(e.g. `{body.get('command')} CASE-12`)."))
-        return case
-
-    for command, description, opener in (
-        (config.commands.update_case, "Edit this case", open_edit),
-        (config.commands.escalate_case, "Escalate this case to an incident", open_escalate),
-    ):
-        def make_command(opener=opener):
-            async def on_command(ack, body, client, respond):
-                await ack()
-                case = await case_here(body, respond)
-                if case is None:
-                    return
-                user, channel = body["user_id"], body.get("channel_id")
-                try:
-                    await opener(client, body["trigger_id"], case.id, channel, user)
-                except CaseRuleError as exc:
-                    await respond(response_type="ephemeral", text=str(exc))
-
-            on_command.__name__ = f"on_command_{opener.__name__}"
-            return on_command
-
-        reg.command(command, description, "[CASE-n]")(make_command())
-
-    # ------------------------------------------------------------------ thread replies
-    @reg.event("message")
-    async def on_message(ack, event):
+    @reg.action(case_card.EDIT_ACTION)
+    async def on_edit_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        thread_ts = event.get("thread_ts")
-        if (not thread_ts or thread_ts == event.get("ts") or event.get("subtype") or event.get("bot_id")
-                or not event.get("user")):
-            return
-        await lifecycle.thread_reply(deps.sessions, event["channel"], thread_ts, event["user"], deps.ports, config)
+        await open_from_card(deps, open_edit, body, client)
 
+    @reg.action(case_card.RESOLVE_ACTION)
+    async def on_resolve_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await open_from_card(deps, open_resolve, body, client)
+
+    @reg.action(case_card.ESCALATE_ACTION)
+    async def on_escalate_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await open_from_card(deps, open_escalate, body, client)
+
+
+def _register_case_modals(reg: Registry, deps: Deps) -> None:
+    """Submissions of the edit, resolve and escalate modals (acked once parsed; refusals told to the user)."""
+
+    @reg.submission(case_forms.EDIT_CALLBACK, case_forms.parse_edit_case)
+    async def on_edit_submit(sub: Submission[CaseEditForm]) -> None:
+        await telling_refusals(deps, answer_channel(sub), sub.user_id,
+                               lambda: lifecycle.edit(deps, sub.form, actor=sub.user_id))
+
+    @reg.submission(case_forms.RESOLVE_CALLBACK, case_forms.parse_resolve_case)
+    async def on_resolve_submit(sub: Submission[ResolveForm]) -> None:
+        await telling_refusals(deps, answer_channel(sub), sub.user_id,
+                               lambda: lifecycle.resolve(deps, sub.form, actor=sub.user_id))
+
+    @reg.submission(case_forms.ESCALATE_CALLBACK, case_forms.parse_escalate_case)
+    async def on_escalate_submit(sub: Submission[EscalateForm]) -> None:
+        channel = answer_channel(sub)
+        await telling_refusals(deps, channel, sub.user_id,
+                               lambda: run_escalation(deps, sub.form, sub.user_id, sub.user_name, channel))
+
+
+def _register_case_commands(reg: Registry, deps: Deps) -> None:
+    """/…-update-case and /…-escalate-case, in a case's channel or naming the case."""
+    commands = deps.config.commands
+
+    @reg.command(commands.update_case, "Edit this case", "[CASE-n]")
+    async def on_update_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
+        await ack()
+        await open_from_command(deps, open_edit, body, client, respond)
+
+    @reg.command(commands.escalate_case, "Escalate this case to an incident", "[CASE-n]")
+    async def on_escalate_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
+        await ack()
+        await open_from_command(deps, open_escalate, body, client, respond)
+
+
+def _register_thread_replies(reg: Registry, deps: Deps) -> None:
+    """A reply in a case card's thread makes its author work the case (and triages a New one)."""
+
+    @reg.event("message")
+    async def on_message(ack: AsyncAck, event: dict[str, Any]) -> None:
+        await ack()
+        if is_thread_reply(event):
+            await lifecycle.thread_reply(deps, event["channel"], event["thread_ts"], event["user"])
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+async def tell(deps: Deps, channel: str | None, user: str, message: str | Notice) -> None:
+    """Ephemeral in `channel`, else (no channel, or one the bot cannot post in) by DM."""
+    conv = deps.ports.conversation
+    notice = PlainNotice(message) if isinstance(message, str) else message
+    if channel:
+        try:
+            await conv.post_ephemeral(channel, user, notice)
+            return
+        except PortError as exc:  # e.g. a DM between two people: use the bot's DM instead
+            log.info("ephemeral to %s in %s failed (%s); sending a DM", user, channel, exc.code)
+    await conv.send_direct(user, notice)
+
+
+async def telling_refusals(deps: Deps, channel: str | None, user: str, change: Callable[[], Awaitable[Any]]) -> None:
+    """Run `change`; a refusal of the case rules (CaseRuleError) is told to `user`."""
+    try:
+        await change()
+    except CaseRuleError as exc:
+        await tell(deps, channel, user, str(exc))
+
+
+def clicked(body: dict[str, Any]) -> tuple[int, str, str | None]:
+    """(case id, user, channel) of a click on a case card button."""
+    action = body["actions"][0]
+    return int(action["value"]), body["user"]["id"], (body.get("channel") or {}).get("id")
+
+
+def answer_channel(sub: Submission[Any]) -> str | None:
+    """Where a case modal's submitter is answered: the channel the modal was opened from."""
+    return case_forms.view_target(sub.view)[1]
+
+
+def is_thread_reply(event: dict[str, Any]) -> bool:
+    """A person's reply in a thread (not the thread's parent, a bot or an edit)."""
+    thread_ts = event.get("thread_ts")
+    return bool(thread_ts and thread_ts != event.get("ts") and not event.get("subtype") and not event.get("bot_id")
+                and event.get("user"))
+
+
+async def oncall_suggestion(deps: Deps, case_type: str | None) -> str | None:
+    """The first on-call person of the type's `oncall_service`: the suggested assignee."""
+    service = deps.config.cases.type(case_type).oncall_service
+    if not service:
+        return None
+    people = await deps.ports.oncall.resolve(service)
+    return people[0] if people else None
+
+
+async def open_form(deps: Deps, client: AsyncWebClient, trigger_id: str, view: dict[str, Any], channel: str | None,
+                    user: str) -> None:
+    """Open a modal; when Slack refuses (e.g. the trigger expired) the user is told to try again."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        await tell(deps, channel, user, "Sorry, Slack would not open the form in time. Please try again.")
+
+
+def defaults_from_message(deps: Deps, body: dict[str, Any]) -> CaseDefaults:
+    """The create form pre-filled from the message a shortcut was used on (its link goes on the timeline)."""
+    message, channel = body.get("message", {}), body.get("channel", {})
+    text = message.get("text") or ""
+    return CaseDefaults(
+        title=text.splitlines()[0][:150] if text else "", description=text, origin_channel_id=channel.get("id"),
+        message_permalink=deps.ports.conversation.message_link(channel.get("id", ""), message.get("ts", "")))
+
+
+async def open_create(deps: Deps, client: AsyncWebClient, trigger_id: str, user: str, defaults: CaseDefaults) -> None:
+    oncall = await oncall_suggestion(deps, defaults.case_type)
+    defaults = CaseDefaults(**{**defaults.__dict__, "assignee": oncall, "suggested": oncall})
+    await open_form(deps, client, trigger_id, create_case_modal(deps.config.cases, defaults),
+                    defaults.origin_channel_id, user)
+
+
+async def own_channel_if_wanted(deps: Deps, case, form: CreateCaseForm, user: str) -> str | None:
+    """The new case's own channel when the form or its type asks for one; a failure is told, not raised."""
+    if not (form.own_channel or deps.config.cases.type(case.case_type).dedicated_channel):
+        return None
+    try:
+        return (await give_case_channel(deps, case.id, actor=user)).channel_id
+    except (PortError, CaseRuleError) as exc:
+        await tell(deps, form.origin_channel_id, user, f"{case.name} is open, but its own channel could not be made: {exc}")
+        return None
+
+
+async def join_case(deps: Deps, case_id: int, user: str, channel: str | None) -> None:
+    case, added = await lifecycle.join(deps, case_id, user)
+    where = f" Its channel is <#{case.channel_id}>." if case.channel_id else ""
+    await tell(deps, channel, user, (f"You joined {case.name}." if added else f"You already work on {case.name}.") + where)
+
+
+async def make_own_channel(deps: Deps, case_id: int, user: str, channel: str | None) -> None:
+    result = await give_case_channel(deps, case_id, actor=user)
+    if result.busy:
+        await tell(deps, channel, user, f"The channel of {result.case_name} is being created; it will appear in a moment.")
+    elif not result.created:
+        await tell(deps, channel, user, f"{result.case_name} already has its channel: <#{result.channel_id}>.")
+
+
+async def open_edit(deps: Deps, client: AsyncWebClient, trigger_id: str, case_id: int, channel: str | None,
+                    user: str) -> None:
+    async with deps.sessions() as session:
+        facts = await lifecycle.load_facts(session, case_id, deps.config)
+    if facts.status == CaseStatus.CLOSED:
+        raise CaseRuleError(f"{facts.name} is Closed; reopen it to edit it.")
+    await open_form(deps, client, trigger_id, case_forms.edit_case_modal(facts, deps.config.cases, channel), channel, user)
+
+
+async def open_resolve(deps: Deps, client: AsyncWebClient, trigger_id: str, case_id: int, channel: str | None,
+                       user: str) -> None:
+    async with deps.sessions() as session:
+        facts = await lifecycle.load_facts(session, case_id, deps.config)
+    if facts.status == CaseStatus.CLOSED:
+        raise CaseRuleError(f"{facts.name} is already Closed.")
+    await open_form(deps, client, trigger_id, case_forms.resolve_case_modal(facts, channel), channel, user)
+
+
+async def open_escalate(deps: Deps, client: AsyncWebClient, trigger_id: str, case_id: int, channel: str | None,
+                        user: str) -> None:
+    async with deps.sessions() as session:
+        plan = await plan_escalation(session, case_id, deps.config, user=user)
+    if plan.resume:
+        await run_escalation(deps, plan.resume, user, None, channel)
+        return
+    view = case_forms.escalate_case_modal(plan.facts, plan.project.priorities, plan.project.name, channel)
+    await open_form(deps, client, trigger_id, view, channel, user)
+
+
+async def open_from_card(deps: Deps, opener: Opener, body: dict[str, Any], client: AsyncWebClient) -> None:
+    case_id, user, channel = clicked(body)
+    await telling_refusals(deps, channel, user, lambda: opener(deps, client, body["trigger_id"], case_id, channel, user))
+
+
+async def open_from_command(deps: Deps, opener: Opener, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
+    """Run `opener` on the case of the command's channel or named first in its text; refusals answered ephemerally."""
+    case = await case_for_command_of(deps, body.get("text"), body.get("channel_id"), body["user_id"])
+    if case is None:
+        await respond(response_type="ephemeral", text=(
+            f"`{body.get('command')}` works in a case's own channel, or name the case first "
+            f"(e.g. `{body.get('command')} CASE-12`)."))
+        return
+    try:
+        await opener(deps, client, body["trigger_id"], case.id, body.get("channel_id"), body["user_id"])
+    except CaseRuleError as exc:
+        await respond(response_type="ephemeral", text=str(exc))
+
+
+async def run_escalation(deps: Deps, form: EscalateForm, user: str, name: str | None, channel: str | None) -> None:
+    try:
+        incident = await escalate(deps, form, actor=user, actor_name=name)
+    except PortError as exc:
+        await tell(deps, channel, user, f"The escalation is recorded but not finished ({exc}); "
+                                        "press Escalate again to resume it.")
+        return
+    await tell(deps, channel, user, f"Escalated to {incident.name}: <#{incident.channel_id}>.")

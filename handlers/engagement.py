@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
 from domain.response.engagement import engage_oncall, oncall_services
 from domain.response.membership import join_from_announcement, subscribe_from_announcement
 from handlers.incident_context import incident_here
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.command_messages import JOIN_ACTION, SUBSCRIBE_ACTION
 from modals.engage_oncall import CALLBACK_ID, engage_oncall_modal, parse_engage_oncall
 from modals.renderers import render
@@ -16,7 +20,7 @@ from modals.renderers import render
 
 def register(reg: Registry, deps: Deps) -> None:
     @reg.command(deps.config.commands.engage_oncall, "Engage a service's on-call in this incident")
-    async def on_command(ack, body, client, respond):
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is None:
@@ -27,28 +31,22 @@ def register(reg: Registry, deps: Deps) -> None:
             return
         await client.views_open(trigger_id=body["trigger_id"], view=engage_oncall_modal(incident.id, services))
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        parsed, errors = parse_engage_oncall(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        incident_id, service, page = parsed
-        await engage_oncall(deps.sessions, incident_id, service, page, body["user"]["id"], deps.ports, deps.config)
+    @reg.submission(CALLBACK_ID, parse_engage_oncall)
+    async def on_submit(sub: Submission[tuple[int, str, bool]]) -> None:
+        incident_id, service, page = sub.form
+        await engage_oncall(deps, incident_id, service, actor=sub.user_id, page=page)
 
     # Announcements use JOIN_ACTION; the daily summary, with several Join buttons in one message,
     # suffixes each one (action ids must be unique within a message).
     @reg.action(re.compile(rf"^{JOIN_ACTION}(_[a-z0-9-]+)?$"))
-    async def on_join(ack, body, respond):
+    async def on_join(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        notice = await join_from_announcement(deps.sessions, body["actions"][0]["value"], body["user"]["id"],
-                                              deps.ports, deps.config)
+        notice = await join_from_announcement(deps, body["actions"][0]["value"], body["user"]["id"])
         text, blocks = render(notice)
         await respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
 
     @reg.action(SUBSCRIBE_ACTION)
-    async def on_subscribe(ack, body, respond):
+    async def on_subscribe(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        answer = await subscribe_from_announcement(deps.sessions, body["actions"][0]["value"], body["user"]["id"])
+        answer = await subscribe_from_announcement(deps, body["actions"][0]["value"], body["user"]["id"])
         await respond(response_type="ephemeral", replace_original=False, text=answer)

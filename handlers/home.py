@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
 from domain.cases.service import open_cases_for
 from domain.core.deps import Deps
 from domain.incidents.queries import home_incidents
@@ -13,7 +18,7 @@ from modals.report_incident import ReportDefaults, report_incident_modal
 
 def register(reg: Registry, deps: Deps) -> None:
     @reg.event("app_home_opened")
-    async def on_home(ack, event, client):
+    async def on_home(ack: AsyncAck, event: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         if event.get("tab", "home") != "home":
             return
@@ -25,7 +30,7 @@ def register(reg: Registry, deps: Deps) -> None:
         await client.views_publish(user_id=event["user"], view=home_view(active, recent, shown))
 
     @reg.action(REPORT_ACTION)
-    async def on_report(ack, body, client):
+    async def on_report(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         async with deps.sessions() as session:
             choices = await report_choices(session)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+
 from domain.core.deps import Deps
 from domain.response.membership import member_joined, member_left
 from handlers.registry import Registry
@@ -9,13 +13,13 @@ from handlers.registry import Registry
 
 def register(reg: Registry, deps: Deps) -> None:
     @reg.event("member_joined_channel")
-    async def on_join(ack, event, context):
+    async def on_join(ack: AsyncAck, event: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
         if event.get("user") != context.get("bot_user_id"):
-            await member_joined(deps.sessions, event["channel"], event["user"], deps.ports, deps.config)
+            await member_joined(deps, event["channel"], event["user"])
 
     @reg.event("member_left_channel")
-    async def on_leave(ack, event, context):
+    async def on_leave(ack: AsyncAck, event: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
         if event.get("user") != context.get("bot_user_id"):
-            await member_left(deps.sessions, event["channel"], event["user"], deps.ports)
+            await member_left(deps, event["channel"], event["user"])

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
 from domain.incidents.detail import notifications_group, set_notifications_group
 from domain.incidents.notices import IncidentList, IncidentRef
-from domain.incidents.queries import listed_incidents, may_manage
+from domain.incidents.queries import listed_incidents, may_manage_id, project_id_named
 from domain.participants import active_participants, update_participant
 from handlers.incident_context import incident_here, say
-from handlers.registry import Registry
+from handlers.registry import Errors, Registry, Submission
 from modals.participants import (
     NOTIFICATIONS_GROUP_ID,
     UPDATE_PARTICIPANT_ID,
@@ -21,14 +24,13 @@ from modals.participants import (
     update_participant_modal,
 )
 from modals.text import escape
-from storage.models import Incident, Project
 
 
 def register(reg: Registry, deps: Deps) -> None:
     commands = deps.config.commands
 
     @reg.command(commands.list_participants, "List the participants of this incident")
-    async def on_list(ack, body, client, respond):
+    async def on_list(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is not None:
@@ -37,7 +39,7 @@ def register(reg: Registry, deps: Deps) -> None:
             await client.views_open(trigger_id=body["trigger_id"], view=list_participants_modal(incident.name, people))
 
     @reg.command(commands.update_participant, "Record why a participant is here and their expertise")
-    async def on_update(ack, body, client, respond):
+    async def on_update(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is not None:
@@ -46,18 +48,14 @@ def register(reg: Registry, deps: Deps) -> None:
             await client.views_open(trigger_id=body["trigger_id"],
                                     view=update_participant_modal(incident.id, incident.name, people))
 
-    @reg.view(UPDATE_PARTICIPANT_ID)
-    async def on_update_submit(ack, body, view):
-        parsed, errors = parse_update_participant(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
+    @reg.submission(UPDATE_PARTICIPANT_ID, parse_update_participant, store_first=True)
+    async def on_update_submit(sub: Submission[tuple[int, int, str, str]]) -> Errors | None:
         async with deps.sessions() as session:
-            ok = await update_participant(session, *parsed, body["user"]["id"])
-        await ack(**({} if ok else {"response_action": "errors", "errors": {"participant": "Not a participant of this incident."}}))
+            ok = await update_participant(session, *sub.form, sub.user_id)
+        return None if ok else {"participant": "Not a participant of this incident."}
 
     @reg.command(commands.notifications_group, "Edit who receives stakeholder updates")
-    async def on_group(ack, body, client, respond):
+    async def on_group(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)
         if incident is not None:
@@ -66,31 +64,28 @@ def register(reg: Registry, deps: Deps) -> None:
                 await session.commit()
             await client.views_open(trigger_id=body["trigger_id"], view=notifications_group_modal(incident.id, users, emails))
 
-    @reg.view(NOTIFICATIONS_GROUP_ID)
-    async def on_group_submit(ack, body, view):
-        parsed, errors = parse_notifications_group(view)
-        if not errors:
-            async with deps.sessions() as session:
-                incident = await session.get(Incident, parsed[0])
-                if not (await may_manage(session, incident, body["user"]["id"], deps.config)).allowed:
-                    errors = {"people": "You are no longer allowed to edit this group."}
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
+    async def refused_group_edit(sub: Submission[tuple[int, list[str], list[str]]]) -> Errors | None:
         async with deps.sessions() as session:
-            await set_notifications_group(session, parsed[0], parsed[1], parsed[2], body["user"]["id"])
+            if not await may_manage_id(session, sub.form[0], sub.user_id, deps.config):
+                return {"people": "You are no longer allowed to edit this group."}
+        return None
+
+    @reg.submission(NOTIFICATIONS_GROUP_ID, parse_notifications_group, check=refused_group_edit)
+    async def on_group_submit(sub: Submission[tuple[int, list[str], list[str]]]) -> None:
+        incident_id, users, emails = sub.form
+        async with deps.sessions() as session:
+            await set_notifications_group(session, incident_id, users, emails, sub.user_id)
 
     @reg.command(commands.list_incidents, "List active, stable and recently closed incidents", "[project]")
-    async def on_list_incidents(ack, body, respond):
+    async def on_list_incidents(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         name = (body.get("text") or "").strip() or None
         async with deps.sessions() as session:
-            project = None
+            project_id = None
             if name:
-                project = (await session.execute(select(Project).where(Project.name == name))).scalar_one_or_none()
-                if project is None:
+                project_id = await project_id_named(session, name)
+                if project_id is None:
                     await respond(response_type="ephemeral", text=f"No project called {escape(name)}.")
                     return
-            rows = await listed_incidents(session, body["user_id"], deps.config, project.id if project else None)
+            rows = await listed_incidents(session, body["user_id"], deps.config, project_id=project_id)
         await say(respond, IncidentList([IncidentRef(i.name, i.title, i.status, i.channel_id) for i in rows], name))

@@ -1,7 +1,9 @@
 """Listener registration that also records what the Slack app manifest must declare.
 
 Every Bolt listener is registered through `Registry`, so `bot/manifest.py` derives slash
-commands, shortcuts and bot events from the same source the app runs on.
+commands, shortcuts and bot events from the same source the app runs on. Modal submissions
+have one shape (`Registry.submission`): the registry parses the view, answers field errors
+itself and hands the listener a typed form.
 """
 
 from __future__ import annotations
@@ -10,12 +12,18 @@ import asyncio
 import functools
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Generic, TypeVar
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F")
+Errors = dict[str, str]  # modal block id -> message shown under that input
+Parser = Callable[[dict[str, Any]], tuple[F | None, Errors]]  # pure: the submitted view -> (form, errors)
 
 
 def guarded(fn: Callable) -> Callable:
@@ -37,6 +45,41 @@ def guarded(fn: Callable) -> Callable:
             log.exception("listener %s failed after acknowledging", fn.__name__)
 
     return listener
+
+
+@dataclass(frozen=True)
+class Submission(Generic[F]):
+    """A modal submission whose view parsed: the typed form and who sent it."""
+
+    form: F
+    body: dict[str, Any]
+    client: AsyncWebClient
+    context: AsyncBoltContext
+
+    @property
+    def view(self) -> dict[str, Any]:
+        return self.body["view"]
+
+    @property
+    def view_id(self) -> str:
+        """Unique per opened modal: the idempotency key of what the submission creates."""
+        return self.view["id"]
+
+    @property
+    def user_id(self) -> str:
+        return self.body["user"]["id"]
+
+    @property
+    def user_name(self) -> str | None:
+        return self.body["user"].get("name")
+
+    @property
+    def bot_user_id(self) -> str | None:
+        return self.context.get("bot_user_id")
+
+
+Check = Callable[[Submission[F]], Awaitable[Errors | None]]
+SubmitListener = Callable[[Submission[F]], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -103,6 +146,43 @@ class Registry:
     def view(self, callback_id: str) -> Callable:
         self.interactions.append(f"view:{callback_id}")
         return self._register(self.app.view(callback_id))
+
+    def submission(self, callback_id: str, parse: Parser[F], *, check: Check[F] | None = None,
+                   store_first: bool = False) -> Callable[[SubmitListener[F]], SubmitListener[F]]:
+        """Register the listener of a modal's submissions; it is handed a `Submission` with the typed form.
+
+        The registry runs the pure `parse` on the view, then the optional `check` (refusals only the
+        database can tell, e.g. the submitter lost the right); field errors from either are acked as
+        `response_action: errors`, so the modal shows them, and the listener never runs. Otherwise:
+
+        - by default the submission is acked (the modal closes) before the listener runs;
+        - with `store_first` the listener runs first and the ack follows: it stores the submission and
+          returns field errors (or None). Never ack a submission you could not store: when the listener
+          raises, nothing is acked and Slack keeps the modal open with an error.
+        """
+
+        def decorator(listener: SubmitListener[F]) -> SubmitListener[F]:
+            async def on_submission(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                                    context: AsyncBoltContext) -> None:
+                form, errors = parse(body["view"])
+                sub = Submission(form, body, client, context)
+                if not errors and check is not None:
+                    errors = await check(sub)
+                if errors:
+                    await ack(response_action="errors", errors=errors)
+                    return
+                if not store_first:
+                    await ack()
+                    await listener(sub)
+                    return
+                errors = await listener(sub)
+                await ack(**({"response_action": "errors", "errors": errors} if errors else {}))
+
+            on_submission.__name__ = on_submission.__qualname__ = listener.__name__
+            self.view(callback_id)(on_submission)
+            return listener
+
+        return decorator
 
     def action(self, action_id: str | re.Pattern) -> Callable:
         self.interactions.append(f"action:{getattr(action_id, 'pattern', action_id)}")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
-from domain.incidents.service import report_choices, report_incident
+from domain.incidents.service import ReportIncidentForm, report_choices, report_incident
 from domain.response.setup import setup_incident
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.report_incident import (
     CALLBACK_ID,
     PROJECT_ACTION,
@@ -25,7 +28,7 @@ SHORTCUT_ID = "report_incident_from_message"
 
 def register(reg: Registry, deps: Deps) -> None:
     """Wire the report-incident listeners."""
-    async def open_modal(client, trigger_id: str, defaults: ReportDefaults, respond=None) -> None:
+    async def open_modal(client: AsyncWebClient, trigger_id: str, defaults: ReportDefaults, respond: AsyncRespond | None = None) -> None:
         async with deps.sessions() as session:
             choices = await report_choices(session)
         try:
@@ -39,13 +42,13 @@ def register(reg: Registry, deps: Deps) -> None:
                 )
 
     @reg.command(deps.config.commands.report_incident, "Report an incident", "[title]")
-    async def on_command(ack, body, client, respond):
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         defaults = ReportDefaults(origin_channel_id=body.get("channel_id"), title=(body.get("text") or "").strip())
         await open_modal(client, body["trigger_id"], defaults, respond)
 
     @reg.message_shortcut(SHORTCUT_ID, "Report as incident", "Open an incident pre-filled with this message")
-    async def on_shortcut(ack, body, client):
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         message, channel = body.get("message", {}), body.get("channel", {})
         text = message.get("text") or ""
@@ -58,7 +61,7 @@ def register(reg: Registry, deps: Deps) -> None:
         await open_modal(client, body["trigger_id"], defaults)
 
     @reg.action(PROJECT_ACTION)
-    async def on_project_changed(ack, body, client):
+    async def on_project_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         view = body["view"]
         values = view.get("state", {}).get("values", {})
@@ -71,24 +74,18 @@ def register(reg: Registry, deps: Deps) -> None:
         defaults = ReportDefaults(project=selected_project(view), title=typed("title"), description=typed("description"))
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=report_incident_modal(choices, defaults))
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_report_submission(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        user = body["user"]
+    @reg.submission(CALLBACK_ID, parse_report_submission)
+    async def on_submit(sub: Submission[ReportIncidentForm]) -> None:
         async with deps.sessions() as session:
             incident, created = await report_incident(
                 session,
-                form,
-                reporter_user_id=user["id"],
-                reporter_name=user.get("name"),
-                idempotency_key=view["id"],
+                sub.form,
+                reporter_user_id=sub.user_id,
+                reporter_name=sub.user_name,
+                idempotency_key=sub.view_id,
                 config=deps.config,
             )
         if created:
-            await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+            await setup_incident(deps, incident.id)
         else:
-            log.info("duplicate submission of view %s ignored (%s)", view["id"], incident.name)
+            log.info("duplicate submission of view %s ignored (%s)", sub.view_id, incident.name)

@@ -2,81 +2,70 @@
 
 from __future__ import annotations
 
-import asyncio
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
-from domain.incidents.queries import may_manage
-from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, report_defaults, save_report, snooze
+from domain.incidents.queries import may_manage_id
+from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, post_report, report_form, snooze
 from handlers.incident_context import incident_here
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.reports import CALLBACK_ID, SNOOZE_ACTION, WRITE_ACTION, parse_report, report_modal
-from storage.models import Incident
 
 
 def register(reg: Registry, deps: Deps) -> None:
     """`/…-report-tactical`, `/…-report-executive`, the report modal and reminder buttons."""
     conv = deps.ports.conversation
 
-    async def open_report(client, trigger_id: str, incident: Incident, kind: str) -> None:
+    async def open_report(client: AsyncWebClient, trigger_id: str, incident_id: int, kind: str) -> None:
         async with deps.sessions() as session:
-            defaults = await report_defaults(session, incident, kind)
-        await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident.id, incident.channel_id, defaults))
+            channel_id, defaults = await report_form(session, incident_id, kind)
+        await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident_id, channel_id, defaults))
 
     def command(kind: str, name: str, description: str) -> None:
         @reg.command(name, description)
-        async def on_command(ack, body, client, respond):
+        async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
             await ack()
             incident = await incident_here(deps, body, respond, managing=True)
             if incident is not None:
-                await open_report(client, body["trigger_id"], incident, kind)
+                await open_report(client, body["trigger_id"], incident.id, kind)
 
     command(TACTICAL, deps.config.commands.report_tactical, "Post a tactical report (conditions, actions, needs)")
     command(EXECUTIVE, deps.config.commands.report_executive, "Post an executive report for stakeholders")
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_report(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        async with deps.sessions() as session:
-            incident = await session.get(Incident, form["incident"])
-            posted, recipients = await save_report(session, incident, form["kind"], form["details"], body["user"]["id"],
-                                                   deps.config)
-        # Recipients are people (DM) and notification channels; a user id posts as a DM.
-        effects = [conv.post(form["channel"], posted), *(conv.post(target, posted) for target in recipients)]
-        if form["kind"] == EXECUTIVE:
-            effects.append(deps.ports.documents.add_report(posted.incident_name, posted.kind, posted.details))
-        await asyncio.gather(*effects)
+    @reg.submission(CALLBACK_ID, parse_report)
+    async def on_submit(sub: Submission[dict[str, Any]]) -> None:
+        form = sub.form
+        await post_report(deps, form["incident"], form["kind"], form["details"], channel=form["channel"],
+                          author=sub.user_id)
 
-    async def reminded(user: str, incident_id: str) -> Incident | None:
-        """The incident of a reminder button, if `user` may still write its reports; else None after telling them
-        (the same answer for an unknown incident and one they may not manage, restricted or not)."""
+    async def reminded(user: str, incident_id: str) -> bool:
+        """Whether `user` may still write the reports of a reminder button's incident; if not, tell them (the
+        same answer for an unknown incident and one they may not manage, restricted or not)."""
         async with deps.sessions() as session:
-            incident = await session.get(Incident, int(incident_id))
-            allowed = incident is not None and (await may_manage(session, incident, user, deps.config)).allowed
+            allowed = await may_manage_id(session, int(incident_id), user, deps.config)
         if not allowed:
             await conv.send_direct(user, PlainNotice("Only an incident's commander, scribes and admins can write "
                                                      "its reports or snooze their reminders."))
-        return incident if allowed else None
+        return allowed
 
     @reg.action(WRITE_ACTION)
-    async def on_write(ack, body, client):
+    async def on_write(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         kind, incident_id = body["actions"][0]["value"].split(":")
-        incident = await reminded(body["user"]["id"], incident_id)
-        if incident is not None:
-            await open_report(client, body["trigger_id"], incident, kind)
+        if await reminded(body["user"]["id"], incident_id):
+            await open_report(client, body["trigger_id"], int(incident_id), kind)
 
     for minutes in SNOOZE_MINUTES:
 
         @reg.action(f"{SNOOZE_ACTION}_{minutes}")
-        async def on_snooze(ack, body):
+        async def on_snooze(ack: AsyncAck, body: dict[str, Any]) -> None:
             await ack()
             kind, incident_id, mins = body["actions"][0]["value"].split(":")
-            if await reminded(body["user"]["id"], incident_id) is None:
+            if not await reminded(body["user"]["id"], incident_id):
                 return
             async with deps.sessions() as session:
                 await snooze(session, int(incident_id), kind, int(mins))

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import datetime, timezone
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
-from domain.tasks import (
-    TaskList,
-    add_card,
-    create_task,
-    incident_tasks,
-    my_tasks,
-    outside_assignees,
-    set_resolved,
-    task_in_sight,
-)
+from domain.tasks import TaskList, add_task, change_task, incident_tasks, my_tasks, task_list, task_refusals
 from handlers.incident_context import incident_here, say
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.tasks import (
     CALLBACK_ID,
     REOPEN_ACTION,
@@ -28,48 +22,33 @@ from modals.tasks import (
     parse_create_task,
     task_list_modal,
 )
-from storage.models import Incident
 
 
 def register(reg: Registry, deps: Deps) -> None:
     """create-task, list-tasks, list-my-tasks, and the Resolve / Re-open buttons on every card."""
-    conv = deps.ports.conversation
     commands = deps.config.commands
 
     @reg.command(commands.create_task, "Create a task in this incident")
-    async def on_create(ack, body, client, respond):
+    async def on_create(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)
         if incident is not None:
             view = create_task_modal(incident.id, body["channel_id"], datetime.now(timezone.utc).date())
             await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_create_task(view)
-        if not errors:
-            async with deps.sessions() as session:
-                incident = await session.get(Incident, form["incident"])
-                if await outside_assignees(session, incident, form["assignees"], deps.config):
-                    errors = {"assignees": "This incident is restricted: only its participants can be given a task. "
-                                           "Invite the others to its channel first."}
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
+    async def refused_task(sub: Submission[dict[str, Any]]) -> dict[str, str]:
         async with deps.sessions() as session:
-            incident = await session.get(Incident, form["incident"])
-            task = await create_task(session, incident, body["user"]["id"], form["description"], form["assignees"],
-                                     form["priority"], form["due_at"])
-        card = await conv.post(form["channel"], task)
-        async with deps.sessions() as session:
-            await add_card(session, task.id, card.channel_id, card.ts)
-        notice = PlainNotice(f"<@{task.creator}> assigned you a task: {task.description}")
-        await asyncio.gather(*(conv.post_ephemeral(form["channel"], u, notice) for u in task.assignees),
-                             return_exceptions=True)  # an assignee outside the channel just misses the notice
+            return await task_refusals(session, sub.form["incident"], sub.form["assignees"], deps.config)
+
+    @reg.submission(CALLBACK_ID, parse_create_task, check=refused_task)
+    async def on_submit(sub: Submission[dict[str, Any]]) -> None:
+        form = sub.form
+        await add_task(deps, form["incident"], channel=form["channel"], creator=sub.user_id,
+                       description=form["description"], assignees=form["assignees"], priority=form["priority"],
+                       due_at=form["due_at"])
 
     @reg.command(commands.list_tasks, "List this incident's tasks")
-    async def on_list(ack, body, client, respond):
+    async def on_list(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is None:
@@ -79,35 +58,31 @@ def register(reg: Registry, deps: Deps) -> None:
         await client.views_open(trigger_id=body["trigger_id"], view=task_list_modal(incident.name, incident.id, tasks))
 
     @reg.command(commands.list_my_tasks, "List the open tasks you created or are assigned")
-    async def on_mine(ack, body, respond):
+    async def on_mine(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         async with deps.sessions() as session:
             tasks = await my_tasks(session, body["user_id"])
         await say(respond, TaskList("Your open tasks", tasks))
 
-    async def change(ack, body, client, resolved: bool):
+    async def change(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, resolved: bool) -> None:
         await ack()
         task_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
-        async with deps.sessions() as session:
-            visible = await task_in_sight(session, task_id, user, deps.config)
-            if visible:
-                task, cards = await set_resolved(session, task_id, resolved, user)
-        if not visible:  # no such task, or one of a Restricted incident this person is outside of: the same answer
+        task = await change_task(deps, task_id, resolved=resolved, actor=user)
+        if task is None:  # no such task, or one of a Restricted incident this person is outside of: the same answer
             if body.get("channel"):
-                await conv.post_ephemeral(body["channel"]["id"], user, PlainNotice("That task is not available to you."))
+                await deps.ports.conversation.post_ephemeral(
+                    body["channel"]["id"], user, PlainNotice("That task is not available to you."))
             return
-        await asyncio.gather(*(conv.update(channel, ts, task) for channel, ts in cards))
         if body.get("view"):  # clicked in the task list modal: show the new state there too
             async with deps.sessions() as session:
-                incident = await session.get(Incident, task.incident_id)
-                tasks = await incident_tasks(session, incident)
-            await client.views_update(view_id=body["view"]["id"], view=task_list_modal(incident.name, incident.id, tasks))
+                name, tasks = await task_list(session, task.incident_id)
+            await client.views_update(view_id=body["view"]["id"], view=task_list_modal(name, task.incident_id, tasks))
 
     @reg.action(re.compile(f"^{RESOLVE_ACTION}_\\d+$"))
-    async def on_resolve(ack, body, client):
+    async def on_resolve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await change(ack, body, client, True)
 
     @reg.action(re.compile(f"^{REOPEN_ACTION}_\\d+$"))
-    async def on_reopen(ack, body, client):
+    async def on_reopen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await change(ack, body, client, False)
 

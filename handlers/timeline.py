@@ -6,13 +6,17 @@ import asyncio
 from collections import defaultdict
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.response.capture import add_message, remove_message_if_unmarked
 from domain.timeline import TimelineView, add_manual_event, parse_command_text, timeline_page
 from handlers.incident_context import incident_here, say
-from handlers.registry import Registry
+from handlers.registry import Registry, Submission
 from modals.timeline import CALLBACK_ID, add_event_modal, parse_add_event
 
 SHORTCUT_ID = "add_to_timeline"
@@ -37,27 +41,27 @@ def register(reg: Registry, deps: Deps) -> None:
         return event.get("reaction") == deps.config.timeline_reaction and event.get("item", {}).get("type") == "message"
 
     @reg.event("reaction_added")
-    async def on_reaction_added(ack, event):
+    async def on_reaction_added(ack: AsyncAck, event: dict[str, Any]) -> None:
         await ack()
         if is_timeline_reaction(event):
             channel, ts = event["item"]["channel"], event["item"]["ts"]
             async with one_at_a_time(channel, ts):
-                await add_message(deps.sessions, conv, channel, ts, event["user"], marked_with=event["reaction"])
+                await add_message(deps, channel, ts, added_by=event["user"], marked_with=event["reaction"])
 
     @reg.event("reaction_removed")
-    async def on_reaction_removed(ack, event):
+    async def on_reaction_removed(ack: AsyncAck, event: dict[str, Any]) -> None:
         await ack()
         if is_timeline_reaction(event):
             channel, ts = event["item"]["channel"], event["item"]["ts"]
             async with one_at_a_time(channel, ts):
-                await remove_message_if_unmarked(deps.sessions, conv, deps.config, channel, ts)
+                await remove_message_if_unmarked(deps, channel, ts)
 
     @reg.message_shortcut(SHORTCUT_ID, "Add to timeline", "Add this message to the incident timeline")
-    async def on_shortcut(ack, body):
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         channel, user = body["channel"]["id"], body["user"]["id"]
         async with one_at_a_time(channel, body["message"]["ts"]):
-            outcome = await add_message(deps.sessions, conv, channel, body["message"]["ts"], user)
+            outcome = await add_message(deps, channel, body["message"]["ts"], added_by=user)
         text = {
             "added": "Added to the incident timeline.",
             "duplicate": "That message is already on the incident timeline.",
@@ -73,7 +77,7 @@ def register_commands(reg: Registry, deps: Deps) -> None:
     commands = deps.config.commands
 
     @reg.command(commands.timeline, "Show this incident's timeline", "[page]")
-    async def on_timeline(ack, body, respond):
+    async def on_timeline(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is None:
@@ -87,7 +91,7 @@ def register_commands(reg: Registry, deps: Deps) -> None:
                                         commands.timeline))
 
     @reg.command(commands.add_timeline_event, "Add an event to the timeline", "[DESC text DATE yyyy-mm-dd TIME hh:mm]")
-    async def on_add_event(ack, body, client, respond):
+    async def on_add_event(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is None:
@@ -97,13 +101,9 @@ def register_commands(reg: Registry, deps: Deps) -> None:
                                now=datetime.now(timezone.utc), incident_id=incident.id, channel_id=body["channel_id"])
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        form, errors = parse_add_event(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
+    @reg.submission(CALLBACK_ID, parse_add_event)
+    async def on_submit(sub: Submission[dict[str, Any]]) -> None:
+        form = sub.form
         async with deps.sessions() as session:
-            await add_manual_event(session, form["incident"], body["user"]["id"], form["description"], form["when"])
-        await conv.post_ephemeral(form["channel"], body["user"]["id"], PlainNotice("Added to the incident timeline."))
+            await add_manual_event(session, form["incident"], sub.user_id, form["description"], form["when"])
+        await conv.post_ephemeral(form["channel"], sub.user_id, PlainNotice("Added to the incident timeline."))

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
-from domain.incidents.queries import may_manage
-from domain.incidents.update import apply_update, check_update, check_visibility, update_options
-from domain.response.update import publish_update
+from domain.incidents.update import UpdateIncidentForm, update_options
+from domain.response.update import update_incident, update_refusals
 from handlers.incident_context import incident_here
-from handlers.registry import Registry
+from handlers.registry import Errors, Registry, Submission
 from modals.update_incident import CALLBACK_ID, parse_update_submission, update_incident_modal
-from storage.models import Incident
 
 log = logging.getLogger(__name__)
+Update = tuple[int, UpdateIncidentForm]  # (incident id, form)
+
+
+def parse_update(view: dict) -> tuple[Update | None, Errors]:
+    """`parse_update_submission` in the registry's (form, errors) shape."""
+    incident_id, form, errors = parse_update_submission(view)
+    return (None if errors else (incident_id, form)), errors
 
 
 def register(reg: Registry, deps: Deps) -> None:
     @reg.command(deps.config.commands.update_incident, "Update the incident of this channel")
-    async def on_command(ack, body, client, respond):
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)
         if incident is None:
@@ -27,21 +36,11 @@ def register(reg: Registry, deps: Deps) -> None:
             options = await update_options(session, incident)
         await client.views_open(trigger_id=body["trigger_id"], view=update_incident_modal(options, incident.name))
 
-    @reg.view(CALLBACK_ID)
-    async def on_submit(ack, body, view):
-        incident_id, form, errors = parse_update_submission(view)
-        if not errors:
-            async with deps.sessions() as session:
-                errors = await check_update(session, incident_id, form)
-                incident = await session.get(Incident, incident_id)
-                if not errors and not (await may_manage(session, incident, body["user"]["id"], deps.config)).allowed:
-                    errors = {"title": "You are no longer allowed to update this incident."}
-            if not errors:
-                errors = await check_visibility(incident, form, deps.ports.conversation)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        async with deps.sessions() as session:
-            result = await apply_update(session, incident_id, form, body["user"]["id"], deps.config)
-        await publish_update(deps.sessions, result, deps.ports, deps.config)
+    async def refused_update(sub: Submission[Update]) -> Errors:
+        incident_id, form = sub.form
+        return await update_refusals(deps, incident_id, form, sub.user_id)
+
+    @reg.submission(CALLBACK_ID, parse_update, check=refused_update)
+    async def on_submit(sub: Submission[Update]) -> None:
+        incident_id, form = sub.form
+        await update_incident(deps, incident_id, form, actor=sub.user_id)

@@ -8,4 +8,4 @@ from domain.response.setup import resume_pending_setups
 
 async def run(deps: Deps) -> int:
     """Retry every unfinished set-up whose lease has expired."""
-    return await resume_pending_setups(deps.sessions, deps.ports, deps.config)
+    return await resume_pending_setups(deps)

@@ -33,7 +33,7 @@ def assign_role_modal(incident_id: int, incident_name: str, roles: list[str]) ->
     )
 
 
-def parse_assign_role(view: dict, bot_user_id: str | None = None) -> tuple[AssignRoleForm | None, dict[str, str]]:
+def parse_assign_role(view: dict) -> tuple[AssignRoleForm | None, dict[str, str]]:
     values = view.get("state", {}).get("values", {})
     user = ((values.get("person") or {}).get("person") or {}).get("selected_user")
     role = (((values.get("role") or {}).get("role") or {}).get("selected_option") or {}).get("value")
@@ -42,8 +42,6 @@ def parse_assign_role(view: dict, bot_user_id: str | None = None) -> tuple[Assig
     errors = {}
     if not user:
         errors["person"] = "Pick a person."
-    elif user == bot_user_id:
-        errors["person"] = "warroom itself cannot hold a role."
     if role not in offered:
         errors["role"] = "Pick one of the listed roles."
     if errors:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.cases.service import case_participants
+from domain.cases.service import case_for_command, case_participants
 from domain.config.schema import WarroomConfig
+from domain.core.deps import Deps
 from domain.core.ports import ConversationPort, PortError
 from domain.core.vocabulary import Visibility
 from domain.incidents.queries import is_participant
@@ -103,3 +104,17 @@ def who_can_add(case: Case) -> str:
     """The person to ask, as a mention: the assignee (shown on the card), else the reporter."""
     person = case.assignee or case.reporter
     return f"<@{person}>" if person else "the people working it"
+
+
+async def case_for_command_of(deps: Deps, text: str | None, channel_id: str | None, user_id: str) -> Case | None:
+    """The case a command is about (named first in its text, else the one whose channel it ran in). A sealed
+    case named from elsewhere does not exist to someone outside it: the same answer as an unknown name."""
+    async with deps.sessions() as session:
+        named = await case_for_command(session, text, None) if text else None
+        here = await case_for_command(session, None, channel_id)
+        await session.commit()
+    if named is not None and (here is None or here.id != named.id):
+        _, access = await access_of(deps.sessions, named.id, user_id, deps.config, deps.ports.conversation)
+        if access is None or access.shut_out:
+            named = None
+    return named or here

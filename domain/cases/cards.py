@@ -12,11 +12,11 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases.service import add_case_participant, case_facts, record_case_event
-from domain.config.schema import WarroomConfig
-from domain.core.ports import PortError, Ports
+from domain.core.deps import Deps
+from domain.core.ports import PortError
 from storage.case_models import Case, CaseEvent
 from storage.types import utcnow
 
@@ -38,14 +38,13 @@ async def _claim(session: AsyncSession, case_id: int, current, *, stale_before) 
     return (result.rowcount or 0) == 1
 
 
-async def publish_case(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
-                       config: WarroomConfig) -> Case | None:
+async def publish_case(deps: Deps, case_id: int) -> Case | None:
     """Assign the type's on-call person when nobody is assigned, then post the case card in its channel.
 
     Safe to call again and from several processes: a posted card is never posted twice.
     """
-    conv = ports.conversation
-    async with sessions() as session:
+    ports, config, conv = deps.ports, deps.config, deps.ports.conversation
+    async with deps.sessions() as session:
         case = await session.get(Case, case_id)
         if case is None or case.card_ts is not None or not case.conversation_target:
             return case
@@ -72,22 +71,21 @@ async def publish_case(sessions: async_sessionmaker[AsyncSession], case_id: int,
         return case
 
 
-async def show_change(sessions: async_sessionmaker[AsyncSession], case_id: int, ports: Ports,
-                      config: WarroomConfig) -> None:
+async def show_change(deps: Deps, case_id: int) -> None:
     """Edit the case's card, and the copy pinned in its own channel when it has one, to show it now."""
-    conv = ports.conversation
-    async with sessions() as session:
+    conv = deps.ports.conversation
+    async with deps.sessions() as session:
         case = await session.get(Case, case_id)
         if case is None:
             return
         pinned = (await session.execute(select(CaseEvent.details).where(
             CaseEvent.dedupe_key == channel_card_key(case_id)))).scalar_one_or_none() or {}
         card = (case.card_channel_id, case.card_ts) if case.card_ts else None
-        facts = await case_facts(session, case, config, conv.message_link(*card) if card else None)
+        facts = await case_facts(session, case, deps.config, conv.message_link(*card) if card else None)
         await session.commit()
     if card:
         await conv.update(*card, facts)
-        async with sessions() as session:  # only once Slack shows it
+        async with deps.sessions() as session:  # only once Slack shows it
             await session.execute(update(Case).where(Case.id == case_id)
                                   .values(card_alert_count=facts.alert_count, card_synced_at=utcnow())
                                   .execution_options(synchronize_session=False))
@@ -96,15 +94,17 @@ async def show_change(sessions: async_sessionmaker[AsyncSession], case_id: int, 
         await conv.update(pinned["channel"], pinned["ts"], facts)
 
 
-async def show_incident_cases(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
-                              config: WarroomConfig) -> None:
-    """Refresh the cards of the cases escalated to an incident (e.g. after its visibility changed)."""
-    async with sessions() as session:
+async def show_incident_cases(deps: Deps, incident_id: int, changed: frozenset[str]) -> None:
+    """An incident watcher: when its visibility changed, refresh the cards of the cases escalated to it
+    (they name the incident only while it is Open)."""
+    if "Visibility" not in changed:
+        return
+    async with deps.sessions() as session:
         ids = list((await session.execute(select(Case.id).where(Case.incident_id == incident_id))).scalars())
         await session.commit()
     for case_id in ids:
         try:
-            await show_change(sessions, case_id, ports, config)
+            await show_change(deps, case_id)
         except PortError as exc:
             log.warning("card of case %s not refreshed: %s", case_id, exc)
 
@@ -114,7 +114,7 @@ def channel_card_key(case_id: int) -> str:
     return f"case:{case_id}:migrate:channel-card"
 
 
-async def sync_cards(sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig) -> int:
+async def sync_cards(deps: Deps) -> int:
     """Post cards not posted yet and edit cards whose alert count is behind; returns how many were touched.
 
     Signal cases are posted here (the worker never waits on Slack); other cases only when their own
@@ -122,8 +122,8 @@ async def sync_cards(sessions: async_sessionmaker[AsyncSession], ports: Ports, c
     burst of alerts costs one edit. Up to SYNC_CONCURRENCY cards are handled at once.
     """
     now = utcnow()
-    refresh_before = now - timedelta(seconds=config.signals.card_refresh_seconds)
-    async with sessions() as session:
+    refresh_before = now - timedelta(seconds=deps.config.signals.card_refresh_seconds)
+    async with deps.sessions() as session:
         lagging = (await session.execute(
             select(Case.id, Case.card_ts, Case.card_synced_at).where(or_(
                 and_(Case.card_ts.is_not(None), Case.alert_count != Case.card_alert_count,
@@ -139,12 +139,12 @@ async def sync_cards(sessions: async_sessionmaker[AsyncSession], ports: Ports, c
         async with slots:
             try:
                 if card_ts is None:
-                    await publish_case(sessions, case_id, ports, config)
+                    await publish_case(deps, case_id)
                     return True
-                async with sessions() as session:
+                async with deps.sessions() as session:
                     claimed = await _claim(session, case_id, synced_at, stale_before=refresh_before)
                 if claimed:
-                    await show_change(sessions, case_id, ports, config)
+                    await show_change(deps, case_id)
                 return claimed
             except PortError as exc:
                 log.warning("card of case %s not synced: %s", case_id, exc)

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases.access import restricted_type
 from domain.cases.cards import channel_card_key, show_change
 from domain.cases.notices import CaseChannelOpened, CaseMovedToChannel
 from domain.cases.service import CaseRuleError, case_facts, case_participants, record_case_event
 from domain.config.schema import WarroomConfig
+from domain.core.deps import Deps
 from domain.core.ports import NameTaken, PortError, Ports
 from domain.incidents import naming
 from domain.incidents.service import MAX_NAME_ATTEMPTS
@@ -56,13 +57,12 @@ async def _claim(session: AsyncSession, case_id: int, actor: str | None) -> bool
     return (result.rowcount or 0) == 1
 
 
-async def give_case_channel(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str | None,
-                            ports: Ports, config: WarroomConfig) -> MigrateResult:
+async def give_case_channel(deps: Deps, case_id: int, *, actor: str | None) -> MigrateResult:
     """Create the case's own channel, invite its participants, post its card there (pinned) and link
     the thread and the channel both ways. Raises CaseRuleError when the case cannot have one."""
-    conv = ports.conversation
+    conv = deps.ports.conversation
     created = False
-    async with sessions() as session:
+    async with deps.sessions() as session:
         case = await session.get(Case, case_id)
         if case is None:
             raise CaseRuleError("That case no longer exists.")
@@ -71,7 +71,7 @@ async def give_case_channel(sessions: async_sessionmaker[AsyncSession], case_id:
                 raise CaseRuleError(f"{case.name} was escalated: it is worked in the incident channel.")
             if not await _claim(session, case.id, actor):
                 return MigrateResult(case.name, None, False, busy=True)
-            private = await restricted_type(session, case, config)
+            private = await restricted_type(session, case, deps.config)
             await session.commit()
             channel = await _create_channel(conv, case, private)
             case.channel_id, case.channel_name, case.updated_at = channel.id, channel.name, utcnow()
@@ -86,9 +86,9 @@ async def give_case_channel(sessions: async_sessionmaker[AsyncSession], case_id:
         await session.commit()
     if people:
         await conv.invite(channel_id, people)
-    await _post_once(sessions, case_id, "channel-card", _post_card_in_channel, ports, config)
-    await _post_once(sessions, case_id, "thread-link", _link_thread_to_channel, ports, config)
-    await show_change(sessions, case_id, ports, config)
+    await _post_once(deps, case_id, "channel-card", _post_card_in_channel)
+    await _post_once(deps, case_id, "thread-link", _link_thread_to_channel)
+    await show_change(deps, case_id)
     return MigrateResult(name, channel_id, created)
 
 
@@ -102,15 +102,15 @@ async def _create_channel(conv, case: Case, private: bool):
     raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
 
 
-async def _post_once(sessions, case_id: int, step: str, post, ports: Ports, config: WarroomConfig) -> None:
+async def _post_once(deps: Deps, case_id: int, step: str, post) -> None:
     """Run `post(session, case, ports, config)` unless this step already ran for the case."""
-    async with sessions() as session:
+    async with deps.sessions() as session:
         case = await session.get(Case, case_id)
         first = await record_case_event(session, case_id, f"Channel step done: {step}", source=INTERNAL_SOURCE,
                                         dedupe_key=_step_key(case_id, step))
         await session.commit()
         if first:
-            await post(session, case, ports, config)
+            await post(session, case, deps.ports, deps.config)
 
 
 async def _post_card_in_channel(session, case: Case, ports: Ports, config: WarroomConfig) -> None:

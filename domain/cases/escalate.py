@@ -12,25 +12,34 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases.access import RESTRICTED_INCIDENT, access_of
 from domain.cases.cards import show_change
 from domain.cases.channel import INTERNAL_SOURCE
 from domain.cases.notices import CaseEscalated, EscalatedFromCase
 from domain.cases.service import (
+    CaseFacts,
     CaseRuleError,
+    case_facts,
     case_participants,
     record_case_event,
     set_status,
 )
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
-from domain.core.ports import NameTaken, PortError, Ports
+from domain.core.deps import Deps
+from domain.core.ports import NameTaken, PortError
 from domain.core.vocabulary import CaseStatus, Role, SetupState, Visibility
 from domain.incidents import naming
 from domain.incidents.queries import is_participant, may_see
-from domain.incidents.service import MAX_NAME_ATTEMPTS, ReportIncidentForm, report_incident
+from domain.incidents.service import (
+    MAX_NAME_ATTEMPTS,
+    ProjectChoices,
+    ReportIncidentForm,
+    report_choices,
+    report_incident,
+)
 from domain.response.membership import Engage, record_participants
 from domain.response.setup import setup_incident
 from domain.timeline import record_event
@@ -55,15 +64,45 @@ def escalation_project(case: Case, config: WarroomConfig) -> str:
     return ctype.project or config.default_project().name
 
 
-async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateForm, actor: str, actor_name: str | None,
-                   ports: Ports, config: WarroomConfig) -> Incident:
+@dataclass(frozen=True)
+class EscalationPlan:
+    """What pressing Escalate leads to: finishing an escalation that stopped half-way (`resume`), or the
+    escalate form offering `project`'s priorities."""
+
+    facts: CaseFacts
+    resume: EscalateForm | None = None
+    project: ProjectChoices | None = None
+
+
+async def plan_escalation(session: AsyncSession, case_id: int, config: WarroomConfig, *, user: str) -> EscalationPlan:
+    """CaseRuleError when the case is gone, Closed, or already escalated (to outsiders of a Restricted
+    incident, just "already escalated")."""
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise CaseRuleError("That case no longer exists.")
+    facts = await case_facts(session, case, config)
+    if case.incident_id is not None:
+        incident = await session.get(Incident, case.incident_id)
+        if not await may_see(session, incident, user, config):
+            raise CaseRuleError(f"{facts.name} was already escalated.")
+        if incident.setup_state == SetupState.READY:
+            raise CaseRuleError(f"{facts.name} is already escalated to {incident.name}.")
+        # An earlier escalation stopped half-way: finish it rather than ask again.
+        return EscalationPlan(facts, resume=EscalateForm(case.id, incident.title, ""))
+    if facts.status == CaseStatus.CLOSED:
+        raise CaseRuleError(f"{facts.name} is Closed; reopen it before escalating.")
+    choices = await report_choices(session)
+    return EscalationPlan(facts, project=choices.project(escalation_project(case, config)))
+
+
+async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: str | None = None) -> Incident:
     """Turn the case into an incident (see the module docstring); returns the incident once set up.
 
     Once the case is escalated to a Restricted incident, only that incident's people (and admins) may
     resume the escalation: to anyone else (a stale Escalate form, a second click) it just was escalated.
     """
-    conv = ports.conversation
-    case, access = await access_of(sessions, form.case_id, actor, config, conv)
+    config, conv = deps.config, deps.ports.conversation
+    case, access = await access_of(deps.sessions, form.case_id, actor, config, conv)
     if case is None:
         raise CaseRuleError("That case no longer exists.")
     if access.sealed == RESTRICTED_INCIDENT and not access.insider:
@@ -75,7 +114,7 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
             keep_channel = await conv.is_private(case.channel_id)
         except PortError as exc:  # unknown: a Restricted incident gets a new private channel
             log.warning("privacy of #%s unknown (%s)", case.channel_name, exc.code)
-    async with sessions() as session:
+    async with deps.sessions() as session:
         case = await session.get(Case, form.case_id)
         if case.incident_id is None and case.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is Closed; reopen it before escalating.")
@@ -97,22 +136,22 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
         await _copy_timeline(session, case, incident)
         await session.commit()
         case_channel = case.channel_id
-    incident = await setup_incident(sessions, incident.id, ports, config)
+    incident = await setup_incident(deps, incident.id)
     if incident.setup_state != SetupState.READY and incident.setup_error is None:
         # Another request (a second click, a colleague) holds the set-up and will finish every step.
         raise CaseRuleError(f"{incident.name} is already being set up for this escalation; "
                             "its channel will be ready in a moment.")
     if incident.setup_state != SetupState.READY:
         raise PortError("setup_incomplete", f"{incident.name} is stored but its channel is not ready yet")
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident.id)
         if not await may_see(session, incident, actor, config):
             # Someone else escalated it first (at the same moment) to a Restricted incident.
             raise CaseRuleError(f"{case.name} was already escalated.")
         await session.commit()
     if case_channel and case_channel == incident.channel_id:
-        await _rename_case_channel(sessions, incident.id, form.case_id, ports, config)
-    async with sessions() as session:
+        await _rename_case_channel(deps, incident.id, form.case_id)
+    async with deps.sessions() as session:
         case = await session.get(Case, form.case_id)
         incident = await session.get(Incident, incident.id)
         # Those the escalation made participants; a later thread reply or Join brings nobody in.
@@ -120,8 +159,8 @@ async def escalate(sessions: async_sessionmaker[AsyncSession], form: EscalateFor
         await session.commit()
     if people:
         await conv.invite(incident.channel_id, people)
-    await _cross_link(sessions, case, incident, ports)
-    await show_change(sessions, case.id, ports, config)
+    await _cross_link(deps, case, incident)
+    await show_change(deps, case.id)
     return incident
 
 
@@ -174,9 +213,10 @@ async def _copy_timeline(session: AsyncSession, case: Case, incident: Incident) 
                            dedupe_key=f"incident:{incident.id}:case-event:{entry.id}")
 
 
-async def _rename_case_channel(sessions, incident_id: int, case_id: int, ports: Ports, config: WarroomConfig) -> None:
+async def _rename_case_channel(deps: Deps, incident_id: int, case_id: int) -> None:
     """The case's channel became the incident's: give it the incident's channel name (once)."""
-    async with sessions() as session:
+    config = deps.config
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         project = await session.get(Project, incident.project_id)
         prefix = next((p for p in config.projects if p.name == project.name), config.projects[0]).channel_prefix
@@ -187,7 +227,7 @@ async def _rename_case_channel(sessions, incident_id: int, case_id: int, ports: 
         for attempt in range(MAX_NAME_ATTEMPTS):
             wanted = naming.channel_name(prefix, incident.number, incident.title, attempt)
             try:
-                channel = await ports.conversation.rename_channel(incident.channel_id, wanted)
+                channel = await deps.ports.conversation.rename_channel(incident.channel_id, wanted)
                 break
             except NameTaken:
                 continue
@@ -201,9 +241,9 @@ async def _rename_case_channel(sessions, incident_id: int, case_id: int, ports: 
         await session.commit()
 
 
-async def _cross_link(sessions, case: Case, incident: Incident, ports: Ports) -> None:
+async def _cross_link(deps: Deps, case: Case, incident: Incident) -> None:
     """"Escalated to INC-n" in the case's thread and channel; "Escalated from CASE-n" in the incident channel."""
-    conv = ports.conversation
+    conv = deps.ports.conversation
     card_link = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
     # The card's thread and a case channel the incident did not take over are seen by people outside the
     # incident: for a Restricted one they only learn that the case was escalated.
@@ -217,7 +257,7 @@ async def _cross_link(sessions, case: Case, incident: Incident, ports: Ports) ->
     posts.append(("incident", lambda: conv.post(incident.channel_id,
                                                 EscalatedFromCase(incident.name, case.name, case.title, card_link))))
     for where, post in posts:
-        async with sessions() as session:
+        async with deps.sessions() as session:
             first = await record_case_event(session, case.id, f"Escalation link posted ({where})", source=INTERNAL_SOURCE,
                                             dedupe_key=f"case:{case.id}:escalation-link:{where}")
             await session.commit()

@@ -9,22 +9,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases.access import PRIVATE_CHANNEL, RESTRICTED_INCIDENT, access_of, who_can_add
 from domain.cases.cards import publish_case, show_change
 from domain.cases.service import (
     RESOLUTION_REASONS,
+    CaseFacts,
     CaseRuleError,
     add_case_participant,
     case_by_card,
+    case_facts,
     create_case,
     record_case_event,
     set_status,
     store_or_existing,
 )
 from domain.config.schema import WarroomConfig
-from domain.core.ports import PortError, Ports
+from domain.core.deps import Deps
+from domain.core.ports import PortError
 from domain.core.vocabulary import CaseStatus
 from storage.case_models import Case
 from storage.types import utcnow
@@ -71,15 +74,20 @@ async def load_case(session: AsyncSession, case_id: int) -> Case:
     return case
 
 
-async def open_case(sessions: async_sessionmaker[AsyncSession], form: CreateCaseForm, reporter: str, key: str,
-                    ports: Ports, config: WarroomConfig) -> tuple[Case, bool]:
+async def load_facts(session: AsyncSession, case_id: int, config: WarroomConfig) -> CaseFacts:
+    """What the card of a case someone acts on shows; CaseRuleError when the case no longer exists."""
+    return await case_facts(session, await load_case(session, case_id), config)
+
+
+async def open_case(deps: Deps, form: CreateCaseForm, *, reporter: str, key: str) -> tuple[Case, bool]:
     """Store the case (once per `key`, the submitted view's id) and post its card.
 
     The card goes to the type's conversation target, else to the channel the person was in.
     Returns (case, created).
     """
+    config = deps.config
     ctype = config.cases.type(form.case_type)
-    async with sessions() as session:
+    async with deps.sessions() as session:
         async def make():
             case, created = await create_case(
                 session, config, title=form.title, description=form.description, case_type=ctype.name,
@@ -92,46 +100,43 @@ async def open_case(sessions: async_sessionmaker[AsyncSession], form: CreateCase
             return case, created
 
         case, created = await store_or_existing(session, make, key)
-    case = await publish_case(sessions, case.id, ports, config) or case
+    case = await publish_case(deps, case.id) or case
     return case, created
 
 
-async def triage(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str, ports: Ports,
-                 config: WarroomConfig) -> Case:
+async def triage(deps: Deps, case_id: int, *, actor: str) -> Case:
     """New -> Triage."""
-    return await _move(sessions, case_id, CaseStatus.TRIAGE, actor, ports, config)
+    return await _move(deps, case_id, CaseStatus.TRIAGE, actor=actor)
 
 
-async def reopen(sessions: async_sessionmaker[AsyncSession], case_id: int, actor: str, ports: Ports,
-                 config: WarroomConfig) -> Case:
+async def reopen(deps: Deps, case_id: int, *, actor: str) -> Case:
     """Closed -> Triage; the previous resolution is forgotten (it stays on the timeline)."""
-    async with sessions() as session:
+    async with deps.sessions() as session:
         case = await load_case(session, case_id)
         if case.status != CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is {case.status}, not Closed: there is nothing to reopen.")
         await set_status(session, case, CaseStatus.TRIAGE, actor)
         case.resolution_reason = case.resolution = None
         await session.commit()
-    await show_change(sessions, case_id, ports, config)
+    await show_change(deps, case_id)
     return case
 
 
-async def _move(sessions, case_id: int, status: str, actor: str, ports: Ports, config: WarroomConfig) -> Case:
-    async with sessions() as session:
+async def _move(deps: Deps, case_id: int, status: str, *, actor: str) -> Case:
+    async with deps.sessions() as session:
         case = await load_case(session, case_id)
         if not await set_status(session, case, status, actor):
             raise CaseRuleError(f"{case.name} is already {status}.")
         await session.commit()
-    await show_change(sessions, case_id, ports, config)
+    await show_change(deps, case_id)
     return case
 
 
-async def resolve(sessions: async_sessionmaker[AsyncSession], form: ResolveForm, actor: str, ports: Ports,
-                  config: WarroomConfig) -> Case:
+async def resolve(deps: Deps, form: ResolveForm, *, actor: str) -> Case:
     """Close the case with a resolution reason (one of RESOLUTION_REASONS) and text."""
     if form.reason not in RESOLUTION_REASONS:
         raise CaseRuleError(f"{form.reason!r} is not a resolution reason.")
-    async with sessions() as session:
+    async with deps.sessions() as session:
         case = await load_case(session, form.case_id)
         if case.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is already Closed.")
@@ -140,16 +145,16 @@ async def resolve(sessions: async_sessionmaker[AsyncSession], form: ResolveForm,
         await record_case_event(session, case.id, f"Resolved as {form.reason} by <@{actor}>: {form.resolution}",
                                 author=actor, details={"reason": form.reason})
         await session.commit()
-    await show_change(sessions, form.case_id, ports, config)
+    await show_change(deps, form.case_id)
     return case
 
 
-async def edit(sessions: async_sessionmaker[AsyncSession], form: CaseEditForm, actor: str, ports: Ports,
-               config: WarroomConfig) -> list[str]:
+async def edit(deps: Deps, form: CaseEditForm, *, actor: str) -> list[str]:
     """Apply the edit form; returns what changed (as timeline lines). A new assignee becomes a participant
     (and is invited to the case's own channel); on a sealed case only insiders may reassign it."""
-    _, access = await access_of(sessions, form.case_id, actor, config, ports.conversation)
-    async with sessions() as session:
+    config = deps.config
+    _, access = await access_of(deps.sessions, form.case_id, actor, config, deps.ports.conversation)
+    async with deps.sessions() as session:
         case = await load_case(session, form.case_id)
         if case.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is Closed; reopen it to edit it.")
@@ -180,8 +185,8 @@ async def edit(sessions: async_sessionmaker[AsyncSession], form: CaseEditForm, a
         channel = case.channel_id
         await session.commit()
     if channel and form.assignee and any(c.startswith("assignee") for c in changes):
-        await ports.conversation.invite(channel, [form.assignee])
-    await show_change(sessions, form.case_id, ports, config)
+        await deps.ports.conversation.invite(channel, [form.assignee])
+    await show_change(deps, form.case_id)
     return changes
 
 
@@ -189,14 +194,13 @@ def _who(user: str | None) -> str:
     return f"<@{user}>" if user else "nobody"
 
 
-async def join(sessions: async_sessionmaker[AsyncSession], case_id: int, user: str, ports: Ports,
-               config: WarroomConfig) -> tuple[Case, bool]:
+async def join(deps: Deps, case_id: int, user: str) -> tuple[Case, bool]:
     """Make `user` a participant of the case (and invite them to its own channel). Returns (case, added).
 
     Refused (CaseRuleError naming whom to ask) once the case was escalated, since its channel may now be the
     incident's and the card links the incident instead, and for someone outside a sealed case (restricted
     type or private channel; see domain/cases/access.py)."""
-    case, access = await access_of(sessions, case_id, user, config, ports.conversation)
+    case, access = await access_of(deps.sessions, case_id, user, deps.config, deps.ports.conversation)
     if case is None:
         raise CaseRuleError("That case no longer exists.")
     incident = access.incident
@@ -210,30 +214,29 @@ async def join(sessions: async_sessionmaker[AsyncSession], case_id: int, user: s
         if access.sealed == PRIVATE_CHANNEL:
             raise CaseRuleError(f"{case.name} is worked in a private channel: ask {who_can_add(case)} to invite you.")
         raise CaseRuleError(f"{case.name} is restricted to the people working it: ask {who_can_add(case)} to add you.")
-    async with sessions() as session:
+    async with deps.sessions() as session:
         case = await load_case(session, case_id)
         added = await add_case_participant(session, case.id, user, "Joined")
         if added:
             await record_case_event(session, case.id, f"<@{user}> joined the case", author=user)
         await session.commit()
     if case.channel_id:
-        await ports.conversation.invite(case.channel_id, [user])
+        await deps.ports.conversation.invite(case.channel_id, [user])
     if added:
-        await show_change(sessions, case_id, ports, config)
+        await show_change(deps, case_id)
     return case, added
 
 
-async def thread_reply(sessions: async_sessionmaker[AsyncSession], channel_id: str, thread_ts: str, user: str,
-                       ports: Ports, config: WarroomConfig) -> Case | None:
+async def thread_reply(deps: Deps, channel_id: str, thread_ts: str, user: str) -> Case | None:
     """A person replied in a case card's thread: they work the case (unless it is sealed: the thread is seen
     by people outside it), and a New case is now in Triage."""
-    async with sessions() as session:
+    async with deps.sessions() as session:
         case = await case_by_card(session, channel_id, thread_ts)
         await session.commit()
     if case is None:
         return None
-    _, access = await access_of(sessions, case.id, user, config, ports.conversation)
-    async with sessions() as session:
+    _, access = await access_of(deps.sessions, case.id, user, deps.config, deps.ports.conversation)
+    async with deps.sessions() as session:
         case = await load_case(session, case.id)
         added = access.sealed is None and await add_case_participant(session, case.id, user, "Replied in the thread")
         # The first reply wins (unique key): two replies at once triage the case once.
@@ -244,7 +247,7 @@ async def thread_reply(sessions: async_sessionmaker[AsyncSession], channel_id: s
         await session.commit()
     if moved or added:
         try:
-            await show_change(sessions, case.id, ports, config)
+            await show_change(deps, case.id)
         except PortError as exc:
             log.warning("card of %s not refreshed after a reply: %s", case.name, exc)
     return case

@@ -146,6 +146,13 @@ async def case_by_name(session: AsyncSession, name: str) -> Case | None:
     return (await session.execute(select(Case).where(func.upper(Case.name) == name.strip().upper()))).scalar_one_or_none()
 
 
+async def case_for_command(session: AsyncSession, text: str | None, channel_id: str | None) -> Case | None:
+    """The case a command is about: named first in its text (`CASE-12`), else the case whose own channel it ran in."""
+    text = (text or "").strip()
+    named = await case_by_name(session, text.split(" ", 1)[0]) if text else None
+    return named or await case_by_channel(session, channel_id or "")
+
+
 async def record_case_event(
     session: AsyncSession, case_id: int, description: str, *, source: str = "warroom", author: str | None = None,
     details: dict[str, Any] | None = None, dedupe_key: str | None = None, started_at: datetime | None = None,

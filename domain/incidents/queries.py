@@ -9,9 +9,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.schema import WarroomConfig
+from domain.core.notices import Notice
 from domain.core.vocabulary import ONGOING_STATUSES, Role, Visibility
-from domain.incidents.notices import IncidentRef
-from storage.models import Incident, IndividualContact, Participant, ParticipantRole
+from domain.incidents.notices import IncidentRef, NotAllowed, NotInIncidentChannel
+from storage.models import Incident, IndividualContact, Participant, ParticipantRole, Project
 from storage.types import utcnow
 
 RECENT = 10
@@ -119,7 +120,7 @@ async def may_see(session: AsyncSession, incident: Incident, user_id: str, confi
 
 
 async def listed_incidents(
-    session: AsyncSession, user_id: str, config: WarroomConfig, project_id: int | None = None
+    session: AsyncSession, user_id: str, config: WarroomConfig, *, project_id: int | None = None
 ) -> list[Incident]:
     """Active and Stable incidents plus those closed in the last 24 h; restricted ones only for
     their participants and admins."""
@@ -141,3 +142,46 @@ async def listed_incidents(
         ).scalars()
     )
     return [i for i in incidents if i.visibility != Visibility.RESTRICTED or i.id in mine]
+
+
+async def incident_by_id(session: AsyncSession, incident_id: int) -> Incident | None:
+    return await session.get(Incident, incident_id)
+
+
+async def project_id_named(session: AsyncSession, name: str) -> int | None:
+    """The id of the project called `name` (exactly), if any."""
+    return (await session.execute(select(Project.id).where(Project.name == name))).scalar_one_or_none()
+
+
+async def may_manage_id(session: AsyncSession, incident_id: int, user_id: str, config: WarroomConfig) -> bool:
+    """Whether `user_id` may (still) change the incident: asked again when a managing form comes back."""
+    incident = await session.get(Incident, incident_id)
+    return incident is not None and (await may_manage(session, incident, user_id, config)).allowed
+
+
+async def incident_for_command(
+    session: AsyncSession, config: WarroomConfig, *, user_id: str, channel_id: str | None, text: str | None,
+    command: str, managing: bool,
+) -> Incident | Notice:
+    """The incident a command is about, or the notice refusing the command.
+
+    That is the incident of the command's channel; managing commands may name it first in their text
+    (`INC-12`), so an archived incident can be reopened from any channel. Outside an incident channel the
+    refusal lists the runner's active incidents; with `managing`, only the commander, scribes and admins
+    get through.
+    """
+    # Naming an incident is only honoured for managing commands, whose permission check follows:
+    # nobody reads a restricted incident by guessing its name. To someone outside a restricted
+    # incident its name is unknown: they get the answer an unknown name gets (no commander, no hint).
+    named = await incident_named(session, text) if managing else None
+    if named is not None and not await may_see(session, named, user_id, config):
+        named = None
+    incident = named or await incident_for_channel(session, channel_id)
+    if incident is None:
+        mine = await active_incidents_of(session, user_id)
+        return NotInIncidentChannel(command, [IncidentRef(i.name, i.title, i.status, i.channel_id) for i in mine])
+    if managing:
+        permission = await may_manage(session, incident, user_id, config)
+        if not permission.allowed:
+            return NotAllowed(command, permission.who_can, bool(config.admins))
+    return incident

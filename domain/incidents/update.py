@@ -13,7 +13,7 @@ from domain.core.ports import ConversationPort, PortError
 from domain.core.vocabulary import IncidentStatus, Visibility
 from domain.incidents.detail import incident_detail
 from domain.incidents.lifecycle import enter_status
-from domain.incidents.queries import is_participant
+from domain.incidents.queries import is_participant, may_manage_id
 from domain.incidents.service import incident_facts
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType
@@ -114,6 +114,16 @@ async def _notify_insiders_only(session: AsyncSession, incident: Incident, confi
         detail.notify_user_ids = kept
         await changed("Notifications group", f"{len(before)} people",
                       f"{len(kept)} (people outside the incident removed)")
+
+
+async def update_errors(session: AsyncSession, incident_id: int, form: UpdateIncidentForm, user_id: str,
+                        config: WarroomConfig) -> dict[str, str]:
+    """Why a submitted update cannot be stored (by modal block id): `check_update`, then whether the
+    submitter is still allowed to update the incident. Empty when it can."""
+    errors = await check_update(session, incident_id, form)
+    if not errors and not await may_manage_id(session, incident_id, user_id, config):
+        errors = {"title": "You are no longer allowed to update this incident."}
+    return errors
 
 
 @dataclass(frozen=True)

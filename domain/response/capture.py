@@ -7,10 +7,9 @@ import re
 from datetime import datetime, timezone
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
+from domain.core.deps import Deps
 from domain.core.ports import ChatMessage, ConversationPort
 from domain.incidents.queries import incident_for_channel
 from domain.timeline import record_event
@@ -39,21 +38,14 @@ async def _render_mentions(conv: ConversationPort, text: str) -> str:
     return _MENTION.sub(lambda m: "@" + names.get(m[1], m[1]), text)
 
 
-async def add_message(
-    sessions: async_sessionmaker[AsyncSession],
-    conv: ConversationPort,
-    channel_id: str,
-    ts: str,
-    added_by: str,
-    *,
-    marked_with: str | None = None,
-) -> str:
+async def add_message(deps: Deps, channel_id: str, ts: str, *, added_by: str, marked_with: str | None = None) -> str:
     """Record the message at (channel, ts) on its incident's timeline; returns what happened.
 
     "added", "duplicate" (already on the timeline), "not_incident", "gone" (message deleted) or
     "unmarked" (with `marked_with`: the reaction was removed before this ran, e.g. by another process).
     """
-    async with sessions() as session:
+    conv = deps.ports.conversation
+    async with deps.sessions() as session:
         incident = await incident_for_channel(session, channel_id)
     if incident is None:
         return "not_incident"
@@ -63,7 +55,7 @@ async def add_message(
     if marked_with and not _still_marked(message, marked_with):
         return "unmarked"
     author, text = await asyncio.gather(conv.get_user(message.user), _render_mentions(conv, message.text))
-    async with sessions() as session:
+    async with deps.sessions() as session:
         contact = await update_contact(session, author)
         added = await record_event(
             session,
@@ -82,14 +74,13 @@ async def add_message(
     return "added" if added else "duplicate"
 
 
-async def remove_message_if_unmarked(
-    sessions: async_sessionmaker[AsyncSession], conv: ConversationPort, config: WarroomConfig, channel_id: str, ts: str
-) -> bool:
+async def remove_message_if_unmarked(deps: Deps, channel_id: str, ts: str) -> bool:
     """Drop the message's event once nobody's timeline reaction remains on it. Returns whether removed."""
+    conv = deps.ports.conversation
     message = await conv.get_message(channel_id, ts)
-    if message is not None and _still_marked(message, config.timeline_reaction):
+    if message is not None and _still_marked(message, deps.config.timeline_reaction):
         return False
-    async with sessions() as session:
+    async with deps.sessions() as session:
         result = await session.execute(delete(Event).where(Event.dedupe_key == message_key(channel_id, ts)))
         await session.commit()
     if not result.rowcount:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.engagement import EngagementRule
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
-from domain.core.ports import Ports
+from domain.core.deps import Deps
 from domain.core.vocabulary import IncidentStatus, Role
 from domain.incidents.detail import incident_detail
 from domain.incidents.notices import IncidentFacts
@@ -72,26 +72,25 @@ def targets(config: WarroomConfig, facts: IncidentFacts, tags: list[str]) -> Tar
     return Targets(people, services, external)
 
 
-async def run_engagement(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
-                         config: WarroomConfig) -> None:
+async def run_engagement(deps: Deps, incident_id: int) -> None:
     """Engage whoever the rules match (only while Active); nobody is engaged or suggested twice."""
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         if incident is None or incident.status != IncidentStatus.ACTIVE or incident.channel_id is None:
             return
         facts = await incident_facts(session, incident)
         tags = list((await incident_detail(session, incident.id)).tags or [])
-        found = targets(config, facts, tags)
+        found = targets(deps.config, facts, tags)
         people = list(found.people)
         for service in found.services:
-            people += [Engage(uid, (Role.OBSERVER,), f"On call for {service}") for uid in await ports.oncall.resolve(service)]
+            people += [Engage(uid, (Role.OBSERVER,), f"On call for {service}") for uid in await deps.ports.oncall.resolve(service)]
         fresh = [(name, email) for name, email in found.external
                  if await _first_time(session, incident.id, f"suggest:{email.casefold()}", f"Suggested {name} ({email})")]
         await session.commit()
     unique = list({p.user_id: p for p in reversed(people)}.values())[::-1]
-    await engage(sessions, incident_id, unique, ports, config)
+    await engage(deps, incident_id, unique)
     if fresh:
-        await ports.conversation.post(facts.channel_id, EngagementSuggestion(facts.name, fresh))
+        await deps.ports.conversation.post(facts.channel_id, EngagementSuggestion(facts.name, fresh))
 
 
 async def _first_time(session: AsyncSession, incident_id: int, key: str, description: str) -> bool:
@@ -104,13 +103,12 @@ def oncall_services(config: WarroomConfig) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-async def engage_oncall(sessions: async_sessionmaker[AsyncSession], incident_id: int, service: str, page: bool,
-                        actor: str, ports: Ports, config: WarroomConfig) -> list[str]:
+async def engage_oncall(deps: Deps, incident_id: int, service: str, *, actor: str, page: bool = False) -> list[str]:
     """Invite the service's on-call people as observers, announce it, log it, page when asked."""
+    ports = deps.ports
     users = await ports.oncall.resolve(service)
-    await engage(sessions, incident_id, [Engage(u, (Role.OBSERVER,), f"On call for {service}") for u in users], ports,
-                 config, added_by=actor)
-    async with sessions() as session:
+    await engage(deps, incident_id, [Engage(u, (Role.OBSERVER,), f"On call for {service}") for u in users], added_by=actor)
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         author = await ensure_contact(session, actor)
         await record_event(session, incident_id, f"{service} on-call engaged: {len(users)} people"

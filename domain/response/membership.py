@@ -7,13 +7,13 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact, update_contact
 from domain.core.aio import gather_all
+from domain.core.deps import Deps
 from domain.core.notices import Notice, PlainNotice
-from domain.core.ports import PortError, Ports
+from domain.core.ports import PortError
 from domain.core.vocabulary import IncidentStatus, Role, TaskStatus, Visibility
 from domain.incidents.detail import incident_detail
 from domain.incidents.notices import IncidentFacts
@@ -61,36 +61,34 @@ async def record_participants(session: AsyncSession, incident: Incident, people:
     return new
 
 
-async def welcome(ports: Ports, facts: IncidentFacts, user_ids: list[str], config: WarroomConfig) -> None:
+async def welcome(deps: Deps, facts: IncidentFacts, user_ids: list[str]) -> None:
     """Ephemeral welcome in the channel and a DM to each of `user_ids`."""
     if not user_ids or facts.channel_id is None:
         return
-    notice = Welcome(facts, config.commands.model_dump())
-    conv = ports.conversation
+    notice = Welcome(facts, deps.config.commands.model_dump())
+    conv = deps.ports.conversation
     await gather_all(*(c for uid in user_ids
                        for c in (conv.post_ephemeral(facts.channel_id, uid, notice), conv.send_direct(uid, notice))))
 
 
-async def engage(sessions: async_sessionmaker[AsyncSession], incident_id: int, people: list[Engage], ports: Ports,
-                 config: WarroomConfig, added_by: str | None = None) -> list[str]:
+async def engage(deps: Deps, incident_id: int, people: list[Engage], *, added_by: str | None = None) -> list[str]:
     """Make `people` participants, invite the new ones and welcome them; nobody is engaged twice."""
     if not people:
         return []
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         new = await record_participants(session, incident, people, added_by)
         facts = await incident_facts(session, incident)
         await session.commit()
     if new and facts.channel_id:
-        await ports.conversation.invite(facts.channel_id, new)
-        await welcome(ports, facts, new, config)
+        await deps.ports.conversation.invite(facts.channel_id, new)
+        await welcome(deps, facts, new)
     return new
 
 
-async def member_joined(sessions: async_sessionmaker[AsyncSession], channel_id: str, user_id: str, ports: Ports,
-                        config: WarroomConfig) -> bool:
+async def member_joined(deps: Deps, channel_id: str, user_id: str) -> bool:
     """Someone joined an incident channel: make them an observer unless already in; welcome them."""
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await incident_for_channel(session, channel_id)
         if incident is None or incident.status == IncidentStatus.CLOSED:
             return False
@@ -106,14 +104,14 @@ async def member_joined(sessions: async_sessionmaker[AsyncSession], channel_id: 
         facts = await incident_facts(session, incident)
         await session.commit()
     try:
-        profile = await ports.conversation.get_user(user_id)
-        async with sessions() as session:
+        profile = await deps.ports.conversation.get_user(user_id)
+        async with deps.sessions() as session:
             await update_contact(session, profile)
             await session.commit()
     except PortError:
         log.warning("no profile for %s", user_id)
     try:
-        await welcome(ports, facts, [user_id], config)
+        await welcome(deps, facts, [user_id])
     except PortError as exc:  # e.g. they left again before the welcome went out
         log.warning("could not welcome %s: %s", user_id, exc.code)
     return True
@@ -124,10 +122,11 @@ async def _active_roles(session: AsyncSession, participant_id: int) -> list[str]
         ParticipantRole.participant_id == participant_id, ParticipantRole.renounced_at.is_(None)))).scalars())
 
 
-async def member_left(sessions: async_sessionmaker[AsyncSession], channel_id: str, user_id: str, ports: Ports) -> str:
+async def member_left(deps: Deps, channel_id: str, user_id: str) -> str:
     """Someone left an incident channel. The commander is invited back with an explanation;
     anyone else becomes inactive with every role renounced. Returns what was done."""
-    async with sessions() as session:
+    conv = deps.ports.conversation
+    async with deps.sessions() as session:
         incident = await incident_for_channel(session, channel_id)
         if incident is None or incident.status == IncidentStatus.CLOSED:
             return "ignored"
@@ -140,8 +139,8 @@ async def member_left(sessions: async_sessionmaker[AsyncSession], channel_id: st
             await record_event(session, incident.id, f"{contact.name} left but is the commander: invited back",
                                author_id=contact.id, details={"reinvited": True})
             await session.commit()
-            await gather_all(ports.conversation.invite(channel_id, [user_id]),
-                             ports.conversation.send_direct(user_id, CommanderReinvited(incident.name, channel_id)))
+            await gather_all(conv.invite(channel_id, [user_id]),
+                             conv.send_direct(user_id, CommanderReinvited(incident.name, channel_id)))
             return "reinvited"
         open_tasks = [t.description for t in await incident_tasks(session, incident)
                       if t.status == TaskStatus.OPEN and user_id in t.assignees]
@@ -150,8 +149,7 @@ async def member_left(sessions: async_sessionmaker[AsyncSession], channel_id: st
                                author_id=contact.id, details={"reinvited": True, "open_tasks": open_tasks})
             await session.commit()
             notice = ReinvitedForOpenTasks(incident.name, channel_id, open_tasks)
-            await gather_all(ports.conversation.invite(channel_id, [user_id]),
-                             ports.conversation.send_direct(user_id, notice))
+            await gather_all(conv.invite(channel_id, [user_id]), conv.send_direct(user_id, notice))
             return "reinvited"
         now = utcnow()
         existing.inactive_at = now
@@ -167,26 +165,25 @@ async def _incident(session: AsyncSession, name: str) -> Incident | None:
     return (await session.execute(select(Incident).where(Incident.name == name))).scalar_one_or_none()
 
 
-async def join_from_announcement(sessions: async_sessionmaker[AsyncSession], name: str, user_id: str, ports: Ports,
-                                 config: WarroomConfig) -> Notice:
+async def join_from_announcement(deps: Deps, name: str, user_id: str) -> Notice:
     """Join as observer; refused for restricted or closed incidents and where self-join is off."""
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await _incident(session, name)
         project = await session.get(Project, incident.project_id) if incident else None
     if incident is None or incident.visibility == Visibility.RESTRICTED:
         return PlainNotice("You cannot join this incident from here; ask its commander.")
     if incident.status == IncidentStatus.CLOSED or incident.channel_id is None:
         return PlainNotice(f"{incident.name} is closed.")
-    project_config = config.project(project.name) or config.default_project()
+    project_config = deps.config.project(project.name) or deps.config.default_project()
     if not project_config.allow_self_join:
         return PlainNotice(f"Joining {incident.name} yourself is turned off; ask its commander.")
-    new = await engage(sessions, incident.id, [Engage(user_id, (Role.OBSERVER,), "Joined from the announcement")], ports, config)
+    new = await engage(deps, incident.id, [Engage(user_id, (Role.OBSERVER,), "Joined from the announcement")])
     return JoinedFromAnnouncement(incident.channel_id, already=not new)
 
 
-async def subscribe_from_announcement(sessions: async_sessionmaker[AsyncSession], name: str, user_id: str) -> str:
+async def subscribe_from_announcement(deps: Deps, name: str, user_id: str) -> str:
     """Add the user to the incident's notifications group."""
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await _incident(session, name)
         if incident is None or incident.visibility == Visibility.RESTRICTED:
             return "You cannot subscribe to this incident."

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.announcements.service import refresh_announcements
-from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
-from domain.core.ports import Ports
+from domain.core.deps import Deps
 from domain.core.vocabulary import IncidentStatus, Role
 from domain.incidents.service import incident_facts, incident_topic
 from domain.response.membership import Engage, record_participants, welcome
@@ -21,9 +20,9 @@ from storage.models import Incident, IncidentPriority, IndividualContact, Partic
 from storage.types import utcnow
 
 
-async def page_commander_if_needed(sessions, incident_id: int, ports: Ports) -> None:
+async def page_commander_if_needed(deps: Deps, incident_id: int) -> None:
     """Page the commander once per incident and commander when the priority asks for it."""
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         priority = await session.get(IncidentPriority, incident.incident_priority_id)
         if not priority.page_commander or incident.status == IncidentStatus.CLOSED or incident.commander_id is None:
@@ -33,7 +32,7 @@ async def page_commander_if_needed(sessions, incident_id: int, ports: Ports) -> 
                                    dedupe_key=f"incident:{incident.id}:page:{incident.commander_id}")
         await session.commit()
     if first:
-        await ports.oncall.page_person(facts.commander, facts.name, facts.title)
+        await deps.ports.oncall.page_person(facts.commander, facts.name, facts.title)
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,11 @@ class AssignRoleForm:
     role: str
 
 
-async def assign_role(sessions: async_sessionmaker[AsyncSession], form: AssignRoleForm, actor: str, ports: Ports,
-                      config: WarroomConfig) -> None:
+async def assign_role(deps: Deps, form: AssignRoleForm, *, actor: str) -> None:
     """Give `form.user_id` the role; a new commander replaces the previous one, who stays as participant."""
-    conv = ports.conversation
+    config, conv = deps.config, deps.ports.conversation
     profile = await conv.get_user(form.user_id)
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await session.get(Incident, form.incident_id)
         await update_contact(session, profile)
         previous = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
@@ -67,7 +65,7 @@ async def assign_role(sessions: async_sessionmaker[AsyncSession], form: AssignRo
         channel = incident.channel_id
         if new:
             await conv.invite(channel, new)
-        effects = [welcome(ports, facts, new, config)]
+        effects = [welcome(deps, facts, new)]
         if handoff:
             topic = await incident_topic(session, incident, facts.priority)
             effects += [
@@ -82,7 +80,7 @@ async def assign_role(sessions: async_sessionmaker[AsyncSession], form: AssignRo
         await session.commit()
     if handoff:
 
-        await page_commander_if_needed(sessions, form.incident_id, ports)
+        await page_commander_if_needed(deps, form.incident_id)
 
 
 async def _renounce(session: AsyncSession, incident_id: int, contact_id: int, role: str) -> None:

@@ -6,13 +6,13 @@ import asyncio
 import logging
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.announcements.service import refresh_announcements
 from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
-from domain.core.ports import NameTaken, PortError, Ports
+from domain.core.deps import Deps
+from domain.core.ports import NameTaken, PortError
 from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from domain.incidents import naming
 from domain.incidents.notices import ClosingSummary, IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
@@ -37,14 +37,13 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 
-async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
-                           config: WarroomConfig) -> None:
+async def on_channel_ready(deps: Deps, incident_id: int) -> None:
     """Runs beside the channel set-up calls once the channel exists; each part is idempotent
     (a resumed set-up repeats it safely) and a failure of one is only logged."""
     results = await asyncio.gather(
-        run_engagement(sessions, incident_id, ports, config),
-        _announce(sessions, incident_id, ports, config),
-        page_commander_if_needed(sessions, incident_id, ports),
+        run_engagement(deps, incident_id),
+        _announce(deps, incident_id),
+        page_commander_if_needed(deps, incident_id),
         return_exceptions=True,
     )
     for result in results:
@@ -52,9 +51,10 @@ async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_
             log.error("post-set-up step of incident %s failed", incident_id, exc_info=result)
 
 
-async def close_retroactive(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
+async def close_retroactive(deps: Deps, incident_id: int) -> None:
     """An incident reported as already Closed gets its closing summary, then its channel archived."""
-    async with sessions() as session:
+    conv = deps.ports.conversation
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         if incident.status != IncidentStatus.CLOSED:
             return
@@ -63,32 +63,31 @@ async def close_retroactive(sessions, incident_id: int, ports: Ports, config: Wa
                                    dedupe_key=f"incident:{incident.id}:closing-summary")
         await session.commit()
     if first:
-        await ports.conversation.post(incident.channel_id, ClosingSummary(facts, incident.resolution, duration(incident)))
-    if config.archive_on_close:
-        await ports.conversation.archive(incident.channel_id)
+        await conv.post(incident.channel_id, ClosingSummary(facts, incident.resolution, duration(incident)))
+    if deps.config.archive_on_close:
+        await conv.archive(incident.channel_id)
 
 
-async def _announce(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
-    if not config.notification_channels:
+async def _announce(deps: Deps, incident_id: int) -> None:
+    if not deps.config.notification_channels:
         return
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
-        await refresh_announcements(session, ports.conversation, incident, await incident_facts(session, incident), config)
+        await refresh_announcements(session, deps.ports.conversation, incident, await incident_facts(session, incident),
+                                    deps.config)
         await session.commit()
 
 
-async def setup_incident(
-    sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports, config: WarroomConfig
-) -> Incident:
+async def setup_incident(deps: Deps, incident_id: int) -> Incident:
     """Create and prepare the incident channel; resumable after a failure at any step.
 
     Independent Slack calls run concurrently. Progress is committed after each step so that a
     later attempt (redelivery, the resume job, a restart) continues where this one stopped.
     """
-    conv = ports.conversation
+    config, conv = deps.config, deps.ports.conversation
     # Every DB step below ends with a commit before the next Slack call: a transaction (and on
     # SQLite the write lock, on Postgres a pooled connection) is never held across the network.
-    async with sessions() as session:
+    async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         if incident is None or incident.setup_state == SetupState.READY:
             return incident
@@ -125,7 +124,7 @@ async def setup_incident(
                 conv.set_topic(incident.channel_id, topic),
                 _post_summary(session, conv, config, incident, facts),
                 _confirm_to_reporter(conv, incident, facts),
-                on_channel_ready(sessions, incident.id, ports, config),
+                on_channel_ready(deps, incident.id),
             )
             incident.setup_state, incident.setup_error = SetupState.READY, None
             incident.updated_at = utcnow()
@@ -143,7 +142,7 @@ async def setup_incident(
     if ready:
         # Last: archiving a retroactively Closed incident must follow every other channel call.
 
-        await close_retroactive(sessions, incident_id, ports, config)
+        await close_retroactive(deps, incident_id)
     return incident
 
 
@@ -191,16 +190,14 @@ async def _tell_setup_delayed(conv, incident: Incident, user_id: str, exc: Excep
         log.warning("could not tell %s about the delayed set-up of %s", user_id, incident.name)
 
 
-async def resume_pending_setups(
-    sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig, *, max_attempts: int = 5
-) -> int:
+async def resume_pending_setups(deps: Deps, *, max_attempts: int = 5) -> int:
     """Finish set-ups left unfinished (Slack outage, crash). Returns how many were attempted.
 
     Only attempts that failed or went stale are picked; `setup_incident` claims each one, so
     running this in several processes at once is safe.
     """
     stale = utcnow() - SETUP_LEASE
-    async with sessions() as session:
+    async with deps.sessions() as session:
         ids = (
             await session.execute(
                 select(Incident.id).where(
@@ -211,5 +208,5 @@ async def resume_pending_setups(
             )
         ).scalars().all()
     for incident_id in ids:
-        await setup_incident(sessions, incident_id, ports, config)
+        await setup_incident(deps, incident_id)
     return len(ids)

@@ -11,6 +11,7 @@ from domain.config.schema import WarroomConfig
 from domain.config.signals import SignalDefinitionConfig
 from domain.core.notices import Notice
 from domain.signals.snooze import active_snoozes_by_definition
+from storage.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,10 @@ def _config_snoozes(config: WarroomConfig, definition: str, now: datetime) -> li
     return [SnoozeLine(f.name, f.expires_at, from_config=True) for f in config.signals.snoozes_in_force(now, definition)]
 
 
-async def signals_for_channel(session: AsyncSession, config: WarroomConfig, channel_id: str, now: datetime,
-                              command: str = "") -> SignalList:
-    """The enabled definitions whose cases go to `channel_id`, each with its snoozes in force at `now`."""
+async def signals_for_channel(session: AsyncSession, config: WarroomConfig, channel_id: str, command: str = "", *,
+                              now: datetime | None = None) -> SignalList:
+    """The enabled definitions whose cases go to `channel_id`, each with its snoozes in force at `now` (default: now)."""
+    now = now or utcnow()
     targeted = [d for d in config.signals.definitions if d.enabled and case_target(config, d) == channel_id]
     stored = await active_snoozes_by_definition(session, [d.name for d in targeted], now)
     lines = [

@@ -3,18 +3,25 @@ for a while. `matches` is the rule the signal worker applies; the rest stores, p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.cases.service import record_case_event
+from domain.cases.service import CaseRuleError, add_case_participant, record_case_event
+from domain.core.deps import Deps
 from domain.core.notices import Notice
+from domain.core.ports import PortError
 from domain.core.vocabulary import FilterAction
+from storage.case_models import Case
 from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
 
 # Choice value -> (label, duration); the modal offers exactly these.
 EXPIRY_CHOICES: dict[str, tuple[str, timedelta]] = {
@@ -153,3 +160,77 @@ async def end_snooze(session: AsyncSession, filter_id: int, user: str, now: date
         await record_case_event(session, snooze.case_id, f"Snooze {snooze.name} ended by <@{user}>", author=user,
                                 details={"filter_id": snooze.id})
     return snooze
+
+
+@dataclass(frozen=True)
+class SnoozeSubject:
+    """A signal case whose alerts can be snoozed: what the snooze modal offers."""
+
+    case_id: int
+    case_name: str
+    definition: str
+    entities: list[Entity]
+
+
+async def snooze_subject(session: AsyncSession, case_id: int) -> SnoozeSubject:
+    """The case and its entities; CaseRuleError when it was not opened from signals or has no entities."""
+    case = await session.get(Case, case_id)
+    if case is None or not case.signal_definition:
+        raise CaseRuleError("Only cases opened from signals can be snoozed.")
+    entities = await case_entities(session, case.id)
+    if not entities:
+        raise CaseRuleError(f"{case.name} has no entities to snooze on.")
+    return SnoozeSubject(case.id, case.name, case.signal_definition, entities)
+
+
+async def recent_preview(session: AsyncSession, definition: str, entities: Iterable[Any]) -> tuple[int, int]:
+    """`preview` over the last PREVIEW_WINDOW."""
+    return await preview(session, definition, entities, utcnow() - PREVIEW_WINDOW)
+
+
+async def snooze_from_case(
+    deps: Deps, case_id: int, *, definition: str, name: str, reason: str, entities: list[Any], expiry: str, actor: str,
+) -> SignalFilter | None:
+    """Store a snooze made with a case card's Snooze button (its maker joins the case), then say so in the
+    card's thread and to its maker. None when the case no longer exists."""
+    conv = deps.ports.conversation
+    until = expires_at(expiry, utcnow())
+    async with deps.sessions() as session:
+        case = await session.get(Case, case_id)
+        if case is None:
+            log.warning("snooze of a case that no longer exists: %s", case_id)
+            return None
+        snooze = await create_snooze(session, definition=definition, name=name, reason=reason, entities=entities,
+                                     expires_at=until, created_by=actor, case_id=case.id)
+        await add_case_participant(session, case.id, actor, "Snoozed its alerts")
+        await session.commit()
+        channel, ts = case.card_channel_id, case.card_ts
+        case_name, snooze_name = case.name, snooze.name
+    if not (channel and ts):
+        return snooze
+    notice = SnoozeCreated(actor, snooze_name, definition, [_pair(e) for e in entities], until,
+                           EXPIRY_CHOICES[expiry][0], reason, case_name)
+    await conv.post(channel, notice, thread_ts=ts)
+    try:
+        await conv.post_ephemeral(channel, actor, replace(notice, to_snoozer=True))
+    except PortError as exc:  # not in the card's channel any more: the thread reply says it all
+        log.info("snooze confirmation to %s not shown: %s", actor, exc)
+    return snooze
+
+
+@dataclass(frozen=True)
+class EndedSnooze:
+    name: str
+    definition: str
+    card: tuple[str, str] | None  # (channel, ts) of its case's card, for a note in the card's thread
+
+
+async def end_snooze_now(session: AsyncSession, filter_id: int, user: str) -> EndedSnooze | None:
+    """End a snooze made in Slack now (`end_snooze`) and commit; None when it had already ended."""
+    snooze = await end_snooze(session, filter_id, user, utcnow())
+    await session.commit()
+    if snooze is None:
+        return None
+    case = await session.get(Case, snooze.case_id) if snooze.case_id else None
+    card = (case.card_channel_id, case.card_ts) if case is not None and case.card_ts else None
+    return EndedSnooze(snooze.name, snooze.definition, card)

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.cases.cards import sync_cards
 from domain.config.schema import WarroomConfig
-from domain.core.ports import Ports
+from domain.core.deps import Deps
 from domain.core.vocabulary import SignalStatus
 from domain.signals.process import Outcome, batch_order, process_batch
 from storage.db import write_gate
@@ -76,9 +76,9 @@ async def claim_batch(sessions: async_sessionmaker[AsyncSession], worker_id: str
 class SignalWorker:
     """Drains the signal queue until stopped. `wake()` makes it look at once (called on ingestion)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ports: Ports, config: WarroomConfig,
-                 *, processor: Processor = process_batch, worker_id: str | None = None) -> None:
-        self.sessions, self.ports, self.config, self.processor = sessions, ports, config, processor
+    def __init__(self, deps: Deps, *, processor: Processor = process_batch, worker_id: str | None = None) -> None:
+        self.deps, self.processor = deps, processor
+        self.sessions, self.config = deps.sessions, deps.config
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
@@ -86,7 +86,7 @@ class SignalWorker:
         self._task: asyncio.Task | None = None
         self._sync_task: asyncio.Task | None = None
         self._cards_due = asyncio.Event()
-        self._engine = sessions.kw["bind"]
+        self._engine = deps.sessions.kw["bind"]
         self._sqlite = self._engine.dialect.name == "sqlite"
 
     def wake(self) -> None:
@@ -112,7 +112,7 @@ class SignalWorker:
         (woken by the worker), cards that failed to post, and alert counts that are behind."""
         while not self._stopping:
             try:
-                await sync_cards(self.sessions, self.ports, self.config)
+                await sync_cards(self.deps)
             except Exception:  # Slack or the database is down: try again next round
                 log.exception("case card sync failed")
             self._cards_due.clear()

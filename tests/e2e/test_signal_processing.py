@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.harness import running_warroom
+from domain.core.deps import Deps
 from domain.core.vocabulary import SignalStatus
 from domain.signals.process import process_batch
 from domain.signals.queue import queue_depth
@@ -192,7 +193,7 @@ async def test_two_workers_share_the_queue_without_processing_anything_twice(ses
     config = signal_config(triage, worker_batch=7)
     for n in range(120):
         await store(session_factory, alert(user=f"u{n % 5}", ip=f"10.0.0.{n % 7}"), ("Unusual login", "Port scan")[n % 2])
-    workers = [SignalWorker(session_factory, ports, config, worker_id=f"w{i}") for i in range(2)]
+    workers = [SignalWorker(Deps(session_factory, config, ports), worker_id=f"w{i}") for i in range(2)]
 
     async def drain(worker):
         while await worker.run_once():
@@ -218,7 +219,7 @@ async def test_a_failing_instance_is_retried_with_backoff_then_parked_without_bl
             raise ValueError("cannot digest this alert")
         return await process_batch(session, batch, cfg, now)
 
-    worker = SignalWorker(session_factory, ports, config, processor=processor)
+    worker = SignalWorker(Deps(session_factory, config, ports), processor=processor)
     await worker.run_once()
     async with session_factory() as session:
         depth = await queue_depth(session)
@@ -309,7 +310,7 @@ async def test_two_workers_never_open_two_cases_for_alerts_sharing_a_deduplicate
     for n in range(40):  # one attacker address in two definitions: each worker's batch holds one definition
         await store(session_factory, alert(("login-1", "scan-1")[n // 20], user=f"u{n}", ip="198.51.100.66"),
                     ("Unusual login", "Port scan")[n // 20])
-    workers = [SignalWorker(session_factory, ports, config, worker_id=f"w{i}") for i in range(2)]
+    workers = [SignalWorker(Deps(session_factory, config, ports), worker_id=f"w{i}") for i in range(2)]
 
     async def drain(worker):
         while await worker.run_once():

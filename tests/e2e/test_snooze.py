@@ -75,7 +75,7 @@ async def travel_case(warroom) -> Case:
 async def posted(warroom, case_id: int) -> Case:
     """The case once its card is posted (by this call or by the worker's card task, whichever claims it)."""
     deps = warroom.deps
-    await publish_case(deps.sessions, case_id, deps.ports, deps.config)
+    await publish_case(deps, case_id)
 
     async def reloaded():
         async with deps.sessions() as session:

@@ -30,7 +30,7 @@ async def reported(deps, key: str = "V1", **overrides: object) -> Incident:
 
 async def test_setup_opens_a_channel_and_says_so_once(deps, conversation):
     incident = await reported(deps, origin_channel_id="C0ORIGIN")
-    ready = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    ready = await setup_incident(deps, incident.id)
 
     assert ready.setup_state == "ready"
     [created] = conversation.called("create_channel")
@@ -48,7 +48,7 @@ async def test_setup_opens_a_channel_and_says_so_once(deps, conversation):
 
 async def test_restricted_incident_gets_a_private_channel(deps, conversation):
     incident = await reported(deps, restricted=True)
-    await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    await setup_incident(deps, incident.id)
     [created] = conversation.called("create_channel")
     assert created["private"] is True
 
@@ -56,7 +56,7 @@ async def test_restricted_incident_gets_a_private_channel(deps, conversation):
 async def test_a_taken_name_gets_the_next_free_one(deps, conversation):
     incident = await reported(deps)
     await conversation.create_channel(f"inc-{incident.number}-checkout-is-down", private=False)
-    ready = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    ready = await setup_incident(deps, incident.id)
     assert ready.channel_name == f"inc-{incident.number}-checkout-is-down-2"
 
 
@@ -64,12 +64,12 @@ async def test_a_failed_step_is_recorded_told_and_resumed_without_a_second_chann
     incident = await reported(deps)
     conversation.fail["set_topic"] = PortError("ratelimited")
 
-    failed = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    failed = await setup_incident(deps, incident.id)
     assert failed.setup_state == "channel_created" and "ratelimited" in failed.setup_error
     [delayed] = conversation.posted(SetupDelayed)
     assert delayed["notice"].incident_name == incident.name
 
-    ready = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    ready = await setup_incident(deps, incident.id)
     assert ready.setup_state == "ready" and ready.channel_id == failed.channel_id
     assert len(conversation.called("create_channel")) == 1
     async with deps.sessions() as session:
