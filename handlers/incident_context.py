@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncRespond
 
 from domain.core.deps import Deps
 from domain.core.notices import Notice
-from domain.incidents.queries import incident_for_command
+from domain.incidents.queries import Incident, incident_for_command
 from modals.renderers import render
-
-if TYPE_CHECKING:  # the row type domain services hand out; never queried here
-    from storage.models import Incident
 
 
 async def say(respond: AsyncRespond, notice: Notice) -> None:

@@ -191,7 +191,6 @@ def test_domain_never_imports_slack_or_upper_layers():
     assert not wrong, "\n" + "\n".join(wrong)
 
 
-@pytest.mark.xfail(strict=False, reason="handlers still reach storage/ directly; being moved behind domain/")
 def test_handlers_never_import_storage():
     wrong = [_where(m, i) for m in SOURCES if _under(m, ("handlers",)) for i in IMPORTS[m]
              if _under(i.target, ("storage",))]
