@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.core.ports import UserProfile
 from storage.models import IndividualContact
@@ -19,7 +20,7 @@ async def ensure_contact(session: AsyncSession, user_id: str, name: str | None =
         .values(slack_user_id=user_id, name=name or user_id, tz="UTC", created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["slack_user_id"])
     )
-    return (await session.execute(select(IndividualContact).where(IndividualContact.slack_user_id == user_id))).scalar_one()
+    return (await session.execute(select(IndividualContact).where(col(IndividualContact.slack_user_id) == user_id))).scalar_one()
 
 
 async def update_contact(session: AsyncSession, profile: UserProfile) -> IndividualContact:

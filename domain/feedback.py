@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.core.deps import Deps
 from domain.core.notices import Notice
@@ -39,8 +40,8 @@ async def request_feedback(deps: Deps, incident_id: int) -> int:
     async with deps.sessions() as session:
         incident = await session.get(Incident, incident_id)
         users = (await session.execute(
-            select(IndividualContact.slack_user_id).join(Participant, Participant.individual_id == IndividualContact.id)
-            .where(Participant.incident_id == incident_id))).scalars().all()
+            select(col(IndividualContact.slack_user_id)).join(Participant, col(Participant.individual_id) == col(IndividualContact.id))
+            .where(col(Participant.incident_id) == incident_id))).scalars().all()
     notice = FeedbackRequest(incident.id, incident.name, incident.title)
     await asyncio.gather(*(deps.ports.conversation.send_direct(u, notice) for u in users), return_exceptions=True)
     return len(users)
@@ -62,10 +63,10 @@ async def digests(session: AsyncSession, now: datetime | None = None) -> dict[st
     """Commander's Slack id → feedback their incidents received in the last 24 h."""
     since = (now or utcnow()) - timedelta(days=1)
     rows = (await session.execute(
-        select(Feedback, Incident.name, IndividualContact.slack_user_id)
-        .join(Incident, Incident.id == Feedback.incident_id)
-        .join(IndividualContact, IndividualContact.id == Incident.commander_id)
-        .where(Feedback.created_at >= since).order_by(Feedback.id))).all()
+        select(Feedback, col(Incident.name), col(IndividualContact.slack_user_id))
+        .join(Incident, col(Incident.id) == col(Feedback.incident_id))
+        .join(IndividualContact, col(IndividualContact.id) == col(Incident.commander_id))
+        .where(col(Feedback.created_at) >= since).order_by(col(Feedback.id)))).all()
     out: dict[str, list] = {}
     for fb, name, commander in rows:
         out.setdefault(commander, []).append((name, fb.rating, fb.comments, None if fb.anonymous else fb.user_id))

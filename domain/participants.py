@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.contacts import ensure_contact
 from domain.timeline import record_event
@@ -26,7 +27,7 @@ async def add_participant(
     """Add `contact` to the incident with `roles` (idempotent) and log it on the timeline."""
     participant = (
         await session.execute(
-            select(Participant).where(Participant.incident_id == incident_id, Participant.individual_id == contact.id)
+            select(Participant).where(col(Participant.incident_id) == incident_id, col(Participant.individual_id) == contact.id)
         )
     ).scalar_one_or_none()
     now = utcnow()
@@ -49,8 +50,8 @@ async def add_participant(
     held = set(
         (
             await session.execute(
-                select(ParticipantRole.role).where(
-                    ParticipantRole.participant_id == participant.id, ParticipantRole.renounced_at.is_(None)
+                select(col(ParticipantRole.role)).where(
+                    col(ParticipantRole.participant_id) == participant.id, col(ParticipantRole.renounced_at).is_(None)
                 )
             )
         ).scalars()
@@ -85,16 +86,16 @@ async def active_participants(session: AsyncSession, incident_id: int) -> list[P
     """Active participants with their current roles, team, reason added and expertise (3 queries)."""
     rows = (await session.execute(
         select(Participant, IndividualContact)
-        .join(IndividualContact, IndividualContact.id == Participant.individual_id)
-        .where(Participant.incident_id == incident_id, Participant.inactive_at.is_(None))
-        .order_by(Participant.id))).all()
+        .join(IndividualContact, col(IndividualContact.id) == col(Participant.individual_id))
+        .where(col(Participant.incident_id) == incident_id, col(Participant.inactive_at).is_(None))
+        .order_by(col(Participant.id)))).all()
     ids = [p.id for p, _ in rows]
     held: dict[int, list[str]] = {}
-    for pid, role in (await session.execute(select(ParticipantRole.participant_id, ParticipantRole.role).where(
-            ParticipantRole.participant_id.in_(ids), ParticipantRole.renounced_at.is_(None)))).all():
+    for pid, role in (await session.execute(select(col(ParticipantRole.participant_id), col(ParticipantRole.role)).where(
+            col(ParticipantRole.participant_id).in_(ids), col(ParticipantRole.renounced_at).is_(None)))).all():
         held.setdefault(pid, []).append(role)
-    expertise = dict((await session.execute(select(ParticipantDetail.participant_id, ParticipantDetail.expertise)
-                                            .where(ParticipantDetail.participant_id.in_(ids)))).all())
+    expertise = dict((await session.execute(select(col(ParticipantDetail.participant_id), col(ParticipantDetail.expertise))
+                                            .where(col(ParticipantDetail.participant_id).in_(ids)))).all())
     return [ParticipantView(p.id, c.slack_user_id, c.name, sorted(held.get(p.id, [])), p.team, p.added_reason,
                             expertise.get(p.id)) for p, c in rows]
 
@@ -107,7 +108,7 @@ async def update_participant(session: AsyncSession, incident_id: int, participan
         return False
     participant.added_reason = reason or None
     detail = (await session.execute(select(ParticipantDetail).where(
-        ParticipantDetail.participant_id == participant_id))).scalar_one_or_none()
+        col(ParticipantDetail.participant_id) == participant_id))).scalar_one_or_none()
     if detail is None:
         detail = ParticipantDetail(participant_id=participant_id)
         session.add(detail)

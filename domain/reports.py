@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.announcements.service import matches
 from domain.config.schema import WarroomConfig
@@ -59,8 +60,8 @@ async def latest_report(session: AsyncSession, incident_id: int, kind: str) -> I
     return (
         await session.execute(
             select(IncidentReport)
-            .where(IncidentReport.incident_id == incident_id, IncidentReport.kind == kind)
-            .order_by(IncidentReport.created_at.desc(), IncidentReport.id.desc())
+            .where(col(IncidentReport.incident_id) == incident_id, col(IncidentReport.kind) == kind)
+            .order_by(col(IncidentReport.created_at).desc(), col(IncidentReport.id).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -99,7 +100,7 @@ async def save_report(
                        details={"kind": kind, **details})
     await session.execute(
         update(ReportReminder)
-        .where(ReportReminder.incident_id == incident.id, ReportReminder.kind == kind)
+        .where(col(ReportReminder.incident_id) == incident.id, col(ReportReminder.kind) == kind)
         .values(snoozed_until=None)
     )
     recipients: list[str] = []
@@ -139,18 +140,18 @@ async def due_reminders(session: AsyncSession, now: datetime | None = None) -> l
     now = now or utcnow()
     rows = (
         await session.execute(
-            select(Incident, IncidentPriority, IndividualContact.slack_user_id)
-            .join(IncidentPriority, IncidentPriority.id == Incident.incident_priority_id)
-            .join(IndividualContact, IndividualContact.id == Incident.commander_id)
-            .where(Incident.status == IncidentStatus.ACTIVE, Incident.setup_state == SetupState.READY)
+            select(Incident, IncidentPriority, col(IndividualContact.slack_user_id))
+            .join(IncidentPriority, col(IncidentPriority.id) == col(Incident.incident_priority_id))
+            .join(IndividualContact, col(IndividualContact.id) == col(Incident.commander_id))
+            .where(col(Incident.status) == IncidentStatus.ACTIVE, col(Incident.setup_state) == SetupState.READY)
         )
     ).all()
     last = dict(
         ((incident_id, kind), at)
         for incident_id, kind, at in (
             await session.execute(
-                select(IncidentReport.incident_id, IncidentReport.kind, func.max(IncidentReport.created_at)).group_by(
-                    IncidentReport.incident_id, IncidentReport.kind
+                select(col(IncidentReport.incident_id), col(IncidentReport.kind), func.max(col(IncidentReport.created_at))).group_by(
+                    col(IncidentReport.incident_id), col(IncidentReport.kind)
                 )
             )
         ).all()
@@ -176,10 +177,10 @@ async def claim_reminder(session: AsyncSession, incident_id: int, kind: str, due
         .on_conflict_do_update(
             index_elements=["incident_id", "kind"],
             set_={"reminded_for": due_at, "snoozed_until": None},
-            where=or_(ReportReminder.reminded_for.is_(None), ReportReminder.reminded_for < due_at)
-            & or_(ReportReminder.snoozed_until.is_(None), ReportReminder.snoozed_until <= now),
+            where=or_(col(ReportReminder.reminded_for).is_(None), col(ReportReminder.reminded_for) < due_at)
+            & or_(col(ReportReminder.snoozed_until).is_(None), col(ReportReminder.snoozed_until) <= now),
         )
-        .returning(ReportReminder.id)
+        .returning(col(ReportReminder.id))
     )
     claimed = (await session.execute(stmt)).first() is not None
     await session.commit()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
@@ -84,7 +85,7 @@ async def set_resolved(session: AsyncSession, task_id: int, *, resolved: bool, a
         verb = "resolved" if resolved else "re-opened"
         await record_event(session, incident.id, f"{who.name} {verb} task: {task.description}", author_id=who.id,
                            details={"task_id": task.id})
-    cards = (await session.execute(select(TaskCard.channel_id, TaskCard.ts).where(TaskCard.task_id == task_id))).all()
+    cards = (await session.execute(select(col(TaskCard.channel_id), col(TaskCard.ts)).where(col(TaskCard.task_id) == task_id))).all()
     await session.commit()
     return view_of(task, incident), [(c, ts) for c, ts in cards]
 
@@ -122,15 +123,15 @@ async def add_card(session: AsyncSession, task_id: int, channel_id: str, ts: str
 
 async def incident_tasks(session: AsyncSession, incident: Incident) -> list[TaskView]:
     rows = (await session.execute(
-        select(IncidentTask).where(IncidentTask.incident_id == incident.id).order_by(IncidentTask.id))).scalars()
+        select(IncidentTask).where(col(IncidentTask.incident_id) == incident.id).order_by(col(IncidentTask.id)))).scalars()
     return [view_of(t, incident) for t in rows]
 
 
 async def my_tasks(session: AsyncSession, user_id: str) -> list[TaskView]:
     """Open tasks the person created or is assigned, across incidents (not of Restricted incidents they are outside of)."""
     rows = (await session.execute(
-        select(IncidentTask, Incident).join(Incident, Incident.id == IncidentTask.incident_id)
-        .where(IncidentTask.status == TaskStatus.OPEN).order_by(IncidentTask.due_at, IncidentTask.id))).all()
+        select(IncidentTask, Incident).join(Incident, col(Incident.id) == col(IncidentTask.incident_id))
+        .where(col(IncidentTask.status) == TaskStatus.OPEN).order_by(col(IncidentTask.due_at), col(IncidentTask.id)))).all()
     mine = [(t, i) for t, i in rows if t.creator_user_id == user_id or user_id in t.assignees]
     return [view_of(t, i) for t, i in mine if i.visibility != Visibility.RESTRICTED or await is_participant(session, i.id, user_id)]
 
@@ -139,14 +140,14 @@ async def claim_overdue(session: AsyncSession, now: datetime | None = None) -> l
     """Overdue open tasks of Active incidents not reminded in the last day, claimed for this process; commits."""
     now = now or utcnow()
     rows = (await session.execute(
-        select(IncidentTask, Incident).join(Incident, Incident.id == IncidentTask.incident_id)
-        .where(IncidentTask.status == TaskStatus.OPEN, Incident.status == IncidentStatus.ACTIVE, IncidentTask.due_at < now,
-               or_(IncidentTask.reminded_at.is_(None), IncidentTask.reminded_at < now - REMIND_EVERY)))).all()
+        select(IncidentTask, Incident).join(Incident, col(Incident.id) == col(IncidentTask.incident_id))
+        .where(col(IncidentTask.status) == TaskStatus.OPEN, col(Incident.status) == IncidentStatus.ACTIVE, col(IncidentTask.due_at) < now,
+               or_(col(IncidentTask.reminded_at).is_(None), col(IncidentTask.reminded_at) < now - REMIND_EVERY)))).all()
     claimed = []
     for task, incident in rows:
         result = await session.execute(
-            update(IncidentTask).where(IncidentTask.id == task.id,
-                                       or_(IncidentTask.reminded_at.is_(None), IncidentTask.reminded_at < now - REMIND_EVERY))
+            update(IncidentTask).where(col(IncidentTask.id) == task.id,
+                                       or_(col(IncidentTask.reminded_at).is_(None), col(IncidentTask.reminded_at) < now - REMIND_EVERY))
             .values(reminded_at=now).execution_options(synchronize_session=False))
         if result.rowcount:
             claimed.append(view_of(task, incident))

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.contacts import ensure_contact
 from domain.core.notices import Notice
@@ -146,10 +147,10 @@ async def timeline_page(session: AsyncSession, incident_id: int, page: int) -> t
     """Entries of 1-based `page`, oldest first, and the number of pages (at least 1)."""
     rows = (
         await session.execute(
-            select(Event, IndividualContact.name)
-            .outerjoin(IndividualContact, IndividualContact.id == Event.author_id)
-            .where(Event.incident_id == incident_id)
-            .order_by(Event.started_at, Event.id)
+            select(Event, col(IndividualContact.name))
+            .outerjoin(IndividualContact, col(IndividualContact.id) == col(Event.author_id))
+            .where(col(Event.incident_id) == incident_id)
+            .order_by(col(Event.started_at), col(Event.id))
         )
     ).all()
     pages = max(1, -(-len(rows) // PAGE_SIZE))

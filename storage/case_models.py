@@ -34,7 +34,7 @@ class Case(SQLModel, table=True):
         Index("ix_case_card_channel_id_card_ts", "card_channel_id", "card_ts"),  # thread replies find their case
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     number: int = Field(unique=True)
     name: str = Field(unique=True)
     title: str
@@ -73,7 +73,7 @@ class CaseEvent(SQLModel, table=True):
     __tablename__ = "case_event"
     __table_args__ = (Index("ix_case_event_case_id_started_at", "case_id", "started_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     case_id: int = Field(foreign_key="case.id")
     started_at: datetime = _at(False)
     source: str
@@ -89,7 +89,7 @@ class CaseParticipant(SQLModel, table=True):
     __tablename__ = "case_participant"
     __table_args__ = (UniqueConstraint("case_id", "user_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     case_id: int = Field(foreign_key="case.id")
     user_id: str
     reason: str = ""

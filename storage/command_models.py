@@ -12,7 +12,7 @@ class IncidentDetail(SQLModel, table=True):
 
     __tablename__ = "incident_detail"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     incident_id: int = Field(foreign_key="incident.id", unique=True)
     tags: list[Any] = Field(default_factory=list, sa_type=JSON)
     notify_user_ids: list[Any] = Field(default_factory=list, sa_type=JSON)
@@ -24,7 +24,7 @@ class ParticipantDetail(SQLModel, table=True):
 
     __tablename__ = "participant_detail"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     participant_id: int = Field(foreign_key="participant.id", unique=True)
     expertise: str | None = None
 
@@ -35,7 +35,7 @@ class IncidentAnnouncement(SQLModel, table=True):
     __tablename__ = "incident_announcement"
     __table_args__ = (UniqueConstraint("incident_id", "channel_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     incident_id: int = Field(foreign_key="incident.id")
     channel_id: str
     ts: str | None = None

@@ -14,7 +14,7 @@ class Feedback(SQLModel, table=True):
     __tablename__ = "feedback"
     __table_args__ = (UniqueConstraint("incident_id", "user_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     incident_id: int = Field(foreign_key="incident.id")
     user_id: str
     rating: str

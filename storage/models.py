@@ -43,7 +43,7 @@ class Project(SQLModel, table=True):
 
     __tablename__ = "project"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     name: str = Field(unique=True)
     description: str = ""
     default: bool = False
@@ -56,7 +56,7 @@ class IncidentType(SQLModel, table=True):
     __tablename__ = "incident_type"
     __table_args__ = (UniqueConstraint("project_id", "name"),)  # also serves as the project_id index
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     project_id: int = Field(foreign_key="project.id")
     name: str
     description: str = ""
@@ -71,7 +71,7 @@ class IncidentPriority(SQLModel, table=True):
     __tablename__ = "incident_priority"
     __table_args__ = (UniqueConstraint("project_id", "name"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     project_id: int = Field(foreign_key="project.id")
     name: str
     description: str = ""
@@ -89,7 +89,7 @@ class IncidentSeverity(SQLModel, table=True):
     __tablename__ = "incident_severity"
     __table_args__ = (UniqueConstraint("project_id", "name"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     project_id: int = Field(foreign_key="project.id")
     name: str
     description: str = ""
@@ -104,7 +104,7 @@ class IndividualContact(SQLModel, table=True):
 
     __tablename__ = "individual_contact"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     slack_user_id: str = Field(unique=True)
     email: str | None = Field(default=None, index=True)
     name: str = ""
@@ -132,7 +132,7 @@ class Incident(SQLModel, table=True):
 
     __tablename__ = "incident"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     project_id: int = Field(foreign_key="project.id", index=True)
     number: int = Field(unique=True)
     name: str = Field(unique=True)
@@ -168,7 +168,7 @@ class Participant(SQLModel, table=True):
     __tablename__ = "participant"
     __table_args__ = (UniqueConstraint("incident_id", "individual_id"),)  # also the incident_id index
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     incident_id: int = Field(foreign_key="incident.id")
     individual_id: int = Field(foreign_key="individual_contact.id", index=True)
     added_reason: str | None = None
@@ -184,7 +184,7 @@ class ParticipantRole(SQLModel, table=True):
     __tablename__ = "participant_role"
     __table_args__ = (Index("ix_participant_role_participant_id_role", "participant_id", "role"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     participant_id: int = Field(foreign_key="participant.id")
     role: str
     assumed_at: datetime = _utc()
@@ -197,7 +197,7 @@ class Event(SQLModel, table=True):
     __tablename__ = "event"
     __table_args__ = (Index("ix_event_incident_id_started_at", "incident_id", "started_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     incident_id: int = Field(foreign_key="incident.id")
     started_at: datetime = _utc()
     ended_at: datetime | None = _utc(nullable=True)

@@ -14,7 +14,7 @@ class IncidentReport(SQLModel, table=True):
 
     __tablename__ = "incident_report"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     incident_id: int = Field(foreign_key="incident.id", index=True)
     kind: str  # tactical | executive
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
@@ -32,7 +32,7 @@ class ReportReminder(SQLModel, table=True):
     __tablename__ = "report_reminder"
     __table_args__ = (UniqueConstraint("incident_id", "kind"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     incident_id: int = Field(foreign_key="incident.id")
     kind: str
     reminded_for: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

@@ -59,7 +59,7 @@ class SignalEntity(SQLModel, table=True):
         Index("ix_signal_entity_entity_type_value_created_at", "entity_type", "value", "created_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     instance_id: str = Field(foreign_key="signal_instance.id", max_length=36)
     entity_type: str
     value: str
@@ -72,7 +72,7 @@ class SignalFilter(SQLModel, table=True):
 
     __tablename__ = "signal_filter"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     name: str
     reason: str = Field(default="", sa_type=Text)
     action: str = FilterAction.SNOOZE

@@ -15,7 +15,7 @@ class IncidentTask(SQLModel, table=True):
 
     __tablename__ = "incident_task"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     incident_id: int = Field(foreign_key="incident.id", index=True)
     description: str
     status: str = TaskStatus.OPEN
@@ -34,7 +34,7 @@ class TaskCard(SQLModel, table=True):
 
     __tablename__ = "task_card"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
     task_id: int = Field(foreign_key="incident_task.id", index=True)
     channel_id: str
     ts: str

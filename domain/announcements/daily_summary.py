@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.announcements.service import matches
 from domain.config.schema import WarroomConfig
@@ -32,9 +33,9 @@ async def daily_summaries(session: AsyncSession, config: WarroomConfig, now: dat
     """
     since = (now or utcnow()) - timedelta(days=1)
     incidents = (await session.execute(
-        select(Incident).where(Incident.visibility == Visibility.OPEN, Incident.setup_state == SetupState.READY,
-                               or_(Incident.status.in_(ONGOING_STATUSES), Incident.closed_at >= since))
-        .order_by(Incident.id))).scalars().all()
+        select(Incident).where(col(Incident.visibility) == Visibility.OPEN, col(Incident.setup_state) == SetupState.READY,
+                               or_(col(Incident.status).in_(ONGOING_STATUSES), col(Incident.closed_at) >= since))
+        .order_by(col(Incident.id)))).scalars().all()
     facts = [await incident_facts(session, i) for i in incidents]
     out = []
     for channel in config.notification_channels:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.config.notifications import NotificationChannelConfig
 from domain.config.schema import WarroomConfig
@@ -49,7 +50,7 @@ async def refresh_announcements(session: AsyncSession, conv: ConversationPort, i
     existing = {
         a.channel_id: a
         for a in (await session.execute(
-            select(IncidentAnnouncement).where(IncidentAnnouncement.incident_id == incident.id))).scalars()
+            select(IncidentAnnouncement).where(col(IncidentAnnouncement.incident_id) == incident.id))).scalars()
     }
     await session.commit()  # never hold a transaction across the Slack calls below
     for channel in config.notification_channels:

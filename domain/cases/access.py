@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from domain.cases.service import case_for_command, case_participants
 from domain.config.schema import WarroomConfig
@@ -48,9 +49,9 @@ async def restricted_type(session: AsyncSession, case: Case, config: WarroomConf
     """Whether the incident type the case would escalate to is Restricted."""
     ctype = config.cases.type(case.case_type)
     project_name = ctype.project or config.default_project().name
-    query = (select(IncidentType).join(Project, Project.id == IncidentType.project_id)
-             .where(Project.name == project_name, IncidentType.enabled)
-             .order_by(IncidentType.default.desc(), IncidentType.id))
+    query = (select(IncidentType).join(Project, col(Project.id) == col(IncidentType.project_id))
+             .where(col(Project.name) == project_name, col(IncidentType.enabled))
+             .order_by(col(IncidentType.default).desc(), col(IncidentType.id)))
     types = (await session.execute(query)).scalars().all()
     itype = next((t for t in types if ctype.incident_type and t.name.casefold() == ctype.incident_type.casefold()),
                  types[0] if types else None)

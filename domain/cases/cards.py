@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.cases.service import add_case_participant, case_facts, record_case_event
 from domain.core.deps import Deps
@@ -31,8 +32,8 @@ async def _claim(session: AsyncSession, case_id: int, current, *, stale_before) 
     touches a case's card; commits."""
     if current is not None and current >= stale_before:
         return False
-    cond = Case.card_synced_at.is_(None) if current is None else Case.card_synced_at == current
-    result = await session.execute(update(Case).where(Case.id == case_id, cond).values(card_synced_at=utcnow())
+    cond = col(Case.card_synced_at).is_(None) if current is None else col(Case.card_synced_at) == current
+    result = await session.execute(update(Case).where(col(Case.id) == case_id, cond).values(card_synced_at=utcnow())
                                    .execution_options(synchronize_session=False))
     await session.commit()
     return (result.rowcount or 0) == 1
@@ -78,15 +79,15 @@ async def show_change(deps: Deps, case_id: int) -> None:
         case = await session.get(Case, case_id)
         if case is None:
             return
-        pinned = (await session.execute(select(CaseEvent.details).where(
-            CaseEvent.dedupe_key == channel_card_key(case_id)))).scalar_one_or_none() or {}
+        pinned = (await session.execute(select(col(CaseEvent.details)).where(
+            col(CaseEvent.dedupe_key) == channel_card_key(case_id)))).scalar_one_or_none() or {}
         card = (case.card_channel_id, case.card_ts) if case.card_ts else None
         facts = await case_facts(session, case, deps.config, conv.message_link(*card) if card else None)
         await session.commit()
     if card:
         await conv.update(*card, facts)
         async with deps.sessions() as session:  # only once Slack shows it
-            await session.execute(update(Case).where(Case.id == case_id)
+            await session.execute(update(Case).where(col(Case.id) == case_id)
                                   .values(card_alert_count=facts.alert_count, card_synced_at=utcnow())
                                   .execution_options(synchronize_session=False))
             await session.commit()
@@ -100,7 +101,7 @@ async def show_incident_cases(deps: Deps, incident_id: int, changed: frozenset[s
     if "Visibility" not in changed:
         return
     async with deps.sessions() as session:
-        ids = list((await session.execute(select(Case.id).where(Case.incident_id == incident_id))).scalars())
+        ids = list((await session.execute(select(col(Case.id)).where(col(Case.incident_id) == incident_id))).scalars())
         await session.commit()
     for case_id in ids:
         try:
@@ -125,13 +126,13 @@ async def sync_cards(deps: Deps) -> int:
     refresh_before = now - timedelta(seconds=deps.config.signals.card_refresh_seconds)
     async with deps.sessions() as session:
         lagging = (await session.execute(
-            select(Case.id, Case.card_ts, Case.card_synced_at).where(or_(
-                and_(Case.card_ts.is_not(None), Case.alert_count != Case.card_alert_count,
-                     or_(Case.card_synced_at.is_(None), Case.card_synced_at < refresh_before)),
-                and_(Case.card_ts.is_(None), Case.conversation_target.is_not(None),
-                     or_(Case.signal_definition.is_not(None), Case.created_at < now - PUBLISH_LEASE),
-                     or_(Case.card_synced_at.is_(None), Case.card_synced_at < now - PUBLISH_LEASE)),
-            )).order_by(Case.id).limit(SYNC_BATCH))).all()
+            select(col(Case.id), col(Case.card_ts), col(Case.card_synced_at)).where(or_(
+                and_(col(Case.card_ts).is_not(None), col(Case.alert_count) != col(Case.card_alert_count),
+                     or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < refresh_before)),
+                and_(col(Case.card_ts).is_(None), col(Case.conversation_target).is_not(None),
+                     or_(col(Case.signal_definition).is_not(None), col(Case.created_at) < now - PUBLISH_LEASE),
+                     or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < now - PUBLISH_LEASE)),
+            )).order_by(col(Case.id)).limit(SYNC_BATCH))).all()
         await session.commit()
     slots = asyncio.Semaphore(SYNC_CONCURRENCY)
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.cases.access import restricted_type
 from domain.cases.cards import channel_card_key, show_change
@@ -50,8 +51,8 @@ async def _claim(session: AsyncSession, case_id: int, actor: str | None) -> bool
         await session.commit()
         return True
     now = utcnow()
-    result = await session.execute(update(CaseEvent).where(CaseEvent.dedupe_key == key,
-                                                           CaseEvent.started_at < now - CLAIM_LEASE)
+    result = await session.execute(update(CaseEvent).where(col(CaseEvent.dedupe_key) == key,
+                                                           col(CaseEvent.started_at) < now - CLAIM_LEASE)
                                    .values(started_at=now).execution_options(synchronize_session=False))
     await session.commit()
     return (result.rowcount or 0) == 1
@@ -121,7 +122,7 @@ async def _post_card_in_channel(session, case: Case, ports: Ports, config: Warro
     await session.commit()
     card = await conv.post(case.channel_id, facts)
     # Remembered on the step's entry, so every later change edits this copy too (see show_change).
-    await session.execute(update(CaseEvent).where(CaseEvent.dedupe_key == _step_key(case.id, "channel-card"))
+    await session.execute(update(CaseEvent).where(col(CaseEvent.dedupe_key) == _step_key(case.id, "channel-card"))
                           .values(details={"channel": case.channel_id, "ts": card.ts})
                           .execution_options(synchronize_session=False))
     await session.commit()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.cases.access import RESTRICTED_INCIDENT, access_of
 from domain.cases.cards import show_change
@@ -129,7 +130,7 @@ async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: st
                                             idempotency_key=f"case:{case.id}:escalate", config=config)
         # Reloaded (a concurrent escalation may have won the race and rolled this session back) and
         # locked, so two escalations link the case one after the other.
-        case = (await session.execute(select(Case).where(Case.id == form.case_id).with_for_update()
+        case = (await session.execute(select(Case).where(col(Case.id) == form.case_id).with_for_update()
                                       .execution_options(populate_existing=True))).scalar_one()
         incident = await session.get(Incident, incident.id, populate_existing=True)
         await _link(session, case, incident, actor, form.note, keep_channel)
@@ -195,18 +196,18 @@ async def _link(session: AsyncSession, case: Case, incident: Incident, actor: st
 async def _renounce_commander(session: AsyncSession, incident: Incident) -> None:
     if incident.commander_id is None:
         return
-    ids = select(Participant.id).where(Participant.incident_id == incident.id,
-                                       Participant.individual_id == incident.commander_id)
+    ids = select(col(Participant.id)).where(col(Participant.incident_id) == incident.id,
+                                       col(Participant.individual_id) == incident.commander_id)
     await session.execute(update(ParticipantRole).where(
-        ParticipantRole.participant_id.in_(ids), ParticipantRole.role == Role.COMMANDER, ParticipantRole.renounced_at.is_(None))
+        col(ParticipantRole.participant_id).in_(ids), col(ParticipantRole.role) == Role.COMMANDER, col(ParticipantRole.renounced_at).is_(None))
         .values(renounced_at=utcnow()).execution_options(synchronize_session=False))
 
 
 async def _copy_timeline(session: AsyncSession, case: Case, incident: Incident) -> None:
     """Every case timeline entry, once, at its original time."""
-    entries = (await session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                             CaseEvent.source != INTERNAL_SOURCE)
-                                     .order_by(CaseEvent.started_at, CaseEvent.id))).scalars().all()
+    entries = (await session.execute(select(CaseEvent).where(col(CaseEvent.case_id) == case.id,
+                                                             col(CaseEvent.source) != INTERNAL_SOURCE)
+                                     .order_by(col(CaseEvent.started_at), col(CaseEvent.id)))).scalars().all()
     for entry in entries:
         await record_event(session, incident.id, f"[{case.name}] {entry.description}", source=f"Case {case.name}",
                            details={"case": case.name, "case_event": entry.id}, started_at=entry.started_at,

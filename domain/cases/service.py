@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
@@ -128,22 +129,22 @@ async def create_case(
 
 
 async def case_by_key(session: AsyncSession, key: str) -> Case | None:
-    return (await session.execute(select(Case).where(Case.idempotency_key == key))).scalar_one_or_none()
+    return (await session.execute(select(Case).where(col(Case.idempotency_key) == key))).scalar_one_or_none()
 
 
 async def case_by_card(session: AsyncSession, channel_id: str, ts: str) -> Case | None:
     """The case whose card is the message at (channel, ts), i.e. whose thread that is."""
-    query = select(Case).where(Case.card_channel_id == channel_id, Case.card_ts == ts)
+    query = select(Case).where(col(Case.card_channel_id) == channel_id, col(Case.card_ts) == ts)
     return (await session.execute(query)).scalars().first()
 
 
 async def case_by_channel(session: AsyncSession, channel_id: str) -> Case | None:
     """The case whose own channel this is."""
-    return (await session.execute(select(Case).where(Case.channel_id == channel_id))).scalar_one_or_none()
+    return (await session.execute(select(Case).where(col(Case.channel_id) == channel_id))).scalar_one_or_none()
 
 
 async def case_by_name(session: AsyncSession, name: str) -> Case | None:
-    return (await session.execute(select(Case).where(func.upper(Case.name) == name.strip().upper()))).scalar_one_or_none()
+    return (await session.execute(select(Case).where(func.upper(col(Case.name)) == name.strip().upper()))).scalar_one_or_none()
 
 
 async def case_for_command(session: AsyncSession, text: str | None, channel_id: str | None) -> Case | None:
@@ -176,7 +177,7 @@ async def add_case_participant(session: AsyncSession, case_id: int, user_id: str
 
 
 async def case_participants(session: AsyncSession, case_id: int) -> list[str]:
-    query = select(CaseParticipant.user_id).where(CaseParticipant.case_id == case_id).order_by(CaseParticipant.id)
+    query = select(col(CaseParticipant.user_id)).where(col(CaseParticipant.case_id) == case_id).order_by(col(CaseParticipant.id))
     return list((await session.execute(query)).scalars())
 
 
@@ -207,11 +208,11 @@ async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, c
     """Everything a case card shows (2-3 queries)."""
     entities: list[tuple[str, str]] = []
     if case.signal_definition:
-        query = (select(SignalEntity.entity_type, SignalEntity.value)
-                 .join(SignalInstance, SignalInstance.id == SignalEntity.instance_id)
-                 .where(SignalInstance.case_id == case.id)
-                 .group_by(SignalEntity.entity_type, SignalEntity.value)
-                 .order_by(func.count().desc(), SignalEntity.entity_type, SignalEntity.value)
+        query = (select(col(SignalEntity.entity_type), col(SignalEntity.value))
+                 .join(SignalInstance, col(SignalInstance.id) == col(SignalEntity.instance_id))
+                 .where(col(SignalInstance.case_id) == case.id)
+                 .group_by(col(SignalEntity.entity_type), col(SignalEntity.value))
+                 .order_by(func.count().desc(), col(SignalEntity.entity_type), col(SignalEntity.value))
                  .limit(CARD_ENTITIES))
         entities = [(t, v) for t, v in (await session.execute(query)).all()]
     incident = await session.get(Incident, case.incident_id) if case.incident_id else None
@@ -264,15 +265,15 @@ async def open_cases_for(session: AsyncSession, user_id: str, limit: int = 20) -
     A case whose own channel became a Restricted incident's points to its card instead, unless `user_id` is
     in that incident."""
     rows = (await session.execute(
-        select(Case, Incident).outerjoin(CaseParticipant, and_(CaseParticipant.case_id == Case.id,
-                                                               CaseParticipant.user_id == user_id))
-        .outerjoin(Incident, Incident.id == Case.incident_id)
-        .where(Case.status != CaseStatus.CLOSED, or_(Case.assignee == user_id, CaseParticipant.id.is_not(None)))
-        .order_by((Case.assignee == user_id).desc(), Case.id.desc()).limit(limit))).unique().all()
+        select(Case, Incident).outerjoin(CaseParticipant, and_(col(CaseParticipant.case_id) == col(Case.id),
+                                                               col(CaseParticipant.user_id) == user_id))
+        .outerjoin(Incident, col(Incident.id) == col(Case.incident_id))
+        .where(col(Case.status) != CaseStatus.CLOSED, or_(col(Case.assignee) == user_id, col(CaseParticipant.id).is_not(None)))
+        .order_by((col(Case.assignee) == user_id).desc(), col(Case.id).desc()).limit(limit))).unique().all()
     sealed = {i.id for _, i in rows if i is not None and i.visibility == Visibility.RESTRICTED}
     inside = set((await session.execute(
-        select(Participant.incident_id).join(IndividualContact, IndividualContact.id == Participant.individual_id)
-        .where(Participant.incident_id.in_(sealed), IndividualContact.slack_user_id == user_id))).scalars()) if sealed else set()
+        select(col(Participant.incident_id)).join(IndividualContact, col(IndividualContact.id) == col(Participant.individual_id))
+        .where(col(Participant.incident_id).in_(sealed), col(IndividualContact.slack_user_id) == user_id))).scalars()) if sealed else set()
 
     def channel(c: Case, i: Incident | None) -> str | None:
         hidden = i is not None and i.id in sealed and i.id not in inside and c.channel_id == i.channel_id

@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.contacts import ensure_contact
 from domain.timeline import record_event
@@ -14,7 +15,7 @@ from storage.command_models import IncidentDetail
 
 async def incident_detail(session: AsyncSession, incident_id: int) -> IncidentDetail:
     """The incident's detail row, created empty when missing."""
-    detail = (await session.execute(select(IncidentDetail).where(IncidentDetail.incident_id == incident_id))).scalar_one_or_none()
+    detail = (await session.execute(select(IncidentDetail).where(col(IncidentDetail.incident_id) == incident_id))).scalar_one_or_none()
     if detail is None:
         detail = IncidentDetail(incident_id=incident_id, tags=[], notify_user_ids=[], notify_emails=[])
         session.add(detail)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
 from domain.core.vocabulary import IncidentStatus, Role
@@ -54,7 +55,7 @@ async def _swap_priority(session: AsyncSession, incident: Incident, config: Warr
         return []
     target = (
         await session.execute(select(IncidentPriority).where(
-            IncidentPriority.project_id == project.id, IncidentPriority.name == wanted, IncidentPriority.enabled))
+            col(IncidentPriority.project_id) == project.id, col(IncidentPriority.name) == wanted, col(IncidentPriority.enabled)))
     ).scalar_one_or_none()
     if target is None or target.id == incident.incident_priority_id:
         return []
@@ -66,10 +67,10 @@ async def _swap_priority(session: AsyncSession, incident: Incident, config: Warr
 
 
 async def _renounce_all(session: AsyncSession, incident_id: int, now) -> None:
-    ids = select(Participant.id).where(Participant.incident_id == incident_id)
+    ids = select(col(Participant.id)).where(col(Participant.incident_id) == incident_id)
     await session.execute(
         update(ParticipantRole)
-        .where(ParticipantRole.participant_id.in_(ids), ParticipantRole.renounced_at.is_(None))
+        .where(col(ParticipantRole.participant_id).in_(ids), col(ParticipantRole.renounced_at).is_(None))
         .values(renounced_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -78,7 +79,7 @@ async def _renounce_all(session: AsyncSession, incident_id: int, now) -> None:
 async def _reactivate(session: AsyncSession, incident: Incident, actor_id: int | None) -> None:
     await session.execute(
         update(Participant)
-        .where(Participant.incident_id == incident.id)
+        .where(col(Participant.incident_id) == incident.id)
         .values(inactive_at=None)
         .execution_options(synchronize_session=False)
     )

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
@@ -22,13 +23,13 @@ async def home_incidents(session: AsyncSession, user_id: str) -> tuple[list[Inci
     """(active/stable incidents where the user is active, their most recent other incidents) — 2 queries."""
     rows = (await session.execute(
         select(Incident, Participant)
-        .join(Participant, Participant.incident_id == Incident.id)
-        .join(IndividualContact, IndividualContact.id == Participant.individual_id)
-        .where(IndividualContact.slack_user_id == user_id)
-        .order_by(Incident.id.desc()))).all()
+        .join(Participant, col(Participant.incident_id) == col(Incident.id))
+        .join(IndividualContact, col(IndividualContact.id) == col(Participant.individual_id))
+        .where(col(IndividualContact.slack_user_id) == user_id)
+        .order_by(col(Incident.id).desc()))).all()
     held: dict[int, list[str]] = {}
-    for pid, role in (await session.execute(select(ParticipantRole.participant_id, ParticipantRole.role).where(
-            ParticipantRole.participant_id.in_([p.id for _, p in rows]), ParticipantRole.renounced_at.is_(None)))).all():
+    for pid, role in (await session.execute(select(col(ParticipantRole.participant_id), col(ParticipantRole.role)).where(
+            col(ParticipantRole.participant_id).in_([p.id for _, p in rows]), col(ParticipantRole.renounced_at).is_(None)))).all():
         held.setdefault(pid, []).append(role)
     active, recent = [], []
     for incident, p in rows:
@@ -51,7 +52,7 @@ async def incident_for_channel(session: AsyncSession, channel_id: str | None) ->
     """The incident whose channel is `channel_id` (None outside incident channels)."""
     if not channel_id:
         return None
-    return (await session.execute(select(Incident).where(Incident.channel_id == channel_id))).scalar_one_or_none()
+    return (await session.execute(select(Incident).where(col(Incident.channel_id) == channel_id))).scalar_one_or_none()
 
 
 async def incident_named(session: AsyncSession, text: str | None) -> Incident | None:
@@ -59,18 +60,18 @@ async def incident_named(session: AsyncSession, text: str | None) -> Incident | 
     word = (text or "").strip().split(" ", 1)[0].upper()
     if not word:
         return None
-    return (await session.execute(select(Incident).where(Incident.name == word))).scalar_one_or_none()
+    return (await session.execute(select(Incident).where(col(Incident.name) == word))).scalar_one_or_none()
 
 
 async def role_holders(session: AsyncSession, incident_id: int, roles: tuple[str, ...]) -> list[tuple[str, str]]:
     """(Slack user id, role) of everyone currently holding one of `roles`."""
     rows = await session.execute(
-        select(IndividualContact.slack_user_id, ParticipantRole.role)
-        .join(Participant, Participant.individual_id == IndividualContact.id)
-        .join(ParticipantRole, ParticipantRole.participant_id == Participant.id)
-        .where(Participant.incident_id == incident_id, ParticipantRole.role.in_(roles),
-               ParticipantRole.renounced_at.is_(None))
-        .order_by(ParticipantRole.id)
+        select(col(IndividualContact.slack_user_id), col(ParticipantRole.role))
+        .join(Participant, col(Participant.individual_id) == col(IndividualContact.id))
+        .join(ParticipantRole, col(ParticipantRole.participant_id) == col(Participant.id))
+        .where(col(Participant.incident_id) == incident_id, col(ParticipantRole.role).in_(roles),
+               col(ParticipantRole.renounced_at).is_(None))
+        .order_by(col(ParticipantRole.id))
     )
     return [(uid, role) for uid, role in rows.all()]
 
@@ -93,20 +94,20 @@ async def active_incidents_of(session: AsyncSession, user_id: str) -> list[Incid
     """Active and Stable incidents in which `user_id` is an active participant."""
     rows = await session.execute(
         select(Incident)
-        .join(Participant, Participant.incident_id == Incident.id)
-        .join(IndividualContact, IndividualContact.id == Participant.individual_id)
-        .where(IndividualContact.slack_user_id == user_id, Participant.inactive_at.is_(None),
-               Incident.status.in_(ONGOING_STATUSES), Incident.channel_id.is_not(None))
-        .order_by(Incident.id.desc())
+        .join(Participant, col(Participant.incident_id) == col(Incident.id))
+        .join(IndividualContact, col(IndividualContact.id) == col(Participant.individual_id))
+        .where(col(IndividualContact.slack_user_id) == user_id, col(Participant.inactive_at).is_(None),
+               col(Incident.status).in_(ONGOING_STATUSES), col(Incident.channel_id).is_not(None))
+        .order_by(col(Incident.id).desc())
     )
     return list(rows.scalars().unique())
 
 
 async def is_participant(session: AsyncSession, incident_id: int, user_id: str) -> bool:
     row = await session.execute(
-        select(Participant.id)
-        .join(IndividualContact, IndividualContact.id == Participant.individual_id)
-        .where(Participant.incident_id == incident_id, IndividualContact.slack_user_id == user_id)
+        select(col(Participant.id))
+        .join(IndividualContact, col(IndividualContact.id) == col(Participant.individual_id))
+        .where(col(Participant.incident_id) == incident_id, col(IndividualContact.slack_user_id) == user_id)
     )
     return row.first() is not None
 
@@ -125,19 +126,19 @@ async def listed_incidents(
     """Active and Stable incidents plus those closed in the last 24 h; restricted ones only for
     their participants and admins."""
     query = select(Incident).where(
-        or_(Incident.status.in_(ONGOING_STATUSES), Incident.closed_at >= utcnow() - RECENTLY_CLOSED)
+        or_(col(Incident.status).in_(ONGOING_STATUSES), col(Incident.closed_at) >= utcnow() - RECENTLY_CLOSED)
     )
     if project_id is not None:
-        query = query.where(Incident.project_id == project_id)
-    incidents = (await session.execute(query.order_by(Incident.id.desc()))).scalars().all()
+        query = query.where(col(Incident.project_id) == project_id)
+    incidents = (await session.execute(query.order_by(col(Incident.id).desc()))).scalars().all()
     if user_id in config.admins:
         return list(incidents)
     mine = set(
         (
             await session.execute(
-                select(Participant.incident_id)
-                .join(IndividualContact, IndividualContact.id == Participant.individual_id)
-                .where(IndividualContact.slack_user_id == user_id)
+                select(col(Participant.incident_id))
+                .join(IndividualContact, col(IndividualContact.id) == col(Participant.individual_id))
+                .where(col(IndividualContact.slack_user_id) == user_id)
             )
         ).scalars()
     )
@@ -150,7 +151,7 @@ async def incident_by_id(session: AsyncSession, incident_id: int) -> Incident | 
 
 async def project_id_named(session: AsyncSession, name: str) -> int | None:
     """The id of the project called `name` (exactly), if any."""
-    return (await session.execute(select(Project.id).where(Project.name == name))).scalar_one_or_none()
+    return (await session.execute(select(col(Project.id)).where(col(Project.name) == name))).scalar_one_or_none()
 
 
 async def may_manage_id(session: AsyncSession, incident_id: int, user_id: str, config: WarroomConfig) -> bool:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
@@ -101,18 +102,18 @@ class ReportIncidentForm:
 
 async def report_choices(session: AsyncSession) -> ReportChoices:
     """Enabled projects with their enabled types and priorities, in display order (3 queries)."""
-    projects = (await session.execute(select(Project).order_by(Project.id))).scalars().all()
+    projects = (await session.execute(select(Project).order_by(col(Project.id)))).scalars().all()
     types = (
-        await session.execute(select(IncidentType).where(IncidentType.enabled).order_by(IncidentType.id))
+        await session.execute(select(IncidentType).where(col(IncidentType.enabled)).order_by(col(IncidentType.id)))
     ).scalars().all()
     priorities = (
         await session.execute(
-            select(IncidentPriority).where(IncidentPriority.enabled).order_by(IncidentPriority.view_order)
+            select(IncidentPriority).where(col(IncidentPriority.enabled)).order_by(col(IncidentPriority.view_order))
         )
     ).scalars().all()
     severities = (
         await session.execute(
-            select(IncidentSeverity).where(IncidentSeverity.enabled).order_by(IncidentSeverity.view_order)
+            select(IncidentSeverity).where(col(IncidentSeverity.enabled)).order_by(col(IncidentSeverity.view_order))
         )
     ).scalars().all()
     result = []
@@ -206,7 +207,7 @@ async def report_incident(
 
 
 async def _by_key(session: AsyncSession, key: str) -> Incident | None:
-    return (await session.execute(select(Incident).where(Incident.idempotency_key == key))).scalar_one_or_none()
+    return (await session.execute(select(Incident).where(col(Incident.idempotency_key) == key))).scalar_one_or_none()
 
 
 async def _named_or_default(session: AsyncSession, model, project_id: int | None, name: str):
@@ -234,16 +235,16 @@ async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelt
     result = await session.execute(
         update(Incident)
         .where(
-            Incident.id == incident.id,
-            Incident.setup_attempts == incident.setup_attempts,
-            Incident.setup_state != SetupState.READY,
+            col(Incident.id) == incident.id,
+            col(Incident.setup_attempts) == incident.setup_attempts,
+            col(Incident.setup_state) != SetupState.READY,
             or_(
-                Incident.setup_attempts == 0,
-                Incident.setup_error.is_not(None),
-                Incident.updated_at < now - lease,
+                col(Incident.setup_attempts) == 0,
+                col(Incident.setup_error).is_not(None),
+                col(Incident.updated_at) < now - lease,
             ),
         )
-        .values(setup_attempts=Incident.setup_attempts + 1, setup_error=None, updated_at=now)
+        .values(setup_attempts=col(Incident.setup_attempts) + 1, setup_error=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     await session.commit()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
@@ -59,9 +60,9 @@ async def update_options(session: AsyncSession, incident: Incident) -> UpdateOpt
         facts.severity, incident.status, incident.visibility, tuple(detail.tags or ()))
     return UpdateOptions(
         incident.id,
-        await names(IncidentType, IncidentType.id),
-        await names(IncidentPriority, IncidentPriority.view_order),
-        await names(IncidentSeverity, IncidentSeverity.view_order),
+        await names(IncidentType, col(IncidentType.id)),
+        await names(IncidentPriority, col(IncidentPriority.view_order)),
+        await names(IncidentSeverity, col(IncidentSeverity.view_order)),
         current,
     )
 

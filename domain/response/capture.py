@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timezone
 
 from sqlalchemy import delete
+from sqlmodel import col
 
 from domain.contacts import update_contact
 from domain.core.deps import Deps
@@ -81,7 +82,7 @@ async def remove_message_if_unmarked(deps: Deps, channel_id: str, ts: str) -> bo
     if message is not None and _still_marked(message, deps.config.timeline_reaction):
         return False
     async with deps.sessions() as session:
-        result = await session.execute(delete(Event).where(Event.dedupe_key == message_key(channel_id, ts)))
+        result = await session.execute(delete(Event).where(col(Event.dedupe_key) == message_key(channel_id, ts)))
         await session.commit()
     if not result.rowcount:
         return False

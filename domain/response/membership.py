@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.contacts import ensure_contact, update_contact
 from domain.core.aio import gather_all
@@ -38,7 +39,7 @@ class Engage:
 
 async def _participant(session: AsyncSession, incident_id: int, contact_id: int) -> Participant | None:
     return (await session.execute(select(Participant).where(
-        Participant.incident_id == incident_id, Participant.individual_id == contact_id))).scalar_one_or_none()
+        col(Participant.incident_id) == incident_id, col(Participant.individual_id) == contact_id))).scalar_one_or_none()
 
 
 async def record_participants(session: AsyncSession, incident: Incident, people: list[Engage],
@@ -118,8 +119,8 @@ async def member_joined(deps: Deps, channel_id: str, user_id: str) -> bool:
 
 
 async def _active_roles(session: AsyncSession, participant_id: int) -> list[str]:
-    return list((await session.execute(select(ParticipantRole.role).where(
-        ParticipantRole.participant_id == participant_id, ParticipantRole.renounced_at.is_(None)))).scalars())
+    return list((await session.execute(select(col(ParticipantRole.role)).where(
+        col(ParticipantRole.participant_id) == participant_id, col(ParticipantRole.renounced_at).is_(None)))).scalars())
 
 
 async def member_left(deps: Deps, channel_id: str, user_id: str) -> str:
@@ -131,7 +132,7 @@ async def member_left(deps: Deps, channel_id: str, user_id: str) -> str:
         if incident is None or incident.status == IncidentStatus.CLOSED:
             return "ignored"
         contact = (await session.execute(select(IndividualContact).where(
-            IndividualContact.slack_user_id == user_id))).scalar_one_or_none()
+            col(IndividualContact.slack_user_id) == user_id))).scalar_one_or_none()
         existing = await _participant(session, incident.id, contact.id) if contact else None
         if existing is None or existing.inactive_at is not None:
             return "ignored"
@@ -154,7 +155,7 @@ async def member_left(deps: Deps, channel_id: str, user_id: str) -> str:
         now = utcnow()
         existing.inactive_at = now
         await session.execute(update(ParticipantRole).where(
-            ParticipantRole.participant_id == existing.id, ParticipantRole.renounced_at.is_(None))
+            col(ParticipantRole.participant_id) == existing.id, col(ParticipantRole.renounced_at).is_(None))
             .values(renounced_at=now).execution_options(synchronize_session=False))
         await record_event(session, incident.id, f"{contact.name} left the incident; roles renounced", author_id=contact.id)
         await session.commit()
@@ -162,7 +163,7 @@ async def member_left(deps: Deps, channel_id: str, user_id: str) -> str:
 
 
 async def _incident(session: AsyncSession, name: str) -> Incident | None:
-    return (await session.execute(select(Incident).where(Incident.name == name))).scalar_one_or_none()
+    return (await session.execute(select(Incident).where(col(Incident.name) == name))).scalar_one_or_none()
 
 
 async def join_from_announcement(deps: Deps, name: str, user_id: str) -> Notice:

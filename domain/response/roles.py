@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.announcements.service import refresh_announcements
 from domain.contacts import update_contact
@@ -56,8 +57,8 @@ async def assign_role(deps: Deps, form: AssignRoleForm, *, actor: str) -> None:
             if previous is not None:
                 await _renounce(session, incident.id, previous.id, Role.COMMANDER)
                 await record_participants(session, incident, [Engage(previous.slack_user_id, (Role.PARTICIPANT,), "Former commander")], actor)
-            incident.commander_id = (await session.execute(select(IndividualContact.id).where(
-                IndividualContact.slack_user_id == form.user_id))).scalar_one()
+            incident.commander_id = (await session.execute(select(col(IndividualContact.id)).where(
+                col(IndividualContact.slack_user_id) == form.user_id))).scalar_one()
             await record_event(session, incident.id, f"Incident command handed to {profile.name}",
                                details={"previous": previous.slack_user_id if previous else None, "new": form.user_id})
         await session.commit()
@@ -84,7 +85,7 @@ async def assign_role(deps: Deps, form: AssignRoleForm, *, actor: str) -> None:
 
 
 async def _renounce(session: AsyncSession, incident_id: int, contact_id: int, role: str) -> None:
-    ids = select(Participant.id).where(Participant.incident_id == incident_id, Participant.individual_id == contact_id)
+    ids = select(col(Participant.id)).where(col(Participant.incident_id) == incident_id, col(Participant.individual_id) == contact_id)
     await session.execute(update(ParticipantRole).where(
-        ParticipantRole.participant_id.in_(ids), ParticipantRole.role == role, ParticipantRole.renounced_at.is_(None))
+        col(ParticipantRole.participant_id).in_(ids), col(ParticipantRole.role) == role, col(ParticipantRole.renounced_at).is_(None))
         .values(renounced_at=utcnow()).execution_options(synchronize_session=False))

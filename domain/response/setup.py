@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from sqlalchemy import or_, select
+from sqlmodel import col
 
 from domain.announcements.service import refresh_announcements
 from domain.config.schema import WarroomConfig
@@ -200,10 +201,10 @@ async def resume_pending_setups(deps: Deps, *, max_attempts: int = 5) -> int:
     async with deps.sessions() as session:
         ids = (
             await session.execute(
-                select(Incident.id).where(
-                    Incident.setup_state != SetupState.READY,
-                    Incident.setup_attempts < max_attempts,
-                    or_(Incident.setup_error.is_not(None), Incident.updated_at < stale),
+                select(col(Incident.id)).where(
+                    col(Incident.setup_state) != SetupState.READY,
+                    col(Incident.setup_attempts) < max_attempts,
+                    or_(col(Incident.setup_error).is_not(None), col(Incident.updated_at) < stale),
                 )
             )
         ).scalars().all()

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.cases.service import create_case, record_case_event, set_status
 from domain.config.schema import WarroomConfig
@@ -117,9 +118,9 @@ async def _active_snoozes(session: AsyncSession, config: WarroomConfig, instance
     """(name, definition or None for all, entities) of every snooze in force: config ones, then those made in Slack."""
     snoozes = [(f.name, d, f.entities) for f in config.signals.snoozes_in_force(now) for d in (f.definitions or [None])]
     definitions = sorted({i.definition for i in instances})
-    rows = (await session.execute(select(SignalFilter.name, SignalFilter.definition, SignalFilter.entities).where(
-        in_force(now), or_(SignalFilter.definition.is_(None), SignalFilter.definition.in_(definitions)))
-        .order_by(SignalFilter.id))).all()
+    rows = (await session.execute(select(col(SignalFilter.name), col(SignalFilter.definition), col(SignalFilter.entities)).where(
+        in_force(now), or_(col(SignalFilter.definition).is_(None), col(SignalFilter.definition).in_(definitions)))
+        .order_by(col(SignalFilter.id)))).all()
     return snoozes + [(name, definition, entities or []) for name, definition, entities in rows]
 
 
@@ -179,7 +180,7 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
                              found: dict[str, set[Entity]], now: datetime) -> _RecentCases:
     """The latest open case per definition (within its window) and per entity (within the filters' windows)."""
     recent = _RecentCases()
-    open_case = and_(SignalInstance.case_id == Case.id, Case.status != CaseStatus.CLOSED)
+    open_case = and_(col(SignalInstance.case_id) == col(Case.id), col(Case.status) != CaseStatus.CLOSED)
     batch_ids = [i.id for i in instances]
     for name in sorted({i.definition for i in instances}):
         definition = config.signals.definition(name)
@@ -188,10 +189,10 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
         since = min(i.received_at for i in instances if i.definition == name) - timedelta(
             seconds=definition.dedup_window_seconds)
         row = (await session.execute(
-            select(SignalInstance.received_at, SignalInstance.case_id).join(Case, open_case)
-            .where(SignalInstance.definition == name, SignalInstance.received_at >= since,
-                   SignalInstance.id.not_in(batch_ids))
-            .order_by(SignalInstance.received_at.desc()).limit(1))).first()
+            select(col(SignalInstance.received_at), col(SignalInstance.case_id)).join(Case, open_case)
+            .where(col(SignalInstance.definition) == name, col(SignalInstance.received_at) >= since,
+                   col(SignalInstance.id).not_in(batch_ids))
+            .order_by(col(SignalInstance.received_at).desc()).limit(1))).first()
         if row is not None:
             recent.by_definition[name] = (row[0], row[1])
     filters = [f for name in {i.definition for i in instances} for f in _dedup_filters(config, config.signals.definition(name))]
@@ -201,11 +202,11 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
         window = max(f.window_seconds for f in filters)
         if keys:
             rows = (await session.execute(
-                select(SignalEntity.entity_type, SignalEntity.value, SignalInstance.received_at, SignalInstance.case_id)
-                .join(SignalInstance, SignalInstance.id == SignalEntity.instance_id).join(Case, open_case)
-                .where(tuple_(SignalEntity.entity_type, SignalEntity.value).in_(bindparam("keys", expanding=True)),
-                       SignalEntity.created_at >= now - timedelta(seconds=window),
-                       SignalInstance.id.not_in(batch_ids)),
+                select(col(SignalEntity.entity_type), col(SignalEntity.value), col(SignalInstance.received_at), col(SignalInstance.case_id))
+                .join(SignalInstance, col(SignalInstance.id) == col(SignalEntity.instance_id)).join(Case, open_case)
+                .where(tuple_(col(SignalEntity.entity_type), col(SignalEntity.value)).in_(bindparam("keys", expanding=True)),
+                       col(SignalEntity.created_at) >= now - timedelta(seconds=window),
+                       col(SignalInstance.id).not_in(batch_ids)),
                 {"keys": keys})).all()
             for entity_type, value, received_at, case_id in rows:
                 key = (entity_type, value)

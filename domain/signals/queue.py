@@ -6,6 +6,7 @@ from datetime import timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.core.vocabulary import SignalStatus
 from storage.signal_models import SignalInstance
@@ -15,8 +16,8 @@ from storage.types import utcnow
 async def queue_depth(session: AsyncSession) -> dict:
     """{"pending": n, "parked": n, "oldest_pending_seconds": s or None} (one query, uses the status index)."""
     rows = (await session.execute(
-        select(SignalInstance.status, func.count(), func.min(SignalInstance.received_at))
-        .where(SignalInstance.status.in_((SignalStatus.PENDING, SignalStatus.PARKED))).group_by(SignalInstance.status))).all()
+        select(col(SignalInstance.status), func.count(), func.min(col(SignalInstance.received_at)))
+        .where(col(SignalInstance.status).in_((SignalStatus.PENDING, SignalStatus.PARKED))).group_by(col(SignalInstance.status)))).all()
     by_status = {status: (count, oldest) for status, count, oldest in rows}
     pending, oldest = by_status.get(SignalStatus.PENDING, (0, None))
     if oldest is not None and oldest.tzinfo is None:  # SQLite's min() returns the raw stored text, naive
@@ -27,18 +28,18 @@ async def queue_depth(session: AsyncSession) -> dict:
 
 async def parked_instances(session: AsyncSession, limit: int = 50) -> list[SignalInstance]:
     """Parked instances, newest first, with their last error."""
-    query = (select(SignalInstance).where(SignalInstance.status == SignalStatus.PARKED)
-             .order_by(SignalInstance.received_at.desc()).limit(limit))
+    query = (select(SignalInstance).where(col(SignalInstance.status) == SignalStatus.PARKED)
+             .order_by(col(SignalInstance.received_at).desc()).limit(limit))
     return list((await session.execute(query)).scalars())
 
 
 async def requeue(session: AsyncSession, ids: list[str] | None = None) -> int:
     """Put parked instances (all, or those in `ids`) back in the queue with fresh attempts; commits. Returns how many."""
-    stmt = (update(SignalInstance).where(SignalInstance.status == SignalStatus.PARKED)
+    stmt = (update(SignalInstance).where(col(SignalInstance.status) == SignalStatus.PARKED)
             .values(status=SignalStatus.PENDING, attempts=0, next_attempt_at=utcnow(), claimed_by=None, claimed_until=None)
             .execution_options(synchronize_session=False))
     if ids is not None:
-        stmt = stmt.where(SignalInstance.id.in_(ids))
+        stmt = stmt.where(col(SignalInstance.id).in_(ids))
     count = (await session.execute(stmt)).rowcount or 0
     await session.commit()
     return count

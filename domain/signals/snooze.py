@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from domain.cases.service import CaseRuleError, add_case_participant, record_case_event
 from domain.core.deps import Deps
@@ -80,11 +81,11 @@ def expires_at(choice: str, now: datetime) -> datetime:
 
 async def case_entities(session: AsyncSession, case_id: int, limit: int = MAX_ENTITIES) -> list[Entity]:
     """The entities of a case's signals, most frequent first (as its card lists them)."""
-    query = (select(SignalEntity.entity_type, SignalEntity.value)
-             .join(SignalInstance, SignalInstance.id == SignalEntity.instance_id)
-             .where(SignalInstance.case_id == case_id)
-             .group_by(SignalEntity.entity_type, SignalEntity.value)
-             .order_by(func.count().desc(), SignalEntity.entity_type, SignalEntity.value)
+    query = (select(col(SignalEntity.entity_type), col(SignalEntity.value))
+             .join(SignalInstance, col(SignalInstance.id) == col(SignalEntity.instance_id))
+             .where(col(SignalInstance.case_id) == case_id)
+             .group_by(col(SignalEntity.entity_type), col(SignalEntity.value))
+             .order_by(func.count().desc(), col(SignalEntity.entity_type), col(SignalEntity.value))
              .limit(limit))
     return [(t, v) for t, v in (await session.execute(query)).all()]
 
@@ -92,15 +93,15 @@ async def case_entities(session: AsyncSession, case_id: int, limit: int = MAX_EN
 async def preview(session: AsyncSession, definition: str, entities: Iterable[Any], since: datetime) -> tuple[int, int]:
     """(matched, total): how many instances of `definition` received since `since` carry all `entities`, of how many."""
     wanted = sorted({_pair(e) for e in entities})
-    recent = and_(SignalInstance.definition == definition, SignalInstance.received_at >= since)
+    recent = and_(col(SignalInstance.definition) == definition, col(SignalInstance.received_at) >= since)
     total = (await session.execute(select(func.count()).select_from(SignalInstance).where(recent))).scalar_one()
     if not wanted or not total:
         return 0, total
     # (instance_id, entity_type, value) is unique, so an instance carrying them all has len(wanted) rows here.
-    carrying = (select(SignalEntity.instance_id)
-                .join(SignalInstance, SignalInstance.id == SignalEntity.instance_id)
-                .where(recent, or_(*(and_(SignalEntity.entity_type == t, SignalEntity.value == v) for t, v in wanted)))
-                .group_by(SignalEntity.instance_id)
+    carrying = (select(col(SignalEntity.instance_id))
+                .join(SignalInstance, col(SignalInstance.id) == col(SignalEntity.instance_id))
+                .where(recent, or_(*(and_(col(SignalEntity.entity_type) == t, col(SignalEntity.value) == v) for t, v in wanted)))
+                .group_by(col(SignalEntity.instance_id))
                 .having(func.count() == len(wanted)))
     matched = (await session.execute(select(func.count()).select_from(carrying.subquery()))).scalar_one()
     return matched, total
@@ -130,7 +131,7 @@ async def create_snooze(
 
 def in_force(now: datetime):
     """Where-clause: stored snoozes not expired at `now`."""
-    return and_(SignalFilter.action == FilterAction.SNOOZE, or_(SignalFilter.expires_at.is_(None), SignalFilter.expires_at > now))
+    return and_(col(SignalFilter.action) == FilterAction.SNOOZE, or_(col(SignalFilter.expires_at).is_(None), col(SignalFilter.expires_at) > now))
 
 
 async def active_snoozes_by_definition(session: AsyncSession, definitions: Iterable[str],
@@ -140,8 +141,8 @@ async def active_snoozes_by_definition(session: AsyncSession, definitions: Itera
     found: dict[str, list[SignalFilter]] = {name: [] for name in names}
     if not names:
         return found
-    query = (select(SignalFilter).where(SignalFilter.definition.in_(names), in_force(now))
-             .order_by(SignalFilter.expires_at, SignalFilter.id))
+    query = (select(SignalFilter).where(col(SignalFilter.definition).in_(names), in_force(now))
+             .order_by(col(SignalFilter.expires_at), col(SignalFilter.id)))
     for snooze in (await session.execute(query)).scalars():
         found[snooze.definition].append(snooze)
     return found

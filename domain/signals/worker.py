@@ -20,6 +20,7 @@ from typing import Awaitable, Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from domain.cases.cards import sync_cards
 from domain.config.schema import WarroomConfig
@@ -56,17 +57,17 @@ class WorkerStats:
 async def claim_batch(sessions: async_sessionmaker[AsyncSession], worker_id: str, size: int) -> list[str]:
     """Take up to `size` due, unclaimed (or lease-expired) pending instances, oldest first; commits."""
     now = utcnow()
-    due = (select(SignalInstance.id)
-           .where(SignalInstance.status == SignalStatus.PENDING, SignalInstance.next_attempt_at <= now,
-                  (SignalInstance.claimed_until.is_(None)) | (SignalInstance.claimed_until < now))
-           .order_by(SignalInstance.received_at).limit(size))
+    due = (select(col(SignalInstance.id))
+           .where(col(SignalInstance.status) == SignalStatus.PENDING, col(SignalInstance.next_attempt_at) <= now,
+                  (col(SignalInstance.claimed_until).is_(None)) | (col(SignalInstance.claimed_until) < now))
+           .order_by(col(SignalInstance.received_at)).limit(size))
     async with sessions() as session:
         if session.bind.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         result = await session.execute(
-            update(SignalInstance).where(SignalInstance.id.in_(due.scalar_subquery()))
+            update(SignalInstance).where(col(SignalInstance.id).in_(due.scalar_subquery()))
             .values(claimed_by=worker_id, claimed_until=now + LEASE)
-            .returning(SignalInstance.id, SignalInstance.received_at)
+            .returning(col(SignalInstance.id), col(SignalInstance.received_at))
             .execution_options(synchronize_session=False))
         rows = sorted(result.all(), key=lambda r: r[1])
         await session.commit()
@@ -183,8 +184,8 @@ class SignalWorker:
     async def _mine(self, session: AsyncSession, ids: list[str]) -> list[SignalInstance]:
         """The claimed instances still ours, locked on Postgres so a worker whose lease check
         sees them as expired cannot take them while this transaction decides them."""
-        query = select(SignalInstance).where(SignalInstance.id.in_(ids), SignalInstance.status == SignalStatus.PENDING,
-                                             SignalInstance.claimed_by == self.worker_id)
+        query = select(SignalInstance).where(col(SignalInstance.id).in_(ids), col(SignalInstance.status) == SignalStatus.PENDING,
+                                             col(SignalInstance.claimed_by) == self.worker_id)
         if session.bind.dialect.name == "postgresql":
             query = query.with_for_update()
         return list((await session.execute(query.execution_options(populate_existing=True))).scalars())
@@ -211,7 +212,7 @@ class SignalWorker:
         """Hand back claimed-but-unprocessed instances so another process need not wait for the lease."""
         async with self.sessions() as session:
             await session.execute(update(SignalInstance)
-                                  .where(SignalInstance.claimed_by == self.worker_id, SignalInstance.status == SignalStatus.PENDING)
+                                  .where(col(SignalInstance.claimed_by) == self.worker_id, col(SignalInstance.status) == SignalStatus.PENDING)
                                   .values(claimed_by=None, claimed_until=None)
                                   .execution_options(synchronize_session=False))
             await session.commit()
