@@ -1,0 +1,21 @@
+"""Loading rows that must exist."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+
+class RowMissing(LookupError):
+    """A row the caller holds a reference to is gone (deleted since, or never committed)."""
+
+
+async def must_get(session: AsyncSession, model: type[T], ident: Any) -> T:
+    """`session.get` for a row that must exist: raises `RowMissing` instead of returning None."""
+    row = await session.get(model, ident)
+    if row is None:
+        raise RowMissing(f"{model.__name__} {ident!r} does not exist")
+    return row
