@@ -29,18 +29,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select, text
 
-from bench.stats import pct  # noqa: E402
-from bot.harness import running_warroom  # noqa: E402
+from bench.stats import pct
+from bot.harness import running_warroom
 from domain.config.schema import WarroomConfig
 from domain.core.vocabulary import SignalStatus
-from domain.signals.worker import SignalWorker  # noqa: E402
-from slackemu import SlackEmulator  # noqa: E402
-from storage.case_models import Case  # noqa: E402
-from storage.db import create_engine  # noqa: E402
-from storage.migrate import upgrade_async  # noqa: E402
-from storage.signal_models import SignalInstance  # noqa: E402
+from domain.signals.worker import SignalWorker
+from slackemu import SlackEmulator
+from storage.case_models import Case
+from storage.db import create_engine
+from storage.migrate import upgrade_async
+from storage.signal_models import SignalInstance
 
 TOKEN = "bench-token"
 DEFINITIONS = [f"detector-{n}" for n in range(10)]

@@ -20,15 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from bench.stats import pct  # noqa: E402
-from bot.harness import running_warroom  # noqa: E402
+from bench.stats import pct
+from bot.harness import running_warroom
 from domain.config.schema import WarroomConfig
 from domain.core.vocabulary import SetupState
-from slackemu import SlackEmulator  # noqa: E402
-from storage.migrate import upgrade_async  # noqa: E402
-from storage.models import Incident  # noqa: E402
+from slackemu import SlackEmulator
+from storage.migrate import upgrade_async
+from storage.models import Incident
 
 
 async def new_view(emu, user, command, channel):

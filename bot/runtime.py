@@ -87,7 +87,7 @@ class Runtime:
     async def start(self) -> None:
         """Connect everything; raises if Slack or the database cannot be reached."""
         s = self.settings
-        client, auth = await self.connect()
+        _, auth = await self.connect()
         # Reuse the auth.test answer above: Bolt would otherwise call it lazily, making the first
         # person to use warroom after a restart wait an extra round trip for their ack.
         authorized = AuthorizeResult.from_auth_test_response(

@@ -6,8 +6,9 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Awaitable, Callable, Literal
+from typing import Literal
 
 from domain.core.deps import Deps
 from storage.job_locks import acquire, release

@@ -8,4 +8,4 @@ from slackemu.emulator import SlackEmulator
 from slackemu.forms import DriverError
 from slackemu.state import Ack, ApiCall, Channel, Delivery, Message, User, View
 
-__all__ = ["SlackEmulator", "DriverError", "Ack", "ApiCall", "Channel", "Delivery", "Message", "User", "View"]
+__all__ = ["Ack", "ApiCall", "Channel", "Delivery", "DriverError", "Message", "SlackEmulator", "User", "View"]

@@ -252,7 +252,7 @@ class _Checker:
         if kind not in BLOCK_KEYS:
             self.err(f"unsupported type `{kind}`", f"{ptr}/type")
             return
-        if surface == "message" and kind in VIEW_ONLY_BLOCKS or surface != "message" and kind in MESSAGE_ONLY_BLOCKS:
+        if (surface == "message" and kind in VIEW_ONLY_BLOCKS) or (surface != "message" and kind in MESSAGE_ONLY_BLOCKS):
             self.err(f"unsupported type `{kind}` in {surface}s", f"{ptr}/type")
         allowed_keys = BLOCK_KEYS[kind]
         if allowed_keys is not None:

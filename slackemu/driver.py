@@ -16,7 +16,7 @@ from slackemu.webapi import ApiError
 from slackemu.webapi.common import open_im
 from slackemu.webapi.views import PUSH_LIMIT, new_modal, validate_view, view_hash, view_response
 
-__all__ = ["DriverMixin", "DriverError"]
+__all__ = ["DriverError", "DriverMixin"]
 RESPONSE_ACTIONS = {"errors", "update", "push", "clear"}
 
 

@@ -8,7 +8,7 @@ from slackemu.driver import DriverMixin
 from slackemu.server import ServerMixin
 from slackemu.state import DOMAIN
 
-__all__ = ["SlackEmulator", "DOMAIN"]
+__all__ = ["DOMAIN", "SlackEmulator"]
 
 
 class SlackEmulator(ServerMixin, DriverMixin):

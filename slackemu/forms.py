@@ -8,9 +8,10 @@ entries, looked up against the elements actually in the view; what Slack's clien
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import date
 from datetime import time as dtime
-from typing import Any, Callable, Iterator
+from typing import Any
 
 TEXT_INPUTS = {"plain_text_input", "email_text_input", "url_text_input", "number_input"}
 SINGLE_OPTION = {"static_select", "external_select", "radio_buttons"}

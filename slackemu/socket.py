@@ -7,7 +7,8 @@ import itertools
 import json
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -119,7 +120,7 @@ class SocketModeMixin(Workspace):
                 continue  # that connection just went away: try another one
         try:
             ack_payload, latency = await asyncio.wait_for(future, self.ack_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._pending.pop(envelope_id, None)
             raise TimeoutError(f"no ack for {kind} envelope {envelope_id} within {self.ack_timeout}s") from None
         return envelope_id, ack_payload, latency

@@ -75,7 +75,7 @@ async def ping(engine: AsyncEngine, timeout: float = 5.0) -> bool:
         return False
 
 
-_WRITE_GATES: "weakref.WeakKeyDictionary[Any, asyncio.Lock]" = weakref.WeakKeyDictionary()
+_WRITE_GATES: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def write_gate(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager:

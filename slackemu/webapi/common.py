@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from slackemu.blockkit_rules import check_message
 from slackemu.state import Channel, Message, User, Workspace

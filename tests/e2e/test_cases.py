@@ -366,7 +366,7 @@ async def test_two_people_escalating_at_once_get_one_incident_and_no_false_alarm
                                                                       message_ts=card.ts))
              for who in (people.alice, people.bob)]
     await asyncio.gather(*(slack.submit_view(who, view.id, {"incident_priority": "High"})
-                           for who, view in zip((people.alice, people.bob), views)))
+                           for who, view in zip((people.alice, people.bob), views, strict=True)))
 
     def told():
         said = [e["text"] for who in (people.alice, people.bob) for e in ephemerals_for(slack, who, w.security)

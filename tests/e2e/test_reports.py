@@ -141,6 +141,6 @@ async def test_executive_report_reaches_notification_channels_but_never_for_rest
             view = await open_modal(slack, people.alice, "/dispatch-report-executive", incident.channel_id)
             await slack.submit_view(people.alice, view.id, {"current_status": "Mitigated", "overview": incident.title,
                                                             "next_steps": "Review"})
-            await slack.wait_for(lambda: bot_posts(slack, incident.channel_id, "Executive report"))
+            await slack.wait_for(lambda channel=incident.channel_id: bot_posts(slack, channel, "Executive report"))
     posted = bot_posts(slack, room, "Executive report")
     assert len(posted) == 1 and "Public outage" in posted[0].text

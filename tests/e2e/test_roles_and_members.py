@@ -32,7 +32,7 @@ async def test_commander_hand_off(slack, people, warroom):
     # The invite's own join event did not turn the new commander into an observer.
     await slack.wait_for(lambda: ephemerals_for(slack, people.bob, incident.channel_id))
     assert "observer" not in await roles(warroom, incident.id, people.bob)
-    assert any("Incident command handed to Bob Sec" == e for e in await events(warroom, incident.id))
+    assert any(e == "Incident command handed to Bob Sec" for e in await events(warroom, incident.id))
 
     # Alice is no longer commander: she is refused.
     await slack.slash_command(people.alice, ASSIGN, channel=incident.channel_id)

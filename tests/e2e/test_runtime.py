@@ -14,19 +14,17 @@ from storage.migrate import upgrade_async
 
 
 async def test_healthz_reports_database_and_socket(warroom):
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{warroom.http_port}/healthz") as resp:
-            assert resp.status == 200
-            assert await resp.json() == {"ok": True, "database": "ok", "socket": "connected",
-                                         "signals": {"pending": 0, "parked": 0, "oldest_pending_seconds": None}}
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{warroom.http_port}/healthz") as resp:
+        assert resp.status == 200
+        assert await resp.json() == {"ok": True, "database": "ok", "socket": "connected",
+                                     "signals": {"pending": 0, "parked": 0, "oldest_pending_seconds": None}}
 
 
 async def test_healthz_is_503_when_the_socket_is_down(slack, warroom):
     await warroom.socket.client.close()
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{warroom.http_port}/healthz") as resp:
-            assert resp.status == 503
-            assert (await resp.json())["socket"] == "disconnected"
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{warroom.http_port}/healthz") as resp:
+        assert resp.status == 503
+        assert (await resp.json())["socket"] == "disconnected"
 
 
 def _free_port() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -31,7 +31,7 @@ async def test_reaction_adds_the_message_with_its_author_time_and_names(slack, p
     (event,) = await timeline(warroom, incident.id)
     assert event.description == "Rolled back deploy 42, @Alice Ops please confirm"
     assert event.source == "Slack message from Bob Sec"
-    assert event.started_at == datetime.fromtimestamp(float(ts), tz=timezone.utc)
+    assert event.started_at == datetime.fromtimestamp(float(ts), tz=UTC)
     async with warroom.deps.sessions() as session:
         author = await session.get(IndividualContact, event.author_id)
     assert author.slack_user_id == people.bob and author.email == "bob@example.com"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -34,7 +34,7 @@ async def test_add_event_prefilled_from_text_in_the_persons_time_zone(slack, peo
     await slack.wait_for(lambda: ephemerals_for(slack, people.alice, incident.channel_id))
     async with warroom.deps.sessions() as session:
         event = (await session.execute(select(Event).where(Event.description == "Database failover started"))).scalar_one()
-    assert event.started_at == datetime(2026, 11, 20, 2, 10, tzinfo=timezone.utc), "03:10 in Paris is 02:10 UTC"
+    assert event.started_at == datetime(2026, 11, 20, 2, 10, tzinfo=UTC), "03:10 in Paris is 02:10 UTC"
     assert event.source == "Added by Alice Ops"
 
 
@@ -54,7 +54,7 @@ async def test_timeline_is_listed_oldest_first_in_local_time_and_paginated(slack
     async with warroom.deps.sessions() as session:
         for i in range(PAGE_SIZE + 3):
             await record_event(session, incident.id, f"step {i:02d}",
-                               started_at=datetime(2026, 11, 20, 1, i, tzinfo=timezone.utc))
+                               started_at=datetime(2026, 11, 20, 1, i, tzinfo=UTC))
         await session.commit()
     await slack.slash_command(people.alice, "/dispatch-timeline", channel=incident.channel_id)
     first = (await slack.wait_for(lambda: ephemerals_for(slack, people.alice, incident.channel_id)))[-1]

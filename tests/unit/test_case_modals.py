@@ -1,6 +1,6 @@
 """Case modals: pure builders and parsers (create, edit, resolve, escalate) and case notices."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from domain.cases.notices import CaseEscalated, CaseMovedToChannel, EscalatedFromCase
 from domain.cases.service import RESOLUTION_REASONS, CaseFacts
@@ -25,7 +25,7 @@ CASES = CasesConfig.model_validate({"types": [
 ]})
 FACTS = CaseFacts(id=7, name="CASE-7", title="Odd logins", description="From TOR", status="Triage",
                   case_type="Security triage", priority="High", severity="Undetermined", assignee="U2", reporter="U1",
-                  created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+                  created_at=datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def _state(view: dict, **values) -> dict:

@@ -1,6 +1,6 @@
 """Engagement rule matching: case-insensitive, punctuation ignored, phrase or any word, OR."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from domain.config.engagement import EngageIndividual
 from domain.incidents.notices import IncidentFacts
@@ -9,7 +9,7 @@ from domain.response.engagement import normalize, rule_matches, term_matches
 
 def facts(title="", description="", itype="Reliability", priority="Low"):
     return IncidentFacts("INC-1", title, description, "Active", "Open", itype, priority, "Minor", "U1", "U1", "C1",
-                         datetime.now(timezone.utc), "default")
+                         datetime.now(UTC), "default")
 
 
 def test_normalize_and_terms():

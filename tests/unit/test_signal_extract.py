@@ -1,5 +1,7 @@
 """Entity extraction evaluates JSONPath and regular expressions for real, and snooze matching is exact."""
 
+from datetime import UTC
+
 from domain.config.signals import EntityMatch, EntityTypeConfig
 from domain.signals.extract import MAX_PER_TYPE, extract_entities
 from domain.signals.snooze import matches
@@ -51,7 +53,7 @@ def test_snooze_needs_every_named_entity_config_or_stored():
 
 
 def test_a_config_snooze_time_without_a_zone_is_utc_and_compares_with_now():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from domain.config.signals import SignalsConfig
 
@@ -59,6 +61,6 @@ def test_a_config_snooze_time_without_a_zone_is_utc_and_compares_with_now():
         "entity_types": [{"name": "ip", "regex": "x"}],
         "filters": [{"name": "naive", "action": "snooze", "entities": [{"type": "ip", "value": "1"}],
                      "expires_at": "2030-01-01 00:00"}]})
-    assert signals.filters[0].expires_at == datetime(2030, 1, 1, tzinfo=timezone.utc)
-    assert [f.name for f in signals.snoozes_in_force(datetime(2029, 12, 31, tzinfo=timezone.utc))] == ["naive"]
-    assert signals.snoozes_in_force(datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=1)) == []
+    assert signals.filters[0].expires_at == datetime(2030, 1, 1, tzinfo=UTC)
+    assert [f.name for f in signals.snoozes_in_force(datetime(2029, 12, 31, tzinfo=UTC))] == ["naive"]
+    assert signals.snoozes_in_force(datetime(2030, 1, 1, tzinfo=UTC) + timedelta(seconds=1)) == []

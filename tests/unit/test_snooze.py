@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from domain.config.schema import WarroomConfig
 from domain.signals.listing import SignalLine, SignalList, SnoozeLine, case_target
@@ -28,7 +28,7 @@ def test_matches_needs_every_filter_entity():
 
 
 def test_expiry_choices():
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     assert [label for label, _ in EXPIRY_CHOICES.values()] == ["1 hour", "4 hours", "1 day", "3 days", "1 week", "2 weeks"]
     assert expires_at("1d", now) == now + timedelta(days=1)
     assert expires_at("2w", now) == now + timedelta(days=14)
@@ -124,7 +124,7 @@ def test_case_target_falls_back_to_the_case_type():
 
 
 def test_signal_list_renders_each_definition_or_says_none_target_the_channel():
-    until = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    until = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     line = SignalLine("Impossible travel", "ext-42", "secops", True, ["ip", "user"], "https://runbooks/travel",
                       [SnoozeLine("Bob trip", until)])
     text, blocks = render(SignalList("C111", "/dispatch-list-signals", [line], 3))
@@ -138,7 +138,7 @@ def test_signal_list_renders_each_definition_or_says_none_target_the_channel():
 
 
 def test_snooze_notices_escape_what_people_typed():
-    until = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    until = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     notice = SnoozeCreated("U1", "<!channel> quiet", "Impossible travel", [("user", "<bob>")], until, "1 day",
                            "ask <!here>", "CASE-3")
     text, blocks = render(notice)
