@@ -97,7 +97,7 @@ async def test_commander_who_leaves_is_invited_back(slack, people, warroom):
     channel = slack.channels[incident.channel_id]
     await slack.leave(people.alice, incident.channel_id)
     await slack.wait_for(lambda: people.alice in channel.members)
-    dm = slack.dm_channel(people.alice)
+    dm = await slack.wait_for(lambda: slack.dm_channel(people.alice))  # opened by the bot's first DM
     await slack.wait_for(lambda: any("invited back" in m.text for m in dm.messages))
     assert "commander" in await roles(warroom, incident.id, people.alice)
     assert (await participant(warroom, incident.id, people.alice)).inactive_at is None
