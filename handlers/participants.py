@@ -56,7 +56,7 @@ def register(reg: Registry, deps: Deps) -> None:
             ok = await update_participant(session, *parsed, body["user"]["id"])
         await ack(**({} if ok else {"response_action": "errors", "errors": {"participant": "Not a participant of this incident."}}))
 
-    @reg.command(commands.notifications_group, "Edit who receives stakeholder updates")
+    @reg.command(commands.notifications_group, "Edit who receives stakeholder updates", "[INC-n]")
     async def on_group(ack, body, client, respond):
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)

@@ -12,7 +12,7 @@ from storage.models import Incident
 
 
 def register(reg: Registry, deps: Deps) -> None:
-    @reg.command(deps.config.commands.assign_role, "Assign an incident role (commander, scribe...)")
+    @reg.command(deps.config.commands.assign_role, "Assign an incident role (commander, scribe...)", "[INC-n]")
     async def on_command(ack, body, client, respond):
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)

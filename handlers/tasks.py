@@ -27,7 +27,7 @@ def register(reg: Registry, deps: Deps) -> None:
     conv = deps.ports.conversation
     commands = deps.config.commands
 
-    @reg.command(commands.create_task, "Create a task in this incident")
+    @reg.command(commands.create_task, "Create a task in this incident", "[INC-n]")
     async def on_create(ack, body, client, respond):
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)

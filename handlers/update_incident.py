@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def register(reg: Registry, deps: Deps) -> None:
-    @reg.command(deps.config.commands.update_incident, "Update the incident of this channel")
+    @reg.command(deps.config.commands.update_incident, "Update the incident of this channel", "[INC-n]")
     async def on_command(ack, body, client, respond):
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)
