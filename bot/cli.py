@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import sys
 
 
@@ -17,27 +18,60 @@ def _settings(cls=None):
         raise SystemExit(2) from None
 
 
+def operator_errors(prefix: str = "error: "):
+    """Print the operator mistakes (`StartupError`, an invalid config file) as cause and fix, exit 2."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def command(args: argparse.Namespace) -> int:
+            from bot.preflight import StartupError
+            from domain.config.base import ConfigInvalid
+
+            try:
+                return fn(args)
+            except StartupError as exc:
+                print(f"{prefix}{exc}", file=sys.stderr)
+            except ConfigInvalid as exc:
+                unreadable = [e for e in exc.errors if e.message.startswith("cannot read the file")]
+                if unreadable:
+                    print(f"{prefix}WARROOM_CONFIG: {exc.source}: {unreadable[0].message}\n"
+                          "  fix: set WARROOM_CONFIG (environment or .env) to an existing file, or unset it for "
+                          "the built-in defaults", file=sys.stderr)
+                    return 2
+                print(f"{prefix}the config file {exc.source} has {len(exc.errors)} error(s):", file=sys.stderr)
+                for err in exc.errors:
+                    print(f"  {err}", file=sys.stderr)
+                print(f"  fix: correct them (python -m bot config validate {exc.source}) or unset WARROOM_CONFIG",
+                      file=sys.stderr)
+            return 2
+
+        return command
+
+    return decorate
+
+
+@operator_errors("warroom cannot start: ")
 def cmd_run(_: argparse.Namespace) -> int:
     from bot.logging_setup import configure_logging
     from bot.runtime import Runtime
-    from domain.config.base import ConfigInvalid
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        runtime = Runtime(settings)
-    except ConfigInvalid as exc:
-        print(f"warroom cannot start, the config file has errors:\n{exc}", file=sys.stderr)
-        return 2
+    runtime = Runtime(settings)
     asyncio.run(runtime.run_forever())
     return 0
 
 
+@operator_errors()
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from bot.preflight import check_sqlite_path, database_revision
     from bot.settings import DatabaseSettings
     from storage.migrate import upgrade
 
-    upgrade(_settings(DatabaseSettings).database_url)
+    url = _settings(DatabaseSettings).database_url
+    check_sqlite_path(url, must_exist=False)
+    asyncio.run(database_revision(url))  # reachable, or one clear message
+    upgrade(url)
     print("database is at the latest migration")
     return 0
 
@@ -58,13 +92,13 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
     return 1
 
 
+@operator_errors()
 def cmd_manifest(_: argparse.Namespace) -> int:
-    import os
-
     from bot.manifest import manifest_yaml
+    from bot.settings import ConfigFileSettings
     from domain.config.loader import load_config
 
-    print(manifest_yaml(load_config(os.environ.get("WARROOM_CONFIG"))), end="")
+    print(manifest_yaml(load_config(_settings(ConfigFileSettings).warroom_config)), end="")
     return 0
 
 
@@ -77,6 +111,7 @@ def cmd_jobs_list(_: argparse.Namespace) -> int:
     return 0
 
 
+@operator_errors()
 def cmd_jobs_run(args: argparse.Namespace) -> int:
     from bot.logging_setup import configure_logging
     from jobs import SCHEDULE
@@ -105,6 +140,7 @@ async def run_one_job(settings, name: str) -> int:
     return 0 if outcome == "ran" else 1
 
 
+@operator_errors()
 def cmd_signals(args: argparse.Namespace) -> int:
     from bot.settings import DatabaseSettings
 
@@ -113,9 +149,11 @@ def cmd_signals(args: argparse.Namespace) -> int:
 
 async def signals_command(database_url: str, args: argparse.Namespace) -> int:
     """`signals status|parked|retry`: what operators need when alerts stop turning into cases."""
+    from bot.preflight import check_database
     from domain.signals.queue import parked_instances, queue_depth, requeue
     from storage.db import create_engine, session_factory
 
+    await check_database(database_url)
     engine = create_engine(database_url)
     try:
         async with session_factory(engine)() as session:

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 
+QUIET_AT_INFO = ("alembic", "apscheduler")
 _TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
 
 
@@ -49,3 +50,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries that narrate routine work at INFO (each scheduled run, each migration context):
+    # heard only when debugging.
+    for name in QUIET_AT_INFO:
+        logging.getLogger(name).setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)

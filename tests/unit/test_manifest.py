@@ -58,7 +58,7 @@ def test_manifest_passes_slacks_manifest_schema():
 def test_schema_refuses_an_empty_usage_hint():
     manifest = build_manifest(offline_registry(load_config(None)))
     manifest["features"]["slash_commands"][0]["usage_hint"] = ""
-    with pytest.raises(jsonschema.ValidationError, match="usage_hint|should be non-empty|too short"):
+    with pytest.raises(jsonschema.ValidationError, match=r"should be non-empty|too short"):
         validate(manifest)
 
 
