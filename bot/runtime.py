@@ -9,6 +9,7 @@ import signal
 
 import aiohttp
 from aiohttp import web
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -18,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.http_server import build_http_app, start_http
+from bot.metrics import Metrics, add_metrics_route
 from bot.preflight import StartupError, check_database, port_in_use, slack_refused, slack_unreachable
 from bot.settings import Settings
 from bot.slack_client import build_web_client
@@ -59,6 +61,7 @@ class Runtime:
         self.http_runner: web.AppRunner | None = None
         self.http_port: int | None = None
         self.signal_worker: SignalWorker | None = None
+        self.metrics = Metrics()  # a registry per runtime: tests run several in one process
         self._stopped = asyncio.Event()
 
     async def connect(self) -> tuple[AsyncWebClient, dict]:
@@ -76,7 +79,7 @@ class Runtime:
         """Checks that write nothing: the database is there and migrated, Slack takes the bot token."""
         s = self.settings
         await check_database(s.database_url)
-        client = build_web_client(s)
+        client = build_web_client(s, observer=self.metrics.slack_observer())
         self._client = client
         try:
             auth = await client.auth_test()
@@ -116,6 +119,7 @@ class Runtime:
         client, auth = await self.connect()
         # The HTTP port before Socket Mode, jobs and the worker: a port in use stops start-up at once.
         http_app = build_http_app(self.health, self.deps, self.wake_signals)
+        add_metrics_route(http_app, self.metrics, lambda: self.deps.sessions if self.deps else None)
         try:
             self.http_runner, self.http_port = await start_http(http_app, s.http_host, s.http_port)
         except OSError as exc:
@@ -138,10 +142,13 @@ class Runtime:
         async def authorize(**_: object) -> AuthorizeResult:
             return authorized
 
-        self.app = AsyncApp(client=build_web_client(s, with_token=False), name="warroom", authorize=authorize)
+        self.app = AsyncApp(client=build_web_client(s, with_token=False, observer=self.metrics.slack_observer()),
+                            name="warroom", authorize=authorize)
         self.registry = register_all(self.app, self.deps)
+        self.app.middleware(self.metrics.ack_middleware(self.registry))
         self.scheduler = AsyncIOScheduler()
         schedule_jobs(self.scheduler, self.deps)
+        self.scheduler.add_listener(self.metrics.job_listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.scheduler.start()
         self.signal_worker = SignalWorker(self.deps.sessions, self.deps.ports, self.config)
         self.signal_worker.start()
