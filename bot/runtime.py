@@ -18,9 +18,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import __version__
 from bot.http_server import build_http_app, start_http
 from bot.metrics import Metrics, add_metrics_route
-from bot.preflight import StartupError, check_database, port_in_use, slack_refused, slack_unreachable
+from bot.preflight import StartupError, check_database, port_in_use, shown_url, slack_refused, slack_unreachable
 from bot.settings import Settings
 from bot.slack_client import build_web_client
 from bot.slack_conversation import SlackConversation
@@ -40,6 +41,16 @@ from storage.db import create_engine, ping, session_factory
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 15.0
+
+
+def command_prefix(config: WarroomConfig) -> str:
+    """What the configured slash commands share, e.g. `/dispatch-`."""
+    names = list(config.commands.model_dump().values())
+    prefix = names[0] if names else "/"
+    for name in names:
+        while not name.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix[: prefix.rfind("-") + 1] or prefix
 
 
 class Runtime:
@@ -116,6 +127,8 @@ class Runtime:
 
     async def _start(self) -> None:
         s = self.settings
+        log.info("warroom %s starting: database %s, config %s, commands %s*", __version__, shown_url(s.database_url),
+                 s.warroom_config or "built-in defaults", command_prefix(self.config))
         client, auth = await self.connect()
         # The HTTP port before Socket Mode, jobs and the worker: a port in use stops start-up at once.
         http_app = build_http_app(self.health, self.deps, self.wake_signals)
