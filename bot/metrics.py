@@ -77,16 +77,16 @@ class Metrics:
 
         async with sessions() as session:
             by_status = (await session.execute(select(Incident.status, func.count()).group_by(Incident.status))).all()
+            has_error = Incident.setup_error.is_not(None)
             setups = (await session.execute(
-                select(Incident.setup_state == SETUP_FAILED, Incident.setup_error.is_not(None), func.count())
-                .where(Incident.setup_state != SETUP_READY)
-                .group_by(Incident.setup_state == SETUP_FAILED, Incident.setup_error.is_not(None)))).all()
+                select(Incident.setup_state, has_error, func.count()).where(Incident.setup_state != SETUP_READY)
+                .group_by(Incident.setup_state, has_error))).all()
             depth = await queue_depth(session)
         counts = dict.fromkeys(STATUSES, 0) | dict(by_status)
         self.incidents.clear()
         for status, count in counts.items():
             self.incidents.labels(status).set(count)
-        failed = sum(count for is_failed, has_error, count in setups if is_failed or has_error)
+        failed = sum(count for state, errored, count in setups if state == SETUP_FAILED or errored)
         self.setups.labels("pending").set(sum(count for *_, count in setups) - failed)
         self.setups.labels("failed").set(failed)
         self.signal_queue.labels("pending").set(depth["pending"])

@@ -72,3 +72,25 @@ async def test_each_runtime_has_its_own_registry(warroom):
     other.slack_calls.labels("auth.test", "ok").inc(5)
     samples = await scrape(warroom)
     assert value(samples, "warroom_slack_api_calls_total", method="auth.test", outcome="ok") == 1
+
+
+async def test_a_failed_set_up_is_counted(slack, people, warroom):
+    from sqlalchemy import select
+
+    from storage.models import Incident
+
+    slack.inject("conversations.create", error="fatal_error")
+    await slack.slash_command(people.alice, REPORT, channel=people.general)
+    view = await slack.wait_for(lambda: slack.open_views(people.alice))
+    await slack.submit_view(people.alice, view[-1].id, {"title": "Disk full", "description": "db-1",
+                                                         "incident_priority": "Low"})
+
+    async def failed():
+        async with warroom.deps.sessions() as session:
+            return (await session.execute(select(Incident).where(Incident.setup_error.is_not(None)))).first()
+
+    await slack.wait_for(failed)
+    samples = await scrape(warroom)
+    assert value(samples, "warroom_incident_setups_unfinished", state="failed") == 1
+    assert value(samples, "warroom_incident_setups_unfinished", state="pending") == 0
+    assert value(samples, "warroom_slack_api_calls_total", method="conversations.create", outcome="fatal_error") == 1
