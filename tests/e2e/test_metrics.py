@@ -94,3 +94,15 @@ async def test_a_failed_set_up_is_counted(slack, people, warroom):
     assert value(samples, "warroom_incident_setups_unfinished", state="failed") == 1
     assert value(samples, "warroom_incident_setups_unfinished", state="pending") == 0
     assert value(samples, "warroom_slack_api_calls_total", method="conversations.create", outcome="fatal_error") == 1
+
+
+async def test_the_scheduler_reports_its_runs(slack, warroom):
+    from datetime import UTC, datetime
+
+    warroom.scheduler.get_job("resume_incident_setups").modify(next_run_time=datetime.now(UTC))
+
+    async def counted():
+        samples = await scrape(warroom)
+        return value(samples, "warroom_job_runs_total", job="resume_incident_setups", outcome="ran") >= 1
+
+    await slack.wait_for(counted, timeout=10)
