@@ -1,10 +1,16 @@
-"""Command line: run (default), db upgrade, config validate, manifest, jobs, signals, demo."""
+"""Command line: run (default), db, config validate, manifest, incidents, jobs, signals, demo.
+
+Installed as the `warroom` console script; `python -m bot` is the same.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import json
 import sys
+from pathlib import Path
 
 
 def _settings(cls=None):
@@ -17,28 +23,100 @@ def _settings(cls=None):
         raise SystemExit(2) from None
 
 
+def operator_errors(prefix: str = "error: "):
+    """Print the operator mistakes (`StartupError`, an invalid config file) as cause and fix, exit 2."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def command(args: argparse.Namespace) -> int:
+            from bot.preflight import StartupError
+            from domain.config.base import ConfigInvalid
+
+            try:
+                return fn(args)
+            except StartupError as exc:
+                print(f"{prefix}{exc}", file=sys.stderr)
+            except ConfigInvalid as exc:
+                unreadable = [e for e in exc.errors if e.message.startswith("cannot read the file")]
+                if unreadable:
+                    print(f"{prefix}WARROOM_CONFIG: {exc.source}: {unreadable[0].message}\n"
+                          "  fix: set WARROOM_CONFIG (environment or .env) to an existing file, or unset it for "
+                          "the built-in defaults", file=sys.stderr)
+                    return 2
+                print(f"{prefix}the config file {exc.source} has {len(exc.errors)} error(s):", file=sys.stderr)
+                for err in exc.errors:
+                    print(f"  {err}", file=sys.stderr)
+                print(f"  fix: correct them (python -m bot config validate {exc.source}) or unset WARROOM_CONFIG",
+                      file=sys.stderr)
+            return 2
+
+        return command
+
+    return decorate
+
+
+@operator_errors("warroom cannot start: ")
 def cmd_run(_: argparse.Namespace) -> int:
     from bot.logging_setup import configure_logging
     from bot.runtime import Runtime
-    from domain.config.base import ConfigInvalid
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        runtime = Runtime(settings)
-    except ConfigInvalid as exc:
-        print(f"warroom cannot start, the config file has errors:\n{exc}", file=sys.stderr)
-        return 2
+    runtime = Runtime(settings)
     asyncio.run(runtime.run_forever())
     return 0
 
 
+@operator_errors()
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from bot.preflight import check_sqlite_path, database_revision
     from bot.settings import DatabaseSettings
     from storage.migrate import upgrade
 
-    upgrade(_settings(DatabaseSettings).database_url)
+    url = _settings(DatabaseSettings).database_url
+    check_sqlite_path(url, must_exist=False)
+    asyncio.run(database_revision(url))  # reachable, or one clear message
+    upgrade(url)
     print("database is at the latest migration")
+    return 0
+
+
+@operator_errors()
+def cmd_db_current(_: argparse.Namespace) -> int:
+    from bot.preflight import check_sqlite_path, database_revision
+    from bot.settings import DatabaseSettings
+    from storage.migrate import head_revision
+
+    url = _settings(DatabaseSettings).database_url
+    check_sqlite_path(url, must_exist=True)
+    current, head = asyncio.run(database_revision(url)), head_revision()
+    if current == head:
+        print(f"{current} (head): up to date")
+    elif current is None:
+        print(f"no migration applied (head is {head}): run python -m bot db upgrade")
+    else:
+        print(f"{current}; head is {head}: run python -m bot db upgrade")
+    return 0
+
+
+@operator_errors()
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    from alembic.script import ScriptDirectory
+
+    from bot.preflight import StartupError, check_sqlite_path, database_revision
+    from bot.settings import DatabaseSettings
+    from storage.migrate import alembic_config, downgrade
+
+    url = _settings(DatabaseSettings).database_url
+    check_sqlite_path(url, must_exist=True)
+    asyncio.run(database_revision(url))  # reachable, or one clear message
+    script = ScriptDirectory.from_config(alembic_config())
+    known = [rev.revision for rev in script.walk_revisions()]
+    if args.revision != "base" and args.revision not in known:
+        raise StartupError(f"unknown migration {args.revision!r}",
+                           f"name one of: base, {', '.join(reversed(known))} (python -m bot db current shows where it is)")
+    downgrade(url, args.revision)
+    print(f"database downgraded to {args.revision}")
     return 0
 
 
@@ -58,13 +136,64 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
     return 1
 
 
+@operator_errors()
 def cmd_manifest(_: argparse.Namespace) -> int:
-    import os
-
     from bot.manifest import manifest_yaml
+    from bot.settings import ConfigFileSettings
     from domain.config.loader import load_config
 
-    print(manifest_yaml(load_config(os.environ.get("WARROOM_CONFIG"))), end="")
+    print(manifest_yaml(load_config(_settings(ConfigFileSettings).warroom_config)), end="")
+    return 0
+
+
+@operator_errors()
+def cmd_incidents(args: argparse.Namespace) -> int:
+    from bot.settings import DatabaseSettings
+
+    return asyncio.run(incidents_command(_settings(DatabaseSettings).database_url, args))
+
+
+async def incidents_command(database_url: str, args: argparse.Namespace) -> int:
+    """`incidents [--status S]... [--limit N] [--json]`: newest first."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from bot.preflight import check_database
+    from storage.db import create_engine, session_factory
+    from storage.models import Incident, IncidentPriority, IndividualContact, Project
+
+    await check_database(database_url)
+    engine = create_engine(database_url)
+    commander = aliased(IndividualContact)
+    query = (select(Incident, Project.name, IncidentPriority.name, commander.slack_user_id, commander.name)
+             .join(Project, Project.id == Incident.project_id)
+             .join(IncidentPriority, IncidentPriority.id == Incident.incident_priority_id)
+             .outerjoin(commander, commander.id == Incident.commander_id)
+             .order_by(Incident.id.desc()).limit(args.limit))
+    if args.status:
+        query = query.where(Incident.status.in_(args.status))
+    try:
+        async with session_factory(engine)() as session:
+            rows = (await session.execute(query)).all()
+    finally:
+        await engine.dispose()
+
+    def when(value) -> str | None:
+        return value.isoformat(timespec="seconds") if value else None
+
+    items = [{"name": i.name, "status": i.status, "title": i.title, "project": project, "priority": priority,
+              "visibility": i.visibility, "commander": commander_id, "commander_name": commander_name or None,
+              "channel_id": i.channel_id, "channel_name": i.channel_name, "setup_state": i.setup_state,
+              "reported_at": when(i.reported_at), "stable_at": when(i.stable_at), "closed_at": when(i.closed_at)}
+             for i, project, priority, commander_id, commander_name in rows]
+    if args.json:
+        print(json.dumps(items, indent=2))
+        return 0
+    for item in items:
+        channel = f"#{item['channel_name']}" if item["channel_name"] else f"(set-up {item['setup_state']})"
+        print(f"{item['name']:<8} {item['status']:<7} {item['priority']:<8} {item['reported_at'][:16].replace('T', ' ')}Z  {channel}  "
+              f"{item['title']}  [IC {item['commander_name'] or item['commander'] or '-'}]")
+    print(f"{len(items)} incident(s)" + (f" with status {', '.join(args.status)}" if args.status else ""))
     return 0
 
 
@@ -77,6 +206,7 @@ def cmd_jobs_list(_: argparse.Namespace) -> int:
     return 0
 
 
+@operator_errors()
 def cmd_jobs_run(args: argparse.Namespace) -> int:
     from bot.logging_setup import configure_logging
     from jobs import SCHEDULE
@@ -105,6 +235,7 @@ async def run_one_job(settings, name: str) -> int:
     return 0 if outcome == "ran" else 1
 
 
+@operator_errors()
 def cmd_signals(args: argparse.Namespace) -> int:
     from bot.settings import DatabaseSettings
 
@@ -113,26 +244,43 @@ def cmd_signals(args: argparse.Namespace) -> int:
 
 async def signals_command(database_url: str, args: argparse.Namespace) -> int:
     """`signals status|parked|retry`: what operators need when alerts stop turning into cases."""
-    from domain.signals.queue import parked_instances, queue_depth, requeue
-    from storage.db import create_engine, session_factory
+    from sqlalchemy import select
 
+    from bot.preflight import check_database
+    from domain.signals.queue import PARKED, parked_instances, queue_depth, requeue
+    from storage.db import create_engine, session_factory
+    from storage.signal_models import SignalInstance
+
+    await check_database(database_url)
     engine = create_engine(database_url)
     try:
         async with session_factory(engine)() as session:
             if args.signals_command == "status":
                 depth = await queue_depth(session)
-                print(f"pending {depth['pending']} (oldest {depth['oldest_pending_seconds']} s), parked {depth['parked']}")
+                age = depth["oldest_pending_seconds"]
+                oldest = f" (oldest {age:g} s)" if age is not None else ""
+                print(f"pending {depth['pending']}{oldest}, parked {depth['parked']}")
             elif args.signals_command == "parked":
                 rows = await parked_instances(session, args.limit)
                 for row in rows:
-                    print(f"{row.id}  {row.received_at:%Y-%m-%d %H:%M:%S}  {row.definition}  attempts {row.attempts}: {row.last_error}")
+                    print(f"{row.id}  {row.received_at:%Y-%m-%d %H:%M:%S}  {row.definition or '(no definition)'}  "
+                          f"attempts {row.attempts}: {row.last_error or '(no error recorded)'}")
                 print(f"{len(rows)} parked signal(s) shown")
             else:
                 if not args.ids and not args.all:
                     print("name the signal ids to retry, or --all", file=sys.stderr)
                     return 2
+                problems = []
+                if not args.all:
+                    found = dict((await session.execute(
+                        select(SignalInstance.id, SignalInstance.status).where(SignalInstance.id.in_(args.ids)))).all())
+                    problems = [f"{i}: no such signal" if i not in found else f"{i}: not parked ({found[i]})"
+                                for i in dict.fromkeys(args.ids) if found.get(i) != PARKED]
                 count = await requeue(session, None if args.all else args.ids)
                 print(f"{count} signal(s) queued again")
+                if problems:
+                    print("not queued again:\n" + "\n".join(f"  {p}" for p in problems), file=sys.stderr)
+                    return 1
     finally:
         await engine.dispose()
     return 0
@@ -144,31 +292,60 @@ def cmd_demo(_: argparse.Namespace) -> int:
     return asyncio.run(run_demo())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="warroom: incident management in Slack")
-    sub = parser.add_subparsers(dest="command")
+def build_parser() -> argparse.ArgumentParser:
+    from bot import __version__
+    from domain.incidents.update import STATUSES
+
+    prog = "warroom" if Path(sys.argv[0]).name == "warroom" else "python -m bot"
+    parser = argparse.ArgumentParser(prog=prog, description="warroom: incident management in Slack. "
+                                     "Settings come from the environment or .env (see README).")
+    parser.add_argument("--version", action="version", version=f"warroom {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot (default)").set_defaults(func=cmd_run)
-    db = sub.add_parser("db", help="database operations").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="apply every pending migration").set_defaults(func=cmd_db_upgrade)
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply every pending migration (creates an SQLite file)").set_defaults(
+        func=cmd_db_upgrade)
+    db.add_parser("current", help="show the database's migration and whether it is the latest").set_defaults(
+        func=cmd_db_current)
+    down = db.add_parser("downgrade", help="undo migrations down to REV (drops what later ones added)")
+    down.add_argument("revision", metavar="REV", help="migration to go back to (an id from `db current`, or base)")
+    down.set_defaults(func=cmd_db_downgrade)
+
     config = sub.add_parser("config", help="config file operations").add_subparsers(dest="config_command", required=True)
     validate = config.add_parser("validate", help="report every error in a config file")
-    validate.add_argument("file")
+    validate.add_argument("file", help="the YAML config file to check")
     validate.set_defaults(func=cmd_config_validate)
-    sub.add_parser("manifest", help="print the Slack app manifest").set_defaults(func=cmd_manifest)
+    sub.add_parser("manifest", help="print the Slack app manifest (follows WARROOM_CONFIG)").set_defaults(
+        func=cmd_manifest)
+
+    incidents = sub.add_parser("incidents", help="list incidents, newest first")
+    incidents.add_argument("--status", action="append", choices=STATUSES,
+                           help="only incidents with this status (repeat for several)")
+    incidents.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    incidents.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
+    incidents.set_defaults(func=cmd_incidents)
+
     jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(dest="jobs_command", required=True)
     jobs.add_parser("list", help="show every job and its schedule").set_defaults(func=cmd_jobs_list)
-    run_job = jobs.add_parser("run", help="run one job now")
-    run_job.add_argument("name")
+    run_job = jobs.add_parser("run", help="run one job now (same cross-process lock as the scheduler)")
+    run_job.add_argument("name", help="job name, as `jobs list` shows it")
     run_job.set_defaults(func=cmd_jobs_run)
+
     signals = sub.add_parser("signals", help="the signal queue").add_subparsers(dest="signals_command", required=True)
-    signals.add_parser("status", help="pending and parked counts").set_defaults(func=cmd_signals)
+    signals.add_parser("status", help="pending (and the oldest's age) and parked counts").set_defaults(
+        func=cmd_signals)
     parked = signals.add_parser("parked", help="list parked signals with their last error")
-    parked.add_argument("--limit", type=int, default=50)
+    parked.add_argument("--limit", type=int, default=50, help="at most this many, newest first (default 50)")
     parked.set_defaults(func=cmd_signals)
-    retry = signals.add_parser("retry", help="queue parked signals again")
-    retry.add_argument("ids", nargs="*")
-    retry.add_argument("--all", action="store_true")
+    retry = signals.add_parser("retry", help="queue parked signals again (attempts reset)")
+    retry.add_argument("ids", nargs="*", metavar="ID", help="ids of parked signals, as `signals parked` shows them")
+    retry.add_argument("--all", action="store_true", help="every parked signal")
     retry.set_defaults(func=cmd_signals)
     sub.add_parser("demo", help="play a scripted incident against a local Slack emulator").set_defaults(func=cmd_demo)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return args.func(args) if hasattr(args, "func") else cmd_run(args)

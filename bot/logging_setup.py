@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import UTC, datetime
 
+QUIET_AT_INFO = ("alembic", "apscheduler")
 _TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
 
 
@@ -25,10 +27,15 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def iso_time(created: float) -> str:
+    """ISO 8601 in UTC with milliseconds and the zone: 2026-03-01T12:00:00.123+00:00."""
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "ts": iso_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -49,3 +56,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries that narrate routine work at INFO (each scheduled run, each migration context):
+    # heard only when debugging.
+    for name in QUIET_AT_INFO:
+        logging.getLogger(name).setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)

@@ -9,30 +9,32 @@ from domain.config.schema import WarroomConfig
 from domain.core.deps import Deps
 from domain.core.ports import Ports
 from handlers import register_all
-from handlers.registry import Registry
+from handlers.registry import CommandSpec, Registry
 
-BOT_SCOPES = [
-    "bookmarks:read",
-    "bookmarks:write",
-    "channels:history",
-    "channels:manage",
-    "channels:read",
-    "chat:write",
-    "chat:write.public",
-    "commands",
-    "groups:history",
-    "groups:read",
-    "groups:write",
-    "im:history",
-    "im:read",
-    "im:write",
-    "pins:write",
-    "reactions:read",
-    "reactions:write",
-    "team:read",
-    "users:read",
-    "users:read.email",
-]
+# Every bot scope with what needs it: Web API methods the Slack adapter (bot/slack_conversation.py)
+# calls, or events listeners subscribe to (tests check both). DMs are posted to the user id
+# (chat:write), and nothing reads DMs, so no im:* scope; views.* and auth.test need none.
+SCOPE_USES: dict[str, tuple[str, ...]] = {
+    "bookmarks:read": ("bookmarks.list",),
+    "bookmarks:write": ("bookmarks.add",),
+    "channels:history": ("conversations.replies", "message.channels"),
+    "channels:manage": ("conversations.create", "conversations.invite", "conversations.setTopic",
+                        "conversations.rename", "conversations.archive", "conversations.unarchive"),
+    "channels:read": ("member_joined_channel", "member_left_channel"),
+    "chat:write": ("chat.postMessage", "chat.postEphemeral", "chat.update"),
+    "chat:write.public": ("chat.postMessage",),  # to notification channels the bot has not joined
+    "commands": (),  # slash commands and shortcuts
+    "groups:history": ("conversations.replies", "message.groups"),
+    "groups:read": ("member_joined_channel", "member_left_channel"),
+    "groups:write": ("conversations.create", "conversations.invite", "conversations.setTopic",
+                     "conversations.rename", "conversations.archive", "conversations.unarchive"),
+    "pins:write": ("pins.add",),
+    "reactions:read": ("reaction_added", "reaction_removed"),
+    "reactions:write": ("reactions.add", "reactions.remove"),
+    "users:read": ("users.info",),
+    "users:read.email": ("users.info",),  # the profile's email (notifications group, contacts)
+}
+BOT_SCOPES = sorted(SCOPE_USES)
 
 
 # Listener event types that Slack subscribes to under other names (a `message` listener hears
@@ -52,17 +54,25 @@ def offline_registry(config: WarroomConfig) -> Registry:
     return register_all(app, deps)
 
 
+def slash_command(spec: CommandSpec) -> dict:
+    """One `features.slash_commands` entry; Slack refuses an empty `usage_hint`, so none is omitted."""
+    entry = {"command": spec.command, "description": spec.description}
+    if spec.usage_hint:
+        entry["usage_hint"] = spec.usage_hint
+    entry["should_escape"] = False
+    return entry
+
+
 def build_manifest(registry: Registry, name: str = "warroom") -> dict:
     """Manifest dict: Socket Mode on, scopes, bot events, every command and shortcut."""
     features: dict = {
-        "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
+        # The Messages tab shows the DMs warroom sends (reminders, feedback, guides); nothing listens to
+        # `message.im`, so people cannot write there.
+        "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": True},
         "bot_user": {"display_name": name, "always_online": True},
     }
     if registry.commands:
-        features["slash_commands"] = [
-            {"command": c.command, "description": c.description, "usage_hint": c.usage_hint, "should_escape": False}
-            for c in registry.commands
-        ]
+        features["slash_commands"] = [slash_command(c) for c in registry.commands]
     if registry.shortcuts:
         features["shortcuts"] = [
             {"name": s.name, "type": s.type, "callback_id": s.callback_id, "description": s.description}

@@ -7,16 +7,22 @@ import dataclasses
 import logging
 import signal
 
+import aiohttp
 from aiohttp import web
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import __version__
 from bot.http_guard import HttpLimits
 from bot.http_server import build_http_app, start_http
+from bot.metrics import Metrics, add_metrics_route
+from bot.preflight import StartupError, check_database, port_in_use, shown_url, slack_refused, slack_unreachable
 from bot.settings import Settings
 from bot.slack_client import build_web_client
 from bot.slack_conversation import SlackConversation
@@ -39,6 +45,16 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 15.0
 
 
+def command_prefix(config: WarroomConfig) -> str:
+    """What the configured slash commands share, e.g. `/dispatch-`."""
+    names = list(config.commands.model_dump().values())
+    prefix = names[0] if names else "/"
+    for name in names:
+        while not name.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix[: prefix.rfind("-") + 1] or prefix
+
+
 class Runtime:
     """One warroom process: Socket Mode app, scheduler and HTTP server sharing one event loop."""
 
@@ -58,15 +74,37 @@ class Runtime:
         self.http_runner: web.AppRunner | None = None
         self.http_port: int | None = None
         self.signal_worker: SignalWorker | None = None
+        self.metrics = Metrics()  # a registry per runtime: tests run several in one process
         self._stopped = asyncio.Event()
 
     async def connect(self) -> tuple[AsyncWebClient, dict]:
         """Database (config applied) and Slack Web API, wired into `self.deps`; no Socket Mode.
 
         Enough for operator commands such as `jobs run`. Returns the client and auth.test answer.
+        Raises `StartupError` for a database that is missing, unreachable or not migrated, and for
+        a bot token Slack refuses.
         """
+        client, auth = await self._check_database_and_bot_token()
+        await self._wire(client, auth)
+        return client, auth
+
+    async def _check_database_and_bot_token(self) -> tuple[AsyncWebClient, dict]:
+        """Checks that write nothing: the database is there and migrated, Slack takes the bot token."""
         s = self.settings
-        self.engine = create_engine(s.database_url)
+        await check_database(s.database_url)
+        client = build_web_client(s, observer=self.metrics.slack_observer())
+        self._client = client
+        try:
+            auth = await client.auth_test()
+        except SlackApiError as exc:
+            raise slack_refused("SLACK_BOT_TOKEN", exc) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise slack_unreachable(s.slack_api_url, exc) from None
+        return client, auth
+
+    async def _wire(self, client: AsyncWebClient, auth: dict) -> None:
+        """Engine, config applied, ports, and `self.deps`."""
+        self.engine = create_engine(self.settings.database_url)
         sessions = session_factory(self.engine)
         async with sessions() as session:
             report = await apply_config(session, self.config)
@@ -74,20 +112,43 @@ class Runtime:
         log.info("config applied: %s", report)
         for warning in config_warnings(self.config):
             log.warning("config: %s", warning)
-        client = build_web_client(s)
-        auth = await client.auth_test()
         conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")
         ports = Ports.with_conversation(conversation)
         ports.oncall = StaticOncall(self.config.oncall)
         ports = dataclasses.replace(ports, **self._port_overrides)
         self.deps = Deps(sessions=sessions, config=self.config, ports=ports, incident_watchers=[show_incident_cases])
-        self._client = client
-        return client, auth
 
     async def start(self) -> None:
-        """Connect everything; raises if Slack or the database cannot be reached."""
+        """Connect everything. Raises `StartupError`, after releasing whatever it had opened, when the
+        database, a Slack token or the HTTP port is not usable."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         s = self.settings
-        _, auth = await self.connect()
+        log.info("warroom %s starting: database %s, config %s, commands %s*", __version__, shown_url(s.database_url),
+                 s.warroom_config or "built-in defaults", command_prefix(self.config))
+        client, auth = await self.connect()
+        # The HTTP port before Socket Mode, jobs and the worker: a port in use stops start-up at once.
+        limits = HttpLimits.from_settings(s)
+        http_app = build_http_app(self.health, self.deps, self.wake_signals, limits)
+        add_metrics_route(http_app, self.metrics, lambda: self.deps.sessions if self.deps else None)
+        try:
+            self.http_runner, self.http_port = await start_http(http_app, s.http_host, s.http_port, limits)
+        except OSError as exc:
+            raise port_in_use(s.http_host, s.http_port, exc) from None
+        # Ask for the Socket Mode URL ourselves: a refused app token then fails once, clearly, where
+        # the Socket Mode client would log a traceback and retry for as long as it is let.
+        app_token = s.slack_app_token.get_secret_value()
+        try:
+            wss_url = (await client.apps_connections_open(app_token=app_token))["url"]
+        except SlackApiError as exc:
+            raise slack_refused("SLACK_APP_TOKEN", exc) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise slack_unreachable(s.slack_api_url, exc) from None
         # Reuse the auth.test answer above: Bolt would otherwise call it lazily, making the first
         # person to use warroom after a restart wait an extra round trip for their ack.
         authorized = AuthorizeResult.from_auth_test_response(
@@ -97,18 +158,24 @@ class Runtime:
         async def authorize(**_: object) -> AuthorizeResult:
             return authorized
 
-        self.app = AsyncApp(client=build_web_client(s, with_token=False), name="warroom", authorize=authorize)
+        self.app = AsyncApp(client=build_web_client(s, with_token=False, observer=self.metrics.slack_observer()),
+                            name="warroom", authorize=authorize)
         self.registry = register_all(self.app, self.deps)
+        self.app.middleware(self.metrics.ack_middleware(self.registry))
         self.scheduler = AsyncIOScheduler()
         schedule_jobs(self.scheduler, self.deps)
+        self.scheduler.add_listener(self.metrics.job_listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.scheduler.start()
         self.signal_worker = SignalWorker(self.deps)
         self.signal_worker.start()
-        self.socket = AsyncSocketModeHandler(self.app, s.slack_app_token.get_secret_value())
-        await asyncio.wait_for(self.socket.connect_async(), CONNECT_TIMEOUT)
-        limits = HttpLimits.from_settings(s)
-        http_app = build_http_app(self.health, self.deps, self.wake_signals, limits)
-        self.http_runner, self.http_port = await start_http(http_app, s.http_host, s.http_port, limits)
+        self.socket = AsyncSocketModeHandler(self.app, app_token)
+        self.socket.client.wss_uri = wss_url  # its reconnections ask for fresh URLs themselves
+        try:
+            await asyncio.wait_for(self.socket.connect_async(), CONNECT_TIMEOUT)
+        except TimeoutError:
+            raise StartupError(f"the Socket Mode connection did not open within {CONNECT_TIMEOUT:.0f} s",
+                               "check that Socket Mode is enabled for the app and that this machine may open "
+                               "WebSockets to Slack") from None
         log.info("warroom running as %s; HTTP on %s:%s", auth.get("user"), s.http_host, self.http_port)
 
     def wake_signals(self) -> None:

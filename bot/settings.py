@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -24,9 +24,21 @@ class DatabaseSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _db_url_shape(cls, v: str) -> str:
+        # The URLs hosting platforms hand out (postgresql://, postgres://) use asyncpg here.
+        for plain in ("postgresql://", "postgres://"):
+            if v.startswith(plain):
+                v = "postgresql+asyncpg://" + v.removeprefix(plain)
         if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+            raise ValueError("must start with sqlite+aiosqlite://, postgresql:// or postgresql+asyncpg://")
         return v
+
+
+class ConfigFileSettings(BaseSettings):
+    """Only the config file's path (what `manifest` needs), read like the bot reads it."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    warroom_config: str | None = Field(None, description="Path of the YAML config file (none = built-in defaults)")
 
 
 class Settings(DatabaseSettings):
@@ -36,7 +48,8 @@ class Settings(DatabaseSettings):
     slack_app_token: SecretStr = Field(description="App-level token with connections:write (xapp-...)")
     slack_api_url: str = Field(SLACK_API_URL, description="Web API base URL (GovSlack or the emulator set another)")
     http_host: str = Field("0.0.0.0", description="Bind address of the signal/health HTTP server")
-    http_port: int = Field(8080, ge=0, le=65535, description="Port of the signal/health HTTP server (0 = any free port)")
+    http_port: int = Field(8080, ge=0, le=65535, validation_alias=AliasChoices("http_port", "port"),
+                           description="Port of the signal/health HTTP server (0 = any free port; PORT when unset)")
     http_header_timeout: float = Field(10.0, gt=0, description="Seconds a client has to send a request's headers "
                                        "(from connecting, or from its first byte on a kept-alive connection)")
     http_body_timeout: float = Field(30.0, gt=0, description="Seconds a client has to send a signal's body "
@@ -50,15 +63,15 @@ class Settings(DatabaseSettings):
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_shape(cls, v: SecretStr) -> SecretStr:
-        if not v.get_secret_value().startswith("xoxb-"):
-            raise ValueError("must be a bot token starting with xoxb-")
+        if not v.get_secret_value().startswith("xoxb-") or len(v.get_secret_value().strip()) <= len("xoxb-"):
+            raise ValueError("must be a bot token: xoxb- followed by the rest of the token")
         return v
 
     @field_validator("slack_app_token")
     @classmethod
     def _app_token_shape(cls, v: SecretStr) -> SecretStr:
-        if not v.get_secret_value().startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with xapp-")
+        if not v.get_secret_value().startswith("xapp-") or len(v.get_secret_value().strip()) <= len("xapp-"):
+            raise ValueError("must be an app-level token: xapp- followed by the rest of the token")
         return v
 
     @field_validator("slack_api_url")

@@ -54,7 +54,7 @@ def register(reg: Registry, deps: Deps) -> None:
             ok = await update_participant(session, *sub.form, sub.user_id)
         return None if ok else {"participant": "Not a participant of this incident."}
 
-    @reg.command(commands.notifications_group, "Edit who receives stakeholder updates")
+    @reg.command(commands.notifications_group, "Edit who receives stakeholder updates", "[INC-n]")
     async def on_group(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)

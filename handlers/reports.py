@@ -26,7 +26,7 @@ def register(reg: Registry, deps: Deps) -> None:
         await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident_id, channel_id, defaults))
 
     def command(kind: str, name: str, description: str) -> None:
-        @reg.command(name, description)
+        @reg.command(name, description, "[INC-n]")
         async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
             await ack()
             incident = await incident_here(deps, body, respond, managing=True)

@@ -16,7 +16,7 @@ from modals.assign_role import CALLBACK_ID, assign_role_modal, parse_assign_role
 
 
 def register(reg: Registry, deps: Deps) -> None:
-    @reg.command(deps.config.commands.assign_role, "Assign an incident role (commander, scribe...)")
+    @reg.command(deps.config.commands.assign_role, "Assign an incident role (commander, scribe...)", "[INC-n]")
     async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)

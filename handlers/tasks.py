@@ -28,7 +28,7 @@ def register(reg: Registry, deps: Deps) -> None:
     """create-task, list-tasks, list-my-tasks, and the Resolve / Re-open buttons on every card."""
     commands = deps.config.commands
 
-    @reg.command(commands.create_task, "Create a task in this incident")
+    @reg.command(commands.create_task, "Create a task in this incident", "[INC-n]")
     async def on_create(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)

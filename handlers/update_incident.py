@@ -26,7 +26,7 @@ def parse_update(view: dict) -> tuple[Update | None, Errors]:
 
 
 def register(reg: Registry, deps: Deps) -> None:
-    @reg.command(deps.config.commands.update_incident, "Update the incident of this channel")
+    @reg.command(deps.config.commands.update_incident, "Update the incident of this channel", "[INC-n]")
     async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)

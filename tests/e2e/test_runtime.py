@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -37,7 +39,7 @@ async def _run(*args: str, env: dict) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    out, _ = await asyncio.wait_for(proc.communicate(), 90)
     return proc.returncode, out.decode()
 
 
@@ -72,7 +74,7 @@ async def test_process_runs_and_stops_cleanly_on_sigterm(slack, people, db_url):
     try:
         healthy = False
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):
+            for _ in range(300):  # a loaded 2-core machine may take seconds just to import
                 try:
                     async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                         if resp.status == 200:
@@ -90,6 +92,10 @@ async def test_process_runs_and_stops_cleanly_on_sigterm(slack, people, db_url):
     assert proc.returncode == 0
     log = out.decode()
     assert "shutting down" in log
+    start = next(json.loads(line) for line in log.splitlines() if "starting" in line)
+    assert re.fullmatch(r"warroom \S+ starting: database \S+, config built-in defaults, commands /dispatch-\*",
+                        start["msg"]), start
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", start["ts"])
     assert slack.bot_token not in log and slack.app_token not in log
 
 

@@ -58,15 +58,19 @@ async def test_a_failing_job_is_recorded_and_does_not_stop_others(session_factor
 async def test_a_dead_holders_lease_expires(session_factory):
     deps = deps_for(session_factory)
 
-    async def hang(_: Deps) -> None:
-        await asyncio.sleep(30)
-
     async def fine(_: Deps) -> None:
         return None
 
-    stuck = asyncio.create_task(run_job("sweep", hang, deps, holder="dead:1", lease=timedelta(milliseconds=200)))
-    await asyncio.sleep(0.05)
+    lease = timedelta(seconds=1)  # long enough for a loaded machine to try once while it is held
+    started = asyncio.Event()
+
+    async def hang(_: Deps) -> None:
+        started.set()
+        await asyncio.sleep(30)
+
+    stuck = asyncio.create_task(run_job("sweep", hang, deps, holder="dead:1", lease=lease))
+    await asyncio.wait_for(started.wait(), 10)
     assert await run_job("sweep", fine, deps, holder="alive:2") == "skipped"
-    await asyncio.sleep(0.25)
+    await asyncio.sleep(lease.total_seconds() + 0.1)
     assert await run_job("sweep", fine, deps, holder="alive:2") == "ran"
     stuck.cancel()

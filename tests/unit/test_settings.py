@@ -46,3 +46,27 @@ def test_tokens_are_redacted_from_log_records():
     RedactingFilter().filter(record)
     assert "xoxb" not in record.getMessage() and "[redacted-token]" in record.getMessage()
     assert redact("xapp-1-A-b") == "[redacted-token]"
+
+
+def test_plain_postgres_urls_use_asyncpg(monkeypatch):
+    for url in ("postgresql://u:p@h:5432/db", "postgres://u:p@h:5432/db"):
+        monkeypatch.setenv("DATABASE_URL", url)
+        assert load_settings(DatabaseSettings, _env_file=None).database_url == "postgresql+asyncpg://u:p@h:5432/db"
+
+
+def test_port_is_used_when_http_port_is_unset(monkeypatch):
+    tokens = {"slack_bot_token": "xoxb-1-abc", "slack_app_token": "xapp-1-abc"}
+    monkeypatch.delenv("HTTP_PORT", raising=False)
+    monkeypatch.setenv("PORT", "5000")
+    assert Settings(_env_file=None, **tokens).http_port == 5000
+    monkeypatch.setenv("HTTP_PORT", "0")
+    assert Settings(_env_file=None, **tokens).http_port == 0, "HTTP_PORT wins, and 0 means any free port"
+
+
+@pytest.mark.parametrize("variable,value", [("SLACK_BOT_TOKEN", "xoxb-"), ("SLACK_APP_TOKEN", "xapp- ")])
+def test_a_token_prefix_alone_is_refused(monkeypatch, variable, value):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-abc")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-abc")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=f"{variable}: must be"):
+        load_settings(_env_file=None)
