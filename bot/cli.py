@@ -247,7 +247,8 @@ async def signals_command(database_url: str, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from bot.preflight import check_database
-    from domain.signals.queue import PARKED, parked_instances, queue_depth, requeue
+    from domain.core.vocabulary import SignalStatus
+    from domain.signals.queue import parked_instances, queue_depth, requeue
     from storage.db import create_engine, session_factory
     from storage.signal_models import SignalInstance
 
@@ -275,7 +276,7 @@ async def signals_command(database_url: str, args: argparse.Namespace) -> int:
                     found = dict((await session.execute(
                         select(SignalInstance.id, SignalInstance.status).where(SignalInstance.id.in_(args.ids)))).all())
                     problems = [f"{i}: no such signal" if i not in found else f"{i}: not parked ({found[i]})"
-                                for i in dict.fromkeys(args.ids) if found.get(i) != PARKED]
+                                for i in dict.fromkeys(args.ids) if found.get(i) != SignalStatus.PARKED]
                 count = await requeue(session, None if args.all else args.ids)
                 print(f"{count} signal(s) queued again")
                 if problems:
@@ -294,7 +295,7 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from bot import __version__
-    from domain.incidents.update import STATUSES
+    from domain.core.vocabulary import IncidentStatus
 
     prog = "warroom" if Path(sys.argv[0]).name == "warroom" else "python -m bot"
     parser = argparse.ArgumentParser(prog=prog, description="warroom: incident management in Slack. "
@@ -320,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_manifest)
 
     incidents = sub.add_parser("incidents", help="list incidents, newest first")
-    incidents.add_argument("--status", action="append", choices=STATUSES,
+    incidents.add_argument("--status", action="append", choices=[str(s) for s in IncidentStatus],
                            help="only incidents with this status (repeat for several)")
     incidents.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     incidents.add_argument("--json", action="store_true", help="print a JSON array instead of lines")

@@ -20,12 +20,12 @@ SCOPE_USES: dict[str, tuple[str, ...]] = {
     "channels:history": ("conversations.replies", "message.channels"),
     "channels:manage": ("conversations.create", "conversations.invite", "conversations.setTopic",
                         "conversations.rename", "conversations.archive", "conversations.unarchive"),
-    "channels:read": ("member_joined_channel", "member_left_channel"),
+    "channels:read": ("member_joined_channel", "member_left_channel", "conversations.info"),
     "chat:write": ("chat.postMessage", "chat.postEphemeral", "chat.update"),
     "chat:write.public": ("chat.postMessage",),  # to notification channels the bot has not joined
     "commands": (),  # slash commands and shortcuts
     "groups:history": ("conversations.replies", "message.groups"),
-    "groups:read": ("member_joined_channel", "member_left_channel"),
+    "groups:read": ("member_joined_channel", "member_left_channel", "conversations.info"),
     "groups:write": ("conversations.create", "conversations.invite", "conversations.setTopic",
                      "conversations.rename", "conversations.archive", "conversations.unarchive"),
     "pins:write": ("pins.add",),

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -25,9 +26,11 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from sqlalchemy import func, select
 
-if TYPE_CHECKING:
-    from aiohttp import web
+from domain.core.vocabulary import IncidentStatus, SetupState
+from domain.signals.queue import queue_depth
+from storage.models import Incident
 
+if TYPE_CHECKING:
     from handlers.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -70,23 +73,18 @@ class Metrics:
         return generate_latest(self.registry)
 
     async def refresh_from_database(self, sessions: Any) -> None:
-        from domain.incidents.service import SETUP_FAILED, SETUP_READY
-        from domain.incidents.update import STATUSES
-        from domain.signals.queue import queue_depth
-        from storage.models import Incident
-
         async with sessions() as session:
             by_status = (await session.execute(select(Incident.status, func.count()).group_by(Incident.status))).all()
             has_error = Incident.setup_error.is_not(None)
             setups = (await session.execute(
-                select(Incident.setup_state, has_error, func.count()).where(Incident.setup_state != SETUP_READY)
+                select(Incident.setup_state, has_error, func.count()).where(Incident.setup_state != SetupState.READY)
                 .group_by(Incident.setup_state, has_error))).all()
             depth = await queue_depth(session)
-        counts = dict.fromkeys(STATUSES, 0) | dict(by_status)
+        counts = dict.fromkeys(IncidentStatus, 0) | dict(by_status)
         self.incidents.clear()
         for status, count in counts.items():
             self.incidents.labels(status).set(count)
-        failed = sum(count for state, errored, count in setups if state == SETUP_FAILED or errored)
+        failed = sum(count for state, errored, count in setups if state == SetupState.FAILED or errored)
         self.setups.labels("pending").set(sum(count for *_, count in setups) - failed)
         self.setups.labels("failed").set(failed)
         self.signal_queue.labels("pending").set(depth["pending"])
@@ -218,7 +216,6 @@ class _SlackCallObserver(AsyncRetryHandler):
 
 def add_metrics_route(app: web.Application, metrics: Metrics, sessions: Callable[[], Any | None]) -> None:
     """`GET /metrics` on the HTTP server; `sessions()` gives the session factory (None: no database yet)."""
-    from aiohttp import web
 
     async def scrape(_: web.Request) -> web.Response:
         body = await metrics.render(sessions())

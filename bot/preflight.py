@@ -11,10 +11,15 @@ import errno
 import socket
 from pathlib import Path
 
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
+
+from storage.db import create_engine
+from storage.migrate import alembic_config, head_revision
 
 DB_TIMEOUT = 10.0
 UPGRADE = "run: python -m bot db upgrade"
@@ -92,10 +97,6 @@ def _first_line(exc: BaseException) -> str:
 
 async def database_revision(url: str) -> str | None:
     """The database's Alembic revision (None: never migrated); raises `StartupError` if unreachable."""
-    from alembic.migration import MigrationContext
-
-    from storage.db import create_engine
-
     engine = create_engine(url, poolclass=NullPool)
     try:
         async with asyncio.timeout(DB_TIMEOUT):
@@ -109,10 +110,6 @@ async def database_revision(url: str) -> str | None:
 
 async def check_database(url: str) -> None:
     """The database exists, answers and is migrated to the revision this code needs."""
-    from alembic.script import ScriptDirectory
-
-    from storage.migrate import alembic_config, head_revision
-
     check_sqlite_path(url, must_exist=True)
     revision = await database_revision(url)
     head = head_revision()
