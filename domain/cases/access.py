@@ -84,18 +84,20 @@ async def case_access(session: AsyncSession, case: Case, user_id: str, config: W
 
 
 async def access_of(sessions: async_sessionmaker[AsyncSession], case_id: int, user_id: str, config: WarroomConfig,
-                    conversation: ConversationPort) -> tuple[Case | None, CaseAccess | None]:
-    """(case, access) with the case's own channel checked with Slack, outside any transaction; (None, None)
+                    conversation: ConversationPort) -> tuple[Case, CaseAccess] | None:
+    """(case, access) with the case's own channel checked with Slack, outside any transaction; None
     when there is no such case."""
     async with sessions() as session:
         case = await session.get(Case, case_id)
         channel = case.channel_id if case else None
         await session.commit()
     if case is None:
-        return None, None
+        return None
     private = await channel_is_private(conversation, channel) if channel else False
     async with sessions() as session:
         case = await session.get(Case, case_id)
+        if case is None:  # deleted meanwhile
+            return None
         access = await case_access(session, case, user_id, config, private)
         await session.commit()
     return case, access
@@ -115,7 +117,7 @@ async def case_for_command_of(deps: Deps, text: str | None, channel_id: str | No
         here = await case_for_command(session, None, channel_id)
         await session.commit()
     if named is not None and (here is None or here.id != named.id):
-        _, access = await access_of(deps.sessions, named.id, user_id, deps.config, deps.ports.conversation)
-        if access is None or access.shut_out:
+        found = await access_of(deps.sessions, named.id, user_id, deps.config, deps.ports.conversation)
+        if found is None or found[1].shut_out:
             named = None
     return named or here

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -27,7 +28,7 @@ SYNC_BATCH = 50
 SYNC_CONCURRENCY = 4
 
 
-async def _claim(session: AsyncSession, case_id: int, current, *, stale_before) -> bool:
+async def _claim(session: AsyncSession, case_id: int, current: datetime | None, *, stale_before: datetime) -> bool:
     """Compare-and-swap on `card_synced_at` (last seen as `current`), so one process at a time
     touches a case's card; commits."""
     if current is not None and current >= stale_before:
@@ -36,7 +37,7 @@ async def _claim(session: AsyncSession, case_id: int, current, *, stale_before) 
     result = await session.execute(update(Case).where(col(Case.id) == case_id, cond).values(card_synced_at=utcnow())
                                    .execution_options(synchronize_session=False))
     await session.commit()
-    return (result.rowcount or 0) == 1
+    return (cast(CursorResult[Any], result).rowcount or 0) == 1
 
 
 async def publish_case(deps: Deps, case_id: int) -> Case | None:
@@ -54,6 +55,11 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
         ctype = config.cases.type(case.case_type)
         oncall = await ports.oncall.resolve(ctype.oncall_service) if case.assignee is None and ctype.oncall_service else []
         case = await session.get(Case, case_id, populate_existing=True)
+        if case is None:  # deleted meanwhile
+            return None
+        target = case.conversation_target
+        if not target:  # (checked above; read again with the case)
+            return case
         if case.assignee is None and oncall:
             case.assignee = oncall[0]
             await add_case_participant(session, case.id, oncall[0], f"On call for {ctype.oncall_service}")
@@ -61,10 +67,10 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
         facts = await case_facts(session, case, config)
         await session.commit()
         try:
-            card = await conv.post(case.conversation_target, facts)
+            card = await conv.post(target, facts)
         except PortError as exc:
             # Stays unposted; sync_cards retries once the lease passes. Tell nobody yet: no one is waiting on it.
-            log.warning("card of %s not posted in %s: %s", case.name, case.conversation_target, exc)
+            log.warning("card of %s not posted in %s: %s", case.name, target, exc)
             return case
         case.card_channel_id, case.card_ts = card.channel_id, card.ts
         case.card_alert_count, case.card_synced_at = facts.alert_count, utcnow()
@@ -81,7 +87,7 @@ async def show_change(deps: Deps, case_id: int) -> None:
             return
         pinned = (await session.execute(select(col(CaseEvent.details)).where(
             col(CaseEvent.dedupe_key) == channel_card_key(case_id)))).scalar_one_or_none() or {}
-        card = (case.card_channel_id, case.card_ts) if case.card_ts else None
+        card = (case.card_channel_id, case.card_ts) if case.card_channel_id and case.card_ts else None
         facts = await case_facts(session, case, deps.config, conv.message_link(*card) if card else None)
         await session.commit()
     if card:
@@ -136,7 +142,7 @@ async def sync_cards(deps: Deps) -> int:
         await session.commit()
     slots = asyncio.Semaphore(SYNC_CONCURRENCY)
 
-    async def one(case_id: int, card_ts: str | None, synced_at) -> bool:
+    async def one(case_id: int, card_ts: str | None, synced_at: datetime | None) -> bool:
         async with slots:
             try:
                 if card_ts is None:

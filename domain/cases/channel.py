@@ -7,10 +7,12 @@ as soon as the channel exists, and every later step runs at most once per case.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -20,10 +22,11 @@ from domain.cases.notices import CaseChannelOpened, CaseMovedToChannel
 from domain.cases.service import CaseRuleError, case_facts, case_participants, record_case_event
 from domain.config.schema import WarroomConfig
 from domain.core.deps import Deps
-from domain.core.ports import NameTaken, PortError, Ports
+from domain.core.ports import ChannelRef, ConversationPort, NameTaken, PortError, Ports
 from domain.incidents import naming
 from domain.incidents.service import MAX_NAME_ATTEMPTS
 from storage.case_models import Case, CaseEvent
+from storage.rows import must_get
 from storage.types import utcnow
 
 CHANNEL_PREFIX = "case"
@@ -55,7 +58,7 @@ async def _claim(session: AsyncSession, case_id: int, actor: str | None) -> bool
                                                            col(CaseEvent.started_at) < now - CLAIM_LEASE)
                                    .values(started_at=now).execution_options(synchronize_session=False))
     await session.commit()
-    return (result.rowcount or 0) == 1
+    return (cast(CursorResult[Any], result).rowcount or 0) == 1
 
 
 async def give_case_channel(deps: Deps, case_id: int, *, actor: str | None) -> MigrateResult:
@@ -93,7 +96,7 @@ async def give_case_channel(deps: Deps, case_id: int, *, actor: str | None) -> M
     return MigrateResult(name, channel_id, created)
 
 
-async def _create_channel(conv, case: Case, private: bool):
+async def _create_channel(conv: ConversationPort, case: Case, private: bool) -> ChannelRef:
     for attempt in range(MAX_NAME_ATTEMPTS):
         try:
             return await conv.create_channel(naming.channel_name(CHANNEL_PREFIX, case.number, case.title, attempt),
@@ -103,37 +106,46 @@ async def _create_channel(conv, case: Case, private: bool):
     raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
 
 
-async def _post_once(deps: Deps, case_id: int, step: str, post) -> None:
-    """Run `post(session, case, ports, config)` unless this step already ran for the case."""
+# A step run once the case has its own channel: (session, case, its channel id, ports, config).
+ChannelStep = Callable[[AsyncSession, Case, str, Ports, WarroomConfig], Awaitable[None]]
+
+
+async def _post_once(deps: Deps, case_id: int, step: str, post: ChannelStep) -> None:
+    """Run `post(session, case, channel_id, ports, config)` unless this step already ran for the case."""
     async with deps.sessions() as session:
-        case = await session.get(Case, case_id)
+        case = await must_get(session, Case, case_id)
+        channel_id = case.channel_id
+        if channel_id is None:  # (the steps run once the channel exists)
+            raise CaseRuleError(f"{case.name} has no channel of its own.")
         first = await record_case_event(session, case_id, f"Channel step done: {step}", source=INTERNAL_SOURCE,
                                         dedupe_key=_step_key(case_id, step))
         await session.commit()
         if first:
-            await post(session, case, deps.ports, deps.config)
+            await post(session, case, channel_id, deps.ports, deps.config)
 
 
-async def _post_card_in_channel(session, case: Case, ports: Ports, config: WarroomConfig) -> None:
+async def _post_card_in_channel(session: AsyncSession, case: Case, channel_id: str, ports: Ports,
+                                config: WarroomConfig) -> None:
     conv = ports.conversation
-    thread = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
-    await conv.post(case.channel_id, CaseChannelOpened(case.name, case.title, thread))
+    thread = conv.message_link(case.card_channel_id, case.card_ts) if case.card_channel_id and case.card_ts else None
+    await conv.post(channel_id, CaseChannelOpened(case.name, case.title, thread))
     facts = await case_facts(session, case, config, thread)
     await session.commit()
-    card = await conv.post(case.channel_id, facts)
+    card = await conv.post(channel_id, facts)
     # Remembered on the step's entry, so every later change edits this copy too (see show_change).
     await session.execute(update(CaseEvent).where(col(CaseEvent.dedupe_key) == _step_key(case.id, "channel-card"))
-                          .values(details={"channel": case.channel_id, "ts": card.ts})
+                          .values(details={"channel": channel_id, "ts": card.ts})
                           .execution_options(synchronize_session=False))
     await session.commit()
-    await conv.pin(case.channel_id, card.ts)
+    await conv.pin(channel_id, card.ts)
 
 
 def _step_key(case_id: int, step: str) -> str:
     return channel_card_key(case_id) if step == "channel-card" else f"case:{case_id}:migrate:{step}"
 
 
-async def _link_thread_to_channel(session, case: Case, ports: Ports, config: WarroomConfig) -> None:
-    if case.card_ts:
-        await ports.conversation.post(case.card_channel_id, CaseMovedToChannel(case.name, case.channel_id),
+async def _link_thread_to_channel(session: AsyncSession, case: Case, channel_id: str, ports: Ports,
+                                  config: WarroomConfig) -> None:
+    if case.card_channel_id and case.card_ts:
+        await ports.conversation.post(case.card_channel_id, CaseMovedToChannel(case.name, channel_id),
                                       thread_ts=case.card_ts)

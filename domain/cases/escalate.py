@@ -9,6 +9,7 @@ Every step is safe to repeat: escalating again resumes where an earlier attempt 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -30,7 +31,7 @@ from domain.cases.service import (
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.deps import Deps
-from domain.core.ports import NameTaken, PortError
+from domain.core.ports import MessageRef, NameTaken, PortError
 from domain.core.vocabulary import CaseStatus, Role, SetupState, Visibility
 from domain.incidents import naming
 from domain.incidents.queries import is_participant, may_see
@@ -46,6 +47,7 @@ from domain.response.setup import setup_incident
 from domain.timeline import record_event
 from storage.case_models import Case, CaseEvent
 from storage.models import Incident, Participant, ParticipantRole, Project
+from storage.rows import RowMissing, must_get
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ async def plan_escalation(session: AsyncSession, case_id: int, config: WarroomCo
         raise CaseRuleError("That case no longer exists.")
     facts = await case_facts(session, case, config)
     if case.incident_id is not None:
-        incident = await session.get(Incident, case.incident_id)
+        incident = await must_get(session, Incident, case.incident_id)
         if not await may_see(session, incident, user, config):
             raise CaseRuleError(f"{facts.name} was already escalated.")
         if incident.setup_state == SetupState.READY:
@@ -103,9 +105,10 @@ async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: st
     resume the escalation: to anyone else (a stale Escalate form, a second click) it just was escalated.
     """
     config, conv = deps.config, deps.ports.conversation
-    case, access = await access_of(deps.sessions, form.case_id, actor, config, conv)
-    if case is None:
+    found = await access_of(deps.sessions, form.case_id, actor, config, conv)
+    if found is None:
         raise CaseRuleError("That case no longer exists.")
+    case, access = found
     if access.sealed == RESTRICTED_INCIDENT and not access.insider:
         raise CaseRuleError(f"{case.name} was already escalated.")
     # A Restricted incident never takes over a public case channel: Slack cannot make it private.
@@ -116,7 +119,7 @@ async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: st
         except PortError as exc:  # unknown: a Restricted incident gets a new private channel
             log.warning("privacy of #%s unknown (%s)", case.channel_name, exc.code)
     async with deps.sessions() as session:
-        case = await session.get(Case, form.case_id)
+        case = await must_get(session, Case, form.case_id)
         if case.incident_id is None and case.status == CaseStatus.CLOSED:
             raise CaseRuleError(f"{case.name} is Closed; reopen it before escalating.")
         ctype = config.cases.type(case.case_type)
@@ -132,7 +135,10 @@ async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: st
         # locked, so two escalations link the case one after the other.
         case = (await session.execute(select(Case).where(col(Case.id) == form.case_id).with_for_update()
                                       .execution_options(populate_existing=True))).scalar_one()
-        incident = await session.get(Incident, incident.id, populate_existing=True)
+        reloaded = await session.get(Incident, incident.id, populate_existing=True)
+        if reloaded is None:
+            raise RowMissing(f"Incident {incident.id} does not exist")
+        incident = reloaded
         await _link(session, case, incident, actor, form.note, keep_channel)
         await _copy_timeline(session, case, incident)
         await session.commit()
@@ -145,7 +151,7 @@ async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: st
     if incident.setup_state != SetupState.READY:
         raise PortError("setup_incomplete", f"{incident.name} is stored but its channel is not ready yet")
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident.id)
+        incident = await must_get(session, Incident, incident.id)
         if not await may_see(session, incident, actor, config):
             # Someone else escalated it first (at the same moment) to a Restricted incident.
             raise CaseRuleError(f"{case.name} was already escalated.")
@@ -153,12 +159,12 @@ async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: st
     if case_channel and case_channel == incident.channel_id:
         await _rename_case_channel(deps, incident.id, form.case_id)
     async with deps.sessions() as session:
-        case = await session.get(Case, form.case_id)
-        incident = await session.get(Incident, incident.id)
+        case = await must_get(session, Case, form.case_id)
+        incident = await must_get(session, Incident, incident.id)
         # Those the escalation made participants; a later thread reply or Join brings nobody in.
         people = [p for p in await case_participants(session, case.id) if await is_participant(session, incident.id, p)]
         await session.commit()
-    if people:
+    if people and incident.channel_id:  # (set up: it has its channel)
         await conv.invite(incident.channel_id, people)
     await _cross_link(deps, case, incident)
     await show_change(deps, case.id)
@@ -218,24 +224,27 @@ async def _rename_case_channel(deps: Deps, incident_id: int, case_id: int) -> No
     """The case's channel became the incident's: give it the incident's channel name (once)."""
     config = deps.config
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
-        project = await session.get(Project, incident.project_id)
+        incident = await must_get(session, Incident, incident_id)
+        project = await must_get(session, Project, incident.project_id)
         prefix = next((p for p in config.projects if p.name == project.name), config.projects[0]).channel_prefix
         wanted = naming.channel_name(prefix, incident.number, incident.title)
+        channel_id = incident.channel_id
+        if channel_id is None:  # (called once the case's channel became the incident's)
+            return
         if incident.channel_name and incident.channel_name.startswith(f"{prefix}-{incident.number}"):
             return
         await session.commit()
         for attempt in range(MAX_NAME_ATTEMPTS):
             wanted = naming.channel_name(prefix, incident.number, incident.title, attempt)
             try:
-                channel = await deps.ports.conversation.rename_channel(incident.channel_id, wanted)
+                channel = await deps.ports.conversation.rename_channel(channel_id, wanted)
                 break
             except NameTaken:
                 continue
         else:
             raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
         incident.channel_name = channel.name
-        case = await session.get(Case, case_id)
+        case = await must_get(session, Case, case_id)
         case.channel_name = channel.name
         await record_event(session, incident.id, f"Case channel renamed #{channel.name}",
                            dedupe_key=f"incident:{incident.id}:renamed-from-case")
@@ -245,18 +254,21 @@ async def _rename_case_channel(deps: Deps, incident_id: int, case_id: int) -> No
 async def _cross_link(deps: Deps, case: Case, incident: Incident) -> None:
     """"Escalated to INC-n" in the case's thread and channel; "Escalated from CASE-n" in the incident channel."""
     conv = deps.ports.conversation
-    card_link = conv.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
+    card_channel, card_ts = case.card_channel_id, case.card_ts
+    card_link = conv.message_link(card_channel, card_ts) if card_channel and card_ts else None
     # The card's thread and a case channel the incident did not take over are seen by people outside the
     # incident: for a Restricted one they only learn that the case was escalated.
     escalated = (CaseEscalated(case.name, None, None) if incident.visibility == Visibility.RESTRICTED
                  else CaseEscalated(case.name, incident.name, incident.channel_id))
-    posts = []
-    if case.card_ts:
-        posts.append(("thread", lambda: conv.post(case.card_channel_id, escalated, thread_ts=case.card_ts)))
-    if case.channel_id and case.channel_id != incident.channel_id:
-        posts.append(("channel", lambda: conv.post(case.channel_id, escalated)))
-    posts.append(("incident", lambda: conv.post(incident.channel_id,
-                                                EscalatedFromCase(incident.name, case.name, case.title, card_link))))
+    case_channel, incident_channel = case.channel_id, incident.channel_id
+    posts: list[tuple[str, Callable[[], Awaitable[MessageRef]]]] = []
+    if card_channel and card_ts:
+        posts.append(("thread", lambda: conv.post(card_channel, escalated, thread_ts=card_ts)))
+    if case_channel and case_channel != incident_channel:
+        posts.append(("channel", lambda: conv.post(case_channel, escalated)))
+    if incident_channel:  # (set up: it has its channel)
+        from_case = EscalatedFromCase(incident.name, case.name, case.title, card_link)
+        posts.append(("incident", lambda: conv.post(incident_channel, from_case)))
     for where, post in posts:
         async with deps.sessions() as session:
             first = await record_case_event(session, case.id, f"Escalation link posted ({where})", source=INTERNAL_SOURCE,

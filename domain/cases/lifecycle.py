@@ -153,7 +153,8 @@ async def edit(deps: Deps, form: CaseEditForm, *, actor: str) -> list[str]:
     """Apply the edit form; returns what changed (as timeline lines). A new assignee becomes a participant
     (and is invited to the case's own channel); on a sealed case only insiders may reassign it."""
     config = deps.config
-    _, access = await access_of(deps.sessions, form.case_id, actor, config, deps.ports.conversation)
+    found = await access_of(deps.sessions, form.case_id, actor, config, deps.ports.conversation)
+    access = found[1] if found is not None else None
     async with deps.sessions() as session:
         case = await load_case(session, form.case_id)
         if case.status == CaseStatus.CLOSED:
@@ -200,9 +201,10 @@ async def join(deps: Deps, case_id: int, user: str) -> tuple[Case, bool]:
     Refused (CaseRuleError naming whom to ask) once the case was escalated, since its channel may now be the
     incident's and the card links the incident instead, and for someone outside a sealed case (restricted
     type or private channel; see domain/cases/access.py)."""
-    case, access = await access_of(deps.sessions, case_id, user, deps.config, deps.ports.conversation)
-    if case is None:
+    found = await access_of(deps.sessions, case_id, user, deps.config, deps.ports.conversation)
+    if found is None:
         raise CaseRuleError("That case no longer exists.")
+    case, access = found
     incident = access.incident
     if incident is not None:
         if access.sealed == RESTRICTED_INCIDENT and not access.insider:
@@ -235,7 +237,10 @@ async def thread_reply(deps: Deps, channel_id: str, thread_ts: str, user: str) -
         await session.commit()
     if case is None:
         return None
-    _, access = await access_of(deps.sessions, case.id, user, deps.config, deps.ports.conversation)
+    found = await access_of(deps.sessions, case.id, user, deps.config, deps.ports.conversation)
+    if found is None:  # deleted meanwhile
+        raise CaseRuleError("That case no longer exists.")
+    _, access = found
     async with deps.sessions() as session:
         case = await load_case(session, case.id)
         added = access.sealed is None and await add_case_participant(session, case.id, user, "Replied in the thread")

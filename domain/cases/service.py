@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import CursorResult, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -21,8 +22,9 @@ from storage.signal_models import SignalEntity, SignalInstance
 from storage.types import utcnow
 from storage.upsert import upsert_insert
 
-# Which status may follow which; Closed may be reopened (back to Triage).
-TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
+# Which status may follow which; Closed may be reopened (back to Triage). Keyed by the status as stored
+# (a plain string, equal to its member).
+TRANSITIONS: dict[str, tuple[CaseStatus, ...]] = {
     CaseStatus.NEW: (CaseStatus.TRIAGE, CaseStatus.ESCALATED, CaseStatus.STABLE, CaseStatus.CLOSED),
     CaseStatus.TRIAGE: (CaseStatus.ESCALATED, CaseStatus.STABLE, CaseStatus.CLOSED),
     CaseStatus.ESCALATED: (CaseStatus.STABLE, CaseStatus.CLOSED),
@@ -165,7 +167,7 @@ async def record_case_event(
         stmt = insert(CaseEvent).values(**values)
     else:
         stmt = upsert_insert(session, CaseEvent).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return ((await session.execute(stmt)).rowcount or 0) > 0
+    return (cast(CursorResult[Any], await session.execute(stmt)).rowcount or 0) > 0
 
 
 async def add_case_participant(session: AsyncSession, case_id: int, user_id: str, reason: str = "") -> bool:
@@ -173,7 +175,7 @@ async def add_case_participant(session: AsyncSession, case_id: int, user_id: str
     stmt = (upsert_insert(session, CaseParticipant)
             .values(case_id=case_id, user_id=user_id, reason=reason, added_at=utcnow())
             .on_conflict_do_nothing(index_elements=["case_id", "user_id"]))
-    return ((await session.execute(stmt)).rowcount or 0) > 0
+    return (cast(CursorResult[Any], await session.execute(stmt)).rowcount or 0) > 0
 
 
 async def case_participants(session: AsyncSession, case_id: int) -> list[str]:
@@ -192,8 +194,9 @@ async def set_status(session: AsyncSession, case: Case, status: str, actor: str 
         raise CaseRuleError(f"{case.name} is {case.status}; it cannot become {status}.")
     now = utcnow()
     previous, case.status, case.updated_at = case.status, status, now
-    stamp = {CaseStatus.TRIAGE: "triage_at", CaseStatus.ESCALATED: "escalated_at", CaseStatus.STABLE: "stable_at",
-             CaseStatus.CLOSED: "closed_at"}[status]
+    stamps: dict[str, str] = {CaseStatus.TRIAGE: "triage_at", CaseStatus.ESCALATED: "escalated_at",
+                              CaseStatus.STABLE: "stable_at", CaseStatus.CLOSED: "closed_at"}
+    stamp = stamps[status]
     if getattr(case, stamp) is None or status == CaseStatus.CLOSED:
         setattr(case, stamp, now)
     if previous == CaseStatus.CLOSED:
@@ -217,7 +220,7 @@ async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, c
         entities = [(t, v) for t, v in (await session.execute(query)).all()]
     incident = await session.get(Incident, case.incident_id) if case.incident_id else None
     hidden = incident is not None and incident.visibility == Visibility.RESTRICTED
-    channel_id = None if hidden and case.channel_id == incident.channel_id else case.channel_id
+    channel_id = None if incident is not None and hidden and case.channel_id == incident.channel_id else case.channel_id
     definition = config.signals.definition(case.signal_definition) if case.signal_definition else None
     return CaseFacts(
         id=case.id, name=case.name, title=case.title, description=case.description, status=case.status,
@@ -232,7 +235,8 @@ async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, c
     )
 
 
-async def store_or_existing(session: AsyncSession, make, key: str):
+async def store_or_existing(session: AsyncSession, make: Callable[[], Awaitable[tuple[Case, bool]]],
+                            key: str) -> tuple[Case, bool]:
     """Run `make()` (which flushes a new row keyed by `key`) and commit; on a concurrent duplicate return the winner."""
     try:
         result = await make()
@@ -280,4 +284,4 @@ async def open_cases_for(session: AsyncSession, user_id: str, limit: int = 20) -
         return (None if hidden else c.channel_id) or c.card_channel_id
 
     return [CaseRef(c.name, c.title, c.status, c.priority, c.assignee == user_id, channel(c, i),
-                    (c.card_channel_id, c.card_ts) if c.card_ts else None) for c, i in rows]
+                    (c.card_channel_id, c.card_ts) if c.card_channel_id and c.card_ts else None) for c, i in rows]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import col
 
-from domain.config.incidents import ProjectConfig
+from domain.config.incidents import IncidentPriorityConfig, IncidentSeverityConfig, IncidentTypeConfig, ProjectConfig
 from domain.config.schema import WarroomConfig
 from storage.models import IncidentPriority, IncidentSeverity, IncidentType, Project
 
@@ -42,7 +43,7 @@ async def apply_config(session: AsyncSession, config: WarroomConfig) -> ApplyRep
     loses its default flag and all its items are disabled. Flushes but does not commit: the
     caller owns the transaction.
     """
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPLY_LOCK_KEY})
     report = ApplyReport()
     existing = {p.name: p for p in (await session.execute(select(Project))).scalars()}
@@ -51,7 +52,8 @@ async def apply_config(session: AsyncSession, config: WarroomConfig) -> ApplyRep
         project = existing.pop(project_config.name, None)
         values = {"description": project_config.description, "default": project_config.default}
         if project is None:
-            project = Project(name=project_config.name, **values)
+            project = Project(name=project_config.name, description=project_config.description,
+                              default=project_config.default)
             session.add(project)
             await session.flush()
             report.created += 1
@@ -72,40 +74,51 @@ async def apply_config(session: AsyncSession, config: WarroomConfig) -> ApplyRep
     return report
 
 
-_ITEMS: tuple[tuple[type[SQLModel], str], ...] = (
-    (IncidentType, "incident_types"),
-    (IncidentPriority, "incident_priorities"),
-    (IncidentSeverity, "incident_severities"),
-)
+# A project's item table; each is checked on its own by mypy (a constrained type variable).
+_Item = TypeVar("_Item", IncidentType, IncidentPriority, IncidentSeverity)
+_ItemConfig = IncidentTypeConfig | IncidentPriorityConfig | IncidentSeverityConfig
 
 
 async def _sync_items(
     session: AsyncSession, project: Project, project_config: ProjectConfig | None, report: ApplyReport
 ) -> None:
-    for model, key in _ITEMS:
-        query = select(model).where(model.project_id == project.id).order_by(model.id)
-        rows = list((await session.execute(query)).scalars())
-        by_name: dict[str, Any] = {}
-        for row in rows:
-            by_name.setdefault(row.name.casefold(), row)
-        others = [row for row in rows if by_name.get(row.name.casefold()) is not row]
-        what = model.__tablename__
+    await _sync_kind(session, project, IncidentType, project_config.incident_types if project_config else [], report)
+    await _sync_kind(session, project, IncidentPriority,
+                     project_config.incident_priorities if project_config else [], report)
+    await _sync_kind(session, project, IncidentSeverity,
+                     project_config.incident_severities if project_config else [], report)
 
-        for item in getattr(project_config, key) if project_config else []:
-            values = item.model_dump() | {"enabled": True}
-            row = by_name.pop(item.name.casefold(), None)
-            if row is None:
-                session.add(model(project_id=project.id, **values))
-                report.created += 1
-                report.changes.append(f"created {what} {project.name}/{item.name}")
-            elif _assign(row, values):
-                report.updated += 1
-                report.changes.append(f"updated {what} {project.name}/{item.name}")
 
-        for row in [*by_name.values(), *others]:
-            if _assign(row, {"enabled": False, "default": False}):
-                report.disabled += 1
-                report.changes.append(f"disabled {what} {project.name}/{row.name}")
+async def _sync_kind(
+    session: AsyncSession, project: Project, model: type[_Item], configured: Sequence[_ItemConfig],
+    report: ApplyReport,
+) -> None:
+    """Upsert `configured` (items of one kind, each with a `name`) into `model`'s rows of `project`;
+    disable the rows no longer configured (and every row sharing a name with an earlier one)."""
+    query = select(model).where(col(model.project_id) == project.id).order_by(col(model.id))
+    rows: list[_Item] = list((await session.execute(query)).scalars())
+    by_name: dict[str, _Item] = {}
+    for row in rows:
+        by_name.setdefault(row.name.casefold(), row)
+    others: list[_Item] = [row for row in rows if by_name.get(row.name.casefold()) is not row]
+    what = model.__tablename__
+
+    for item in configured:
+        values = item.model_dump() | {"enabled": True}
+        name = item.name
+        existing = by_name.pop(name.casefold(), None)
+        if existing is None:
+            session.add(model(project_id=project.id, **values))
+            report.created += 1
+            report.changes.append(f"created {what} {project.name}/{name}")
+        elif _assign(existing, values):
+            report.updated += 1
+            report.changes.append(f"updated {what} {project.name}/{name}")
+
+    for stale in [*by_name.values(), *others]:
+        if _assign(stale, {"enabled": False, "default": False}):
+            report.disabled += 1
+            report.changes.append(f"disabled {what} {project.name}/{stale.name}")
 
 
 def _assign(row: Any, values: dict[str, Any]) -> bool:

@@ -19,12 +19,12 @@ class CaseTypeConfig(StrictModel):
     name: str = Field(min_length=1)
     description: str = ""
     default: bool = False
-    conversation_target: str | None = Field(None, description="Slack channel id where case cards are posted")
-    oncall_service: str | None = Field(None, description="service whose on-call person is the default assignee")
-    incident_type: str | None = Field(None, description="incident type used on escalation (default: the project's)")
-    project: str | None = Field(None, description="project of incidents escalated from this type (default project)")
-    auto_close: bool = Field(False, description="close a case as soon as it is created (context only)")
-    dedicated_channel: bool = Field(False, description="give each case its own channel instead of a thread card")
+    conversation_target: str | None = Field(default=None, description="Slack channel id where case cards are posted")
+    oncall_service: str | None = Field(default=None, description="service whose on-call person is the default assignee")
+    incident_type: str | None = Field(default=None, description="incident type used on escalation (default: the project's)")
+    project: str | None = Field(default=None, description="project of incidents escalated from this type (default project)")
+    auto_close: bool = Field(default=False, description="close a case as soon as it is created (context only)")
+    dedicated_channel: bool = Field(default=False, description="give each case its own channel instead of a thread card")
 
     _target = field_validator("conversation_target")(lambda cls, v: check_channel_id(v))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
@@ -22,7 +23,7 @@ class IncidentTypeConfig(StrictModel):
     name: str = Field(min_length=1)
     description: str = ""
     default: bool = False
-    visibility: Visibility = Field(Visibility.OPEN, validate_default=True)
+    visibility: Visibility = Field(default=Visibility.OPEN, validate_default=True)
 
 
 class IncidentPriorityConfig(StrictModel):
@@ -30,7 +31,7 @@ class IncidentPriorityConfig(StrictModel):
 
     name: str = Field(min_length=1)
     description: str = ""
-    view_order: int | None = Field(None, description="position in pick lists; default: position in the file")
+    view_order: int | None = Field(default=None, description="position in pick lists; default: position in the file")
     default: bool = False
     tactical_report_reminder_hours: PositiveInt | None = None
     executive_report_reminder_hours: PositiveInt | None = None
@@ -42,7 +43,7 @@ class IncidentSeverityConfig(StrictModel):
 
     name: str = Field(min_length=1)
     description: str = ""
-    view_order: int | None = Field(None, description="position in pick lists; default: position in the file")
+    view_order: int | None = Field(default=None, description="position in pick lists; default: position in the file")
     default: bool = False
     allowed_for_stable: bool = True
 
@@ -54,8 +55,8 @@ class ProjectConfig(StrictModel):
     description: str = ""
     default: bool = False
     channel_prefix: str = "inc"
-    stable_priority: str | None = Field(None, description="priority an incident switches to when marked Stable")
-    allow_self_join: bool = Field(True, description="announcements offer a Join button")
+    stable_priority: str | None = Field(default=None, description="priority an incident switches to when marked Stable")
+    allow_self_join: bool = Field(default=True, description="announcements offer a Join button")
     incident_types: list[IncidentTypeConfig]
     incident_priorities: list[IncidentPriorityConfig]
     incident_severities: list[IncidentSeverityConfig]
@@ -72,7 +73,9 @@ class ProjectConfig(StrictModel):
 
     @model_validator(mode="after")
     def _fill_view_order(self) -> ProjectConfig:
-        for items in (self.incident_priorities, self.incident_severities):
+        ordered: tuple[Sequence[IncidentPriorityConfig | IncidentSeverityConfig], ...] = (
+            self.incident_priorities, self.incident_severities)
+        for items in ordered:
             for position, item in enumerate(items, start=1):
                 if item.view_order is None:
                     item.view_order = position

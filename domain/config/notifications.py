@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 
 from domain.config.base import StrictModel
-from domain.core.vocabulary import Visibility
 
 
 class NotificationChannelConfig(StrictModel):
@@ -18,14 +17,15 @@ class NotificationChannelConfig(StrictModel):
     channel: str = Field(min_length=1, description="Slack channel id")
     incident_types: list[str] = Field(default_factory=list)
     priorities: list[str] = Field(default_factory=list)
-    visibility: list[Literal[Visibility.OPEN.value]] = Field(default_factory=list, description="restricted incidents are never announced")
+    # "Open" is Visibility.OPEN (a type checker cannot read an enum's value as a literal type).
+    visibility: list[Literal["Open"]] = Field(default_factory=list, description="restricted incidents are never announced")
 
 
 class DailyJobsConfig(StrictModel):
     """When the daily jobs (feedback digest, daily summary) run."""
 
-    hour: int = Field(9, ge=0, le=23)
-    minute: int = Field(0, ge=0, le=59)
+    hour: int = Field(default=9, ge=0, le=23)
+    minute: int = Field(default=0, ge=0, le=59)
     timezone: str = "UTC"
 
     @field_validator("timezone")

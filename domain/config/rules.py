@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -124,8 +125,9 @@ def _check_project(project: dict[str, Any], path: str) -> list[ConfigError]:
     errors: list[ConfigError] = []
     stable, priorities = project.get("stable_priority"), project.get("incident_priorities")
     if isinstance(stable, str) and isinstance(priorities, list):
-        names = {p["name"].strip().casefold() for p in priorities if isinstance(p, dict) and isinstance(p.get("name"), str)}
-        if stable.strip().casefold() not in names:
+        priority_names = {p["name"].strip().casefold() for p in priorities
+                          if isinstance(p, dict) and isinstance(p.get("name"), str)}
+        if stable.strip().casefold() not in priority_names:
             errors.append(ConfigError(f"{path}.stable_priority", f"{stable!r} is not one of this project's incident_priorities"))
     for key, label, _model in _ITEM_LISTS:
         items = project.get(key)
@@ -162,7 +164,9 @@ def _check_roles(roles: list[str]) -> list[ConfigError]:
     return errors
 
 
-def _unique(items: Any, what: str, key: Any = None) -> list[ConfigError]:
+def _unique(
+    items: Iterable[tuple[str, Any]], what: str, key: Callable[[Any], Any] | None = None
+) -> list[ConfigError]:
     """An error at each later occurrence of a (path, value) whose value (or `key(value)`) was seen."""
     seen: dict[Any, str] = {}
     errors = []

@@ -75,7 +75,7 @@ class WarroomConfig(StrictModel):
     admins: list[str] = Field(default_factory=list, description="Slack user ids allowed to run privileged commands")
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     timeline_reaction: str = "stopwatch"
-    archive_on_close: bool = Field(True, description="archive the incident channel when the incident is Closed")
+    archive_on_close: bool = Field(default=True, description="archive the incident channel when the incident is Closed")
     notification_channels: list[NotificationChannelConfig] = Field(default_factory=list)
     daily_jobs: DailyJobsConfig = Field(default_factory=DailyJobsConfig)
     engagement: EngagementConfig = Field(default_factory=lambda: EngagementConfig())

@@ -23,17 +23,17 @@ class SignalSourceConfig(StrictModel):
     """
 
     name: str = Field(min_length=1)
-    auth: SignalAuth = Field(SignalAuth.BEARER, validate_default=True)
+    auth: SignalAuth = Field(default=SignalAuth.BEARER, validate_default=True)
     token: str | None = None
     token_env: str | None = None
-    secret: str | None = Field(None, description="HMAC key")
+    secret: str | None = Field(default=None, description="HMAC key")
     secret_env: str | None = None
     signature_header: str = "X-Warroom-Signature"
     signing: Literal["timestamped", "body"] = Field(
-        "timestamped", description="hmac: timestamped (v0, replay-proof) or body (legacy, replayable)")
+        default="timestamped", description="hmac: timestamped (v0, replay-proof) or body (legacy, replayable)")
     timestamp_header: str = "X-Warroom-Request-Timestamp"
     signature_window_seconds: PositiveInt | None = Field(
-        None, description="how far a timestamp may be from now, either way (default: signals.signature_window_seconds)")
+        default=None, description="how far a timestamp may be from now, either way (default: signals.signature_window_seconds)")
     organizations: list[str] = Field(default_factory=list, description="organizations it may post to (empty: any)")
     definitions: list[str] = Field(default_factory=list, description="definitions it may post (empty: any)")
 
@@ -54,7 +54,7 @@ class EntityTypeConfig(StrictModel):
     jsonpath: str | None = None
     regex: str | None = None
     scope: Literal["global", "definition"] = Field(
-        "definition", description="global: applied to every signal; definition: only where a definition lists it")
+        default="definition", description="global: applied to every signal; definition: only where a definition lists it")
 
     @field_validator("jsonpath")
     @classmethod
@@ -93,12 +93,12 @@ class SignalDefinitionConfig(StrictModel):
     description: str = ""
     runbook: str | None = None
     enabled: bool = True
-    create_case: bool = Field(True, description="false: store and extract only (context signals)")
+    create_case: bool = Field(default=True, description="false: store and extract only (context signals)")
     case_type: str | None = None
     case_priority: str | None = None
-    conversation_target: str | None = Field(None, description="Slack channel id (default: the case type's)")
+    conversation_target: str | None = Field(default=None, description="Slack channel id (default: the case type's)")
     entity_types: list[str] = Field(default_factory=list)
-    dedup_window_seconds: int = Field(3600, ge=0, description="same-definition signals within it join the open case")
+    dedup_window_seconds: int = Field(default=3600, ge=0, description="same-definition signals within it join the open case")
 
     _target = field_validator("conversation_target")(lambda cls, v: check_channel_id(v))
 
@@ -138,13 +138,13 @@ class SignalFilterConfig(StrictModel):
 class SignalsConfig(StrictModel):
     """Signal ingestion: who may post, what the alerts are, what to extract, what to filter."""
 
-    organization: str = Field("default", description="the {organization} in /api/v1/{organization}/signals/instances")
+    organization: str = Field(default="default", description="the {organization} in /api/v1/{organization}/signals/instances")
     max_body_bytes: PositiveInt = 1024 * 1024
     signature_window_seconds: PositiveInt = Field(
-        300, description="a timestamped HMAC request is accepted while its timestamp is this close to now")
+        default=300, description="a timestamped HMAC request is accepted while its timestamp is this close to now")
     worker_batch: PositiveInt = 50
     max_attempts: PositiveInt = 5
-    card_refresh_seconds: float = Field(3.0, ge=0, description="a case card's alert count is edited at most this often")
+    card_refresh_seconds: float = Field(default=3.0, ge=0, description="a case card's alert count is edited at most this often")
     sources: list[SignalSourceConfig] = Field(default_factory=list)
     entity_types: list[EntityTypeConfig] = Field(default_factory=list)
     definitions: list[SignalDefinitionConfig] = Field(default_factory=list)

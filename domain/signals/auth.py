@@ -52,7 +52,7 @@ def timestamped_signature(secret: str, timestamp: str | int, body: bytes) -> str
     return "v0=" + hmac.new(_bytes(secret), basestring, hashlib.sha256).hexdigest()
 
 
-def signed_headers(source: SignalSourceConfig, secret: str, body: bytes, timestamp: int | None = None) -> dict:
+def signed_headers(source: SignalSourceConfig, secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
     """The headers a sender adds to sign `body` as `source` (now, unless `timestamp` is given)."""
     if source.signing == "body":
         return {source.signature_header: signature(secret, body)}
@@ -94,24 +94,25 @@ def _expected_signature(source: SignalSourceConfig, secret: str, body: bytes,
 
 
 def _verified_source(headers: Mapping[str, str], body: bytes, signals: SignalsConfig,
-                     env: Mapping[str, str]) -> tuple[SignalSourceConfig, str | None, str | None] | None:
-    """(source, timestamp, signature) of the first source whose credentials this request carries."""
+                     env: Mapping[str, str]) -> tuple[SignalSourceConfig, tuple[str, str] | None] | None:
+    """(source, (timestamp, signature) when timestamped) of the first source whose credentials this request carries."""
     token = _bearer(headers)
-    found = None
+    found: tuple[SignalSourceConfig, tuple[str, str] | None] | None = None
     for source in signals.sources:
         if source.auth == SignalAuth.BEARER:
-            expected = _secret(source.token, source.token_env, env)
+            expected_token = _secret(source.token, source.token_env, env)
             # Every candidate is compared (no early exit) so timing says nothing about which one matched.
-            if token is not None and expected and hmac.compare_digest(token, _bytes(expected)) and found is None:
-                found = source, None, None
+            if (token is not None and expected_token and hmac.compare_digest(token, _bytes(expected_token))
+                    and found is None):
+                found = source, None
         else:
             given = _header(headers, source.signature_header)
             secret = _secret(source.secret, source.secret_env, env)
             expected = _expected_signature(source, secret, body, headers) if given and secret else None
-            if expected is not None:
+            if given and expected is not None:
                 value, timestamp = expected
                 if hmac.compare_digest(_bytes(given.strip().lower()), _bytes(value)) and found is None:
-                    found = source, timestamp, value
+                    found = source, (None if timestamp is None else (timestamp, value))
     return found
 
 
@@ -171,9 +172,10 @@ def authenticate(headers: Mapping[str, str], body: bytes, organization: str, sig
             message += (" (a sha256= signature of the body alone is the legacy scheme, accepted only from a "
                         "source with signing: body)")
         raise IngestError(401, "unauthorized", message, "Authorization")
-    source, timestamp, signed = found
+    source, stamp = found
     verified = Verified(source)
-    if timestamp is not None:
+    if stamp is not None:
+        timestamp, signed = stamp
         expires_at = _fresh(source, timestamp, signals, time.time() if now is None else now)
         verified = Verified(source, signed.removeprefix("v0="), expires_at)
     if organization != signals.organization:

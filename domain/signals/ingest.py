@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import SQLModel
 
 from domain.config.schema import WarroomConfig
 from domain.config.signals import SignalDefinitionConfig, SignalsConfig
@@ -23,7 +24,7 @@ from storage.types import utcnow
 from storage.upsert import upsert_insert
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_TABLE = SignalInstance.__table__
+_TABLE = SQLModel.metadata.tables[SignalInstance.__tablename__]  # SignalInstance.__table__, typed
 OVERRIDES = ("case_type", "case_priority", "conversation_target")
 
 

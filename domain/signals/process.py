@@ -10,16 +10,18 @@ Everything written commits (or rolls back) together with the instances' status.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from domain.cases.service import create_case, record_case_event, set_status
 from domain.config.schema import WarroomConfig
-from domain.config.signals import SignalDefinitionConfig
+from domain.config.signals import EntityMatch, SignalDefinitionConfig, SignalFilterConfig
 from domain.core.vocabulary import CaseStatus, FilterAction, ResolutionReason, SignalStatus
 from domain.signals.extract import extract_entities
 from domain.signals.snooze import in_force, matches
@@ -29,6 +31,9 @@ from storage.upsert import upsert_insert
 
 CASE, DEDUPLICATED, SNOOZED, STORED, UNKNOWN = "case", "deduplicated", "snoozed", "stored", "unknown_definition"
 Entity = tuple[str, str]
+# (name, definition or None for every one, entities): a config filter's EntityMatch list, or a stored
+# snooze's [{"type": ..., "value": ...}] (`snooze.matches` reads both).
+Snooze = tuple[str, str | None, Sequence[EntityMatch] | Sequence[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ async def process_batch(session: AsyncSession, instances: list[SignalInstance], 
     wanting_cases = [i for i in instances if _wants_case(i, config) and _snooze_for(i, found[i.id], snoozes) is None]
     await _serialize(session, {f"definition:{i.definition}" for i in wanting_cases} | {
         f"entity:{t}:{v}" for i in wanting_cases
-        for f in _dedup_filters(config, config.signals.definition(i.definition))
+        for f in _dedup_filters(config, i.definition)
         for t, v in found[i.id] if t in f.entity_types})
     recent = await _recent_open_cases(session, config, wanting_cases, found, now)
 
@@ -82,7 +87,7 @@ async def process_batch(session: AsyncSession, instances: list[SignalInstance], 
         recent.remember(instance, found[instance.id], outcomes[instance.id].case_id)
 
     if bumps:  # one executemany, however many cases the batch touched
-        table = Case.__table__
+        table = SQLModel.metadata.tables[Case.__tablename__]  # Case.__table__, typed
         await session.execute(
             update(table).where(table.c.id == bindparam("b_case"))
             .values(alert_count=table.c.alert_count + bindparam("b_count"), updated_at=now),
@@ -108,15 +113,16 @@ async def _store_entities(session: AsyncSession, instances: list[SignalInstance]
     rows = [dict(instance_id=i.id, entity_type=t, value=v, definition=i.definition, created_at=now)
             for i in instances for t, v in sorted(found[i.id])]
     if rows:  # executemany of one cached statement (a multi-VALUES statement would compile per batch)
-        stmt = upsert_insert(session, SignalEntity.__table__).on_conflict_do_nothing(
+        stmt = upsert_insert(session, SQLModel.metadata.tables[SignalEntity.__tablename__]).on_conflict_do_nothing(
             index_elements=["instance_id", "entity_type", "value"])
         await session.execute(stmt, rows)
 
 
 async def _active_snoozes(session: AsyncSession, config: WarroomConfig, instances: list[SignalInstance],
-                          now: datetime) -> list[tuple[str, str | None, list]]:
+                          now: datetime) -> list[Snooze]:
     """(name, definition or None for all, entities) of every snooze in force: config ones, then those made in Slack."""
-    snoozes = [(f.name, d, f.entities) for f in config.signals.snoozes_in_force(now) for d in (f.definitions or [None])]
+    snoozes: list[Snooze] = [(f.name, d, f.entities) for f in config.signals.snoozes_in_force(now)
+                             for d in _definitions_or_every(f.definitions)]
     definitions = sorted({i.definition for i in instances})
     rows = (await session.execute(select(col(SignalFilter.name), col(SignalFilter.definition), col(SignalFilter.entities)).where(
         in_force(now), or_(col(SignalFilter.definition).is_(None), col(SignalFilter.definition).in_(definitions)))
@@ -124,7 +130,12 @@ async def _active_snoozes(session: AsyncSession, config: WarroomConfig, instance
     return snoozes + [(name, definition, entities or []) for name, definition, entities in rows]
 
 
-def _snooze_for(instance: SignalInstance, found: set[Entity], snoozes: list[tuple[str, str | None, list]]) -> str | None:
+def _definitions_or_every(definitions: list[str]) -> list[str | None]:
+    """The definitions a config filter names, or [None] (every definition) when it names none."""
+    return [*definitions] if definitions else [None]
+
+
+def _snooze_for(instance: SignalInstance, found: set[Entity], snoozes: list[Snooze]) -> str | None:
     return next((name for name, definition, wanted in snoozes
                  if definition in (None, instance.definition) and matches(wanted, found)), None)
 
@@ -134,7 +145,7 @@ async def _serialize(session: AsyncSession, names: set[str]) -> None:
     matches on) are decided by one worker at a time, so two workers never open two cases for one
     burst. The locks are taken in key order, the same in every worker, so no two workers wait on
     each other in a cycle. SQLite has a single writer already."""
-    if names and session.bind.dialect.name == "postgresql":
+    if names and session.get_bind().dialect.name == "postgresql":
         keys = sorted({zlib.crc32(name.encode()) for name in names})
         await session.execute(text(
             "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS sorted"),
@@ -151,7 +162,7 @@ class _RecentCases:
 
     def match(self, config: WarroomConfig, definition: SignalDefinitionConfig, instance: SignalInstance,
               found: set[Entity]) -> tuple[int | None, str | None]:
-        for f in _dedup_filters(config, definition):
+        for f in _dedup_filters(config, definition.name):
             window = timedelta(seconds=f.window_seconds)
             hits = [self.by_entity[e] for e in found if e[0] in f.entity_types and e in self.by_entity]
             hits = [h for h in hits if h[0] >= instance.received_at - window]
@@ -171,9 +182,10 @@ class _RecentCases:
             self.by_entity[entity] = (instance.received_at, case_id)
 
 
-def _dedup_filters(config: WarroomConfig, definition: SignalDefinitionConfig):
+def _dedup_filters(config: WarroomConfig, definition: str) -> list[SignalFilterConfig]:
+    """The deduplicate filters applying to the definition called `definition`."""
     return [f for f in config.signals.filters
-            if f.action == FilterAction.DEDUPLICATE and (not f.definitions or definition.name in f.definitions)]
+            if f.action == FilterAction.DEDUPLICATE and (not f.definitions or definition in f.definitions)]
 
 
 async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, instances: list[SignalInstance],
@@ -184,7 +196,7 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
     batch_ids = [i.id for i in instances]
     for name in sorted({i.definition for i in instances}):
         definition = config.signals.definition(name)
-        if not definition.dedup_window_seconds:
+        if definition is None or not definition.dedup_window_seconds:  # (instances wanting a case have one)
             continue
         since = min(i.received_at for i in instances if i.definition == name) - timedelta(
             seconds=definition.dedup_window_seconds)
@@ -193,9 +205,9 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
             .where(col(SignalInstance.definition) == name, col(SignalInstance.received_at) >= since,
                    col(SignalInstance.id).not_in(batch_ids))
             .order_by(col(SignalInstance.received_at).desc()).limit(1))).first()
-        if row is not None:
+        if row is not None and row[1] is not None:  # (joined to its case: never None)
             recent.by_definition[name] = (row[0], row[1])
-    filters = [f for name in {i.definition for i in instances} for f in _dedup_filters(config, config.signals.definition(name))]
+    filters = [f for name in {i.definition for i in instances} for f in _dedup_filters(config, name)]
     if filters:
         types = {t for f in filters for t in f.entity_types}
         keys = sorted({e for i in instances for e in found[i.id] if e[0] in types})
@@ -210,6 +222,8 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
                 {"keys": keys})).all()
             for entity_type, value, received_at, case_id in rows:
                 key = (entity_type, value)
+                if case_id is None:  # (joined to its case: never)
+                    continue
                 if key not in recent.by_entity or recent.by_entity[key][0] < received_at:
                     recent.by_entity[key] = (received_at, case_id)
     return recent
@@ -223,7 +237,8 @@ def _override(instance: SignalInstance, key: str) -> str | None:
 async def _open_case(session: AsyncSession, config: WarroomConfig, definition: SignalDefinitionConfig,
                      instance: SignalInstance) -> Outcome:
     raw = instance.raw
-    title = raw.get("title") if isinstance(raw.get("title"), str) and raw.get("title").strip() else definition.name
+    given = raw.get("title")
+    title = given if isinstance(given, str) and given.strip() else definition.name
     ctype = config.cases.type(_override(instance, "case_type") or definition.case_type)
     target = _override(instance, "conversation_target") or definition.conversation_target or ctype.conversation_target
     case, created = await create_case(
@@ -242,7 +257,7 @@ async def _open_case(session: AsyncSession, config: WarroomConfig, definition: S
 
 
 async def _mark_processed(session: AsyncSession, outcomes: dict[str, Outcome], now: datetime) -> None:
-    table = SignalInstance.__table__
+    table = SQLModel.metadata.tables[SignalInstance.__tablename__]  # SignalInstance.__table__, typed
     stmt = (update(table).where(table.c.id == bindparam("b_id"))
             .values(status=SignalStatus.PROCESSED, processed_at=now, outcome=bindparam("b_outcome"), case_id=bindparam("b_case"),
                     filter_name=bindparam("b_filter"), claimed_by=None, claimed_until=None, last_error=None))

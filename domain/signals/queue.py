@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timezone
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -13,7 +14,7 @@ from storage.signal_models import SignalInstance
 from storage.types import utcnow
 
 
-async def queue_depth(session: AsyncSession) -> dict:
+async def queue_depth(session: AsyncSession) -> dict[str, Any]:
     """{"pending": n, "parked": n, "oldest_pending_seconds": s or None} (one query, uses the status index)."""
     rows = (await session.execute(
         select(col(SignalInstance.status), func.count(), func.min(col(SignalInstance.received_at)))
@@ -40,6 +41,6 @@ async def requeue(session: AsyncSession, ids: list[str] | None = None) -> int:
             .execution_options(synchronize_session=False))
     if ids is not None:
         stmt = stmt.where(col(SignalInstance.id).in_(ids))
-    count = (await session.execute(stmt)).rowcount or 0
+    count = cast(CursorResult[Any], await session.execute(stmt)).rowcount or 0
     await session.commit()
     return count

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -129,7 +129,7 @@ async def create_snooze(
     return snooze
 
 
-def in_force(now: datetime):
+def in_force(now: datetime) -> ColumnElement[bool]:
     """Where-clause: stored snoozes not expired at `now`."""
     return and_(col(SignalFilter.action) == FilterAction.SNOOZE, or_(col(SignalFilter.expires_at).is_(None), col(SignalFilter.expires_at) > now))
 
@@ -144,7 +144,8 @@ async def active_snoozes_by_definition(session: AsyncSession, definitions: Itera
     query = (select(SignalFilter).where(col(SignalFilter.definition).in_(names), in_force(now))
              .order_by(col(SignalFilter.expires_at), col(SignalFilter.id)))
     for snooze in (await session.execute(query)).scalars():
-        found[snooze.definition].append(snooze)
+        if snooze.definition is not None:  # always: selected by definition
+            found[snooze.definition].append(snooze)
     return found
 
 
@@ -233,5 +234,5 @@ async def end_snooze_now(session: AsyncSession, filter_id: int, user: str) -> En
     if snooze is None:
         return None
     case = await session.get(Case, snooze.case_id) if snooze.case_id else None
-    card = (case.card_channel_id, case.card_ts) if case is not None and case.card_ts else None
-    return EndedSnooze(snooze.name, snooze.definition, card)
+    card = (case.card_channel_id, case.card_ts) if case is not None and case.card_channel_id and case.card_ts else None
+    return EndedSnooze(snooze.name, snooze.definition or "every definition", card)

@@ -14,9 +14,9 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,7 +38,7 @@ IDLE_POLL = 1.0  # seconds between polls when nothing woke the worker (other pro
 CARD_SYNC_EVERY = 1.0
 SQLITE_PAUSE = 0.05
 
-Processor = Callable[[AsyncSession, list[SignalInstance], WarroomConfig, object], Awaitable[dict[str, Outcome]]]
+Processor = Callable[[AsyncSession, list[SignalInstance], WarroomConfig, datetime], Awaitable[dict[str, Outcome]]]
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -62,7 +62,7 @@ async def claim_batch(sessions: async_sessionmaker[AsyncSession], worker_id: str
                   (col(SignalInstance.claimed_until).is_(None)) | (col(SignalInstance.claimed_until) < now))
            .order_by(col(SignalInstance.received_at)).limit(size))
     async with sessions() as session:
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         result = await session.execute(
             update(SignalInstance).where(col(SignalInstance.id).in_(due.scalar_subquery()))
@@ -84,8 +84,8 @@ class SignalWorker:
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._task: asyncio.Task | None = None
-        self._sync_task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._sync_task: asyncio.Task[None] | None = None
         self._cards_due = asyncio.Event()
         self._engine = deps.sessions.kw["bind"]
         self._sqlite = self._engine.dialect.name == "sqlite"
@@ -171,9 +171,9 @@ class SignalWorker:
                     except Exception as exc:  # this instance only: retried later, the batch goes on
                         failures.append((instance.id, exc))
             await session.commit()
-        for instance_id, exc in failures:
+        for instance_id, error in failures:
             async with self.sessions() as session:
-                await self._failed(session, instance_id, exc)
+                await self._failed(session, instance_id, error)
         for outcome in outcomes.values():
             self.stats.processed += 1
             self.stats.outcomes[outcome.outcome] = self.stats.outcomes.get(outcome.outcome, 0) + 1
@@ -186,7 +186,7 @@ class SignalWorker:
         sees them as expired cannot take them while this transaction decides them."""
         query = select(SignalInstance).where(col(SignalInstance.id).in_(ids), col(SignalInstance.status) == SignalStatus.PENDING,
                                              col(SignalInstance.claimed_by) == self.worker_id)
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         return list((await session.execute(query.execution_options(populate_existing=True))).scalars())
 
