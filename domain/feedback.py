@@ -15,6 +15,7 @@ from domain.core.deps import Deps
 from domain.core.notices import Notice
 from storage.feedback_models import Feedback
 from storage.models import Incident, IndividualContact, Participant
+from storage.rows import must_get
 from storage.types import utcnow
 
 RATINGS = ("Very satisfied", "Somewhat satisfied", "Neither satisfied nor dissatisfied", "Somewhat dissatisfied",
@@ -38,7 +39,7 @@ class FeedbackDigest(Notice):
 async def request_feedback(deps: Deps, incident_id: int) -> int:
     """DM every participant a "Give feedback" button; returns how many were asked."""
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
+        incident = await must_get(session, Incident, incident_id)
         users = (await session.execute(
             select(col(IndividualContact.slack_user_id)).join(Participant, col(Participant.individual_id) == col(IndividualContact.id))
             .where(col(Participant.incident_id) == incident_id))).scalars().all()

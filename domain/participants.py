@@ -12,6 +12,7 @@ from domain.contacts import ensure_contact
 from domain.timeline import record_event
 from storage.command_models import ParticipantDetail
 from storage.models import IndividualContact, Participant, ParticipantRole
+from storage.rows import must_get
 from storage.types import utcnow
 
 
@@ -114,7 +115,7 @@ async def update_participant(session: AsyncSession, incident_id: int, participan
         session.add(detail)
     detail.expertise = expertise or None
     actor = await ensure_contact(session, actor_user_id)
-    contact = await session.get(IndividualContact, participant.individual_id)
+    contact = await must_get(session, IndividualContact, participant.individual_id)
     await record_event(session, incident_id, f"Participant {contact.name} updated: reason {reason or '—'}, "
                        f"expertise {expertise or '—'}", author_id=actor.id)
     await session.commit()

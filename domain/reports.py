@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from domain.tasks import incident_tasks
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact
 from storage.report_models import IncidentReport, ReportReminder
+from storage.rows import must_get
 from storage.types import utcnow
 from storage.upsert import upsert_insert
 
@@ -81,7 +83,7 @@ async def report_defaults(session: AsyncSession, incident: Incident, kind: str) 
 
 async def report_form(session: AsyncSession, incident_id: int, kind: str) -> tuple[str | None, dict[str, str]]:
     """(the incident's channel, the pre-filled fields) of a new report of `kind`."""
-    incident = await session.get(Incident, incident_id)
+    incident = await must_get(session, Incident, incident_id)
     return incident.channel_id, await report_defaults(session, incident, kind)
 
 
@@ -118,9 +120,9 @@ async def post_report(deps: Deps, incident_id: int, kind: str, details: dict[str
     sent as a DM); an executive report is also added to the incident document."""
     conv = deps.ports.conversation
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
+        incident = await must_get(session, Incident, incident_id)
         posted, recipients = await save_report(session, incident, kind, details, author, deps.config)
-    effects = [conv.post(channel, posted), *(conv.post(target, posted) for target in recipients)]
+    effects: list[Awaitable[object]] = [conv.post(channel, posted), *(conv.post(target, posted) for target in recipients)]
     if kind == EXECUTIVE:
         effects.append(deps.ports.documents.add_report(posted.incident_name, posted.kind, posted.details))
     await asyncio.gather(*effects)

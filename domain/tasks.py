@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -18,6 +19,7 @@ from domain.core.vocabulary import IncidentStatus, TaskStatus, Visibility
 from domain.incidents.queries import is_participant, may_see
 from domain.timeline import record_event
 from storage.models import Incident
+from storage.rows import must_get
 from storage.task_models import IncidentTask, TaskCard
 from storage.types import utcnow
 
@@ -76,8 +78,8 @@ async def create_task(
 
 async def set_resolved(session: AsyncSession, task_id: int, *, resolved: bool, actor: str) -> tuple[TaskView, list[tuple[str, str]]]:
     """Resolve or re-open; returns the task and every (channel, ts) card to refresh; commits."""
-    task = await session.get(IncidentTask, task_id)
-    incident = await session.get(Incident, task.incident_id)
+    task = await must_get(session, IncidentTask, task_id)
+    incident = await must_get(session, Incident, task.incident_id)
     status = TaskStatus.RESOLVED if resolved else TaskStatus.OPEN
     if task.status != status:
         who = await ensure_contact(session, actor)
@@ -145,10 +147,10 @@ async def claim_overdue(session: AsyncSession, now: datetime | None = None) -> l
                or_(col(IncidentTask.reminded_at).is_(None), col(IncidentTask.reminded_at) < now - REMIND_EVERY)))).all()
     claimed = []
     for task, incident in rows:
-        result = await session.execute(
+        result = cast(CursorResult[Any], await session.execute(
             update(IncidentTask).where(col(IncidentTask.id) == task.id,
                                        or_(col(IncidentTask.reminded_at).is_(None), col(IncidentTask.reminded_at) < now - REMIND_EVERY))
-            .values(reminded_at=now).execution_options(synchronize_session=False))
+            .values(reminded_at=now).execution_options(synchronize_session=False)))
         if result.rowcount:
             claimed.append(view_of(task, incident))
     await session.commit()
@@ -160,7 +162,7 @@ async def add_task(deps: Deps, incident_id: int, *, channel: str, creator: str, 
     """Store a task, post its card in `channel` and tell each assignee there (ephemeral)."""
     conv = deps.ports.conversation
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
+        incident = await must_get(session, Incident, incident_id)
         task = await create_task(session, incident, creator, description, assignees, priority, due_at)
     card = await conv.post(channel, task)
     async with deps.sessions() as session:
@@ -184,7 +186,7 @@ async def change_task(deps: Deps, task_id: int, *, resolved: bool, actor: str) -
 
 async def task_list(session: AsyncSession, incident_id: int) -> tuple[str, list[TaskView]]:
     """(incident name, its tasks) for the task list modal."""
-    incident = await session.get(Incident, incident_id)
+    incident = await must_get(session, Incident, incident_id)
     return incident.name, await incident_tasks(session, incident)
 
 

@@ -82,7 +82,8 @@ def _register_create(reg: Registry, deps: Deps) -> None:
             log.info("duplicate submission of view %s ignored (%s)", sub.view_id, case.name)
             return
         channel_id = await own_channel_if_wanted(deps, case, form, user)
-        link = deps.ports.conversation.message_link(case.card_channel_id, case.card_ts) if case.card_ts else None
+        link = (deps.ports.conversation.message_link(case.card_channel_id, case.card_ts)
+                if case.card_channel_id and case.card_ts else None)
         await tell(deps, form.origin_channel_id, user, CaseOpened(case.name, case.title, link, channel_id))
 
 
@@ -299,6 +300,8 @@ async def open_escalate(deps: Deps, client: AsyncWebClient, trigger_id: str, cas
     if plan.resume:
         await run_escalation(deps, plan.resume, user, None, channel)
         return
+    if plan.project is None:  # `plan_escalation` gives a project whenever there is nothing to resume
+        raise RuntimeError(f"escalation plan of case {case_id} has neither a resume nor a project")
     view = case_forms.escalate_case_modal(plan.facts, plan.project.priorities, plan.project.name, channel)
     await open_form(deps, client, trigger_id, view, channel, user)
 

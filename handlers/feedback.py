@@ -25,8 +25,9 @@ def register(reg: Registry, deps: Deps) -> None:
         incident_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
         async with deps.sessions() as session:
             incident = await incident_by_id(session, incident_id)
-            visible = incident is not None and await may_see(session, incident, user, deps.config)
-        if not visible:  # no such incident, or a Restricted one this person was never in: the same answer
+            if incident is not None and not await may_see(session, incident, user, deps.config):
+                incident = None
+        if incident is None:  # no such incident, or a Restricted one this person was never in: the same answer
             await conv.send_direct(user, PlainNotice("There is no incident to give feedback on here."))
             return
         await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(incident.id, incident.name))

@@ -165,11 +165,15 @@ class Registry:
             async def on_submission(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                                     context: AsyncBoltContext) -> None:
                 form, errors = parse(body["view"])
-                sub = Submission(form, body, client, context)
-                if not errors and check is not None:
-                    errors = await check(sub)
                 if errors:
                     await ack(response_action="errors", errors=errors)
+                    return
+                if form is None:
+                    raise ValueError(f"{getattr(parse, '__name__', parse)} returned neither a form nor errors")
+                sub = Submission(form, body, client, context)
+                refusals = await check(sub) if check is not None else None
+                if refusals:
+                    await ack(response_action="errors", errors=refusals)
                     return
                 if not store_first:
                     await ack()

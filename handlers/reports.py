@@ -20,9 +20,13 @@ def register(reg: Registry, deps: Deps) -> None:
     """`/…-report-tactical`, `/…-report-executive`, the report modal and reminder buttons."""
     conv = deps.ports.conversation
 
-    async def open_report(client: AsyncWebClient, trigger_id: str, incident_id: int, kind: str) -> None:
+    async def open_report(client: AsyncWebClient, trigger_id: str, incident_id: int, kind: str, user: str) -> None:
         async with deps.sessions() as session:
             channel_id, defaults = await report_form(session, incident_id, kind)
+        if channel_id is None:  # reports are posted in the incident channel, which its set-up has not created yet
+            await conv.send_direct(user, PlainNotice("This incident has no channel yet (its set-up has not finished); "
+                                                     "write the report once it has one."))
+            return
         await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident_id, channel_id, defaults))
 
     def command(kind: str, name: str, description: str) -> None:
@@ -31,7 +35,7 @@ def register(reg: Registry, deps: Deps) -> None:
             await ack()
             incident = await incident_here(deps, body, respond, managing=True)
             if incident is not None:
-                await open_report(client, body["trigger_id"], incident.id, kind)
+                await open_report(client, body["trigger_id"], incident.id, kind, body["user_id"])
 
     command(TACTICAL, deps.config.commands.report_tactical, "Post a tactical report (conditions, actions, needs)")
     command(EXECUTIVE, deps.config.commands.report_executive, "Post an executive report for stakeholders")
@@ -57,7 +61,7 @@ def register(reg: Registry, deps: Deps) -> None:
         await ack()
         kind, incident_id = body["actions"][0]["value"].split(":")
         if await reminded(body["user"]["id"], incident_id):
-            await open_report(client, body["trigger_id"], int(incident_id), kind)
+            await open_report(client, body["trigger_id"], int(incident_id), kind, body["user"]["id"])
 
     for minutes in SNOOZE_MINUTES:
 

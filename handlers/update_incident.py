@@ -19,10 +19,12 @@ log = logging.getLogger(__name__)
 Update = tuple[int, UpdateIncidentForm]  # (incident id, form)
 
 
-def parse_update(view: dict) -> tuple[Update | None, Errors]:
+def parse_update(view: dict[str, Any]) -> tuple[Update | None, Errors]:
     """`parse_update_submission` in the registry's (form, errors) shape."""
     incident_id, form, errors = parse_update_submission(view)
-    return (None if errors else (incident_id, form)), errors
+    if errors or incident_id is None or form is None:
+        return None, errors
+    return (incident_id, form), errors
 
 
 def register(reg: Registry, deps: Deps) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from blockkit import Input, Modal, Option, StaticSelect, UsersSelect
 
 from domain.core.vocabulary import Role
@@ -37,13 +39,13 @@ def parse_assign_role(view: dict) -> tuple[AssignRoleForm | None, dict[str, str]
     values = view.get("state", {}).get("values", {})
     user = ((values.get("person") or {}).get("person") or {}).get("selected_user")
     role = (((values.get("role") or {}).get("role") or {}).get("selected_option") or {}).get("value")
-    block = next((b for b in view.get("blocks", []) if b.get("block_id") == "role"), {})
+    block: dict[str, Any] = next((b for b in view.get("blocks", []) if b.get("block_id") == "role"), {})
     offered = {o["value"] for o in block.get("element", {}).get("options", [])}
     errors = {}
     if not user:
         errors["person"] = "Pick a person."
-    if role not in offered:
+    if role is None or role not in offered:
         errors["role"] = "Pick one of the listed roles."
-    if errors:
+    if not user or role is None or errors:
         return None, errors
     return AssignRoleForm(int(view["private_metadata"]), user, role), {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from blockkit import Actions, Button, Context, Message, Section
+from blockkit.core import ActionElement
 
 from domain.cases.service import CaseFacts
 from domain.core.vocabulary import CaseStatus
@@ -21,15 +22,15 @@ SNOOZE_ACTION = "case_snooze"
 CASE_ACTIONS = (TRIAGE_ACTION, EDIT_ACTION, RESOLVE_ACTION, REOPEN_ACTION, ESCALATE_ACTION, CHANNEL_ACTION,
                 JOIN_ACTION, SNOOZE_ACTION)
 
-_STATUS_EMOJI = {CaseStatus.NEW: ":large_blue_circle:", CaseStatus.TRIAGE: ":large_yellow_circle:",
+_STATUS_EMOJI: dict[str, str] = {CaseStatus.NEW: ":large_blue_circle:", CaseStatus.TRIAGE: ":large_yellow_circle:",
                  CaseStatus.ESCALATED: ":red_circle:", CaseStatus.STABLE: ":large_green_circle:",
                  CaseStatus.CLOSED: ":white_circle:"}
 
 
-def case_buttons(case: CaseFacts) -> list[Button]:
+def case_buttons(case: CaseFacts) -> list[ActionElement]:
     """The buttons that make sense for the case's current state."""
     value = str(case.id)
-    buttons: list[Button] = []
+    buttons: list[ActionElement] = []
     if case.status == CaseStatus.NEW:
         buttons.append(Button(plain("Triage"), TRIAGE_ACTION, value=value, style="primary"))
     if case.status != CaseStatus.CLOSED:

@@ -6,6 +6,7 @@ Each view carries `{"case": id, "channel": where to answer}` in its private_meta
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from blockkit import Context, Input, Modal, Option, PlainTextInput, StaticSelect
 
@@ -44,7 +45,7 @@ def _get(view: dict, block_id: str) -> dict:
 
 
 def _offered(view: dict, block_id: str) -> set[str]:
-    block = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
+    block: dict[str, Any] = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
     return {o["value"] for o in block.get("element", {}).get("options", [])}
 
 
@@ -87,11 +88,13 @@ def parse_edit_case(view: dict) -> tuple[CaseEditForm | None, dict[str, str]]:
     errors = _title_errors(title, "case")
     if len(description) > DESCRIPTION_MAX:
         errors["description"] = f"Keep the description under {DESCRIPTION_MAX} characters (it has {len(description)})."
-    picked = {}
+    picked: dict[str, str] = {}
     for block, what in (("case_type", "type"), ("case_priority", "priority"), ("case_severity", "severity")):
-        picked[block] = (_get(view, block).get("selected_option") or {}).get("value")
-        if picked[block] not in _offered(view, block):
+        value = (_get(view, block).get("selected_option") or {}).get("value")
+        if value is None or value not in _offered(view, block):
             errors[block] = f"Pick one of the listed {what} values."
+        else:
+            picked[block] = value
     _, _, assignee = assignee_state(view)
     if errors or case_id is None:
         return None, errors or {"title": "This form lost track of its case; open it again from the card."}
@@ -123,13 +126,13 @@ def parse_resolve_case(view: dict) -> tuple[ResolveForm | None, dict[str, str]]:
     reason = (_get(view, "reason").get("selected_option") or {}).get("value")
     resolution = (_get(view, "resolution").get("value") or "").strip()
     errors = {}
-    if reason not in RESOLUTION_REASONS:
+    if reason is None or reason not in RESOLUTION_REASONS:
         errors["reason"] = "Pick a resolution reason."
     if not resolution:
         errors["resolution"] = "Say what you found or did, even briefly."
     elif len(resolution) > RESOLUTION_MAX:
         errors["resolution"] = f"Keep it under {RESOLUTION_MAX} characters (it has {len(resolution)})."
-    if errors or case_id is None:
+    if errors or reason is None or case_id is None:
         return None, errors or {"resolution": "This form lost track of its case; open it again from the card."}
     return ResolveForm(case_id=case_id, reason=reason, resolution=resolution), {}
 
@@ -169,10 +172,10 @@ def parse_escalate_case(view: dict) -> tuple[EscalateForm | None, dict[str, str]
     note = (_get(view, "note").get("value") or "").strip()
     priority = (_get(view, "incident_priority").get("selected_option") or {}).get("value")
     errors = _title_errors(title, "incident")
-    if priority not in _offered(view, "incident_priority"):
+    if priority is None or priority not in _offered(view, "incident_priority"):
         errors["incident_priority"] = "Pick one of the listed priorities."
     if len(note) > NOTE_MAX:
         errors["note"] = f"Keep the note under {NOTE_MAX} characters (it has {len(note)})."
-    if errors or case_id is None:
+    if errors or priority is None or case_id is None:
         return None, errors or {"title": "This form lost track of its case; open it again from the card."}
     return EscalateForm(case_id=case_id, title=title, priority=priority, note=note), {}

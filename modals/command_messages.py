@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from blockkit import Actions, Button, Context, Header, Message, Section
+from blockkit.core import ActionElement
 
 from domain.announcements.daily_summary import DailySummary
 from domain.announcements.service import Announcement
@@ -173,7 +174,7 @@ def render_announcement(n: Announcement) -> Rendered:
         .add_block(Section(fields=incident_fields(f)))
     )
     if f.status != IncidentStatus.CLOSED:
-        buttons = [Button(plain("Subscribe"), action_id=SUBSCRIBE_ACTION, value=f.name)]
+        buttons: list[ActionElement] = [Button(plain("Subscribe"), action_id=SUBSCRIBE_ACTION, value=f.name)]
         if n.allow_join:
             buttons.insert(0, Button(plain("Join"), action_id=JOIN_ACTION, value=f.name, style="primary"))
         msg.add_block(Actions(elements=buttons))

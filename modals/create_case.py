@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, StaticSelect, UsersSelect
 
@@ -100,7 +101,7 @@ def _value(values: dict, block_id: str, action_id: str | None = None) -> dict:
 
 
 def _offered(view: dict, block_id: str) -> set[str]:
-    block = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
+    block: dict[str, Any] = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
     return {o["value"] for o in block.get("element", {}).get("options", [])}
 
 
@@ -151,13 +152,13 @@ def parse_create_case(view: dict) -> tuple[CreateCaseForm | None, dict[str, str]
         errors["description"] = f"Keep the description under {DESCRIPTION_MAX} characters (it has {len(description)})."
     case_type = selected_type(view)
     priority = (_value(values, "case_priority").get("selected_option") or {}).get("value")
-    if case_type not in _offered(view, "case_type"):
+    if case_type is None or case_type not in _offered(view, "case_type"):
         errors["case_type"] = "Pick one of the listed types."
-    if priority not in _offered(view, "case_priority"):
+    if priority is None or priority not in _offered(view, "case_priority"):
         errors["case_priority"] = "Pick one of the listed priorities."
     _, _, assignee = assignee_state(view)
     own = any(o.get("value") == OWN_CHANNEL for o in _value(values, OWN_CHANNEL).get("selected_options") or [])
-    if errors:
+    if errors or case_type is None or priority is None:
         return None, errors
     return CreateCaseForm(title=title, description=description, case_type=case_type, priority=priority,
                           assignee=assignee, own_channel=own, origin_channel_id=metadata.get("origin"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from blockkit import Checkboxes, Input, Modal, Option, StaticSelect
 
 from modals.text import plain
@@ -26,8 +28,8 @@ def engage_oncall_modal(incident_id: int, services: list[str]) -> dict:
 def parse_engage_oncall(view: dict) -> tuple[tuple[int, str, bool] | None, dict[str, str]]:
     values = view.get("state", {}).get("values", {})
     service = (((values.get("service") or {}).get("service") or {}).get("selected_option") or {}).get("value")
-    block = next((b for b in view.get("blocks", []) if b.get("block_id") == "service"), {})
-    if service not in {o["value"] for o in block.get("element", {}).get("options", [])}:
+    block: dict[str, Any] = next((b for b in view.get("blocks", []) if b.get("block_id") == "service"), {})
+    if service is None or service not in {o["value"] for o in block.get("element", {}).get("options", [])}:
         return None, {"service": "Pick one of the listed services."}
     page = any(o.get("value") == "page" for o in ((values.get("page") or {}).get("page") or {}).get("selected_options") or [])
     return (int(view["private_metadata"]), service, page), {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from blockkit import Actions, Button, Context, Divider, Header, Home, Section
 
 from domain.cases.service import CaseRef
@@ -25,7 +27,8 @@ def _case_line(ref: CaseRef, link: str | None) -> Section:
                       f"{escape(ref.status)} · {escape(ref.priority)} · {who}{where}"))
 
 
-def home_view(active: list[IncidentRef], recent: list[IncidentRef], cases: list[tuple[CaseRef, str | None]] = ()) -> dict:
+def home_view(active: list[IncidentRef], recent: list[IncidentRef],
+              cases: Sequence[tuple[CaseRef, str | None]] = ()) -> dict:
     """Report button, active incidents, open cases (with their card link), recent incidents. At most 100 blocks."""
     view = (Home()
             .add_block(Actions(elements=[Button(plain("Report incident"), action_id=REPORT_ACTION, style="primary")]))
@@ -35,8 +38,8 @@ def home_view(active: list[IncidentRef], recent: list[IncidentRef], cases: list[
     if not active:
         view.add_block(Context().add_element(md("You are not in any active incident.")))
     view.add_block(Divider()).add_block(Header(plain("Your open cases")))
-    for ref, link in list(cases)[:15]:
-        view.add_block(_case_line(ref, link))
+    for case_ref, link in list(cases)[:15]:
+        view.add_block(_case_line(case_ref, link))
     if not cases:
         view.add_block(Context().add_element(md("No open case is assigned to you or worked by you.")))
     view.add_block(Divider()).add_block(Header(plain("Your recent incidents")))

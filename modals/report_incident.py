@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, StaticSelect
 
@@ -109,7 +110,7 @@ def _value(values: dict, block_id: str) -> dict:
 
 def _offered(view: dict, block_id: str) -> set[str]:
     """Option values the view itself offered in a select block."""
-    block = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
+    block: dict[str, Any] = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
     return {o["value"] for o in block.get("element", {}).get("options", [])}
 
 
@@ -137,9 +138,9 @@ def parse_report_submission(view: dict) -> tuple[ReportIncidentForm | None, dict
 
     type_name = (_value(values, "incident_type").get("selected_option") or {}).get("value")
     priority_name = (_value(values, "incident_priority").get("selected_option") or {}).get("value")
-    if type_name not in _offered(view, "incident_type"):
+    if type_name is None or type_name not in _offered(view, "incident_type"):
         errors["incident_type"] = "Pick one of the listed types."
-    if priority_name not in _offered(view, "incident_priority"):
+    if priority_name is None or priority_name not in _offered(view, "incident_priority"):
         errors["incident_priority"] = "Pick one of the listed priorities."
 
     status = (_value(values, "status").get("selected_option") or {}).get("value") or IncidentStatus.ACTIVE
@@ -151,7 +152,7 @@ def parse_report_submission(view: dict) -> tuple[ReportIncidentForm | None, dict
 
     selected = _value(values, "private").get("selected_options") or []
     restricted = any(o.get("value") == "restricted" for o in selected)
-    if errors:
+    if errors or type_name is None or priority_name is None:
         return None, errors
     return (
         ReportIncidentForm(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from blockkit import Input, Modal, Option, PlainTextInput, StaticSelect
 
 from domain.core.vocabulary import IncidentStatus, Visibility
@@ -63,7 +65,7 @@ def _picked(view: dict, block: str) -> str | None:
 
 
 def _offered(view: dict, block_id: str) -> set[str]:
-    block = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
+    block: dict[str, Any] = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), {})
     return {o["value"] for o in block.get("element", {}).get("options", [])}
 
 
@@ -79,11 +81,13 @@ def parse_update_submission(view: dict) -> tuple[int | None, UpdateIncidentForm 
         errors["title"] = "The incident needs a title."
     if not description:
         errors["description"] = "The incident needs a description."
-    picked = {}
+    picked: dict[str, str] = {}
     for block in ("incident_type", "incident_priority", "incident_severity", "status", "visibility"):
-        picked[block] = _picked(view, block)
-        if picked[block] not in _offered(view, block):
+        value = _picked(view, block)
+        if value is None or value not in _offered(view, block):
             errors[block] = "Pick one of the listed values."
+        else:
+            picked[block] = value
     tags = tuple(dict.fromkeys(t.strip() for t in _typed(view, "tags").split(",") if t.strip()))
     if errors:
         return incident_id, None, errors

@@ -43,7 +43,7 @@ async def refresh_announcements(session: AsyncSession, conv: ConversationPort, i
     Existing announcements are edited even when the incident no longer matches, so they never
     show stale facts; a restricted incident is never posted anywhere new.
     """
-    notice = Announcement(facts, _allow_join(config, facts))
+    notice: Notice = Announcement(facts, _allow_join(config, facts))
     if facts.visibility == Visibility.RESTRICTED:
         # Made restricted after being announced: the public message must stop showing anything.
         notice = PlainNotice(f"{facts.name} is no longer public.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -11,6 +13,7 @@ from domain.core.vocabulary import IncidentStatus, Role
 from domain.participants import add_participant
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact, Participant, ParticipantRole, Project
+from storage.rows import must_get
 from storage.types import utcnow
 
 
@@ -49,7 +52,7 @@ async def enter_status(
 
 
 async def _swap_priority(session: AsyncSession, incident: Incident, config: WarroomConfig) -> list[tuple[str, str, str]]:
-    project = await session.get(Project, incident.project_id)
+    project = await must_get(session, Project, incident.project_id)
     wanted = next((p.stable_priority for p in config.projects if p.name == project.name), None)
     if not wanted:
         return []
@@ -59,14 +62,14 @@ async def _swap_priority(session: AsyncSession, incident: Incident, config: Warr
     ).scalar_one_or_none()
     if target is None or target.id == incident.incident_priority_id:
         return []
-    old = await session.get(IncidentPriority, incident.incident_priority_id)
+    old = await must_get(session, IncidentPriority, incident.incident_priority_id)
     incident.incident_priority_id = target.id
     await record_event(session, incident.id, f"Priority changed from {old.name} to {target.name} (stable priority)",
                        details={"field": "priority", "old": old.name, "new": target.name})
     return [("Priority", old.name, target.name)]
 
 
-async def _renounce_all(session: AsyncSession, incident_id: int, now) -> None:
+async def _renounce_all(session: AsyncSession, incident_id: int, now: datetime) -> None:
     ids = select(col(Participant.id)).where(col(Participant.incident_id) == incident_id)
     await session.execute(
         update(ParticipantRole)
@@ -84,5 +87,5 @@ async def _reactivate(session: AsyncSession, incident: Incident, actor_id: int |
         .execution_options(synchronize_session=False)
     )
     if incident.commander_id:
-        commander = await session.get(IndividualContact, incident.commander_id)
+        commander = await must_get(session, IndividualContact, incident.commander_id)
         await add_participant(session, incident.id, commander, [Role.COMMANDER], reason="Incident reopened")

@@ -31,7 +31,8 @@ async def home_incidents(session: AsyncSession, user_id: str) -> tuple[list[Inci
     for pid, role in (await session.execute(select(col(ParticipantRole.participant_id), col(ParticipantRole.role)).where(
             col(ParticipantRole.participant_id).in_([p.id for _, p in rows]), col(ParticipantRole.renounced_at).is_(None)))).all():
         held.setdefault(pid, []).append(role)
-    active, recent = [], []
+    active: list[IncidentRef] = []
+    recent: list[IncidentRef] = []
     for incident, p in rows:
         ref = IncidentRef(incident.name, incident.title, incident.status, incident.channel_id,
                           ", ".join(sorted(held.get(p.id, []))) or Role.PARTICIPANT)

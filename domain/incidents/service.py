@@ -7,10 +7,11 @@ lost; the Slack side effects then run as a resumable set-up whose progress is ke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -32,6 +33,7 @@ from storage.models import (
     IndividualContact,
     Project,
 )
+from storage.rows import must_get
 from storage.types import utcnow
 
 
@@ -66,7 +68,7 @@ class ProjectChoices:
     default: bool
     types: list[Choice]
     priorities: list[Choice]
-    severities: list[Choice] = ()  # `restricted` unused; `stable_ok` says allowed for Stable/Closed
+    severities: list[Choice] = field(default_factory=list)  # `restricted` unused; `stable_ok` says allowed for Stable/Closed
     stable_ok: tuple[str, ...] = ()
 
 
@@ -232,7 +234,7 @@ async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelt
     `setup_attempts` means a double submit or two processes never run set-up concurrently.
     """
     now = utcnow()
-    result = await session.execute(
+    result = cast(CursorResult[Any], await session.execute(
         update(Incident)
         .where(
             col(Incident.id) == incident.id,
@@ -246,7 +248,7 @@ async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelt
         )
         .values(setup_attempts=col(Incident.setup_attempts) + 1, setup_error=None, updated_at=now)
         .execution_options(synchronize_session=False)
-    )
+    ))
     await session.commit()
     if (result.rowcount or 0) != 1:
         return False
@@ -256,11 +258,11 @@ async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelt
 
 async def incident_facts(session: AsyncSession, incident: Incident) -> IncidentFacts:
     """Everything a message about the incident shows, resolved to names."""
-    project = await session.get(Project, incident.project_id)
-    itype = await session.get(IncidentType, incident.incident_type_id)
-    priority = await session.get(IncidentPriority, incident.incident_priority_id)
-    severity = await session.get(IncidentSeverity, incident.incident_severity_id)
-    reporter = await session.get(IndividualContact, incident.reporter_id)
+    project = await must_get(session, Project, incident.project_id)
+    itype = await must_get(session, IncidentType, incident.incident_type_id)
+    priority = await must_get(session, IncidentPriority, incident.incident_priority_id)
+    severity = await must_get(session, IncidentSeverity, incident.incident_severity_id)
+    reporter = await must_get(session, IndividualContact, incident.reporter_id)
     commander = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
     return IncidentFacts(
         name=incident.name,

@@ -18,6 +18,7 @@ from domain.incidents.queries import is_participant, may_manage_id
 from domain.incidents.service import incident_facts
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType
+from storage.rows import RowMissing
 from storage.types import utcnow
 
 ASSESSMENT_FIELDS = {"Type", "Priority", "Severity"}
@@ -139,7 +140,9 @@ async def apply_update(
     session: AsyncSession, incident_id: int, form: UpdateIncidentForm, actor_user_id: str, config: WarroomConfig
 ) -> UpdateResult:
     """Store the changed fields with one timeline event each; commits."""
-    incident = await session.get(Incident, incident_id, with_for_update=session.bind.dialect.name == "postgresql")
+    incident = await session.get(Incident, incident_id, with_for_update=session.get_bind().dialect.name == "postgresql")
+    if incident is None:
+        raise RowMissing(f"Incident {incident_id!r} does not exist")
     actor = await ensure_contact(session, actor_user_id)
     before = await update_options(session, incident)
     old = before.current

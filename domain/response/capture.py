@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime, timezone
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlmodel import col
 
 from domain.contacts import update_contact
@@ -82,7 +83,8 @@ async def remove_message_if_unmarked(deps: Deps, channel_id: str, ts: str) -> bo
     if message is not None and _still_marked(message, deps.config.timeline_reaction):
         return False
     async with deps.sessions() as session:
-        result = await session.execute(delete(Event).where(col(Event.dedupe_key) == message_key(channel_id, ts)))
+        result = cast(CursorResult[Any], await session.execute(
+            delete(Event).where(col(Event.dedupe_key) == message_key(channel_id, ts))))
         await session.commit()
     if not result.rowcount:
         return False

@@ -19,6 +19,7 @@ from domain.response.membership import Engage, engage
 from domain.response.notices import EngagementSuggestion, OncallEngaged
 from domain.timeline import record_event
 from storage.models import Incident
+from storage.rows import must_get
 
 _NOT_WORD = re.compile(r"[^\w]+")
 
@@ -78,6 +79,7 @@ async def run_engagement(deps: Deps, incident_id: int) -> None:
         incident = await session.get(Incident, incident_id)
         if incident is None or incident.status != IncidentStatus.ACTIVE or incident.channel_id is None:
             return
+        channel = incident.channel_id
         facts = await incident_facts(session, incident)
         tags = list((await incident_detail(session, incident.id)).tags or [])
         found = targets(deps.config, facts, tags)
@@ -90,7 +92,7 @@ async def run_engagement(deps: Deps, incident_id: int) -> None:
     unique = list({p.user_id: p for p in reversed(people)}.values())[::-1]
     await engage(deps, incident_id, unique)
     if fresh:
-        await deps.ports.conversation.post(facts.channel_id, EngagementSuggestion(facts.name, fresh))
+        await deps.ports.conversation.post(channel, EngagementSuggestion(facts.name, fresh))
 
 
 async def _first_time(session: AsyncSession, incident_id: int, key: str, description: str) -> bool:
@@ -109,13 +111,14 @@ async def engage_oncall(deps: Deps, incident_id: int, service: str, *, actor: st
     users = await ports.oncall.resolve(service)
     await engage(deps, incident_id, [Engage(u, (Role.OBSERVER,), f"On call for {service}") for u in users], added_by=actor)
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
+        incident = await must_get(session, Incident, incident_id)
         author = await ensure_contact(session, actor)
         await record_event(session, incident_id, f"{service} on-call engaged: {len(users)} people"
                            + (" (paged)" if page else ""), author_id=author.id,
                            details={"service": service, "users": users, "paged": page})
         await session.commit()
-    await ports.conversation.post(incident.channel_id, OncallEngaged(incident.name, service, users, page, actor))
+    if incident.channel_id is not None:  # the command runs in the incident's channel: it exists
+        await ports.conversation.post(incident.channel_id, OncallEngaged(incident.name, service, users, page, actor))
     if page:
         await ports.oncall.page(service, incident.name, incident.title)
     return users

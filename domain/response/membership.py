@@ -25,6 +25,7 @@ from domain.response.notices import CommanderReinvited, JoinedFromAnnouncement, 
 from domain.tasks import incident_tasks
 from domain.timeline import record_event
 from storage.models import Incident, IndividualContact, Participant, ParticipantRole, Project
+from storage.rows import must_get
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ async def engage(deps: Deps, incident_id: int, people: list[Engage], *, added_by
     if not people:
         return []
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
+        incident = await must_get(session, Incident, incident_id)
         new = await record_participants(session, incident, people, added_by)
         facts = await incident_facts(session, incident)
         await session.commit()
@@ -133,7 +134,9 @@ async def member_left(deps: Deps, channel_id: str, user_id: str) -> str:
             return "ignored"
         contact = (await session.execute(select(IndividualContact).where(
             col(IndividualContact.slack_user_id) == user_id))).scalar_one_or_none()
-        existing = await _participant(session, incident.id, contact.id) if contact else None
+        if contact is None:
+            return "ignored"
+        existing = await _participant(session, incident.id, contact.id)
         if existing is None or existing.inactive_at is not None:
             return "ignored"
         if incident.commander_id == contact.id:
@@ -170,9 +173,9 @@ async def join_from_announcement(deps: Deps, name: str, user_id: str) -> Notice:
     """Join as observer; refused for restricted or closed incidents and where self-join is off."""
     async with deps.sessions() as session:
         incident = await _incident(session, name)
-        project = await session.get(Project, incident.project_id) if incident else None
-    if incident is None or incident.visibility == Visibility.RESTRICTED:
-        return PlainNotice("You cannot join this incident from here; ask its commander.")
+        if incident is None or incident.visibility == Visibility.RESTRICTED:
+            return PlainNotice("You cannot join this incident from here; ask its commander.")
+        project = await must_get(session, Project, incident.project_id)
     if incident.status == IncidentStatus.CLOSED or incident.channel_id is None:
         return PlainNotice(f"{incident.name} is closed.")
     project_config = deps.config.project(project.name) or deps.config.default_project()

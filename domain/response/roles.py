@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -18,22 +19,23 @@ from domain.response.membership import Engage, record_participants, welcome
 from domain.response.notices import CommanderGuide, CommanderHandoff, RoleAssigned
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact, Participant, ParticipantRole
+from storage.rows import must_get
 from storage.types import utcnow
 
 
 async def page_commander_if_needed(deps: Deps, incident_id: int) -> None:
     """Page the commander once per incident and commander when the priority asks for it."""
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
-        priority = await session.get(IncidentPriority, incident.incident_priority_id)
+        incident = await must_get(session, Incident, incident_id)
+        priority = await must_get(session, IncidentPriority, incident.incident_priority_id)
         if not priority.page_commander or incident.status == IncidentStatus.CLOSED or incident.commander_id is None:
             return
-        facts = await incident_facts(session, incident)
+        commander = await must_get(session, IndividualContact, incident.commander_id)
         first = await record_event(session, incident.id, f"Commander paged ({priority.name} priority)",
                                    dedupe_key=f"incident:{incident.id}:page:{incident.commander_id}")
         await session.commit()
     if first:
-        await deps.ports.oncall.page_person(facts.commander, facts.name, facts.title)
+        await deps.ports.oncall.page_person(commander.slack_user_id, incident.name, incident.title)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ async def assign_role(deps: Deps, form: AssignRoleForm, *, actor: str) -> None:
     config, conv = deps.config, deps.ports.conversation
     profile = await conv.get_user(form.user_id)
     async with deps.sessions() as session:
-        incident = await session.get(Incident, form.incident_id)
+        incident = await must_get(session, Incident, form.incident_id)
         await update_contact(session, profile)
         previous = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
         handoff = form.role == Role.COMMANDER and (previous is None or previous.slack_user_id != form.user_id)
@@ -63,19 +65,25 @@ async def assign_role(deps: Deps, form: AssignRoleForm, *, actor: str) -> None:
                                details={"previous": previous.slack_user_id if previous else None, "new": form.user_id})
         await session.commit()
         facts = await incident_facts(session, incident)
+        # No channel yet when the incident's set-up has not created it (a managing command may name
+        # such an incident from elsewhere): the role is recorded, only the channel effects are left out.
         channel = incident.channel_id
-        if new:
+        if new and channel is not None:
             await conv.invite(channel, new)
-        effects = [welcome(deps, facts, new)]
+        effects: list[Awaitable[object]] = [welcome(deps, facts, new)]
         if handoff:
-            topic = await incident_topic(session, incident, facts.priority)
+            if channel is not None:
+                topic = await incident_topic(session, incident, facts.priority)
+                effects += [
+                    conv.set_topic(channel, topic),
+                    conv.post(channel, CommanderHandoff(incident.name, previous.slack_user_id if previous else None,
+                                                        form.user_id, actor)),
+                ]
             effects += [
-                conv.set_topic(channel, topic),
-                conv.post(channel, CommanderHandoff(incident.name, previous.slack_user_id if previous else None, form.user_id, actor)),
                 conv.send_direct(form.user_id, CommanderGuide(facts, config.commands.model_dump())),
                 refresh_announcements(session, conv, incident, facts, config),
             ]
-        else:
+        elif channel is not None:
             effects.append(conv.post(channel, RoleAssigned(incident.name, form.user_id, form.role, actor)))
         await gather_all(*effects)
         await session.commit()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.announcements.service import refresh_announcements
@@ -13,7 +14,7 @@ from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
 from domain.core.deps import Deps
-from domain.core.ports import NameTaken, PortError
+from domain.core.ports import ChannelRef, ConversationPort, NameTaken, PortError
 from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from domain.incidents import naming
 from domain.incidents.notices import ClosingSummary, IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
@@ -24,6 +25,7 @@ from domain.incidents.service import (
     claim_setup,
     duration,
     incident_facts,
+    incident_topic,
 )
 from domain.response.engagement import run_engagement
 from domain.response.roles import page_commander_if_needed
@@ -33,6 +35,7 @@ from storage.models import (
     IndividualContact,
     Project,
 )
+from storage.rows import must_get
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -56,24 +59,25 @@ async def close_retroactive(deps: Deps, incident_id: int) -> None:
     """An incident reported as already Closed gets its closing summary, then its channel archived."""
     conv = deps.ports.conversation
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
-        if incident.status != IncidentStatus.CLOSED:
+        incident = await must_get(session, Incident, incident_id)
+        channel = incident.channel_id
+        if incident.status != IncidentStatus.CLOSED or channel is None:
             return
         facts = await incident_facts(session, incident)
         first = await record_event(session, incident.id, "Closing summary posted",
                                    dedupe_key=f"incident:{incident.id}:closing-summary")
         await session.commit()
     if first:
-        await conv.post(incident.channel_id, ClosingSummary(facts, incident.resolution, duration(incident)))
+        await conv.post(channel, ClosingSummary(facts, incident.resolution, duration(incident)))
     if deps.config.archive_on_close:
-        await conv.archive(incident.channel_id)
+        await conv.archive(channel)
 
 
 async def _announce(deps: Deps, incident_id: int) -> None:
     if not deps.config.notification_channels:
         return
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
+        incident = await must_get(session, Incident, incident_id)
         await refresh_announcements(session, deps.ports.conversation, incident, await incident_facts(session, incident),
                                     deps.config)
         await session.commit()
@@ -89,24 +93,26 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
     # Every DB step below ends with a commit before the next Slack call: a transaction (and on
     # SQLite the write lock, on Postgres a pooled connection) is never held across the network.
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
-        if incident is None or incident.setup_state == SetupState.READY:
+        incident = await must_get(session, Incident, incident_id)
+        if incident.setup_state == SetupState.READY:
             return incident
         if not await claim_setup(session, incident):
             log.info("set-up of %s already running elsewhere", incident.name)
             return incident
-        reporter = await session.get(IndividualContact, incident.reporter_id)
-        project = await session.get(Project, incident.project_id)
+        reporter = await must_get(session, IndividualContact, incident.reporter_id)
+        project = await must_get(session, Project, incident.project_id)
         prefix = channel_prefix(config, project.name)
         await session.commit()
         ready = False
         try:
-            if incident.channel_id is None:
+            channel_id = incident.channel_id
+            if channel_id is None:
                 profile, channel = await gather_all(
                     conv.get_user(reporter.slack_user_id), _create_channel(conv, prefix, incident)
                 )
                 await update_contact(session, profile)
-                incident.channel_id, incident.channel_name = channel.id, channel.name
+                channel_id = incident.channel_id = channel.id
+                incident.channel_name = channel.name
                 incident.setup_state = SetupState.CHANNEL_CREATED
                 await record_event(
                     session,
@@ -116,15 +122,14 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
                 )
                 await session.commit()
             facts = await incident_facts(session, incident)
-            commander = await session.get(IndividualContact, incident.commander_id)
+            topic = await incident_topic(session, incident, facts.priority)
             await session.commit()
-            topic = naming.incident_topic(incident.name, incident.status, facts.priority, commander.name)
 
             await gather_all(
-                conv.invite(incident.channel_id, [reporter.slack_user_id]),
-                conv.set_topic(incident.channel_id, topic),
-                _post_summary(session, conv, config, incident, facts),
-                _confirm_to_reporter(conv, incident, facts),
+                conv.invite(channel_id, [reporter.slack_user_id]),
+                conv.set_topic(channel_id, topic),
+                _post_summary(session, conv, config, incident, channel_id, facts),
+                _confirm_to_reporter(conv, incident, channel_id, facts),
                 on_channel_ready(deps, incident.id),
             )
             incident.setup_state, incident.setup_error = SetupState.READY, None
@@ -134,7 +139,7 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
             ready = True
         except Exception as exc:  # record any failure so the incident can be resumed, then tell the reporter
             await session.rollback()
-            incident = await session.get(Incident, incident_id)
+            incident = await must_get(session, Incident, incident_id)
             incident.setup_state = SetupState.FAILED if incident.channel_id is None else SetupState.CHANNEL_CREATED
             incident.setup_error = str(exc)[:2000]
             await session.commit()
@@ -147,7 +152,7 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
     return incident
 
 
-async def _create_channel(conv, prefix: str, incident: Incident):
+async def _create_channel(conv: ConversationPort, prefix: str, incident: Incident) -> ChannelRef:
     private = incident.visibility == Visibility.RESTRICTED
     for attempt in range(MAX_NAME_ATTEMPTS):
         try:
@@ -159,24 +164,26 @@ async def _create_channel(conv, prefix: str, incident: Incident):
     raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
 
 
-async def _post_summary(session, conv, config: WarroomConfig, incident: Incident, facts: IncidentFacts) -> None:
-    resumed = incident.summary_message_ts is not None
-    if not resumed:
-        ref = await conv.post(incident.channel_id, IncidentSummary(facts, config.commands.model_dump()))
-        incident.summary_message_ts = ref.ts
+async def _post_summary(session: AsyncSession, conv: ConversationPort, config: WarroomConfig, incident: Incident,
+                        channel_id: str, facts: IncidentFacts) -> None:
+    ts = incident.summary_message_ts
+    resumed = ts is not None
+    if ts is None:
+        ref = await conv.post(channel_id, IncidentSummary(facts, config.commands.model_dump()))
+        ts = incident.summary_message_ts = ref.ts
         # Committed at once: a retry must never post the summary twice.
         await session.commit()
-    permalink = conv.message_link(incident.channel_id, incident.summary_message_ts)
+    permalink = conv.message_link(channel_id, ts)
     await gather_all(
-        conv.pin(incident.channel_id, incident.summary_message_ts),
-        conv.add_bookmark(incident.channel_id, f"{incident.name} summary", permalink, if_missing=resumed),
+        conv.pin(channel_id, ts),
+        conv.add_bookmark(channel_id, f"{incident.name} summary", permalink, if_missing=resumed),
     )
 
 
-async def _confirm_to_reporter(conv, incident: Incident, facts: IncidentFacts) -> None:
-    if not incident.origin_channel_id or incident.origin_channel_id == incident.channel_id:
+async def _confirm_to_reporter(conv: ConversationPort, incident: Incident, channel_id: str, facts: IncidentFacts) -> None:
+    if not incident.origin_channel_id or incident.origin_channel_id == channel_id:
         return
-    notice = IncidentReported(facts, conv.channel_link(incident.channel_id))
+    notice = IncidentReported(facts, conv.channel_link(channel_id))
     try:
         await conv.post_ephemeral(incident.origin_channel_id, facts.reporter, notice)
     except PortError:
@@ -184,7 +191,7 @@ async def _confirm_to_reporter(conv, incident: Incident, facts: IncidentFacts) -
         await conv.send_direct(facts.reporter, notice)
 
 
-async def _tell_setup_delayed(conv, incident: Incident, user_id: str, exc: Exception) -> None:
+async def _tell_setup_delayed(conv: ConversationPort, incident: Incident, user_id: str, exc: Exception) -> None:
     try:
         await conv.send_direct(user_id, SetupDelayed(incident.name, incident.title, str(exc)[:300]))
     except Exception:  # the DM is best effort; the failure is already recorded on the incident

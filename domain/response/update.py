@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from domain.announcements.service import refresh_announcements
 from domain.core.aio import gather_all
 from domain.core.deps import Deps
@@ -13,6 +15,7 @@ from domain.incidents.update import UpdateIncidentForm, UpdateResult, apply_upda
 from domain.response.engagement import run_engagement
 from domain.response.roles import page_commander_if_needed
 from storage.models import Incident
+from storage.rows import must_get
 
 ENGAGEMENT_FIELDS = {"Title", "Description", "Type", "Priority", "Tags"}
 
@@ -43,7 +46,7 @@ async def publish_update(deps: Deps, result: UpdateResult) -> None:
         return
     config, conv = deps.config, deps.ports.conversation
     async with deps.sessions() as session:
-        incident = await session.get(Incident, result.incident_id)
+        incident = await must_get(session, Incident, result.incident_id)
         facts = await incident_facts(session, incident)
         topic = await incident_topic(session, incident, facts.priority)
         channel = incident.channel_id
@@ -52,7 +55,7 @@ async def publish_update(deps: Deps, result: UpdateResult) -> None:
         closing = incident.status == IncidentStatus.CLOSED and result.old_status != IncidentStatus.CLOSED
         if result.old_status == IncidentStatus.CLOSED and incident.status != IncidentStatus.CLOSED:
             await conv.unarchive(channel)
-        effects = [
+        effects: list[Awaitable[object]] = [
             conv.post(channel, IncidentChanged(incident.name, result.actor, result.changes)),
             conv.set_topic(channel, topic),
             refresh_announcements(session, conv, incident, facts, config),

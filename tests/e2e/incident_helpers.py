@@ -25,6 +25,15 @@ async def report(slack, warroom, user, channel, **values) -> Incident:
     return await slack.wait_for(ready)
 
 
+async def without_channel(warroom, incident_id: int) -> None:
+    """Make the incident one whose set-up never created its channel (and gave up retrying)."""
+    async with warroom.deps.sessions() as session:
+        incident = await session.get(Incident, incident_id)
+        incident.channel_id = incident.channel_name = None
+        incident.setup_state, incident.setup_error, incident.setup_attempts = "failed", "simulated outage", 99
+        await session.commit()
+
+
 async def reload(warroom, incident_id: int) -> Incident:
     async with warroom.deps.sessions() as session:
         return await session.get(Incident, incident_id)

@@ -12,7 +12,7 @@ from jobs import report_reminders
 from storage.models import Event, Incident
 from storage.report_models import IncidentReport, ReportReminder
 from storage.types import utcnow
-from tests.e2e.incident_helpers import ephemerals_for, report
+from tests.e2e.incident_helpers import ephemerals_for, report, without_channel
 
 TACTICAL = {"conditions": "EU checkout errors at 30%", "actions": "Rolled back deploy 42", "needs": "DBA on call"}
 
@@ -44,6 +44,17 @@ async def test_tactical_report_is_posted_stored_logged_and_prefills_the_next(sla
     again = await open_modal(slack, people.alice, "/dispatch-report-tactical", incident.channel_id)
     initial = {b["block_id"]: b["element"].get("initial_value") for b in again.view["blocks"]}
     assert initial == TACTICAL
+
+
+async def test_no_report_for_an_incident_without_a_channel(slack, people, warroom):
+    """Reports are posted in the incident channel: an incident whose set-up never created it (named from
+    another channel) is refused before the form opens, rather than stored and never posted."""
+    incident = await report(slack, warroom, people.alice, people.general)
+    await without_channel(warroom, incident.id)
+    await slack.slash_command(people.alice, "/dispatch-report-tactical", text=incident.name, channel=people.general)
+    await slack.wait_for(lambda: any("no channel yet" in m.text for m in slack.dm_messages(people.alice)))
+    await warroom.registry.drain()
+    assert not slack.open_views(people.alice)
 
 
 async def test_only_commander_scribe_or_admin_may_report(slack, people, warroom):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from tests.e2e.incident_helpers import ephemerals_for, events, participant, reload, report, roles
+import logging
+
+from tests.e2e.incident_helpers import (
+    ephemerals_for,
+    events,
+    participant,
+    reload,
+    report,
+    roles,
+    without_channel,
+)
 
 ASSIGN = "/dispatch-assign-role"
 
@@ -39,6 +49,23 @@ async def test_commander_hand_off(slack, people, warroom):
     refusal = await slack.wait_for(lambda: [e for e in ephemerals_for(slack, people.alice, incident.channel_id)
                                             if "Only the incident commander" in e["text"]])
     assert f"<@{people.bob}>" in refusal[-1]["text"]
+
+
+async def test_command_handed_off_in_an_incident_without_a_channel(slack, people, warroom, caplog):
+    """A managing command may name an incident whose set-up never created its channel: the hand-off is
+    recorded and told by DM, and nothing is sent to the missing channel."""
+    incident = await report(slack, warroom, people.alice, people.general)
+    await without_channel(warroom, incident.id)
+    before = set(slack.views)
+    await slack.slash_command(people.alice, ASSIGN, text=incident.name, channel=people.general)
+    view = (await slack.wait_for(lambda: [v for v in slack.open_views(people.alice) if v.id not in before]))[-1]
+    result = await slack.submit_view(people.alice, view.id, {"person": people.bob, "role": "commander"})
+    assert not (result.ack_payload or {}).get("errors")
+    await slack.wait_for(lambda: any("incident commander (IC)" in m.text for m in slack.dm_messages(people.bob)))
+    await warroom.registry.drain()
+    assert await roles(warroom, incident.id, people.bob) == ["commander"]
+    assert "Incident command handed to Bob Sec" in await events(warroom, incident.id)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_scribe_may_then_run_privileged_commands(slack, people, warroom):
