@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -33,7 +33,7 @@ def register(reg: Registry, deps: Deps) -> None:
         await ack()
         incident = await incident_here(deps, body, respond, managing=True)
         if incident is not None:
-            view = create_task_modal(incident.id, body["channel_id"], datetime.now(timezone.utc).date())
+            view = create_task_modal(incident.id, body["channel_id"], datetime.now(UTC).date())
             await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def refused_task(sub: Submission[dict[str, Any]]) -> dict[str, str]:

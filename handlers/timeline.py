@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -98,7 +98,7 @@ def register_commands(reg: Registry, deps: Deps) -> None:
             return
         profile = await conv.get_user(body["user_id"])
         view = add_event_modal(parse_command_text(body.get("text") or ""), user_tz=profile.tz,
-                               now=datetime.now(timezone.utc), incident_id=incident.id, channel_id=body["channel_id"])
+                               now=datetime.now(UTC), incident_id=incident.id, channel_id=body["channel_id"])
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @reg.submission(CALLBACK_ID, parse_add_event)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from blockkit import (
     Button,
@@ -66,7 +66,7 @@ def parse_create_task(view: dict) -> tuple[dict | None, dict[str, str]]:
         errors["assignees"] = "Pick at least one person."
     due_at = None
     if get("due").get("selected_date"):
-        due_at = datetime.combine(date.fromisoformat(get("due")["selected_date"]), time(23, 59), tzinfo=timezone.utc)
+        due_at = datetime.combine(date.fromisoformat(get("due")["selected_date"]), time(23, 59), tzinfo=UTC)
     if errors:
         return None, errors
     return {"incident": meta["incident"], "channel": meta["channel"], "description": description,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from jsonpath_ng.ext import parse
@@ -124,7 +124,7 @@ class SignalFilterConfig(StrictModel):
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         """A time written without a zone (`2026-12-31 00:00`) is UTC, so it compares with aware times."""
-        return v.replace(tzinfo=timezone.utc) if v is not None and v.tzinfo is None else v
+        return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
 
     @model_validator(mode="after")
     def _complete(self) -> SignalFilterConfig:

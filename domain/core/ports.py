@@ -195,6 +195,6 @@ class Ports:
     ai: AIPort
 
     @classmethod
-    def with_conversation(cls, conversation: ConversationPort) -> "Ports":
+    def with_conversation(cls, conversation: ConversationPort) -> Ports:
         """Slack wired, every other integration disabled (the default install)."""
         return cls(conversation, NullTickets(), NullDocuments(), NullStorage(), NullOncall(), NullAI())

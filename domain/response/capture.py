@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete
@@ -30,13 +30,13 @@ def message_key(channel_id: str, ts: str) -> str:
 
 def message_time(ts: str) -> datetime:
     """When the message was posted (its Slack ts), not when someone reacted."""
-    return datetime.fromtimestamp(float(ts), tz=timezone.utc)
+    return datetime.fromtimestamp(float(ts), tz=UTC)
 
 
 async def _render_mentions(conv: ConversationPort, text: str) -> str:
     ids = list(dict.fromkeys(_MENTION.findall(text)))
     profiles = await asyncio.gather(*(conv.get_user(uid) for uid in ids), return_exceptions=True)
-    names = {uid: (p.name if not isinstance(p, BaseException) else uid) for uid, p in zip(ids, profiles)}
+    names = {uid: (p.name if not isinstance(p, BaseException) else uid) for uid, p in zip(ids, profiles, strict=True)}
     return _MENTION.sub(lambda m: "@" + names.get(m[1], m[1]), text)
 
 

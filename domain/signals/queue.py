@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -22,7 +22,7 @@ async def queue_depth(session: AsyncSession) -> dict[str, Any]:
     by_status = {status: (count, oldest) for status, count, oldest in rows}
     pending, oldest = by_status.get(SignalStatus.PENDING, (0, None))
     if oldest is not None and oldest.tzinfo is None:  # SQLite's min() returns the raw stored text, naive
-        oldest = oldest.replace(tzinfo=timezone.utc)
+        oldest = oldest.replace(tzinfo=UTC)
     age = round((utcnow() - oldest).total_seconds(), 1) if oldest is not None else None
     return {"pending": pending, "parked": by_status.get(SignalStatus.PARKED, (0, None))[0], "oldest_pending_seconds": age}
 

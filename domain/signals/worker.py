@@ -120,7 +120,7 @@ class SignalWorker:
             if not self._stopping:
                 try:
                     await asyncio.wait_for(self._cards_due.wait(), CARD_SYNC_EVERY)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _run(self) -> None:
@@ -138,7 +138,7 @@ class SignalWorker:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def run_once(self) -> int:
