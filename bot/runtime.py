@@ -74,7 +74,7 @@ class Runtime:
             log.warning("config: %s", warning)
         client = build_web_client(s)
         auth = await client.auth_test()
-        conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")
+        conversation = SlackConversation(client, auth.get("url") or "https://slack.com/", auth.get("user_id"))
         ports = Ports.with_conversation(conversation)
         ports.oncall = StaticOncall(self.config.oncall)
         ports = dataclasses.replace(ports, **self._port_overrides)

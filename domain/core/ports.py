@@ -57,6 +57,18 @@ class MessageRef:
     permalink: str
 
 
+@dataclass(frozen=True)
+class StepMark:
+    """An invisible tag on a message the bot posts for one step of an incident's set-up.
+
+    A step resumed after a crash looks for its mark (`find_marked`) before posting again, since the
+    crash may have come after the chat workspace stored the message but before we recorded it.
+    """
+
+    incident: str  # the incident's name, e.g. INC-12
+    step: str  # e.g. "summary"
+
+
 class ConversationPort(Protocol):
     """Chat workspace operations (Slack)."""
 
@@ -71,6 +83,12 @@ class ConversationPort(Protocol):
     async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
         """Create a channel; raise `NameTaken` when the name is in use."""
 
+    async def find_channel(self, name: str) -> ChannelRef | None:
+        """The unarchived channel called `name` that the bot itself created, else None.
+
+        How a resumed set-up recognises the channel an earlier attempt created but never recorded.
+        """
+
     async def invite(self, channel_id: str, user_ids: list[str]) -> None:
         """Invite users; users already in the channel are not an error."""
 
@@ -79,8 +97,12 @@ class ConversationPort(Protocol):
     async def add_bookmark(self, channel_id: str, title: str, link: str, *, if_missing: bool = False) -> None:
         """Add a link bookmark; with `if_missing`, only when no bookmark has that link (one more call)."""
 
-    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None) -> MessageRef:
-        """Post a message, as a reply in the thread of `thread_ts` when given."""
+    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None,
+                   mark: StepMark | None = None) -> MessageRef:
+        """Post a message, as a reply in the thread of `thread_ts` when given, tagged with `mark`."""
+
+    async def find_marked(self, channel_id: str, mark: StepMark) -> MessageRef | None:
+        """The bot's own top-level message tagged `mark` among the channel's recent messages, else None."""
 
     async def rename_channel(self, channel_id: str, name: str) -> ChannelRef:
         """Rename a channel; raise `NameTaken` when the name is in use."""
