@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.announcements.service import refresh_announcements
@@ -84,6 +84,10 @@ async def setup_incident(
 
     Independent Slack calls run concurrently. Progress is committed after each step so that a
     later attempt (redelivery, the resume job, a restart) continues where this one stopped.
+
+    An attempt may also die (killed, timed out) after Slack acted but before its answer was
+    recorded, so a resumed attempt recognises what Slack already has before acting again: the
+    channel by the name committed before asking for it (`_open_channel`).
     """
     conv = ports.conversation
     # Every DB step below ends with a commit before the next Slack call: a transaction (and on
@@ -98,22 +102,19 @@ async def setup_incident(
         reporter = await session.get(IndividualContact, incident.reporter_id)
         project = await session.get(Project, incident.project_id)
         prefix = channel_prefix(config, project.name)
+        earlier_name = incident.setup_channel_name  # asked for by an earlier attempt that never stored the id
+        if incident.channel_id is None and earlier_name is None:
+            incident.setup_channel_name = naming.channel_name(prefix, incident.number, incident.title)
         await session.commit()
         ready = False
         try:
             if incident.channel_id is None:
-                profile, channel = await gather_all(
-                    conv.get_user(reporter.slack_user_id), _create_channel(conv, prefix, incident)
+                profile, _ = await gather_all(
+                    conv.get_user(reporter.slack_user_id),
+                    _open_channel(sessions, conv, prefix, incident, earlier_name),
                 )
+                await session.refresh(incident)
                 await update_contact(session, profile)
-                incident.channel_id, incident.channel_name = channel.id, channel.name
-                incident.setup_state = SetupState.CHANNEL_CREATED
-                await record_event(
-                    session,
-                    incident.id,
-                    f"Incident channel #{channel.name} created",
-                    dedupe_key=f"incident:{incident.id}:channel",
-                )
                 await session.commit()
             facts = await incident_facts(session, incident)
             commander = await session.get(IndividualContact, incident.commander_id)
@@ -147,13 +148,55 @@ async def setup_incident(
     return incident
 
 
-async def _create_channel(conv, prefix: str, incident: Incident):
+async def _open_channel(sessions, conv, prefix: str, incident: Incident, earlier_name: str | None) -> None:
+    """Find or create the incident channel, and commit its id the moment it is known.
+
+    `earlier_name` is the name an earlier attempt asked Slack for without storing an id: it died
+    (or timed out) while Slack was creating the channel, or just after. The channel of that name,
+    if the bot made it and no other incident has it, is that attempt's: it is adopted, not left
+    empty beside a `-2`.
+    """
+    channel = await conv.find_channel(earlier_name) if earlier_name else None
+    if channel is not None and await _taken_by_another(sessions, incident.id, channel.id):
+        channel = None
+    if channel is None:
+        channel = await _create_channel(sessions, conv, prefix, incident,
+                                        recorded=earlier_name or incident.setup_channel_name)
+    else:
+        log.info("set-up of %s adopts #%s, created by an attempt that died", incident.name, channel.name)
+    async with sessions() as session:
+        row = await session.get(Incident, incident.id)
+        row.channel_id, row.channel_name = channel.id, channel.name
+        row.setup_state = SetupState.CHANNEL_CREATED
+        await record_event(
+            session,
+            row.id,
+            f"Incident channel #{channel.name} created",
+            dedupe_key=f"incident:{row.id}:channel",
+        )
+        await session.commit()
+
+
+async def _taken_by_another(sessions, incident_id: int, channel_id: str) -> bool:
+    async with sessions() as session:
+        other = (await session.execute(
+            select(Incident.id).where(Incident.channel_id == channel_id, Incident.id != incident_id))).first()
+        await session.commit()
+    return other is not None
+
+
+async def _create_channel(sessions, conv, prefix: str, incident: Incident, *, recorded: str | None):
+    """Create the channel under the first free name; each name is committed before it is asked for."""
     private = incident.visibility == Visibility.RESTRICTED
     for attempt in range(MAX_NAME_ATTEMPTS):
+        name = naming.channel_name(prefix, incident.number, incident.title, attempt)
+        if name != recorded:
+            async with sessions() as session:
+                await session.execute(update(Incident).where(Incident.id == incident.id).values(setup_channel_name=name))
+                await session.commit()
+            recorded = name
         try:
-            return await conv.create_channel(
-                naming.channel_name(prefix, incident.number, incident.title, attempt), private=private
-            )
+            return await conv.create_channel(name, private=private)
         except NameTaken:
             continue
     raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")

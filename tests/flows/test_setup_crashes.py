@@ -1,0 +1,84 @@
+"""Set-up killed inside a Slack call, then resumed: nothing is made or said twice.
+
+`Killed` stands for the process dying (no `except Exception` runs, only what was committed
+survives); the resume runs as after a restart, once the dead attempt's lease has expired.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from domain.incidents.notices import IncidentSummary, SetupDelayed
+from domain.incidents.service import SETUP_LEASE
+from domain.response.setup import resume_pending_setups, setup_incident
+from storage.models import Incident
+from storage.types import utcnow
+from tests.fakes import BOT, Killed
+from tests.flows.test_setup_flow import REPORTER, reported
+
+
+async def killed_setup(deps, incident_id: int) -> None:
+    with pytest.raises(Killed):
+        await setup_incident(deps.sessions, incident_id, deps.ports, deps.config)
+
+
+async def restart(deps, incident_id: int) -> Incident:
+    """What a restarted process does once the dead attempt's lease has run out: resume, then reload."""
+    async with deps.sessions() as session:
+        await session.execute(update(Incident).where(Incident.id == incident_id)
+                              .values(updated_at=utcnow() - SETUP_LEASE - timedelta(seconds=1)))
+        await session.commit()
+    assert await resume_pending_setups(deps.sessions, deps.ports, deps.config) == 1
+    async with deps.sessions() as session:
+        return await session.get(Incident, incident_id)
+
+
+def incident_channels(conversation, incident: Incident) -> list[str]:
+    return [cid for cid, c in conversation.channels.items() if c["name"].startswith(f"inc-{incident.number}-")]
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_killed_while_creating_the_channel_resumes_into_one_channel(deps, conversation, when):
+    incident = await reported(deps, origin_channel_id="C0ORIGIN")
+    conversation.crash["create_channel"] = when
+    await killed_setup(deps, incident.id)
+
+    ready = await restart(deps, incident.id)
+    assert ready.setup_state == "ready"
+    [channel] = incident_channels(conversation, incident)
+    assert ready.channel_id == channel and ready.channel_name == f"inc-{incident.number}-checkout-is-down"
+    assert REPORTER in conversation.channels[channel]["members"]
+    assert len(conversation.posted(IncidentSummary)) == 1
+    assert not conversation.posted(SetupDelayed)
+
+
+async def test_channel_id_is_kept_even_when_the_process_dies_before_the_profile_arrives(deps, conversation):
+    incident = await reported(deps)
+    conversation.crash["get_user"] = "before"  # dies while users.info is in flight; the channel was made
+    await killed_setup(deps, incident.id)
+    async with deps.sessions() as session:
+        assert (await session.get(Incident, incident.id)).channel_id is not None
+
+    ready = await restart(deps, incident.id)
+    assert incident_channels(conversation, incident) == [ready.channel_id]
+    assert not conversation.called("find_channel")  # the id was recorded: nothing to look for
+
+
+async def test_a_channel_of_that_name_made_by_someone_else_is_not_adopted(deps, conversation):
+    incident = await reported(deps)
+    conversation.crash["create_channel"] = "before"
+    await killed_setup(deps, incident.id)
+    squatter = conversation.add_channel(f"inc-{incident.number}-checkout-is-down", creator="UALICE")
+
+    ready = await restart(deps, incident.id)
+    assert ready.channel_id != squatter and ready.channel_name == f"inc-{incident.number}-checkout-is-down-2"
+    assert conversation.channels[ready.channel_id]["creator"] == BOT
+
+
+async def test_the_first_attempt_does_not_look_for_channels_or_messages(deps, conversation):
+    incident = await reported(deps, origin_channel_id="C0ORIGIN")
+    await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    assert not conversation.called("find_channel") and not conversation.called("find_marked")
