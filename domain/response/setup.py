@@ -12,7 +12,7 @@ from domain.announcements.service import refresh_announcements
 from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
-from domain.core.ports import NameTaken, PortError, Ports
+from domain.core.ports import NameTaken, PortError, Ports, StepMark
 from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from domain.incidents import naming
 from domain.incidents.notices import ClosingSummary, IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
@@ -87,7 +87,9 @@ async def setup_incident(
 
     An attempt may also die (killed, timed out) after Slack acted but before its answer was
     recorded, so a resumed attempt recognises what Slack already has before acting again: the
-    channel by the name committed before asking for it (`_open_channel`).
+    channel by the name committed before asking for it (`_open_channel`), the summary by the
+    mark it was posted with (`_post_summary`). The ephemeral confirmation cannot be looked up:
+    it is recorded as soon as it is sent (`_confirm_to_reporter`).
     """
     conv = ports.conversation
     # Every DB step below ends with a commit before the next Slack call: a transaction (and on
@@ -99,6 +101,7 @@ async def setup_incident(
         if not await claim_setup(session, incident):
             log.info("set-up of %s already running elsewhere", incident.name)
             return incident
+        resumed = incident.setup_attempts > 1  # an earlier attempt may have done more than it recorded
         reporter = await session.get(IndividualContact, incident.reporter_id)
         project = await session.get(Project, incident.project_id)
         prefix = channel_prefix(config, project.name)
@@ -124,8 +127,8 @@ async def setup_incident(
             await gather_all(
                 conv.invite(incident.channel_id, [reporter.slack_user_id]),
                 conv.set_topic(incident.channel_id, topic),
-                _post_summary(session, conv, config, incident, facts),
-                _confirm_to_reporter(conv, incident, facts),
+                _post_summary(session, conv, config, incident, facts, resumed=resumed),
+                _confirm_to_reporter(sessions, conv, incident, facts),
                 on_channel_ready(sessions, incident.id, ports, config),
             )
             incident.setup_state, incident.setup_error = SetupState.READY, None
@@ -202,22 +205,35 @@ async def _create_channel(sessions, conv, prefix: str, incident: Incident, *, re
     raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
 
 
-async def _post_summary(session, conv, config: WarroomConfig, incident: Incident, facts: IncidentFacts) -> None:
-    resumed = incident.summary_message_ts is not None
-    if not resumed:
-        ref = await conv.post(incident.channel_id, IncidentSummary(facts, config.commands.model_dump()))
+async def _post_summary(session, conv, config: WarroomConfig, incident: Incident, facts: IncidentFacts, *,
+                        resumed: bool) -> None:
+    bookmarked = incident.summary_message_ts is not None  # the bookmark follows the recorded summary
+    if incident.summary_message_ts is None:
+        mark = StepMark(incident.name, "summary")
+        # A resumed attempt first looks for the summary a dead attempt posted but never recorded.
+        ref = await conv.find_marked(incident.channel_id, mark) if resumed else None
+        if ref is None:
+            ref = await conv.post(incident.channel_id, IncidentSummary(facts, config.commands.model_dump()), mark=mark)
         incident.summary_message_ts = ref.ts
         # Committed at once: a retry must never post the summary twice.
         await session.commit()
     permalink = conv.message_link(incident.channel_id, incident.summary_message_ts)
     await gather_all(
         conv.pin(incident.channel_id, incident.summary_message_ts),
-        conv.add_bookmark(incident.channel_id, f"{incident.name} summary", permalink, if_missing=resumed),
+        conv.add_bookmark(incident.channel_id, f"{incident.name} summary", permalink, if_missing=bookmarked),
     )
 
 
-async def _confirm_to_reporter(conv, incident: Incident, facts: IncidentFacts) -> None:
+async def _confirm_to_reporter(sessions, conv, incident: Incident, facts: IncidentFacts) -> None:
+    """Tell the reporter where the channel is, once.
+
+    Ephemeral messages cannot be looked up afterwards, so the confirmation is recorded as soon as
+    Slack accepted it: only a process dying in the milliseconds between the two sends it again
+    on resume (a duplicate "your channel is ready" beats none; see the README).
+    """
     if not incident.origin_channel_id or incident.origin_channel_id == incident.channel_id:
+        return
+    if incident.reporter_confirmed_at is not None:
         return
     notice = IncidentReported(facts, conv.channel_link(incident.channel_id))
     try:
@@ -225,6 +241,9 @@ async def _confirm_to_reporter(conv, incident: Incident, facts: IncidentFacts) -
     except PortError:
         # The origin may be a channel the bot cannot post in (e.g. a DM with someone else): use a DM.
         await conv.send_direct(facts.reporter, notice)
+    async with sessions() as session:
+        await session.execute(update(Incident).where(Incident.id == incident.id).values(reporter_confirmed_at=utcnow()))
+        await session.commit()
 
 
 async def _tell_setup_delayed(conv, incident: Incident, user_id: str, exc: Exception) -> None:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from domain.incidents.notices import IncidentSummary, SetupDelayed
+from domain.incidents.notices import IncidentReported, IncidentSummary, SetupDelayed
 from domain.incidents.service import SETUP_LEASE
 from domain.response.setup import resume_pending_setups, setup_incident
 from storage.models import Incident
@@ -82,3 +82,50 @@ async def test_the_first_attempt_does_not_look_for_channels_or_messages(deps, co
     incident = await reported(deps, origin_channel_id="C0ORIGIN")
     await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
     assert not conversation.called("find_channel") and not conversation.called("find_marked")
+
+
+async def test_killed_after_the_summary_was_posted_finds_it_instead_of_posting_again(deps, conversation):
+    incident = await reported(deps, origin_channel_id="C0ORIGIN")
+    conversation.crash["post"] = "after"
+    await killed_setup(deps, incident.id)
+
+    ready = await restart(deps, incident.id)
+    [summary] = [m for m in conversation.messages(ready.channel_id) if isinstance(m["notice"], IncidentSummary)]
+    assert summary["mark"].step == "summary" and summary["mark"].incident == incident.name
+    assert ready.summary_message_ts == summary["ts"]
+    assert [p["ts"] for p in conversation.called("pin")] == [summary["ts"]]
+    [bookmark] = conversation.called("add_bookmark")
+    assert bookmark["link"].endswith(summary["ts"].replace(".", ""))
+    assert len(conversation.posted(IncidentReported)) == 1
+
+
+async def test_killed_while_the_summary_was_in_flight_posts_it_once(deps, conversation):
+    incident = await reported(deps)
+    conversation.crash["post"] = "before"  # Slack never stored it
+    await killed_setup(deps, incident.id)
+
+    ready = await restart(deps, incident.id)
+    [summary] = [m for m in conversation.messages(ready.channel_id) if isinstance(m["notice"], IncidentSummary)]
+    assert ready.summary_message_ts == summary["ts"]
+
+
+async def test_the_confirmation_is_not_sent_again_once_recorded(deps, conversation):
+    incident = await reported(deps, origin_channel_id="C0ORIGIN")
+    conversation.crash["pin"] = "before"  # dies after the confirmation went out and was recorded
+    await killed_setup(deps, incident.id)
+    assert len(conversation.posted(IncidentReported)) == 1
+
+    ready = await restart(deps, incident.id)
+    assert ready.setup_state == "ready"
+    assert len(conversation.posted(IncidentReported)) == 1
+    assert len(conversation.posted(IncidentSummary)) == 1
+
+
+async def test_the_confirmation_in_flight_when_killed_is_sent_on_resume(deps, conversation):
+    incident = await reported(deps, origin_channel_id="C0ORIGIN")
+    conversation.crash["post_ephemeral"] = "before"
+    await killed_setup(deps, incident.id)
+
+    await restart(deps, incident.id)
+    assert len(conversation.posted(IncidentReported)) == 2  # the first call never reached the reporter
+    assert [c["user_id"] for c in conversation.called("post_ephemeral")] == [REPORTER, REPORTER]
