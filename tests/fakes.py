@@ -50,7 +50,8 @@ class RecordingConversation:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {name, private, members, archived}
     calls: list[Call] = field(default_factory=list)
     fail: dict[str, Exception] = field(default_factory=dict)  # method -> error to raise once
-    # "method" or "method:channel_id" -> "before" | "after" it takes effect: raise Killed, once
+    # "method" or "method:<an argument>" (a channel id, a user id...) -> "before" | "after" it takes
+    # effect: raise Killed, once
     crash: dict[str, str] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -59,17 +60,19 @@ class RecordingConversation:
         error = self.fail.pop(method, None)
         if error is not None:
             raise error
-        self._maybe_killed("before", method, args.get("channel_id"))
+        self._maybe_killed("before", method)
 
-    def _maybe_killed(self, moment: str, method: str, channel_id: str | None = None) -> None:
-        for key in (f"{method}:{channel_id}", method):
+    def _maybe_killed(self, moment: str, method: str) -> None:
+        args = self.calls[-1].args if self.calls and self.calls[-1].method == method else {}
+        values = [v for value in args.values() for v in (value if isinstance(value, list) else [value])]
+        for key in [*(f"{method}:{v}" for v in values if isinstance(v, str)), method]:
             if self.crash.get(key) == moment:
                 del self.crash[key]
                 raise Killed(key)
 
-    def _acted(self, method: str, channel_id: str | None = None) -> None:
+    def _acted(self, method: str) -> None:
         """Called once a method took effect: the process may die before hearing back."""
-        self._maybe_killed("after", method, channel_id)
+        self._maybe_killed("after", method)
 
     def _channel(self, channel_id: str) -> dict[str, Any]:
         if channel_id not in self.channels:
@@ -128,16 +131,16 @@ class RecordingConversation:
     async def invite(self, channel_id: str, user_ids: list[str]) -> None:
         self._record("invite", channel_id=channel_id, user_ids=list(user_ids))
         self._channel(channel_id)["members"].update(user_ids)
-        self._acted("invite", channel_id)
+        self._acted("invite")
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
         self._record("set_topic", channel_id=channel_id, topic=topic)
         self._channel(channel_id)["topic"] = topic
-        self._acted("set_topic", channel_id)
+        self._acted("set_topic")
 
     async def add_bookmark(self, channel_id: str, title: str, link: str, *, if_missing: bool = False) -> None:
         self._record("add_bookmark", channel_id=channel_id, title=title, link=link, if_missing=if_missing)
-        self._acted("add_bookmark", channel_id)
+        self._acted("add_bookmark")
 
     async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None,
                    mark: StepMark | None = None) -> MessageRef:
@@ -145,7 +148,7 @@ class RecordingConversation:
         channel = self._channel(channel_id)
         ts = self._ts()
         channel.setdefault("messages", []).append({"ts": ts, "notice": notice, "mark": mark, "thread_ts": thread_ts})
-        self._acted("post", channel_id)
+        self._acted("post")
         return MessageRef(channel_id=channel_id, ts=ts, permalink=self.message_link(channel_id, ts))
 
     async def find_marked(self, channel_id: str, mark: StepMark) -> MessageRef | None:
@@ -164,11 +167,11 @@ class RecordingConversation:
 
     async def pin(self, channel_id: str, ts: str) -> None:
         self._record("pin", channel_id=channel_id, ts=ts)
-        self._acted("pin", channel_id)
+        self._acted("pin")
 
     async def post_ephemeral(self, channel_id: str, user_id: str, notice: Notice) -> None:
         self._record("post_ephemeral", channel_id=channel_id, user_id=user_id, notice=notice)
-        self._acted("post_ephemeral", channel_id)
+        self._acted("post_ephemeral")
 
     async def send_direct(self, user_id: str, notice: Notice) -> MessageRef:
         self._record("send_direct", user_id=user_id, notice=notice)

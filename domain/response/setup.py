@@ -30,6 +30,7 @@ from domain.timeline import record_event
 from storage.models import (
     Incident,
     IndividualContact,
+    Participant,
     Project,
 )
 from storage.types import utcnow
@@ -38,18 +39,23 @@ log = logging.getLogger(__name__)
 
 
 async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
-                           config: WarroomConfig) -> None:
+                           config: WarroomConfig, *, resumed: bool = False) -> None:
     """Runs beside the channel set-up calls once the channel exists; each part is idempotent
-    (a resumed set-up repeats it safely) and a failure of one is only logged."""
+    (a resumed set-up repeats it safely) and a failure of one is only logged.
+
+    `resumed`: an earlier attempt may have died half-way, so look for what it posted first.
+    """
     results = await asyncio.gather(
         run_engagement(sessions, incident_id, ports, config),
-        _announce(sessions, incident_id, ports, config),
+        _announce(sessions, incident_id, ports, config, recover=resumed),
         page_commander_if_needed(sessions, incident_id, ports),
         return_exceptions=True,
     )
     for result in results:
         if isinstance(result, Exception):
             log.error("post-set-up step of incident %s failed", incident_id, exc_info=result)
+        elif isinstance(result, BaseException):  # cancelled (shutdown): not a step failure
+            raise result
 
 
 async def close_retroactive(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
@@ -68,12 +74,13 @@ async def close_retroactive(sessions, incident_id: int, ports: Ports, config: Wa
         await ports.conversation.archive(incident.channel_id)
 
 
-async def _announce(sessions, incident_id: int, ports: Ports, config: WarroomConfig) -> None:
+async def _announce(sessions, incident_id: int, ports: Ports, config: WarroomConfig, *, recover: bool) -> None:
     if not config.notification_channels:
         return
     async with sessions() as session:
         incident = await session.get(Incident, incident_id)
-        await refresh_announcements(session, ports.conversation, incident, await incident_facts(session, incident), config)
+        await refresh_announcements(session, ports.conversation, incident, await incident_facts(session, incident),
+                                    config, recover=recover)
         await session.commit()
 
 
@@ -121,15 +128,17 @@ async def setup_incident(
                 await session.commit()
             facts = await incident_facts(session, incident)
             commander = await session.get(IndividualContact, incident.commander_id)
+            # On resume, also whoever the dead attempt recorded as participant (engagement) but may not have invited.
+            invitees = [reporter.slack_user_id, *(await _participant_users(session, incident.id) if resumed else [])]
             await session.commit()
             topic = naming.incident_topic(incident.name, incident.status, facts.priority, commander.name)
 
             await gather_all(
-                conv.invite(incident.channel_id, [reporter.slack_user_id]),
+                *(conv.invite(incident.channel_id, [user]) for user in dict.fromkeys(invitees)),
                 conv.set_topic(incident.channel_id, topic),
                 _post_summary(session, conv, config, incident, facts, resumed=resumed),
                 _confirm_to_reporter(sessions, conv, incident, facts),
-                on_channel_ready(sessions, incident.id, ports, config),
+                on_channel_ready(sessions, incident.id, ports, config, resumed=resumed),
             )
             incident.setup_state, incident.setup_error = SetupState.READY, None
             incident.updated_at = utcnow()
@@ -203,6 +212,15 @@ async def _create_channel(sessions, conv, prefix: str, incident: Incident, *, re
         except NameTaken:
             continue
     raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
+
+
+async def _participant_users(session: AsyncSession, incident_id: int) -> list[str]:
+    """Slack ids of the incident's active participants."""
+    return list((await session.execute(
+        select(IndividualContact.slack_user_id)
+        .join(Participant, Participant.individual_id == IndividualContact.id)
+        .where(Participant.incident_id == incident_id, Participant.inactive_at.is_(None))
+        .order_by(Participant.id))).scalars())
 
 
 async def _post_summary(session, conv, config: WarroomConfig, incident: Incident, facts: IncidentFacts, *,

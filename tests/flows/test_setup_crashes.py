@@ -11,6 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from domain.config.engagement import EngageIndividual
+from domain.config.notifications import NotificationChannelConfig
 from domain.incidents.notices import IncidentReported, IncidentSummary, SetupDelayed
 from domain.incidents.service import SETUP_LEASE
 from domain.response.setup import resume_pending_setups, setup_incident
@@ -129,3 +131,26 @@ async def test_the_confirmation_in_flight_when_killed_is_sent_on_resume(deps, co
     await restart(deps, incident.id)
     assert len(conversation.posted(IncidentReported)) == 2  # the first call never reached the reporter
     assert [c["user_id"] for c in conversation.called("post_ephemeral")] == [REPORTER, REPORTER]
+
+
+async def test_an_announcement_posted_by_a_killed_attempt_is_found_not_reposted(deps, conversation):
+    notify = conversation.add_channel("incidents")
+    deps.config.notification_channels.append(NotificationChannelConfig(name="incidents", channel=notify))
+    incident = await reported(deps)
+    conversation.crash[f"post:{notify}"] = "after"
+    await killed_setup(deps, incident.id)
+
+    await restart(deps, incident.id)
+    [announcement] = conversation.messages(notify)
+    assert announcement["mark"].step == "announcement" and announcement["mark"].incident == incident.name
+    assert [u["ts"] for u in conversation.called("update") if u["channel_id"] == notify] == [announcement["ts"]]
+
+
+async def test_someone_engaged_by_an_attempt_killed_before_inviting_them_is_invited_on_resume(deps, conversation):
+    deps.config.engagement.individuals.append(EngageIndividual(name="Dana", user="U0DANA", terms=["checkout"]))
+    incident = await reported(deps)
+    conversation.crash["invite:U0DANA"] = "before"  # recorded as participant, never invited
+    await killed_setup(deps, incident.id)
+
+    ready = await restart(deps, incident.id)
+    assert {REPORTER, "U0DANA"} <= conversation.channels[ready.channel_id]["members"]
