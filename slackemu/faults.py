@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -27,6 +28,7 @@ class Hang:
     method: str
     after: bool = False
     times: int = 1
+    when: Callable[[dict], bool] | None = None  # only calls whose arguments pass this hang
     reached: asyncio.Event = field(default_factory=asyncio.Event)
     released: asyncio.Event = field(default_factory=asyncio.Event)
     params: dict | None = None  # the hung call's arguments
@@ -54,10 +56,10 @@ class Faults:
                 return inj
         return None
 
-    def take_hang(self, method: str) -> Hang | None:
-        """The next scripted hang for `method`, consuming one use of it."""
+    def take_hang(self, method: str, params: dict) -> Hang | None:
+        """The next scripted hang for this call of `method`, consuming one use of it."""
         for hang in self.hangs:
-            if hang.method in (method, "*") and hang.times > 0:
+            if hang.method in (method, "*") and hang.times > 0 and (hang.when is None or hang.when(params)):
                 hang.times -= 1
                 return hang
         return None

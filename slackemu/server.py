@@ -97,7 +97,7 @@ class ServerMixin(SocketModeMixin):
             record(False, injection.error)
             return web.json_response({"ok": False, "error": injection.error or "fatal_error"})
 
-        hang = self.faults.take_hang(method)
+        hang = self.faults.take_hang(method, params)
         if hang is not None and not hang.after:
             return await self._hang(hang, params, record)
         handler = METHODS.get(method)

@@ -6,7 +6,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from slackemu.faults import Faults, Hang, Injection
@@ -284,14 +284,15 @@ class Workspace:
             raise ValueError("inject() needs an HTTP error status or a Slack error code")
         self.faults.injections.append(Injection(method, status, error, retry_after, times))
 
-    def hang(self, method: str, *, after: bool = False, times: int = 1) -> Hang:
+    def hang(self, method: str, *, after: bool = False, times: int = 1,
+             when: Callable[[dict], bool] | None = None) -> Hang:
         """Make the next `times` calls of `method` ("*": any) never answer, leaving the app mid-call.
 
-        `after=True`: the call takes effect first (Slack did it, the reply was lost). Await
-        `hang.wait_reached()` to know the app is stuck in the call; `hang.release()` (or `stop()`)
-        ends the request.
+        `after=True`: the call takes effect first (Slack did it, the reply was lost). `when`: only
+        calls whose arguments pass it. Await `hang.wait_reached()` to know the app is stuck in the
+        call; `hang.release()` (or `stop()`) ends the request.
         """
-        hang = Hang(method, after, times)
+        hang = Hang(method, after, times, when)
         self.faults.hangs.append(hang)
         return hang
 

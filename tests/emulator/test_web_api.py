@@ -254,3 +254,7 @@ async def test_a_hung_call_leaves_the_client_waiting_before_or_after_taking_effe
     await error_of(call)
     assert [(c.ok, c.error) for c in emu.calls_to("conversations.create")] == [(False, "request_hung"), (True, "reply_lost")]
     await client.conversations_create(name="answered")  # hangs are used up
+
+    picky = emu.hang("chat.postMessage", when=lambda params: params.get("channel") == "C-target")
+    await client.chat_postMessage(channel=emu.add_channel("elsewhere"), text="not this one")
+    assert not picky.reached.is_set() and picky.times == 1
