@@ -6,20 +6,16 @@ survives); the resume runs as after a restart, once the dead attempt's lease has
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import update
 
 from domain.config.engagement import EngageIndividual
 from domain.config.notifications import NotificationChannelConfig
 from domain.incidents.notices import IncidentReported, IncidentSummary, SetupDelayed
-from domain.incidents.service import SETUP_LEASE
 from domain.response.setup import resume_pending_setups, setup_incident
 from storage.models import Incident
-from storage.types import utcnow
 from tests.fakes import BOT, Killed
 from tests.flows.test_setup_flow import REPORTER, reported
+from tests.setup_leases import expire_setup_lease
 
 
 async def killed_setup(deps, incident_id: int) -> None:
@@ -29,10 +25,7 @@ async def killed_setup(deps, incident_id: int) -> None:
 
 async def restart(deps, incident_id: int) -> Incident:
     """What a restarted process does once the dead attempt's lease has run out: resume, then reload."""
-    async with deps.sessions() as session:
-        await session.execute(update(Incident).where(Incident.id == incident_id)
-                              .values(updated_at=utcnow() - SETUP_LEASE - timedelta(seconds=1)))
-        await session.commit()
+    await expire_setup_lease(deps.sessions, incident_id)
     assert await resume_pending_setups(deps.sessions, deps.ports, deps.config) == 1
     async with deps.sessions() as session:
         return await session.get(Incident, incident_id)
