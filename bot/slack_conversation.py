@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -17,6 +19,11 @@ HISTORY_PAGES = 5  # conversations.history pages (200 messages each) searched by
 def _port_error(exc: SlackApiError) -> PortError:
     code = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
     return NameTaken(code) if code == "name_taken" else PortError(code, f"Slack {exc.response.api_url.rsplit('/', 1)[-1]}")
+
+
+def _channel_ref(channel: dict) -> ChannelRef:
+    created = channel.get("created")
+    return ChannelRef(channel["id"], channel["name"], datetime.fromtimestamp(created, UTC) if created else None)
 
 
 def step_metadata(mark: StepMark) -> dict:
@@ -75,8 +82,7 @@ class SlackConversation:
                 raise
 
     async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
-        channel = (await self._call("conversations_create", name=name, is_private=private))["channel"]
-        return ChannelRef(channel["id"], channel["name"])
+        return _channel_ref((await self._call("conversations_create", name=name, is_private=private))["channel"])
 
     async def find_channel(self, name: str) -> ChannelRef | None:
         # Slack has no lookup by name: page through the channels the bot can see (its private ones too).
@@ -87,7 +93,7 @@ class SlackConversation:
                                     exclude_archived=True, limit=1000, **({"cursor": cursor} if cursor else {}))
             for channel in resp.get("channels", []):
                 if channel.get("name") == name and channel.get("creator") == me and not channel.get("is_archived"):
-                    return ChannelRef(channel["id"], channel["name"])
+                    return _channel_ref(channel)
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break

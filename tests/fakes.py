@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.core.notices import Notice
@@ -102,11 +103,12 @@ class RecordingConversation:
     async def react(self, channel_id: str, ts: str, name: str, *, remove: bool = False) -> None:
         self._record("react", channel_id=channel_id, ts=ts, name=name, remove=remove)
 
-    def add_channel(self, name: str, *, creator: str = "UOTHER", archived: bool = False) -> str:
-        """A channel that already exists in the workspace (made by `creator`)."""
+    def add_channel(self, name: str, *, creator: str = "UOTHER", archived: bool = False,
+                    created: datetime | None = None) -> str:
+        """A channel that already exists in the workspace (made by `creator`, at `created`: now by default)."""
         channel_id = f"C{next(self._ids):08d}"
         self.channels[channel_id] = {"name": name, "private": False, "members": {creator}, "archived": archived,
-                                     "creator": creator, "messages": []}
+                                     "creator": creator, "messages": [], "created": created or datetime.now(UTC)}
         return channel_id
 
     def messages(self, channel_id: str) -> list[dict[str, Any]]:
@@ -118,14 +120,15 @@ class RecordingConversation:
         if any(c["name"] == name for c in self.channels.values()):
             raise NameTaken(name)
         channel_id = f"C{next(self._ids):08d}"
+        created = datetime.now(UTC)
         self.channels[channel_id] = {"name": name, "private": private, "members": {BOT}, "archived": False,
-                                     "creator": BOT, "messages": []}
+                                     "creator": BOT, "messages": [], "created": created}
         self._acted("create_channel")
-        return ChannelRef(id=channel_id, name=name)
+        return ChannelRef(id=channel_id, name=name, created_at=created)
 
     async def find_channel(self, name: str) -> ChannelRef | None:
         self._record("find_channel", name=name)
-        return next((ChannelRef(cid, c["name"]) for cid, c in self.channels.items()
+        return next((ChannelRef(cid, c["name"], c.get("created")) for cid, c in self.channels.items()
                      if c["name"] == name and c.get("creator") == BOT and not c["archived"]), None)
 
     async def invite(self, channel_id: str, user_ids: list[str]) -> None:

@@ -7,6 +7,7 @@ tests wire them to the same adapters pointed at local fakes. Nothing here knows 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from domain.core.notices import Notice
@@ -48,6 +49,7 @@ class ChatMessage:
 class ChannelRef:
     id: str
     name: str
+    created_at: datetime | None = None  # when the workspace made it, where known
 
 
 @dataclass(frozen=True)

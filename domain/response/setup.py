@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,7 +13,7 @@ from domain.announcements.service import refresh_announcements
 from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
-from domain.core.ports import NameTaken, PortError, Ports, StepMark
+from domain.core.ports import ChannelRef, NameTaken, PortError, Ports, StepMark
 from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from domain.incidents import naming
 from domain.incidents.notices import ClosingSummary, IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
@@ -36,6 +37,7 @@ from storage.models import (
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+CLOCK_SKEW = timedelta(minutes=5)  # between our clock and the chat workspace's, when comparing creation times
 
 
 async def on_channel_ready(sessions: async_sessionmaker[AsyncSession], incident_id: int, ports: Ports,
@@ -165,17 +167,12 @@ async def _open_channel(sessions, conv, prefix: str, incident: Incident, earlier
 
     `earlier_name` is the name an earlier attempt asked Slack for without storing an id: it died
     (or timed out) while Slack was creating the channel, or just after. The channel of that name,
-    if the bot made it and no other incident has it, is that attempt's: it is adopted, not left
-    empty beside a `-2`.
+    if it is this incident's (`_own_channel`), is adopted, not left empty beside a `-2`.
     """
-    channel = await conv.find_channel(earlier_name) if earlier_name else None
-    if channel is not None and await _taken_by_another(sessions, incident.id, channel.id):
-        channel = None
+    channel = await _own_channel(sessions, conv, incident, earlier_name) if earlier_name else None
     if channel is None:
         channel = await _create_channel(sessions, conv, prefix, incident,
-                                        recorded=earlier_name or incident.setup_channel_name)
-    else:
-        log.info("set-up of %s adopts #%s, created by an attempt that died", incident.name, channel.name)
+                                        recorded=earlier_name or incident.setup_channel_name, looked=earlier_name)
     async with sessions() as session:
         row = await session.get(Incident, incident.id)
         row.channel_id, row.channel_name = channel.id, channel.name
@@ -189,16 +186,34 @@ async def _open_channel(sessions, conv, prefix: str, incident: Incident, earlier
         await session.commit()
 
 
-async def _taken_by_another(sessions, incident_id: int, channel_id: str) -> bool:
+async def _own_channel(sessions, conv, incident: Incident, name: str) -> ChannelRef | None:
+    """The channel called `name` if an earlier call made it for this incident, else None.
+
+    Names carry the incident number, so a channel of that name that the bot created, since the
+    incident was reported, and that no other incident holds, can only be this incident's.
+    """
+    channel = await conv.find_channel(name)
+    if channel is None:
+        return None
+    if channel.created_at is not None and channel.created_at < incident.created_at - CLOCK_SKEW:
+        return None  # made for an incident of the same number before (e.g. a database started afresh)
     async with sessions() as session:
         other = (await session.execute(
-            select(Incident.id).where(Incident.channel_id == channel_id, Incident.id != incident_id))).first()
+            select(Incident.id).where(Incident.channel_id == channel.id, Incident.id != incident.id))).first()
         await session.commit()
-    return other is not None
+    if other is not None:
+        return None
+    log.info("set-up of %s adopts #%s, created by an earlier call whose answer was lost", incident.name, name)
+    return channel
 
 
-async def _create_channel(sessions, conv, prefix: str, incident: Incident, *, recorded: str | None):
-    """Create the channel under the first free name; each name is committed before it is asked for."""
+async def _create_channel(sessions, conv, prefix: str, incident: Incident, *, recorded: str | None,
+                          looked: str | None) -> ChannelRef:
+    """Create the channel under the first free name; each name is committed before it is asked for.
+
+    A name taken by this incident's own channel (`_own_channel`) is adopted: an earlier call
+    created it but its answer was lost, e.g. the client retried a call that timed out.
+    """
     private = incident.visibility == Visibility.RESTRICTED
     for attempt in range(MAX_NAME_ATTEMPTS):
         name = naming.channel_name(prefix, incident.number, incident.title, attempt)
@@ -210,7 +225,9 @@ async def _create_channel(sessions, conv, prefix: str, incident: Incident, *, re
         try:
             return await conv.create_channel(name, private=private)
         except NameTaken:
-            continue
+            own = await _own_channel(sessions, conv, incident, name) if name != looked else None
+            if own is not None:
+                return own
     raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
 
 

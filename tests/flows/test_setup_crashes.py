@@ -6,6 +6,8 @@ survives); the resume runs as after a restart, once the dead attempt's lease has
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from domain.config.engagement import EngageIndividual
@@ -147,3 +149,31 @@ async def test_someone_engaged_by_an_attempt_killed_before_inviting_them_is_invi
 
     ready = await restart(deps, incident.id)
     assert {REPORTER, "U0DANA"} <= conversation.channels[ready.channel_id]["members"]
+
+
+async def test_a_name_taken_by_this_incidents_own_channel_is_adopted(deps, conversation):
+    # What the client's retry of a conversations.create whose answer was lost gets: name_taken.
+    incident = await reported(deps)
+    own = conversation.add_channel(f"inc-{incident.number}-checkout-is-down", creator=BOT)
+    ready = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    assert ready.channel_id == own and incident_channels(conversation, incident) == [own]
+
+
+async def test_a_bot_channel_older_than_the_incident_is_not_adopted(deps, conversation):
+    incident = await reported(deps)  # say the database was started afresh: incident numbers begin again
+    old = conversation.add_channel(f"inc-{incident.number}-checkout-is-down", creator=BOT,
+                                   created=incident.created_at - timedelta(days=30))
+    ready = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    assert ready.channel_id != old and ready.channel_name.endswith("-2")
+
+
+async def test_a_bot_channel_held_by_another_incident_is_not_adopted(deps, conversation):
+    other = await setup_incident(deps.sessions, (await reported(deps, key="V-other")).id, deps.ports, deps.config)
+    incident = await reported(deps)
+    async with deps.sessions() as session:  # as if an earlier attempt had asked for the other's channel name
+        row = await session.get(Incident, incident.id)
+        row.setup_channel_name = other.channel_name
+        await session.commit()
+    ready = await setup_incident(deps.sessions, incident.id, deps.ports, deps.config)
+    assert conversation.called("find_channel") == [{"name": other.channel_name}]
+    assert ready.channel_id != other.channel_id and ready.channel_name.startswith(f"inc-{incident.number}-")
