@@ -131,12 +131,14 @@ async def setup_incident(
             facts = await incident_facts(session, incident)
             commander = await session.get(IndividualContact, incident.commander_id)
             # On resume, also whoever the dead attempt recorded as participant (engagement) but may not have invited.
-            invitees = [reporter.slack_user_id, *(await _participant_users(session, incident.id) if resumed else [])]
+            others = [u for u in await _participant_users(session, incident.id) if u != reporter.slack_user_id] \
+                if resumed else []
             await session.commit()
             topic = naming.incident_topic(incident.name, incident.status, facts.priority, commander.name)
 
             await gather_all(
-                *(conv.invite(incident.channel_id, [user]) for user in dict.fromkeys(invitees)),
+                conv.invite(incident.channel_id, [reporter.slack_user_id]),
+                _invite_participants(conv, incident, others),
                 conv.set_topic(incident.channel_id, topic),
                 _post_summary(session, conv, config, incident, facts, resumed=resumed),
                 _confirm_to_reporter(sessions, conv, incident, facts),
@@ -238,6 +240,16 @@ async def _participant_users(session: AsyncSession, incident_id: int) -> list[st
         .join(Participant, Participant.individual_id == IndividualContact.id)
         .where(Participant.incident_id == incident_id, Participant.inactive_at.is_(None))
         .order_by(Participant.id))).scalars())
+
+
+async def _invite_participants(conv, incident: Incident, user_ids: list[str]) -> None:
+    """Invite each (already in is fine); one who cannot be invited is logged, as engagement does."""
+    results = await asyncio.gather(*(conv.invite(incident.channel_id, [u]) for u in user_ids), return_exceptions=True)
+    for user_id, result in zip(user_ids, results, strict=True):
+        if isinstance(result, PortError):
+            log.warning("could not invite %s to %s: %s", user_id, incident.name, result)
+        elif isinstance(result, BaseException):
+            raise result
 
 
 async def _post_summary(session, conv, config: WarroomConfig, incident: Incident, facts: IncidentFacts, *,
