@@ -112,7 +112,7 @@ class Runtime:
         log.info("config applied: %s", report)
         for warning in config_warnings(self.config):
             log.warning("config: %s", warning)
-        conversation = SlackConversation(client, auth.get("url") or "https://slack.com/")
+        conversation = SlackConversation(client, auth.get("url") or "https://slack.com/", auth.get("user_id"))
         ports = Ports.with_conversation(conversation)
         ports.oncall = StaticOncall(self.config.oncall)
         ports = dataclasses.replace(ports, **self._port_overrides)

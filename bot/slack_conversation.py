@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.notices import Notice
-from domain.core.ports import ChannelRef, ChatMessage, MessageRef, NameTaken, PortError, UserProfile
+from domain.core.ports import ChannelRef, ChatMessage, MessageRef, NameTaken, PortError, StepMark, UserProfile
 from modals.renderers import render
+
+STEP_EVENT_TYPE = "warroom_incident_step"  # message metadata `event_type` of set-up step marks
+LIST_PAGES = 20  # conversations.list pages (1000 channels each) searched by find_channel
+HISTORY_PAGES = 5  # conversations.history pages (200 messages each) searched by find_marked
 
 
 def _port_error(exc: SlackApiError) -> PortError:
@@ -15,12 +21,30 @@ def _port_error(exc: SlackApiError) -> PortError:
     return NameTaken(code) if code == "name_taken" else PortError(code, f"Slack {exc.response.api_url.rsplit('/', 1)[-1]}")
 
 
-class SlackConversation:
-    """Slack adapter. `workspace_url` (from auth.test) builds links without extra API calls."""
+def _channel_ref(channel: dict) -> ChannelRef:
+    created = channel.get("created")
+    return ChannelRef(channel["id"], channel["name"], datetime.fromtimestamp(created, UTC) if created else None)
 
-    def __init__(self, client: AsyncWebClient, workspace_url: str = "https://slack.com/") -> None:
+
+def step_metadata(mark: StepMark) -> dict:
+    """Slack message metadata carrying a set-up step mark."""
+    return {"event_type": STEP_EVENT_TYPE, "event_payload": {"incident": mark.incident, "step": mark.step}}
+
+
+class SlackConversation:
+    """Slack adapter. `workspace_url` and `bot_user_id` (from auth.test) spare extra API calls;
+    without `bot_user_id`, auth.test is asked once when first needed."""
+
+    def __init__(self, client: AsyncWebClient, workspace_url: str = "https://slack.com/",
+                 bot_user_id: str | None = None) -> None:
         self.client = client
         self.workspace_url = workspace_url if workspace_url.endswith("/") else workspace_url + "/"
+        self.bot_user_id = bot_user_id
+
+    async def _bot_user(self) -> str:
+        if self.bot_user_id is None:
+            self.bot_user_id = (await self._call("auth_test"))["user_id"]
+        return self.bot_user_id
 
     async def _call(self, method: str, **kwargs):
         try:
@@ -58,8 +82,22 @@ class SlackConversation:
                 raise
 
     async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
-        channel = (await self._call("conversations_create", name=name, is_private=private))["channel"]
-        return ChannelRef(channel["id"], channel["name"])
+        return _channel_ref((await self._call("conversations_create", name=name, is_private=private))["channel"])
+
+    async def find_channel(self, name: str) -> ChannelRef | None:
+        # Slack has no lookup by name: page through the channels the bot can see (its private ones too).
+        me = await self._bot_user()
+        cursor = None
+        for _ in range(LIST_PAGES):
+            resp = await self._call("conversations_list", types="public_channel,private_channel",
+                                    exclude_archived=True, limit=1000, **({"cursor": cursor} if cursor else {}))
+            for channel in resp.get("channels", []):
+                if channel.get("name") == name and channel.get("creator") == me and not channel.get("is_archived"):
+                    return _channel_ref(channel)
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
 
     async def is_private(self, channel_id: str) -> bool:
         channel = (await self._call("conversations_info", channel=channel_id))["channel"]
@@ -82,11 +120,30 @@ class SlackConversation:
                 return
         await self._call("bookmarks_add", channel_id=channel_id, title=title, type="link", link=link)
 
-    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None) -> MessageRef:
+    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None,
+                   mark: StepMark | None = None) -> MessageRef:
         text, blocks = render(notice)
-        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        extra: dict = {"thread_ts": thread_ts} if thread_ts else {}
+        if mark is not None:
+            extra["metadata"] = step_metadata(mark)
         resp = await self._call("chat_postMessage", channel=channel_id, text=text, blocks=blocks, **extra)
         return MessageRef(resp["channel"], resp["ts"], self.message_link(resp["channel"], resp["ts"]))
+
+    async def find_marked(self, channel_id: str, mark: StepMark) -> MessageRef | None:
+        me, wanted = await self._bot_user(), step_metadata(mark)
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            resp = await self._call("conversations_history", channel=channel_id, include_all_metadata=True, limit=200,
+                                    **({"cursor": cursor} if cursor else {}))
+            for m in resp.get("messages", []):
+                metadata = m.get("metadata") or {}
+                if (m.get("user") == me and metadata.get("event_type") == wanted["event_type"]
+                        and metadata.get("event_payload") == wanted["event_payload"]):
+                    return MessageRef(channel_id, m["ts"], self.message_link(channel_id, m["ts"]))
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not resp.get("has_more") or not cursor:
+                break
+        return None
 
     async def rename_channel(self, channel_id: str, name: str) -> ChannelRef:
         channel = (await self._call("conversations_rename", channel=channel_id, name=name))["channel"]

@@ -33,6 +33,7 @@ class SlackEmulator(ServerMixin, DriverMixin):
         self.port = site._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        self.faults.release_hangs()
         for task in list(self._background):
             task.cancel()
         for ws in list(self._sockets):

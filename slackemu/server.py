@@ -97,6 +97,9 @@ class ServerMixin(SocketModeMixin):
             record(False, injection.error)
             return web.json_response({"ok": False, "error": injection.error or "fatal_error"})
 
+        hang = self.faults.take_hang(method, params)
+        if hang is not None and not hang.after:
+            return await self._hang(hang, params, record)
         handler = METHODS.get(method)
         try:
             if handler is None:
@@ -105,6 +108,8 @@ class ServerMixin(SocketModeMixin):
             result = handler(self, params)
             if asyncio.iscoroutine(result):
                 result = await result
+            if hang is not None:
+                return await self._hang(hang, params, record)
         except ApiError as exc:
             record(False, exc.code)
             if exc.messages:
@@ -115,6 +120,20 @@ class ServerMixin(SocketModeMixin):
             return web.json_response(body)
         record(True, None)
         return web.json_response({"ok": True, **(result or {})})
+
+    async def _hang(self, hang, params: dict, record) -> web.Response:
+        """Hold the request until the test releases it; then answer an error nobody should act on.
+
+        Logged as ok with `reply_lost` when the call took effect (`after`), else as `request_hung`.
+        """
+        hang.params = params
+        hang.reached.set()
+        await hang.released.wait()
+        if hang.after:
+            record(True, "reply_lost")
+        else:
+            record(False, "request_hung")
+        return web.json_response({"ok": False, "error": "request_hung"})
 
     # ------------------------------------------------------------------ response_url
     async def _handle_response_url(self, request: web.Request) -> web.Response:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slackemu.faults import Faults, Injection
+from slackemu.faults import Faults, Hang, Injection
 
 DOMAIN = "https://emulator.slack.test/"
 TEAM_NAME = "Emulated Workspace"
@@ -55,9 +56,14 @@ class Message:
     reactions: dict[str, list[str]] = field(default_factory=dict)
     edited: bool = False
     bot_id: str | None = None
+    metadata: dict | None = None  # {"event_type": ..., "event_payload": {...}}, as posted
 
-    def to_api(self, replies: list[Message] | None = None) -> dict:
-        """The message as the Web API returns it; `replies` (for a thread parent) adds reply counts."""
+    def to_api(self, replies: list[Message] | None = None, *, metadata: bool = False) -> dict:
+        """The message as the Web API returns it; `replies` (for a thread parent) adds reply counts.
+
+        `metadata`: include the message's metadata (history and replies do only when asked with
+        `include_all_metadata`).
+        """
         data: dict[str, Any] = {"type": "message", "ts": self.ts, "user": self.user, "text": self.text}
         if self.blocks is not None:
             data["blocks"] = self.blocks
@@ -72,6 +78,8 @@ class Message:
                          "reply_users": sorted({r.user for r in replies})})
         if self.reactions:
             data["reactions"] = [{"name": n, "users": list(u), "count": len(u)} for n, u in self.reactions.items()]
+        if metadata and self.metadata is not None:
+            data["metadata"] = dict(self.metadata)
         return data
 
 
@@ -236,13 +244,17 @@ class Workspace:
         return uid
 
     def add_channel(self, name: str, *, members: list[str] | None = None, is_private: bool = False,
-                    bot_member: bool = True) -> str:
-        """Add a channel (no events); the bot is a member unless `bot_member=False`."""
-        unknown = [m for m in members or [] if m not in self.users]
+                    bot_member: bool = True, creator: str | None = None) -> str:
+        """Add a channel (no events); the bot is a member unless `bot_member=False`.
+
+        `creator` is who made it, as conversations.info/list report it (the bot's user id makes it
+        look like a channel the app created itself).
+        """
+        unknown = [m for m in [*(members or []), *([creator] if creator else [])] if m not in self.users]
         if unknown:
             raise ValueError(f"unknown users {unknown}")
         cid = self.new_id("G" if is_private else "C")
-        channel = Channel(cid, name, is_private=is_private, members=set(members or []))
+        channel = Channel(cid, name, is_private=is_private, members=set(members or []), creator=creator)
         if bot_member:
             channel.members.add(self.bot_user_id)
         self.channels[cid] = channel
@@ -277,6 +289,18 @@ class Workspace:
         if status == 200 and error is None:
             raise ValueError("inject() needs an HTTP error status or a Slack error code")
         self.faults.injections.append(Injection(method, status, error, retry_after, times))
+
+    def hang(self, method: str, *, after: bool = False, times: int = 1,
+             when: Callable[[dict], bool] | None = None) -> Hang:
+        """Make the next `times` calls of `method` ("*": any) never answer, leaving the app mid-call.
+
+        `after=True`: the call takes effect first (Slack did it, the reply was lost). `when`: only
+        calls whose arguments pass it. Await `hang.wait_reached()` to know the app is stuck in the
+        call; `hang.release()` (or `stop()`) ends the request.
+        """
+        hang = Hang(method, after, times, when)
+        self.faults.hangs.append(hang)
+        return hang
 
     # ------------------------------------------------------------------ response_url
     def new_response_url(self, user: str, channel: str | None, message_ts: str | None = None) -> str:

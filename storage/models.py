@@ -127,7 +127,8 @@ class Incident(SQLModel, table=True):
 
     `idempotency_key` (e.g. the view id of the submitted report modal) makes a double submit
     create one incident; `setup_state` records the last creation step reached so a failed or
-    interrupted set-up can be resumed.
+    interrupted set-up can be resumed; `setup_channel_name` and `reporter_confirmed_at` let a
+    resumed set-up tell what an attempt that died half-way already did.
     """
 
     __tablename__ = "incident"
@@ -155,6 +156,10 @@ class Incident(SQLModel, table=True):
     setup_state: str = Field(default=SetupState.PENDING, index=True)
     setup_error: str | None = Field(default=None, sa_type=Text)
     setup_attempts: int = 0
+    # The name set-up asks Slack for, committed before each conversations.create: an attempt that
+    # died while Slack was creating the channel leaves it here for the next one to look up.
+    setup_channel_name: str | None = None
+    reporter_confirmed_at: datetime | None = _utc(nullable=True)  # the reporter was told where the channel is
     created_at: datetime = _utc()
     reported_at: datetime = _utc()
     stable_at: datetime | None = _utc(nullable=True)

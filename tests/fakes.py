@@ -2,12 +2,16 @@
 
 They keep the rules the real adapters enforce (a taken channel name raises `NameTaken`, an
 unknown channel raises `PortError`) so a flow cannot pass by leaning on a fake that accepts all.
+
+`RecordingConversation.crash` simulates the process dying inside a call (`Killed`, which no
+`except Exception` stops), before or after the workspace acted on it.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.core.notices import Notice
@@ -22,8 +26,15 @@ from domain.core.ports import (
     NullTickets,
     PortError,
     Ports,
+    StepMark,
     UserProfile,
 )
+
+BOT = "UBOT"  # the bot user of the fake workspace (creator of the channels it makes)
+
+
+class Killed(BaseException):
+    """The process died here: nothing after this point runs, only committed data survives."""
 
 
 @dataclass
@@ -40,6 +51,9 @@ class RecordingConversation:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {name, private, members, archived}
     calls: list[Call] = field(default_factory=list)
     fail: dict[str, Exception] = field(default_factory=dict)  # method -> error to raise once
+    # "method" or "method:<an argument>" (a channel id, a user id...) -> "before" | "after" it takes
+    # effect: raise Killed, once
+    crash: dict[str, str] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def _record(self, method: str, **args: Any) -> None:
@@ -47,6 +61,19 @@ class RecordingConversation:
         error = self.fail.pop(method, None)
         if error is not None:
             raise error
+        self._maybe_killed("before", method)
+
+    def _maybe_killed(self, moment: str, method: str) -> None:
+        args = self.calls[-1].args if self.calls and self.calls[-1].method == method else {}
+        values = [v for value in args.values() for v in (value if isinstance(value, list) else [value])]
+        for key in [*(f"{method}:{v}" for v in values if isinstance(v, str)), method]:
+            if self.crash.get(key) == moment:
+                del self.crash[key]
+                raise Killed(key)
+
+    def _acted(self, method: str) -> None:
+        """Called once a method took effect: the process may die before hearing back."""
+        self._maybe_killed("after", method)
 
     def _channel(self, channel_id: str) -> dict[str, Any]:
         if channel_id not in self.channels:
@@ -76,30 +103,63 @@ class RecordingConversation:
     async def react(self, channel_id: str, ts: str, name: str, *, remove: bool = False) -> None:
         self._record("react", channel_id=channel_id, ts=ts, name=name, remove=remove)
 
+    def add_channel(self, name: str, *, creator: str = "UOTHER", archived: bool = False,
+                    created: datetime | None = None) -> str:
+        """A channel that already exists in the workspace (made by `creator`, at `created`: now by default)."""
+        channel_id = f"C{next(self._ids):08d}"
+        self.channels[channel_id] = {"name": name, "private": False, "members": {creator}, "archived": archived,
+                                     "creator": creator, "messages": [], "created": created or datetime.now(UTC)}
+        return channel_id
+
+    def messages(self, channel_id: str) -> list[dict[str, Any]]:
+        """Messages stored in a channel, oldest first: {ts, notice, mark, thread_ts}."""
+        return self._channel(channel_id)["messages"]
+
     async def create_channel(self, name: str, *, private: bool) -> ChannelRef:
         self._record("create_channel", name=name, private=private)
         if any(c["name"] == name for c in self.channels.values()):
             raise NameTaken(name)
         channel_id = f"C{next(self._ids):08d}"
-        self.channels[channel_id] = {"name": name, "private": private, "members": set(), "archived": False}
-        return ChannelRef(id=channel_id, name=name)
+        created = datetime.now(UTC)
+        self.channels[channel_id] = {"name": name, "private": private, "members": {BOT}, "archived": False,
+                                     "creator": BOT, "messages": [], "created": created}
+        self._acted("create_channel")
+        return ChannelRef(id=channel_id, name=name, created_at=created)
+
+    async def find_channel(self, name: str) -> ChannelRef | None:
+        self._record("find_channel", name=name)
+        return next((ChannelRef(cid, c["name"], c.get("created")) for cid, c in self.channels.items()
+                     if c["name"] == name and c.get("creator") == BOT and not c["archived"]), None)
 
     async def invite(self, channel_id: str, user_ids: list[str]) -> None:
         self._record("invite", channel_id=channel_id, user_ids=list(user_ids))
         self._channel(channel_id)["members"].update(user_ids)
+        self._acted("invite")
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
         self._record("set_topic", channel_id=channel_id, topic=topic)
         self._channel(channel_id)["topic"] = topic
+        self._acted("set_topic")
 
     async def add_bookmark(self, channel_id: str, title: str, link: str, *, if_missing: bool = False) -> None:
         self._record("add_bookmark", channel_id=channel_id, title=title, link=link, if_missing=if_missing)
+        self._acted("add_bookmark")
 
-    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None) -> MessageRef:
-        self._record("post", channel_id=channel_id, notice=notice, thread_ts=thread_ts)
-        self._channel(channel_id)
+    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None,
+                   mark: StepMark | None = None) -> MessageRef:
+        self._record("post", channel_id=channel_id, notice=notice, thread_ts=thread_ts, mark=mark)
+        channel = self._channel(channel_id)
         ts = self._ts()
+        channel.setdefault("messages", []).append({"ts": ts, "notice": notice, "mark": mark, "thread_ts": thread_ts})
+        self._acted("post")
         return MessageRef(channel_id=channel_id, ts=ts, permalink=self.message_link(channel_id, ts))
+
+    async def find_marked(self, channel_id: str, mark: StepMark) -> MessageRef | None:
+        self._record("find_marked", channel_id=channel_id, mark=mark)
+        found = [m for m in self._channel(channel_id).get("messages", []) if m["mark"] == mark and not m["thread_ts"]]
+        if not found:
+            return None
+        return MessageRef(channel_id, found[-1]["ts"], self.message_link(channel_id, found[-1]["ts"]))
 
     async def rename_channel(self, channel_id: str, name: str) -> ChannelRef:
         self._record("rename_channel", channel_id=channel_id, name=name)
@@ -110,12 +170,15 @@ class RecordingConversation:
 
     async def pin(self, channel_id: str, ts: str) -> None:
         self._record("pin", channel_id=channel_id, ts=ts)
+        self._acted("pin")
 
     async def post_ephemeral(self, channel_id: str, user_id: str, notice: Notice) -> None:
         self._record("post_ephemeral", channel_id=channel_id, user_id=user_id, notice=notice)
+        self._acted("post_ephemeral")
 
     async def send_direct(self, user_id: str, notice: Notice) -> MessageRef:
         self._record("send_direct", user_id=user_id, notice=notice)
+        self._acted("send_direct")
         ts = self._ts()
         return MessageRef(channel_id=f"D{user_id}", ts=ts, permalink=self.message_link(f"D{user_id}", ts))
 

@@ -7,6 +7,7 @@ tests wire them to the same adapters pointed at local fakes. Nothing here knows 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from domain.core.notices import Notice
@@ -48,6 +49,7 @@ class ChatMessage:
 class ChannelRef:
     id: str
     name: str
+    created_at: datetime | None = None  # when the workspace made it, where known
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,18 @@ class MessageRef:
     channel_id: str
     ts: str
     permalink: str
+
+
+@dataclass(frozen=True)
+class StepMark:
+    """An invisible tag on a message the bot posts for one step of an incident's set-up.
+
+    A step resumed after a crash looks for its mark (`find_marked`) before posting again, since the
+    crash may have come after the chat workspace stored the message but before we recorded it.
+    """
+
+    incident: str  # the incident's name, e.g. INC-12
+    step: str  # e.g. "summary"
 
 
 class ConversationPort(Protocol):
@@ -74,6 +88,12 @@ class ConversationPort(Protocol):
     async def is_private(self, channel_id: str) -> bool:
         """Whether the channel is private (invitation only); asked of Slack, since an admin may convert it."""
 
+    async def find_channel(self, name: str) -> ChannelRef | None:
+        """The unarchived channel called `name` that the bot itself created, else None.
+
+        How a resumed set-up recognises the channel an earlier attempt created but never recorded.
+        """
+
     async def invite(self, channel_id: str, user_ids: list[str]) -> None:
         """Invite users; users already in the channel are not an error."""
 
@@ -82,8 +102,12 @@ class ConversationPort(Protocol):
     async def add_bookmark(self, channel_id: str, title: str, link: str, *, if_missing: bool = False) -> None:
         """Add a link bookmark; with `if_missing`, only when no bookmark has that link (one more call)."""
 
-    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None) -> MessageRef:
-        """Post a message, as a reply in the thread of `thread_ts` when given."""
+    async def post(self, channel_id: str, notice: Notice, *, thread_ts: str | None = None,
+                   mark: StepMark | None = None) -> MessageRef:
+        """Post a message, as a reply in the thread of `thread_ts` when given, tagged with `mark`."""
+
+    async def find_marked(self, channel_id: str, mark: StepMark) -> MessageRef | None:
+        """The bot's own top-level message tagged `mark` among the channel's recent messages, else None."""
 
     async def rename_channel(self, channel_id: str, name: str) -> ChannelRef:
         """Rename a channel; raise `NameTaken` when the name is in use."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from domain.announcements.service import refresh_announcements
@@ -14,7 +15,7 @@ from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
 from domain.core.deps import Deps
-from domain.core.ports import ChannelRef, ConversationPort, NameTaken, PortError
+from domain.core.ports import ChannelRef, ConversationPort, NameTaken, PortError, StepMark
 from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from domain.incidents import naming
 from domain.incidents.notices import ClosingSummary, IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
@@ -33,26 +34,34 @@ from domain.timeline import record_event
 from storage.models import (
     Incident,
     IndividualContact,
+    Participant,
     Project,
 )
 from storage.rows import must_get
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+Sessions = async_sessionmaker[AsyncSession]
+CLOCK_SKEW = timedelta(minutes=5)  # between our clock and the chat workspace's, when comparing creation times
 
 
-async def on_channel_ready(deps: Deps, incident_id: int) -> None:
+async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = False) -> None:
     """Runs beside the channel set-up calls once the channel exists; each part is idempotent
-    (a resumed set-up repeats it safely) and a failure of one is only logged."""
+    (a resumed set-up repeats it safely) and a failure of one is only logged.
+
+    `resumed`: an earlier attempt may have died half-way, so look for what it posted first.
+    """
     results = await asyncio.gather(
         run_engagement(deps, incident_id),
-        _announce(deps, incident_id),
+        _announce(deps, incident_id, recover=resumed),
         page_commander_if_needed(deps, incident_id),
         return_exceptions=True,
     )
     for result in results:
         if isinstance(result, Exception):
             log.error("post-set-up step of incident %s failed", incident_id, exc_info=result)
+        elif isinstance(result, BaseException):  # cancelled (shutdown): not a step failure
+            raise result
 
 
 async def close_retroactive(deps: Deps, incident_id: int) -> None:
@@ -73,13 +82,13 @@ async def close_retroactive(deps: Deps, incident_id: int) -> None:
         await conv.archive(channel)
 
 
-async def _announce(deps: Deps, incident_id: int) -> None:
+async def _announce(deps: Deps, incident_id: int, *, recover: bool) -> None:
     if not deps.config.notification_channels:
         return
     async with deps.sessions() as session:
         incident = await must_get(session, Incident, incident_id)
         await refresh_announcements(session, deps.ports.conversation, incident, await incident_facts(session, incident),
-                                    deps.config)
+                                    deps.config, recover=recover)
         await session.commit()
 
 
@@ -88,49 +97,58 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
 
     Independent Slack calls run concurrently. Progress is committed after each step so that a
     later attempt (redelivery, the resume job, a restart) continues where this one stopped.
+
+    An attempt may also die (killed, timed out) after Slack acted but before its answer was
+    recorded, so a resumed attempt recognises what Slack already has before acting again: the
+    channel by the name committed before asking for it (`_open_channel`), the summary by the
+    mark it was posted with (`_post_summary`). The ephemeral confirmation cannot be looked up:
+    it is recorded as soon as it is sent (`_confirm_to_reporter`).
     """
-    config, conv = deps.config, deps.ports.conversation
+    sessions, config, conv = deps.sessions, deps.config, deps.ports.conversation
     # Every DB step below ends with a commit before the next Slack call: a transaction (and on
     # SQLite the write lock, on Postgres a pooled connection) is never held across the network.
-    async with deps.sessions() as session:
+    async with sessions() as session:
         incident = await must_get(session, Incident, incident_id)
         if incident.setup_state == SetupState.READY:
             return incident
         if not await claim_setup(session, incident):
             log.info("set-up of %s already running elsewhere", incident.name)
             return incident
+        resumed = incident.setup_attempts > 1  # an earlier attempt may have done more than it recorded
         reporter = await must_get(session, IndividualContact, incident.reporter_id)
         project = await must_get(session, Project, incident.project_id)
         prefix = channel_prefix(config, project.name)
+        earlier_name = incident.setup_channel_name  # asked for by an earlier attempt that never stored the id
+        if incident.channel_id is None and earlier_name is None:
+            incident.setup_channel_name = naming.channel_name(prefix, incident.number, incident.title)
         await session.commit()
         ready = False
         try:
+            if incident.channel_id is None:
+                profile, _ = await gather_all(
+                    conv.get_user(reporter.slack_user_id),
+                    _open_channel(sessions, conv, prefix, incident, earlier_name),
+                )
+                await session.refresh(incident)
+                await update_contact(session, profile)
+                await session.commit()
             channel_id = incident.channel_id
             if channel_id is None:
-                profile, channel = await gather_all(
-                    conv.get_user(reporter.slack_user_id), _create_channel(conv, prefix, incident)
-                )
-                await update_contact(session, profile)
-                channel_id = incident.channel_id = channel.id
-                incident.channel_name = channel.name
-                incident.setup_state = SetupState.CHANNEL_CREATED
-                await record_event(
-                    session,
-                    incident.id,
-                    f"Incident channel #{channel.name} created",
-                    dedupe_key=f"incident:{incident.id}:channel",
-                )
-                await session.commit()
+                raise PortError("channel_missing", f"{incident.name} has no channel after it was opened")
             facts = await incident_facts(session, incident)
             topic = await incident_topic(session, incident, facts.priority)
+            # On resume, also whoever the dead attempt recorded as participant (engagement) but may not have invited.
+            others = [u for u in await _participant_users(session, incident.id) if u != reporter.slack_user_id] \
+                if resumed else []
             await session.commit()
 
             await gather_all(
                 conv.invite(channel_id, [reporter.slack_user_id]),
+                _invite_participants(conv, incident, channel_id, others),
                 conv.set_topic(channel_id, topic),
-                _post_summary(session, conv, config, incident, channel_id, facts),
-                _confirm_to_reporter(conv, incident, channel_id, facts),
-                on_channel_ready(deps, incident.id),
+                _post_summary(session, conv, config, incident, channel_id, facts, resumed=resumed),
+                _confirm_to_reporter(deps, incident, channel_id, facts),
+                on_channel_ready(deps, incident.id, resumed=resumed),
             )
             incident.setup_state, incident.setup_error = SetupState.READY, None
             incident.updated_at = utcnow()
@@ -152,43 +170,138 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
     return incident
 
 
-async def _create_channel(conv: ConversationPort, prefix: str, incident: Incident) -> ChannelRef:
+async def _open_channel(sessions: Sessions, conv: ConversationPort, prefix: str, incident: Incident,
+                        earlier_name: str | None) -> None:
+    """Find or create the incident channel, and commit its id the moment it is known.
+
+    `earlier_name` is the name an earlier attempt asked Slack for without storing an id: it died
+    (or timed out) while Slack was creating the channel, or just after. The channel of that name,
+    if it is this incident's (`_own_channel`), is adopted, not left empty beside a `-2`.
+    """
+    channel = await _own_channel(sessions, conv, incident, earlier_name) if earlier_name else None
+    if channel is None:
+        channel = await _create_channel(sessions, conv, prefix, incident,
+                                        recorded=earlier_name or incident.setup_channel_name, looked=earlier_name)
+    async with sessions() as session:
+        row = await must_get(session, Incident, incident.id)
+        row.channel_id, row.channel_name = channel.id, channel.name
+        row.setup_state = SetupState.CHANNEL_CREATED
+        await record_event(
+            session,
+            row.id,
+            f"Incident channel #{channel.name} created",
+            dedupe_key=f"incident:{row.id}:channel",
+        )
+        await session.commit()
+
+
+async def _own_channel(sessions: Sessions, conv: ConversationPort, incident: Incident, name: str) -> ChannelRef | None:
+    """The channel called `name` if an earlier call made it for this incident, else None.
+
+    Names carry the incident number, so a channel of that name that the bot created, since the
+    incident was reported, and that no other incident holds, can only be this incident's.
+    """
+    channel = await conv.find_channel(name)
+    if channel is None:
+        return None
+    if channel.created_at is not None and channel.created_at < incident.created_at - CLOCK_SKEW:
+        return None  # made for an incident of the same number before (e.g. a database started afresh)
+    async with sessions() as session:
+        other = (await session.execute(
+            select(col(Incident.id)).where(col(Incident.channel_id) == channel.id, col(Incident.id) != incident.id))).first()
+        await session.commit()
+    if other is not None:
+        return None
+    log.info("set-up of %s adopts #%s, created by an earlier call whose answer was lost", incident.name, name)
+    return channel
+
+
+async def _create_channel(sessions: Sessions, conv: ConversationPort, prefix: str, incident: Incident, *,
+                          recorded: str | None, looked: str | None) -> ChannelRef:
+    """Create the channel under the first free name; each name is committed before it is asked for.
+
+    A name taken by this incident's own channel (`_own_channel`) is adopted: an earlier call
+    created it but its answer was lost, e.g. the client retried a call that timed out.
+    """
     private = incident.visibility == Visibility.RESTRICTED
     for attempt in range(MAX_NAME_ATTEMPTS):
+        name = naming.channel_name(prefix, incident.number, incident.title, attempt)
+        if name != recorded:
+            async with sessions() as session:
+                await session.execute(update(Incident).where(col(Incident.id) == incident.id)
+                                      .values(setup_channel_name=name))
+                await session.commit()
+            recorded = name
         try:
-            return await conv.create_channel(
-                naming.channel_name(prefix, incident.number, incident.title, attempt), private=private
-            )
+            return await conv.create_channel(name, private=private)
         except NameTaken:
-            continue
+            own = await _own_channel(sessions, conv, incident, name) if name != looked else None
+            if own is not None:
+                return own
     raise PortError("name_taken", f"no free channel name after {MAX_NAME_ATTEMPTS} attempts")
 
 
+async def _participant_users(session: AsyncSession, incident_id: int) -> list[str]:
+    """Slack ids of the incident's active participants."""
+    return list((await session.execute(
+        select(col(IndividualContact.slack_user_id))
+        .join(Participant, col(Participant.individual_id) == col(IndividualContact.id))
+        .where(col(Participant.incident_id) == incident_id, col(Participant.inactive_at).is_(None))
+        .order_by(col(Participant.id)))).scalars())
+
+
+async def _invite_participants(conv: ConversationPort, incident: Incident, channel_id: str, user_ids: list[str]) -> None:
+    """Invite each (already in is fine); one who cannot be invited is logged, as engagement does."""
+    results = await asyncio.gather(*(conv.invite(channel_id, [u]) for u in user_ids), return_exceptions=True)
+    for user_id, result in zip(user_ids, results, strict=True):
+        if isinstance(result, PortError):
+            log.warning("could not invite %s to %s: %s", user_id, incident.name, result)
+        elif isinstance(result, BaseException):
+            raise result
+
+
 async def _post_summary(session: AsyncSession, conv: ConversationPort, config: WarroomConfig, incident: Incident,
-                        channel_id: str, facts: IncidentFacts) -> None:
+                        channel_id: str, facts: IncidentFacts, *, resumed: bool) -> None:
     ts = incident.summary_message_ts
-    resumed = ts is not None
+    bookmarked = ts is not None  # the bookmark follows the recorded summary
     if ts is None:
-        ref = await conv.post(channel_id, IncidentSummary(facts, config.commands.model_dump()))
+        mark = StepMark(incident.name, "summary")
+        # A resumed attempt first looks for the summary a dead attempt posted but never recorded.
+        ref = await conv.find_marked(channel_id, mark) if resumed else None
+        if ref is None:
+            ref = await conv.post(channel_id, IncidentSummary(facts, config.commands.model_dump()), mark=mark)
         ts = incident.summary_message_ts = ref.ts
         # Committed at once: a retry must never post the summary twice.
         await session.commit()
     permalink = conv.message_link(channel_id, ts)
     await gather_all(
         conv.pin(channel_id, ts),
-        conv.add_bookmark(channel_id, f"{incident.name} summary", permalink, if_missing=resumed),
+        conv.add_bookmark(channel_id, f"{incident.name} summary", permalink, if_missing=bookmarked),
     )
 
 
-async def _confirm_to_reporter(conv: ConversationPort, incident: Incident, channel_id: str, facts: IncidentFacts) -> None:
+async def _confirm_to_reporter(deps: Deps, incident: Incident, channel_id: str, facts: IncidentFacts) -> None:
+    """Tell the reporter where the channel is, once.
+
+    Ephemeral messages cannot be looked up afterwards, so the confirmation is recorded as soon as
+    Slack accepted it: only a process dying in the milliseconds between the two sends it again
+    on resume (a duplicate "your channel is ready" beats none; see the README).
+    """
     if not incident.origin_channel_id or incident.origin_channel_id == channel_id:
         return
+    if incident.reporter_confirmed_at is not None:
+        return
+    conv = deps.ports.conversation
     notice = IncidentReported(facts, conv.channel_link(channel_id))
     try:
         await conv.post_ephemeral(incident.origin_channel_id, facts.reporter, notice)
     except PortError:
         # The origin may be a channel the bot cannot post in (e.g. a DM with someone else): use a DM.
         await conv.send_direct(facts.reporter, notice)
+    async with deps.sessions() as session:
+        await session.execute(update(Incident).where(col(Incident.id) == incident.id)
+                              .values(reporter_confirmed_at=utcnow()))
+        await session.commit()
 
 
 async def _tell_setup_delayed(conv: ConversationPort, incident: Incident, user_id: str, exc: Exception) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from slackemu.state import DOMAIN, Channel, Message, Workspace
 from slackemu.webapi.common import (
     ApiError,
@@ -15,6 +17,7 @@ from slackemu.webapi.common import (
 )
 
 CHANNEL_TYPES = {"D": "im", "G": "group", "C": "channel"}
+EVENT_TYPE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 
 
 def permalink(channel_id: str, ts: str) -> str:
@@ -48,18 +51,33 @@ def bot_posted(emu: Workspace, ch: Channel, m: Message) -> None:
     emu.emit_event_later(event)
 
 
+def _metadata(params: dict) -> dict | None:
+    """Message metadata: `{"event_type": "<name>", "event_payload": {...}}` (sent as JSON)."""
+    value = params.get("metadata")
+    if value in (None, ""):
+        return None
+    if not isinstance(value, dict):
+        raise ApiError("invalid_metadata_format")
+    event_type, payload = value.get("event_type"), value.get("event_payload")
+    if not isinstance(event_type, str) or not EVENT_TYPE.match(event_type) or not isinstance(payload, dict):
+        raise ApiError("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": payload}
+
+
 @method("chat.postMessage")
 def chat_post_message(emu: Workspace, params: dict) -> dict:
     ch = channel(emu, params.get("channel"), for_post=True)
     bot_can_post(emu, ch)
     text, blocks = _content(params)
+    metadata = _metadata(params)
     thread_ts = str(params.get("thread_ts") or "") or None
     if thread_ts:
         message(ch, thread_ts)
-    m = Message(emu.new_ts(), emu.bot_user_id, text or "", blocks, thread_ts=thread_ts, bot_id=emu.bot_id)
+    m = Message(emu.new_ts(), emu.bot_user_id, text or "", blocks, thread_ts=thread_ts, bot_id=emu.bot_id,
+                metadata=metadata)
     ch.messages.append(m)
     bot_posted(emu, ch, m)
-    return {"channel": ch.id, "ts": m.ts, "message": m.to_api()}
+    return {"channel": ch.id, "ts": m.ts, "message": m.to_api(metadata=True)}
 
 
 @method("chat.postEphemeral")
@@ -82,12 +100,15 @@ def chat_update(emu: Workspace, params: dict) -> dict:
     if m.user != emu.bot_user_id:
         raise ApiError("cant_update_message")
     text, blocks = _content(params)
+    metadata = _metadata(params)
     if text is not None:
         m.text = text
     if blocks is not None:
         m.blocks = blocks or None
+    if metadata is not None:
+        m.metadata = metadata
     m.edited = True
-    return {"channel": ch.id, "ts": m.ts, "text": m.text, "message": m.to_api()}
+    return {"channel": ch.id, "ts": m.ts, "text": m.text, "message": m.to_api(metadata=True)}
 
 
 @method("chat.delete")

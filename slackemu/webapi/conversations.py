@@ -265,7 +265,8 @@ def conversations_history(emu: Workspace, params: dict) -> dict:
     top = [m for m in ch.messages if not m.thread_ts or m.thread_ts == m.ts]
     items = list(reversed(_window(top, params)))
     page, cursor = paginate(items, params)
-    return {"messages": [m.to_api(ch.replies(m.ts)) for m in page], "has_more": bool(cursor),
+    metadata = flag(params, "include_all_metadata")
+    return {"messages": [m.to_api(ch.replies(m.ts), metadata=metadata) for m in page], "has_more": bool(cursor),
             "response_metadata": {"next_cursor": cursor}}
 
 
@@ -280,5 +281,6 @@ def conversations_replies(emu: Workspace, params: dict) -> dict:
     if params.get("oldest") or params.get("latest"):
         thread = _window(thread, params)
     page, cursor = paginate(thread, params, default=1000)
-    return {"messages": [m.to_api(ch.replies(m.ts) if m is root else None) for m in page],
+    metadata = flag(params, "include_all_metadata")
+    return {"messages": [m.to_api(ch.replies(m.ts) if m is root else None, metadata=metadata) for m in page],
             "has_more": bool(cursor), "response_metadata": {"next_cursor": cursor}}

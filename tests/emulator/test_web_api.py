@@ -1,5 +1,7 @@
 """The emulator answers like Slack, including the refusals."""
 
+import asyncio
+
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
@@ -204,3 +206,55 @@ async def test_history_replies_reactions_pins_bookmarks(emu, client):
     await client.bookmarks_add(channel_id=cid, title="Doc", type="link", link="https://example.com")
     assert emu.channels[cid].bookmarks[0]["title"] == "Doc"
     assert await error_of(client.chat_update(channel=cid, ts="1.2", text="x")) == "message_not_found"
+
+
+MARK = {"event_type": "warroom_incident_step", "event_payload": {"incident": "INC-1", "step": "summary"}}
+
+
+async def test_message_metadata_is_stored_and_returned_only_when_asked(emu, client):
+    cid = emu.add_channel("inc-1")
+    posted = await client.chat_postMessage(channel=cid, text="summary", metadata=MARK)
+    assert posted["message"]["metadata"] == MARK
+    await client.chat_postMessage(channel=cid, text="no metadata")
+    plain = await client.conversations_history(channel=cid)
+    assert all("metadata" not in m for m in plain["messages"])
+    full = await client.conversations_history(channel=cid, include_all_metadata=True)
+    assert [m.get("metadata") for m in full["messages"]] == [None, MARK]
+    replies = await client.conversations_replies(channel=cid, ts=posted["ts"], include_all_metadata=True)
+    assert replies["messages"][0]["metadata"] == MARK
+    bad = {"event_type": "has space", "event_payload": {}}
+    assert await error_of(client.chat_postMessage(channel=cid, text="x", metadata=bad)) == "invalid_metadata_schema"
+
+
+async def test_channel_creator_is_reported(emu, client):
+    alice = emu.add_user("alice")
+    theirs = emu.add_channel("inc-2-theirs", creator=alice)
+    ours = (await client.conversations_create(name="inc-2-ours"))["channel"]["id"]
+    info = await client.conversations_info(channel=theirs)
+    assert info["channel"]["creator"] == alice
+    listed = {c["id"]: c["creator"] for c in (await client.conversations_list(types="public_channel"))["channels"]}
+    assert listed == {theirs: alice, ours: emu.bot_user_id}
+
+
+async def test_a_hung_call_leaves_the_client_waiting_before_or_after_taking_effect(emu, client):
+    before = emu.hang("conversations.create")
+    call = asyncio.ensure_future(client.conversations_create(name="never-made"))
+    assert (await before.wait_reached(5))["name"] == "never-made"
+    await asyncio.sleep(0.05)
+    assert not call.done() and emu.channel_by_name("never-made") is None
+    before.release()
+    assert await error_of(call) == "request_hung"
+    assert emu.channel_by_name("never-made") is None
+
+    after = emu.hang("conversations.create", after=True)
+    call = asyncio.ensure_future(client.conversations_create(name="made-unseen"))
+    await after.wait_reached(5)
+    assert not call.done() and emu.channel_by_name("made-unseen") is not None
+    after.release()
+    await error_of(call)
+    assert [(c.ok, c.error) for c in emu.calls_to("conversations.create")] == [(False, "request_hung"), (True, "reply_lost")]
+    await client.conversations_create(name="answered")  # hangs are used up
+
+    picky = emu.hang("chat.postMessage", when=lambda params: params.get("channel") == "C-target")
+    await client.chat_postMessage(channel=emu.add_channel("elsewhere"), text="not this one")
+    assert not picky.reached.is_set() and picky.times == 1
