@@ -12,6 +12,7 @@ recently polled first).
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -138,11 +139,14 @@ async def poll_incident(deps: Deps, incident_id: int, stats: PollStats, *, now: 
         cursors = await _cursors(session, incident.channel_id or "")
         await session.commit()
     channel = incident.channel_id or ""
-    activity_since = [since for since, model in assignments if model != CLASSIC_MODEL]
+    # The first assignment holds from the channel's start (ts are not comparable to our clock to the
+    # second); a later one from its whole second.
+    activity_since = [0.0 if i == 0 else float(math.floor(since.timestamp()))
+                      for i, (since, model) in enumerate(assignments) if model != CLASSIC_MODEL]
     top = cursors.get("")
     read = _Read(top.last_ts if top else None)
     if activity_since:
-        start = min(activity_since).timestamp()
+        start = min(activity_since)
         read = await _read_channel(conv, channel, cursors, read, start, now, costs, stats)
     async with deps.sessions() as session:
         cursors = await _cursors(session, channel)
@@ -250,7 +254,8 @@ async def _cost_row(session: AsyncSession, subject_id: int, model: str) -> Respo
 
 async def _add_activities(session: AsyncSession, incident_id: int, assignments: list[tuple[datetime, str]],
                           read: _Read, rate: int, costs: CostsConfig) -> bool:
-    epochs = [(since.timestamp(), model) for since, model in assignments]
+    epochs = [(0.0 if i == 0 else float(math.floor(since.timestamp())), model)
+              for i, (since, model) in enumerate(assignments)]
     by_model: dict[str, list[Activity]] = {}
     for user, ts, kind in read.activities:
         model = model_at(epochs, ts)
