@@ -17,14 +17,14 @@ from handlers.registry import CommandSpec, Registry
 SCOPE_USES: dict[str, tuple[str, ...]] = {
     "bookmarks:read": ("bookmarks.list",),
     "bookmarks:write": ("bookmarks.add",),
-    "channels:history": ("conversations.replies", "message.channels"),
+    "channels:history": ("conversations.history", "conversations.replies", "message.channels"),
     "channels:manage": ("conversations.create", "conversations.invite", "conversations.setTopic",
                         "conversations.rename", "conversations.archive", "conversations.unarchive"),
     "channels:read": ("member_joined_channel", "member_left_channel", "conversations.info"),
     "chat:write": ("chat.postMessage", "chat.postEphemeral", "chat.update"),
     "chat:write.public": ("chat.postMessage",),  # to notification channels the bot has not joined
     "commands": (),  # slash commands and shortcuts
-    "groups:history": ("conversations.replies", "message.groups"),
+    "groups:history": ("conversations.history", "conversations.replies", "message.groups"),
     "groups:read": ("member_joined_channel", "member_left_channel", "conversations.info"),
     "groups:write": ("conversations.create", "conversations.invite", "conversations.setTopic",
                      "conversations.rename", "conversations.archive", "conversations.unarchive"),
