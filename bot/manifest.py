@@ -17,15 +17,15 @@ from handlers.registry import CommandSpec, Registry
 SCOPE_USES: dict[str, tuple[str, ...]] = {
     "bookmarks:read": ("bookmarks.list",),
     "bookmarks:write": ("bookmarks.add",),
-    "channels:history": ("conversations.replies", "message.channels"),
+    "channels:history": ("conversations.history", "conversations.replies", "message.channels"),
     "channels:manage": ("conversations.create", "conversations.invite", "conversations.setTopic",
                         "conversations.rename", "conversations.archive", "conversations.unarchive"),
-    "channels:read": ("member_joined_channel", "member_left_channel", "conversations.info"),
+    "channels:read": ("member_joined_channel", "member_left_channel", "conversations.info", "conversations.list"),
     "chat:write": ("chat.postMessage", "chat.postEphemeral", "chat.update"),
     "chat:write.public": ("chat.postMessage",),  # to notification channels the bot has not joined
     "commands": (),  # slash commands and shortcuts
-    "groups:history": ("conversations.replies", "message.groups"),
-    "groups:read": ("member_joined_channel", "member_left_channel", "conversations.info"),
+    "groups:history": ("conversations.history", "conversations.replies", "message.groups"),
+    "groups:read": ("member_joined_channel", "member_left_channel", "conversations.info", "conversations.list"),
     "groups:write": ("conversations.create", "conversations.invite", "conversations.setTopic",
                      "conversations.rename", "conversations.archive", "conversations.unarchive"),
     "pins:write": ("pins.add",),

@@ -34,6 +34,7 @@ from domain.config.rules import config_warnings
 from domain.config.schema import WarroomConfig
 from domain.core.deps import Deps
 from domain.core.ports import Ports
+from domain.cost_polling import record_model_assignment
 from domain.signals.queue import queue_depth
 from domain.signals.worker import SignalWorker
 from handlers import register_all
@@ -116,7 +117,8 @@ class Runtime:
         ports = Ports.with_conversation(conversation)
         ports.oncall = StaticOncall(self.config.oncall)
         ports = dataclasses.replace(ports, **self._port_overrides)
-        self.deps = Deps(sessions=sessions, config=self.config, ports=ports, incident_watchers=[show_incident_cases])
+        self.deps = Deps(sessions=sessions, config=self.config, ports=ports,
+                         incident_watchers=[show_incident_cases, record_model_assignment])
 
     async def start(self) -> None:
         """Connect everything. Raises `StartupError`, after releasing whatever it had opened, when the

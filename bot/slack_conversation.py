@@ -8,7 +8,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.notices import Notice
-from domain.core.ports import ChannelRef, ChatMessage, MessageRef, NameTaken, PortError, StepMark, UserProfile
+from domain.core.ports import (
+    ChannelRef,
+    ChatMessage,
+    HistoryMessage,
+    HistoryPage,
+    MessageRef,
+    NameTaken,
+    PortError,
+    StepMark,
+    UserProfile,
+)
 from modals.renderers import render
 
 STEP_EVENT_TYPE = "warroom_incident_step"  # message metadata `event_type` of set-up step marks
@@ -24,6 +34,19 @@ def _port_error(exc: SlackApiError) -> PortError:
 def _channel_ref(channel: dict) -> ChannelRef:
     created = channel.get("created")
     return ChannelRef(channel["id"], channel["name"], datetime.fromtimestamp(created, UTC) if created else None)
+
+
+HISTORY_PAGE = 999  # Slack's largest page for conversations.history/replies
+
+
+def _page(resp) -> HistoryPage:
+    messages = [
+        HistoryMessage(m["ts"], m.get("user"), bot=bool(m.get("bot_id")) or m.get("subtype") == "bot_message",
+                       subtype=m.get("subtype"), thread_ts=m.get("thread_ts"), latest_reply=m.get("latest_reply"))
+        for m in resp.get("messages", [])
+    ]
+    cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+    return HistoryPage(messages, cursor if resp.get("has_more", True) else None)
 
 
 def step_metadata(mark: StepMark) -> dict:
@@ -72,6 +95,22 @@ class SlackConversation:
                 reactions = {r["name"]: list(r.get("users", [])) for r in m.get("reactions", [])}
                 return ChatMessage(channel_id, ts, m.get("user"), m.get("text") or "", m.get("thread_ts"), reactions)
         return None
+
+    async def history(self, channel_id: str, *, oldest: str | None = None, cursor: str | None = None) -> HistoryPage:
+        resp = await self._call("conversations_history", channel=channel_id, oldest=oldest, cursor=cursor,
+                                limit=HISTORY_PAGE)
+        return _page(resp)
+
+    async def replies(self, channel_id: str, thread_ts: str, *, oldest: str | None = None,
+                      cursor: str | None = None) -> HistoryPage:
+        try:
+            resp = await self._call("conversations_replies", channel=channel_id, ts=thread_ts, oldest=oldest,
+                                    cursor=cursor, limit=HISTORY_PAGE)
+        except PortError as exc:
+            if exc.code in ("thread_not_found", "message_not_found"):
+                return HistoryPage([])
+            raise
+        return _page(resp)
 
     async def react(self, channel_id: str, ts: str, name: str, *, remove: bool = False) -> None:
         try:

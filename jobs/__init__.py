@@ -9,7 +9,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.core.deps import Deps
-from jobs import daily_summary, feedback_digest, report_reminders, resume_setups, task_reminders
+from jobs import cost_polling, daily_summary, feedback_digest, report_reminders, resume_setups, task_reminders
 from jobs.runner import JobFunc, run_job
 
 
@@ -35,6 +35,8 @@ SCHEDULE: dict[str, Job] = {
         report_reminders.run, "interval", {"minutes": 5}, "DM commanders whose incidents are due a report"
     ),
     "task_reminders": Job(task_reminders.run, "interval", {"minutes": 30}, "DM assignees of overdue tasks (once a day)"),
+    "cost_polling": Job(cost_polling.run, "interval", {"minutes": 5},
+                        "cost new incident-channel activity and role time (every costs.polling_minutes)"),
     "feedback_digest": Job(feedback_digest.run, "cron", {"hour": 9, "minute": 0}, "DM commanders yesterday's feedback",
                            min_gap=timedelta(hours=20)),
     "daily_summary": Job(daily_summary.run, "cron", {"hour": 9, "minute": 0},
@@ -46,6 +48,8 @@ def schedule_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     """Add every job of SCHEDULE, each run under its cross-process lease; daily ones at `daily_jobs` time."""
     for name, job in SCHEDULE.items():
         schedule = dict(job.schedule)
+        if name == "cost_polling":
+            schedule = {"minutes": deps.config.costs.polling_minutes}
         if job.trigger == "cron":
             schedule.update(hour=deps.config.daily_jobs.hour, minute=deps.config.daily_jobs.minute,
                             timezone=deps.config.daily_jobs.timezone)

@@ -88,6 +88,8 @@ def render_incident_changed(n: IncidentChanged) -> Rendered:
 def render_closing_summary(n: ClosingSummary) -> Rendered:
     f = n.facts
     text = f"{f.name} is closed after {n.duration}."
+    if n.response_cost is not None:
+        text += f" Response cost so far: {n.response_cost}."
     msg = (
         Message()
         .add_block(Header(plain(f"{f.name} closed: {f.title}", 150)))

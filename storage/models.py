@@ -232,6 +232,7 @@ __all__ = [
 # Tables of other concepts live in their own modules; imported here so the metadata sees them.
 from storage.case_models import Case, CaseEvent, CaseParticipant  # noqa: E402,F401
 from storage.command_models import IncidentAnnouncement, IncidentDetail, ParticipantDetail  # noqa: E402,F401
+from storage.cost_models import CostCursor, CostModelAssignment, ParticipantCost, ResponseCost  # noqa: E402,F401
 from storage.feedback_models import Feedback  # noqa: E402,F401
 from storage.job_models import JobRun  # noqa: E402,F401
 from storage.report_models import IncidentReport, ReportReminder  # noqa: E402,F401

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from domain.config.base import SLACK_USER_ID, ConfigError
+from domain.config.costs import CLASSIC_MODEL
 from domain.config.incidents import IncidentPriorityConfig, IncidentSeverityConfig, IncidentTypeConfig
 from domain.config.schema import CommandsConfig
 from domain.core.vocabulary import Role
@@ -58,6 +59,37 @@ def reference_errors(config: Any) -> list[tuple[str, str]]:
         elif t.incident_type and not any(x.name.casefold() == t.incident_type.casefold() for x in project.incident_types):
             problems.append((f"cases.types[{i}].incident_type",
                              f"{t.incident_type!r} is not an incident type of project {project.name!r}"))
+    return problems + cost_reference_errors(config)
+
+
+def cost_reference_errors(config: Any) -> list[tuple[str, str]]:
+    """(path, message) for every name in `costs:` that refers to nothing (config: a WarroomConfig)."""
+    costs = config.costs
+    problems = _duplicates("costs.models", costs.models)
+    problems += [(f"costs.models[{i}].name", f"{CLASSIC_MODEL!r} is the built-in model; pick another name")
+                 for i, m in enumerate(costs.models) if m.name == CLASSIC_MODEL]
+    for i, m in enumerate(costs.models):
+        kinds = [a.activity for a in m.activities]
+        problems += [(f"costs.models[{i}].activities", f"{k!r} is listed twice") for k in sorted(set(kinds))
+                     if kinds.count(k) > 1]
+    models = {m.name for m in costs.models} | {CLASSIC_MODEL}
+    project_names = {p.name for p in config.projects}
+    seen: set[str] = set()
+    for i, p in enumerate(costs.projects):
+        if p.project not in project_names:
+            problems.append((f"costs.projects[{i}].project", f"{p.project!r} is not a configured project"))
+        if p.project in seen:
+            problems.append((f"costs.projects[{i}].project", f"{p.project!r} is listed twice"))
+        seen.add(p.project)
+    incident_types = {t.name.casefold() for p in config.projects for t in p.incident_types}
+    case_types = {t.name.casefold() for t in config.cases.types}
+    for key, known, what in (("incident_types", incident_types, "an incident type of any project"),
+                             ("case_types", case_types, "one of cases.types")):
+        for type_name, model in getattr(costs, key).items():
+            if type_name.casefold() not in known:
+                problems.append((f"costs.{key}.{type_name}", f"{type_name!r} is not {what}"))
+            if model not in models:
+                problems.append((f"costs.{key}.{type_name}", f"{model!r} is not one of costs.models (nor classic)"))
     return problems
 
 

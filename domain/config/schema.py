@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 
 from domain.config.base import SLACK_USER_ID, StrictModel
 from domain.config.cases import CasesConfig
+from domain.config.costs import CostsConfig
 from domain.config.engagement import EngagementConfig, OncallConfig
 from domain.config.incidents import ProjectConfig, default_projects
 from domain.config.notifications import DailyJobsConfig, NotificationChannelConfig
@@ -82,6 +83,7 @@ class WarroomConfig(StrictModel):
     oncall: OncallConfig = Field(default_factory=lambda: OncallConfig())
     cases: CasesConfig = Field(default_factory=lambda: CasesConfig())
     signals: SignalsConfig = Field(default_factory=lambda: SignalsConfig())
+    costs: CostsConfig = Field(default_factory=lambda: CostsConfig())
 
     @field_validator("admins")
     @classmethod

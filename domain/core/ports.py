@@ -46,6 +46,27 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class HistoryMessage:
+    """A message as history lists it: `bot` when an app posted it; `subtype` for joins, topic
+    changes and the like; a thread parent carries its `latest_reply`."""
+
+    ts: str
+    user: str | None
+    bot: bool = False
+    subtype: str | None = None
+    thread_ts: str | None = None
+    latest_reply: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page (one API call) of messages, and the cursor of the next page (None: last page)."""
+
+    messages: list[HistoryMessage]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
 class ChannelRef:
     id: str
     name: str
@@ -78,6 +99,13 @@ class ConversationPort(Protocol):
 
     async def get_message(self, channel_id: str, ts: str) -> ChatMessage | None:
         """The message at `ts` itself, top-level or thread reply (None if it is gone)."""
+
+    async def history(self, channel_id: str, *, oldest: str | None = None, cursor: str | None = None) -> HistoryPage:
+        """One page of the channel's top-level messages newer than `oldest`, newest first."""
+
+    async def replies(self, channel_id: str, thread_ts: str, *, oldest: str | None = None,
+                      cursor: str | None = None) -> HistoryPage:
+        """One page of a thread (its parent first, then replies newer than `oldest`, oldest first)."""
 
     async def react(self, channel_id: str, ts: str, name: str, *, remove: bool = False) -> None:
         """Add (or remove) the bot's own reaction; already done is not an error."""

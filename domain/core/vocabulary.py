@@ -42,6 +42,13 @@ class Role(StrEnum):
     REPORTER = "reporter"
 
 
+class CostActivity(StrEnum):
+    """What an activity-based cost model can track."""
+
+    SLACK_CHANNEL_ACTIVITY = "slack_channel_activity"  # a message in the incident channel
+    SLACK_THREAD_ACTIVITY = "slack_thread_activity"  # a reply in a thread
+
+
 class SetupState(StrEnum):
     """The last step an incident's set-up reached (`incident.setup_state`)."""
 

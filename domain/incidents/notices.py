@@ -48,6 +48,7 @@ class ClosingSummary(Notice):
     facts: IncidentFacts
     resolution: str | None
     duration: str
+    response_cost: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class IncidentSummary(Notice):
 
     facts: IncidentFacts
     commands: dict[str, str] = field(default_factory=dict)  # purpose -> slash command
+    response_cost: str | None = None  # e.g. "$1,234.50", once the cost job has run
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ RANK_ORDER = [
     ("reports",),
     ("response",),
     ("cases",),
-    ("signals",),
+    ("signals", "costs", "cost_polling"),
 ]
 RANK = {concept: rank for rank, concepts in enumerate(RANK_ORDER) for concept in concepts}
 DOMAIN_FORBIDDEN = ("slack_bolt", "slack_sdk", "handlers", "modals", "bot")
