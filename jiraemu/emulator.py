@@ -15,7 +15,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -145,7 +145,7 @@ class JiraEmulator:
         app.router.add_get("/browse/{key}", self._browse)
         return app
 
-    _OPERATIONS = {"_server_info": "serverInfo", "_fields": "field", "_create": "create", "_get": "get",
+    _OPERATIONS: ClassVar[dict[str, str]] = {"_server_info": "serverInfo", "_fields": "field", "_create": "create", "_get": "get",
                    "_edit": "edit", "_transitions": "transitions", "_transition": "transition", "_search": "search",
                    "_removed_search": "search"}
 
