@@ -39,6 +39,8 @@ def render_incident_summary(notice: IncidentSummary) -> Rendered:
         .add_block(Section(md(truncate(escape(f.description), 3000))))
         .add_block(Section(fields=incident_fields(f)))
     )
+    if notice.ticket_key and notice.ticket_url:
+        msg.add_block(Context().add_element(md(f"Ticket: <{notice.ticket_url}|{escape(notice.ticket_key)}>")))
     help_lines = [
         f"`{notice.commands[key]}` {what}" for key, what in COMMAND_HELP.items() if notice.commands.get(key)
     ]

@@ -38,6 +38,8 @@ class TicketsConfig(StrictModel):
                                        description="incident priority name -> Jira priority name (unmapped: none set)")
     transitions: TicketTransitions = Field(default_factory=TicketTransitions)
     labels: list[str] = Field(default_factory=lambda: ["warroom"], description="labels every ticket carries")
+    include_restricted: bool = Field(False, description="also ticket Restricted incidents (their title and description "
+                                     "then reach everyone who can browse the Jira project)")
     timeout: float = Field(10.0, gt=0, le=120, description="seconds one Jira call may take")
 
     @field_validator("server")

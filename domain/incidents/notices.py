@@ -81,6 +81,8 @@ class IncidentSummary(Notice):
 
     facts: IncidentFacts
     commands: dict[str, str] = field(default_factory=dict)  # purpose -> slash command
+    ticket_key: str | None = None  # the incident's tracker ticket, once it exists
+    ticket_url: str | None = None
 
 
 @dataclass(frozen=True)
