@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -127,8 +128,12 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
     errors = validate_config_file(args.file)
     if not errors:
         print(f"{args.file}: valid")
-        for warning in config_warnings(load_config(args.file)):
+        config = load_config(args.file)
+        for warning in config_warnings(config):
             print(f"  warning: {warning}")
+        if config.tickets is not None and not os.environ.get(config.tickets.api_token_env):
+            print(f"  warning: tickets: the environment variable {config.tickets.api_token_env} (the Jira API token) "
+                  "is not set here; the bot will not start without it")
         return 0
     print(f"{args.file}: {len(errors)} error(s)")
     for err in errors:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import signal
 
 import aiohttp
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import __version__
 from bot.http_guard import HttpLimits
 from bot.http_server import build_http_app, start_http
+from bot.jira_tickets import JiraTickets
 from bot.metrics import Metrics, add_metrics_route
 from bot.preflight import StartupError, check_database, port_in_use, shown_url, slack_refused, slack_unreachable
 from bot.settings import Settings
@@ -32,6 +34,7 @@ from domain.config.apply import apply_config
 from domain.config.loader import load_config
 from domain.config.rules import config_warnings
 from domain.config.schema import WarroomConfig
+from domain.config.tickets import TicketsConfig
 from domain.core.deps import Deps
 from domain.core.ports import Ports
 from domain.cost_polling import record_model_assignment
@@ -116,9 +119,18 @@ class Runtime:
         conversation = SlackConversation(client, auth.get("url") or "https://slack.com/", auth.get("user_id"))
         ports = Ports.with_conversation(conversation)
         ports.oncall = StaticOncall(self.config.oncall)
+        if self.config.tickets is not None:
+            ports.tickets = JiraTickets(self.config.tickets, self._jira_token(self.config.tickets))
         ports = dataclasses.replace(ports, **self._port_overrides)
         self.deps = Deps(sessions=sessions, config=self.config, ports=ports,
                          incident_watchers=[show_incident_cases, record_model_assignment])
+
+    def _jira_token(self, tickets: TicketsConfig) -> str:
+        token = os.environ.get(tickets.api_token_env, "").strip()
+        if not token and "tickets" not in self._port_overrides:
+            raise StartupError(f"tickets: the environment variable {tickets.api_token_env} (the Jira API token) is not set",
+                               f"set {tickets.api_token_env}, or remove the tickets: section to run without Jira")
+        return token
 
     async def start(self) -> None:
         """Connect everything. Raises `StartupError`, after releasing whatever it had opened, when the

@@ -29,7 +29,7 @@ class Job:
 
 SCHEDULE: dict[str, Job] = {
     "resume_incident_setups": Job(
-        resume_setups.run, "interval", {"minutes": 1}, "finish incident channel set-ups a failure left unfinished"
+        resume_setups.run, "interval", {"minutes": 1}, "finish incident channel set-ups and ticket work a failure left unfinished"
     ),
     "report_reminders": Job(
         report_reminders.run, "interval", {"minutes": 5}, "DM commanders whose incidents are due a report"

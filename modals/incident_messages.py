@@ -41,6 +41,8 @@ def render_incident_summary(notice: IncidentSummary) -> Rendered:
     )
     if notice.response_cost is not None:
         msg.add_block(Context().add_element(md(f"*Response cost* {escape(notice.response_cost)}")))
+    if notice.ticket_key and notice.ticket_url:
+        msg.add_block(Context().add_element(md(f"Ticket: <{notice.ticket_url}|{escape(notice.ticket_key)}>")))
     help_lines = [
         f"`{notice.commands[key]}` {what}" for key, what in COMMAND_HELP.items() if notice.commands.get(key)
     ]

@@ -16,6 +16,7 @@ from modals import (  # noqa: F401  (imported for their @render.register side ef
     signal_list,
     snooze,
     tasks,
+    ticket_messages,
     timeline,
 )
 from modals.render import Rendered, render

@@ -59,6 +59,7 @@ def reference_errors(config: Any) -> list[tuple[str, str]]:
         elif t.incident_type and not any(x.name.casefold() == t.incident_type.casefold() for x in project.incident_types):
             problems.append((f"cases.types[{i}].incident_type",
                              f"{t.incident_type!r} is not an incident type of project {project.name!r}"))
+    problems += _ticket_reference_errors(config)
     return problems + cost_reference_errors(config)
 
 
@@ -93,6 +94,15 @@ def cost_reference_errors(config: Any) -> list[tuple[str, str]]:
     return problems
 
 
+def _ticket_reference_errors(config: Any) -> list[tuple[str, str]]:
+    """`tickets.priorities` maps incident priorities: each key must be a priority of some project."""
+    if config.tickets is None:
+        return []
+    known = {p.name.casefold() for project in config.projects for p in project.incident_priorities}
+    return [(f"tickets.priorities.{name}", f"{name!r} is not an incident priority of any project")
+            for name in config.tickets.priorities if name.casefold() not in known]
+
+
 def config_warnings(config: Any) -> list[str]:
     """Legal but probably unintended settings (config: a WarroomConfig): shown by `config validate`, logged at start."""
     warnings = []
@@ -108,6 +118,8 @@ def config_warnings(config: Any) -> list[str]:
             warnings.append(f"signals.sources[{i}] ({s.name}): signing: body signs the body alone, so a captured "
                             "request can be replayed (an alert without raw.id is stored again each time); move the "
                             "sender to timestamped signing (README, Signals) and drop this setting")
+    if config.tickets is not None and not config.tickets.priorities:
+        warnings.append("tickets: no priorities mapping, so tickets are created without a priority")
     return warnings
 
 

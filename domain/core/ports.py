@@ -163,10 +163,47 @@ class ConversationPort(Protocol):
         """A permalink to a message."""
 
 
-class TicketPort(Protocol):
-    """Issue tracker (Jira, later)."""
+@dataclass(frozen=True)
+class TicketFields:
+    """What a ticket says, in the tracker's own names (priority already mapped)."""
 
-    async def create_ticket(self, incident_name: str, title: str, description: str) -> str | None: ...
+    project_key: str
+    issue_type: str
+    summary: str
+    description: str
+    priority: str | None
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    key: str
+    url: str
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """A ticket's workflow status and the transitions it offers now (name -> status it leads to)."""
+
+    status: str
+    transitions: dict[str, str]
+
+
+class TicketPort(Protocol):
+    """Issue tracker (Jira). Every method raises `PortError` when the tracker fails or is too slow."""
+
+    async def find_ticket(self, project_key: str, label: str) -> TicketRef | None:
+        """The oldest ticket of the project carrying `label`, if any."""
+
+    async def create_ticket(self, fields: TicketFields) -> TicketRef: ...
+
+    async def update_ticket(self, key: str, fields: TicketFields) -> None:
+        """Set summary, description, priority and labels (the project and issue type stay)."""
+
+    async def ticket_state(self, key: str) -> TicketState: ...
+
+    async def transition_ticket(self, key: str, transition: str) -> None:
+        """Take the named workflow transition."""
 
 
 class DocumentPort(Protocol):
@@ -202,8 +239,22 @@ class AIPort(Protocol):
 
 
 class NullTickets:
-    async def create_ticket(self, incident_name: str, title: str, description: str) -> str | None:
+    """No ticket integration: flows check `config.tickets` first, so only a miswired bot calls these."""
+
+    async def find_ticket(self, project_key: str, label: str) -> TicketRef | None:
         return None
+
+    async def create_ticket(self, fields: TicketFields) -> TicketRef:
+        raise PortError("tickets_disabled", "no ticket integration is wired")
+
+    async def update_ticket(self, key: str, fields: TicketFields) -> None:
+        raise PortError("tickets_disabled", "no ticket integration is wired")
+
+    async def ticket_state(self, key: str) -> TicketState:
+        raise PortError("tickets_disabled", "no ticket integration is wired")
+
+    async def transition_ticket(self, key: str, transition: str) -> None:
+        raise PortError("tickets_disabled", "no ticket integration is wired")
 
 
 class NullDocuments:

@@ -83,6 +83,8 @@ class IncidentSummary(Notice):
     facts: IncidentFacts
     commands: dict[str, str] = field(default_factory=dict)  # purpose -> slash command
     response_cost: str | None = None  # e.g. "$1,234.50", once the cost job has run
+    ticket_key: str | None = None  # the incident's tracker ticket, once it exists
+    ticket_url: str | None = None
 
 
 @dataclass(frozen=True)

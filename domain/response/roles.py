@@ -17,6 +17,7 @@ from domain.core.vocabulary import IncidentStatus, Role
 from domain.incidents.service import incident_facts, incident_topic
 from domain.response.membership import Engage, record_participants, welcome
 from domain.response.notices import CommanderGuide, CommanderHandoff, RoleAssigned
+from domain.response.tickets import sync_ticket
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact, Participant, ParticipantRole
 from storage.rows import must_get
@@ -88,8 +89,8 @@ async def assign_role(deps: Deps, form: AssignRoleForm, *, actor: str) -> None:
         await gather_all(*effects)
         await session.commit()
     if handoff:
-
         await page_commander_if_needed(deps, form.incident_id)
+        await sync_ticket(deps, form.incident_id)
 
 
 async def _renounce(session: AsyncSession, incident_id: int, contact_id: int, role: str) -> None:

@@ -30,6 +30,7 @@ from domain.incidents.service import (
 )
 from domain.response.engagement import run_engagement
 from domain.response.roles import page_commander_if_needed
+from domain.response.tickets import ensure_ticket
 from domain.timeline import record_event
 from storage.models import (
     Incident,
@@ -164,8 +165,10 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
             log.exception("set-up of %s failed (attempt %s)", incident.name, incident.setup_attempts)
             await _tell_setup_delayed(conv, incident, reporter.slack_user_id, exc)
     if ready:
+        # After the channel is ready, never before: the ticket (a slow, fallible tracker) may not delay it.
+        # Its failures are recorded on the ticket row and retried by the resume job.
+        await ensure_ticket(deps, incident_id)
         # Last: archiving a retroactively Closed incident must follow every other channel call.
-
         await close_retroactive(deps, incident_id)
     return incident
 

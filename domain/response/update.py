@@ -14,10 +14,12 @@ from domain.incidents.service import duration, incident_facts, incident_topic
 from domain.incidents.update import UpdateIncidentForm, UpdateResult, apply_update, check_visibility, update_errors
 from domain.response.engagement import run_engagement
 from domain.response.roles import page_commander_if_needed
+from domain.response.tickets import sync_ticket
 from storage.models import Incident
 from storage.rows import must_get
 
 ENGAGEMENT_FIELDS = {"Title", "Description", "Type", "Priority", "Tags"}
+TICKET_FIELDS = {"Title", "Description", "Type", "Priority", "Severity", "Status", "Visibility"}
 
 
 async def update_incident(deps: Deps, incident_id: int, form: UpdateIncidentForm, *, actor: str) -> UpdateResult:
@@ -75,3 +77,5 @@ async def publish_update(deps: Deps, result: UpdateResult) -> None:
         await run_engagement(deps, result.incident_id)
     if "Priority" in labels:
         await page_commander_if_needed(deps, result.incident_id)
+    if labels & TICKET_FIELDS:
+        await sync_ticket(deps, result.incident_id)

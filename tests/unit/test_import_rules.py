@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("bot", "domain", "handlers", "jobs", "modals", "slackemu", "storage", "bench")
+PACKAGES = ("bot", "domain", "handlers", "jobs", "modals", "slackemu", "jiraemu", "storage", "bench")
 GENERATED = ("storage/migrations/versions/",)
 LAZY_IMPORTS_ALLOWED = ("bot/cli.py",)
 
@@ -29,14 +29,14 @@ RANK_ORDER = [
     ("timeline",),
     ("participants",),
     ("incidents",),
-    ("tasks", "feedback", "announcements"),
+    ("tasks", "feedback", "announcements", "tickets"),
     ("reports",),
     ("response",),
     ("cases",),
     ("signals", "costs", "cost_polling"),
 ]
 RANK = {concept: rank for rank, concepts in enumerate(RANK_ORDER) for concept in concepts}
-DOMAIN_FORBIDDEN = ("slack_bolt", "slack_sdk", "handlers", "modals", "bot")
+DOMAIN_FORBIDDEN = ("slack_bolt", "slack_sdk", "jira", "googleapiclient", "handlers", "modals", "bot")
 
 
 @dataclass(frozen=True)
