@@ -39,6 +39,8 @@ def render_incident_summary(notice: IncidentSummary) -> Rendered:
         .add_block(Section(md(truncate(escape(f.description), 3000))))
         .add_block(Section(fields=incident_fields(f)))
     )
+    if notice.tags:
+        msg.add_block(Context().add_element(md(truncate(f"*Tags:* {escape(', '.join(notice.tags))}", 3000))))
     help_lines = [
         f"`{notice.commands[key]}` {what}" for key, what in COMMAND_HELP.items() if notice.commands.get(key)
     ]

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from domain.config.base import SLACK_USER_ID, ConfigError
 from domain.config.incidents import IncidentPriorityConfig, IncidentSeverityConfig, IncidentTypeConfig
 from domain.config.schema import CommandsConfig
+from domain.config.tags import tag_reference_errors
 from domain.core.vocabulary import Role
 
 
@@ -58,7 +59,7 @@ def reference_errors(config: Any) -> list[tuple[str, str]]:
         elif t.incident_type and not any(x.name.casefold() == t.incident_type.casefold() for x in project.incident_types):
             problems.append((f"cases.types[{i}].incident_type",
                              f"{t.incident_type!r} is not an incident type of project {project.name!r}"))
-    return problems
+    return problems + tag_reference_errors(config)
 
 
 def config_warnings(config: Any) -> list[str]:

@@ -18,6 +18,7 @@ from domain.config.engagement import EngagementConfig, OncallConfig
 from domain.config.incidents import ProjectConfig, default_projects
 from domain.config.notifications import DailyJobsConfig, NotificationChannelConfig
 from domain.config.signals import SignalsConfig
+from domain.config.tags import TagsConfig
 from domain.core.vocabulary import Role
 
 DEFAULT_ROLES = [role.value for role in Role]
@@ -82,6 +83,7 @@ class WarroomConfig(StrictModel):
     oncall: OncallConfig = Field(default_factory=lambda: OncallConfig())
     cases: CasesConfig = Field(default_factory=lambda: CasesConfig())
     signals: SignalsConfig = Field(default_factory=lambda: SignalsConfig())
+    tags: TagsConfig = Field(default_factory=lambda: TagsConfig())
 
     @field_validator("admins")
     @classmethod

@@ -15,6 +15,7 @@ class IncidentRef:
     status: str
     channel_id: str | None
     role: str | None = None  # the reader's role, when shown to a participant
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ClosingSummary(Notice):
 class IncidentList(Notice):
     incidents: list[IncidentRef]
     project: str | None = None
+    tag: str | None = None  # listed incidents carry this tag
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class IncidentSummary(Notice):
 
     facts: IncidentFacts
     commands: dict[str, str] = field(default_factory=dict)  # purpose -> slash command
+    tags: list[str] = field(default_factory=list)  # "Type: tag" (or "tag" for a legacy one)
 
 
 @dataclass(frozen=True)

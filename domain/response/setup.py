@@ -27,6 +27,7 @@ from domain.incidents.service import (
     incident_facts,
     incident_topic,
 )
+from domain.incidents.tags import incident_tags
 from domain.response.engagement import run_engagement
 from domain.response.roles import page_commander_if_needed
 from domain.timeline import record_event
@@ -169,7 +170,8 @@ async def _post_summary(session: AsyncSession, conv: ConversationPort, config: W
     ts = incident.summary_message_ts
     resumed = ts is not None
     if ts is None:
-        ref = await conv.post(channel_id, IncidentSummary(facts, config.commands.model_dump()))
+        tags = [t.label for t in await incident_tags(session, incident.id)]
+        ref = await conv.post(channel_id, IncidentSummary(facts, config.commands.model_dump(), tags))
         ts = incident.summary_message_ts = ref.ts
         # Committed at once: a retry must never post the summary twice.
         await session.commit()
