@@ -74,8 +74,8 @@ def tag_metadata(types: list[TagTypeChoice]) -> dict[str, list[Any]]:
 
 def _selected(view: dict[str, Any], block_id: str) -> list[dict[str, Any]]:
     entry = ((view.get("state", {}).get("values", {}).get(block_id) or {}).get(block_id)) or {}
-    if "selected_options" in entry:
-        return list(entry.get("selected_options") or [])
+    if entry.get("selected_options"):
+        return list(entry["selected_options"])
     return [entry["selected_option"]] if entry.get("selected_option") else []
 
 

@@ -76,7 +76,7 @@ async def tag_type_choices(session: AsyncSession, project_id: int) -> list[TagTy
         return []
     counts = dict((await session.execute(
         select(col(Tag.tag_type_id), func.count()).where(col(Tag.tag_type_id).in_([t.id for t in types]), col(Tag.enabled))
-        .group_by(col(Tag.tag_type_id)))).tuples().all())
+        .group_by(col(Tag.tag_type_id)))).all())
     small = [t.id for t in types if counts.get(t.id, 0) <= STATIC_OPTIONS_MAX]
     tags: dict[int, list[TagChoice]] = {}
     for tag in (await session.execute(select(Tag).where(col(Tag.tag_type_id).in_(small), col(Tag.enabled))
@@ -102,7 +102,7 @@ async def incident_tags(session: AsyncSession, incident_id: int) -> list[Inciden
     rows = (await session.execute(
         select(Tag, col(TagType.name)).join(IncidentTag, col(IncidentTag.tag_id) == col(Tag.id))
         .outerjoin(TagType, col(TagType.id) == col(Tag.tag_type_id))
-        .where(col(IncidentTag.incident_id) == incident_id))).tuples().all()
+        .where(col(IncidentTag.incident_id) == incident_id))).all()
     views = [IncidentTagView(tag.id, tag.name, type_name, tag.tag_type_id) for tag, type_name in rows]
     return sorted(views, key=lambda v: (v.type_name is None, (v.type_name or "").casefold(), v.name.casefold()))
 
@@ -118,7 +118,7 @@ async def tags_of_incidents(session: AsyncSession, incident_ids: Sequence[int]) 
         return out
     for incident_id, name in (await session.execute(
             select(col(IncidentTag.incident_id), col(Tag.name)).join(Tag, col(Tag.id) == col(IncidentTag.tag_id))
-            .where(col(IncidentTag.incident_id).in_(list(incident_ids))).order_by(col(Tag.name)))).tuples():
+            .where(col(IncidentTag.incident_id).in_(list(incident_ids))).order_by(col(Tag.name)))):
         out.setdefault(incident_id, []).append(name)
     return out
 
@@ -193,7 +193,7 @@ async def automatic_tag_ids(session: AsyncSession, config: WarroomConfig, incide
     if not wanted:
         return []
     rows = (await session.execute(select(col(Tag.id), col(TagType.name), col(Tag.name)).join(TagType, col(TagType.id) == col(Tag.tag_type_id))
-                                  .where(col(TagType.project_id) == project.id, col(Tag.enabled), col(TagType.enabled)))).tuples()
+                                  .where(col(TagType.project_id) == project.id, col(Tag.enabled), col(TagType.enabled))))
     return [tag_id for tag_id, type_name, name in rows if (type_name.casefold(), name.casefold()) in wanted]
 
 
@@ -208,7 +208,7 @@ async def tag_new_incident(session: AsyncSession, config: WarroomConfig, inciden
         return
     rows = (await session.execute(select(Tag, TagType).join(TagType, col(TagType.id) == col(Tag.tag_type_id)).where(
         col(Tag.id).in_(wanted), col(TagType.project_id) == incident.project_id, col(Tag.enabled),
-        col(TagType.enabled)))).tuples().all()
+        col(TagType.enabled)))).all()
     kept = [tag.id for tag, _ in rows if tag.id in picked]
     typed = {tag_type.id for tag, tag_type in rows if tag.id in picked and tag_type.exclusive}
     kept += [tag.id for tag, tag_type in rows if tag.id not in picked and tag_type.id not in typed]
@@ -236,7 +236,7 @@ def list_filters(text: str) -> tuple[str | None, str | None]:
 async def case_tag_labels(session: AsyncSession, case_id: int) -> list[str]:
     rows = (await session.execute(
         select(col(TagType.name), col(Tag.name)).join(CaseTag, col(CaseTag.tag_id) == col(Tag.id))
-        .outerjoin(TagType, col(TagType.id) == col(Tag.tag_type_id)).where(col(CaseTag.case_id) == case_id))).tuples()
+        .outerjoin(TagType, col(TagType.id) == col(Tag.tag_type_id)).where(col(CaseTag.case_id) == case_id)))
     return sorted((f"{type_name}: {name}" if type_name else name for type_name, name in rows), key=str.casefold)
 
 
@@ -250,7 +250,7 @@ async def tag_signal_case(session: AsyncSession, config: WarroomConfig, case_id:
     rows = (await session.execute(
         select(col(Tag.id), col(Project.name), col(TagType.name), col(Tag.name))
         .join(TagType, col(TagType.id) == col(Tag.tag_type_id)).join(Project, col(Project.id) == col(TagType.project_id))
-        .where(col(Tag.enabled), col(TagType.enabled)))).tuples()
+        .where(col(Tag.enabled), col(TagType.enabled))))
     have = set((await session.execute(select(col(CaseTag.tag_id)).where(col(CaseTag.case_id) == case_id))).scalars())
     for tag_id, project, type_name, name in rows:
         if (project, type_name.casefold(), name.casefold()) in wanted and tag_id not in have:
