@@ -242,6 +242,7 @@ async def case_by_name(w: World, command: str) -> None:
 async def list_incidents(w: World) -> None:
     await w.answer(lambda: w.command("/dispatch-list-incidents"))
     await w.answer(lambda: w.command("/dispatch-list-incidents", "default"))
+    await w.answer(lambda: w.command("/dispatch-list-incidents", "tag:payments"))
 
 
 async def list_my_tasks(w: World) -> None:

@@ -3,6 +3,8 @@ the list filter, engagement on tags."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from bot.harness import running_warroom
@@ -10,6 +12,7 @@ from domain.config.schema import WarroomConfig
 from storage.models import Incident
 from storage.tag_models import IncidentTag, Tag, TagType
 from tests.e2e.incident_helpers import GOOD, REPORT, ephemerals_for, events, participant, reload, report
+from tests.e2e.signal_helpers import alert, card_of, cases, signal_config, store
 
 UPDATE = "/dispatch-update-incident"
 
@@ -179,3 +182,22 @@ async def test_legacy_tags_are_shown_kept_and_can_be_removed(slack, people, db_u
 
 async def _renamed(warroom, incident_id):
     return (await reload(warroom, incident_id)).title == "Renamed"
+
+
+async def test_signal_definitions_tag_their_cases_and_the_card_shows_them(slack, people, db_url):
+    triage = slack.add_channel("sec-triage", members=[people.alice, people.bob])
+    config = signal_config(triage)
+    data = config.model_dump()
+    data["tags"] = {"types": [{"name": "Detection", "tags": [
+        {"name": "identity", "signal_definitions": ["Unusual login"]}, {"name": "network"}]}]}
+    async with running_warroom(slack, db_url, WarroomConfig.model_validate(data)) as warroom:
+        sessions = warroom.deps.sessions
+        await store(sessions, alert(), "Unusual login")
+        warroom.wake_signals()
+
+        async def carded():
+            found = [c for c in await cases(sessions) if c.card_ts]
+            return found[0] if found else None
+
+        case = await slack.wait_for(carded)
+        assert "*Tags:* Detection: identity" in json.dumps(card_of(slack, triage, case).blocks)
