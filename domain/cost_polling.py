@@ -25,8 +25,7 @@ from domain.core.deps import Deps
 from domain.core.ports import ConversationPort, HistoryMessage
 from domain.core.vocabulary import CostActivity, IncidentStatus
 from domain.costs import Activity, RoleSpan, classic_hours, classic_windows, extend_spans, model_at, review_hours
-from domain.incidents.notices import IncidentSummary
-from domain.incidents.service import incident_facts
+from domain.response.summary import incident_summary
 from storage.cost_models import CostCursor, CostModelAssignment, ParticipantCost, ResponseCost
 from storage.models import Incident, IncidentType, IndividualContact, Participant, ParticipantRole, Project
 from storage.rows import must_get
@@ -333,11 +332,8 @@ async def show_cost(deps: Deps, incident_id: int) -> None:
         incident = await must_get(session, Incident, incident_id)
         if not incident.channel_id or not incident.summary_message_ts:
             return
-        facts = await incident_facts(session, incident)
-        cost = await incident_cost(session, incident_id)
+        notice = await incident_summary(session, incident, deps.config)
         await session.commit()
-    notice = IncidentSummary(facts, deps.config.commands.model_dump(),
-                             response_cost=deps.config.costs.currency + f"{cost or 0:,.2f}")
     try:
         await deps.ports.conversation.update(incident.channel_id, incident.summary_message_ts, notice)
     except Exception:  # the figure is stored; the summary shows it at the next change

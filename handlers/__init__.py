@@ -16,6 +16,7 @@ from handlers import (
     reports,
     roles,
     signals,
+    tags,
     tasks,
     timeline,
     update_incident,
@@ -40,4 +41,5 @@ def register_all(app: AsyncApp, deps: Deps) -> Registry:
     feedback.register(reg, deps)
     cases.register(reg, deps)
     signals.register(reg, deps)
+    tags.register(reg, deps)
     return reg

@@ -11,6 +11,7 @@ from domain.core.deps import Deps
 from domain.incidents.detail import notifications_group, set_notifications_group
 from domain.incidents.notices import IncidentList, IncidentRef
 from domain.incidents.queries import listed_incidents, may_manage_id, project_id_named
+from domain.incidents.tags import list_filters, tags_of_incidents
 from domain.participants import active_participants, update_participant
 from handlers.incident_context import incident_here, say
 from handlers.registry import Errors, Registry, Submission
@@ -76,10 +77,10 @@ def register(reg: Registry, deps: Deps) -> None:
         async with deps.sessions() as session:
             await set_notifications_group(session, incident_id, users, emails, sub.user_id)
 
-    @reg.command(commands.list_incidents, "List active, stable and recently closed incidents", "[project]")
+    @reg.command(commands.list_incidents, "List active, stable and recently closed incidents", "[project] [tag:name]")
     async def on_list_incidents(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        name = (body.get("text") or "").strip() or None
+        name, tag = list_filters(body.get("text") or "")
         async with deps.sessions() as session:
             project_id = None
             if name:
@@ -87,5 +88,7 @@ def register(reg: Registry, deps: Deps) -> None:
                 if project_id is None:
                     await respond(response_type="ephemeral", text=f"No project called {escape(name)}.")
                     return
-            rows = await listed_incidents(session, body["user_id"], deps.config, project_id=project_id)
-        await say(respond, IncidentList([IncidentRef(i.name, i.title, i.status, i.channel_id) for i in rows], name))
+            rows = await listed_incidents(session, body["user_id"], deps.config, project_id=project_id, tag=tag)
+            tags = await tags_of_incidents(session, [i.id for i in rows])
+        refs = [IncidentRef(i.name, i.title, i.status, i.channel_id, tags=tuple(tags.get(i.id, []))) for i in rows]
+        await say(respond, IncidentList(refs, name, tag))

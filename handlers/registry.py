@@ -103,7 +103,7 @@ class Registry:
     commands: list[CommandSpec] = field(default_factory=list)
     shortcuts: list[ShortcutSpec] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
-    interactions: list[str] = field(default_factory=list)  # view callbacks and block actions
+    interactions: list[str] = field(default_factory=list)  # view callbacks, block actions, options
     inflight: set = field(default_factory=set)  # listener tasks still running after their ack
 
     def _register(self, bolt_decorator: Callable) -> Callable:
@@ -191,6 +191,12 @@ class Registry:
     def action(self, action_id: str | re.Pattern) -> Callable:
         self.interactions.append(f"action:{getattr(action_id, 'pattern', action_id)}")
         return self._register(self.app.action(action_id))
+
+    def options(self, action_id: str | re.Pattern) -> Callable:
+        """Register the listener answering type-ahead searches of an external select (`block_suggestion`);
+        it acks with the options found, so it must answer within Slack's 3 seconds."""
+        self.interactions.append(f"options:{getattr(action_id, 'pattern', action_id)}")
+        return self._register(self.app.block_suggestion(action_id))
 
     @property
     def listener_count(self) -> int:

@@ -10,9 +10,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
+from domain.core.vocabulary import IncidentStatus
 from domain.incidents.service import ReportIncidentForm, report_choices, report_incident
+from domain.incidents.tags import report_tag_errors
 from domain.response.setup import setup_incident
-from handlers.registry import Registry, Submission
+from handlers.registry import Errors, Registry, Submission
 from modals.report_incident import (
     CALLBACK_ID,
     PROJECT_ACTION,
@@ -74,7 +76,12 @@ def register(reg: Registry, deps: Deps) -> None:
         defaults = ReportDefaults(project=selected_project(view), title=typed("title"), description=typed("description"))
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=report_incident_modal(choices, defaults))
 
-    @reg.submission(CALLBACK_ID, parse_report_submission)
+    async def refused_tags(sub: Submission[ReportIncidentForm]) -> Errors:
+        async with deps.sessions() as session:
+            return await report_tag_errors(session, sub.form.project, sub.form.tags,
+                                           closing=sub.form.status == IncidentStatus.CLOSED)
+
+    @reg.submission(CALLBACK_ID, parse_report_submission, check=refused_tags)
     async def on_submit(sub: Submission[ReportIncidentForm]) -> None:
         async with deps.sessions() as session:
             incident, created = await report_incident(

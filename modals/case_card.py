@@ -69,6 +69,8 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
             shown = ", ".join(f"{escape(t)}: `{escape(truncate(v, 80))}`" for t, v in case.entities)
             lines.append(f"*Entities:* {shown}")
         msg.add_block(Section(md(truncate("\n".join(lines), 3000))))
+    if case.tags:
+        msg.add_block(Context().add_element(md(truncate(f"*Tags:* {escape(', '.join(case.tags))}", 3000))))
     if case.resolution_reason:
         text = f"*Resolution:* {escape(case.resolution_reason)}"
         if case.resolution:

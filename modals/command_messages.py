@@ -55,7 +55,8 @@ def _simple(text: str, extra: list | None = None) -> tuple[str, list[dict]]:
 def _ref_line(ref: IncidentRef) -> str:
     where = f"<#{ref.channel_id}>" if ref.channel_id else "_no channel_"
     role = f" · you: {escape(ref.role)}" if ref.role else ""
-    return f"• *{escape(ref.name)}* {escape(truncate(ref.title, 120))} · {escape(ref.status)} · {where}{role}"
+    tags = f" · tags: {escape(', '.join(ref.tags))}" if ref.tags else ""
+    return f"• *{escape(ref.name)}* {escape(truncate(ref.title, 120))} · {escape(ref.status)} · {where}{role}{tags}"
 
 
 def _command_help(commands: dict[str, str]) -> str:
@@ -159,7 +160,7 @@ def render_joined_from_announcement(n: JoinedFromAnnouncement) -> Rendered:
 
 @render.register
 def render_incident_list(n: IncidentList) -> Rendered:
-    scope = f" in {escape(n.project)}" if n.project else ""
+    scope = (f" in {escape(n.project)}" if n.project else "") + (f" tagged {escape(n.tag)}" if n.tag else "")
     if not n.incidents:
         return _simple(f"No active, stable or recently closed incidents{scope}.")
     return _simple(f"Incidents{scope}:\n" + "\n".join(_ref_line(r) for r in n.incidents[:40]))

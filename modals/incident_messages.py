@@ -39,6 +39,8 @@ def render_incident_summary(notice: IncidentSummary) -> Rendered:
         .add_block(Section(md(truncate(escape(f.description), 3000))))
         .add_block(Section(fields=incident_fields(f)))
     )
+    if notice.tags:
+        msg.add_block(Context().add_element(md(truncate(f"*Tags:* {escape(', '.join(notice.tags))}", 3000))))
     if notice.response_cost is not None:
         msg.add_block(Context().add_element(md(f"*Response cost* {escape(notice.response_cost)}")))
     if notice.ticket_key and notice.ticket_url:

@@ -10,6 +10,7 @@ from blockkit import Checkboxes, Context, Input, Modal, Option, PlainTextInput, 
 
 from domain.core.vocabulary import IncidentStatus
 from domain.incidents.service import Choice, ReportChoices, ReportIncidentForm
+from modals.tags import parse_tags, tag_inputs, tag_metadata
 from modals.text import md, plain, truncate
 
 CALLBACK_ID = "report_incident"
@@ -55,6 +56,7 @@ def report_incident_modal(choices: ReportChoices, defaults: ReportDefaults) -> d
         "permalink": defaults.message_permalink,
         "project": project.name,
         "stable_ok": list(project.stable_ok),
+        "tag_types": tag_metadata(project.tag_types),
     }
     modal = (
         Modal()
@@ -101,6 +103,8 @@ def report_incident_modal(choices: ReportChoices, defaults: ReportDefaults) -> d
         status.add_option(Option(plain(name), name))
     status.initial_option(Option(plain(IncidentStatus.ACTIVE), IncidentStatus.ACTIVE))
     modal.add_block(Input(plain("Status (Stable or Closed for a retroactive report)")).block_id("status").element(status))
+    for block in tag_inputs(project.tag_types):
+        modal.add_block(block)
     return modal.build()
 
 
@@ -150,6 +154,9 @@ def parse_report_submission(view: dict) -> tuple[ReportIncidentForm | None, dict
     elif status != IncidentStatus.ACTIVE and severity not in metadata.get("stable_ok", []):
         errors["incident_severity"] = f"Assess the severity to report an incident as {status}."
 
+    tags, tag_errors = parse_tags(view, metadata.get("tag_types") or {}, closing=status == IncidentStatus.CLOSED)
+    errors.update(tag_errors)
+
     selected = _value(values, "private").get("selected_options") or []
     restricted = any(o.get("value") == "restricted" for o in selected)
     if errors or type_name is None or priority_name is None:
@@ -166,6 +173,7 @@ def parse_report_submission(view: dict) -> tuple[ReportIncidentForm | None, dict
             origin_message_permalink=metadata.get("permalink"),
             status=status,
             severity=severity,
+            tags=tags,
         ),
         {},
     )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from blockkit import Input, Modal, Option, PlainTextInput, StaticSelect
 
 from domain.core.vocabulary import IncidentStatus, Visibility
 from domain.incidents.update import UpdateIncidentForm, UpdateOptions
+from modals.tags import parse_tags, tag_inputs, tag_metadata
 from modals.text import plain, truncate
 
 CALLBACK_ID = "update_incident"
-TITLE_MAX, TEXT_MAX, TAGS_MAX = 150, 3000, 500
+TITLE_MAX, TEXT_MAX = 150, 3000
 
 
 def _select(block_id: str, label: str, names: list[str], current: str) -> Input:
@@ -32,13 +34,14 @@ def _text(block_id: str, label: str, value: str, limit: int, *, multiline: bool 
 
 def update_incident_modal(options: UpdateOptions, incident_name: str) -> dict:
     cur = options.current
-    return (
+    metadata = {"incident": options.incident_id, "tag_types": tag_metadata(options.tag_types)}
+    modal = (
         Modal()
         .title(plain(f"Update {incident_name}", 24))
         .submit(plain("Save"))
         .close(plain("Cancel"))
         .callback_id(CALLBACK_ID)
-        .private_metadata(str(options.incident_id))
+        .private_metadata(json.dumps(metadata))
         .add_block(_text("title", "Title", cur.title, TITLE_MAX))
         .add_block(_text("description", "Description", cur.description, TEXT_MAX, multiline=True))
         .add_block(_text("resolution", "Resolution", cur.resolution, TEXT_MAX, multiline=True, optional=True))
@@ -47,9 +50,10 @@ def update_incident_modal(options: UpdateOptions, incident_name: str) -> dict:
         .add_block(_select("incident_severity", "Severity", options.severities, cur.severity))
         .add_block(_select("status", "Status", list(IncidentStatus), cur.status))
         .add_block(_select("visibility", "Visibility", list(Visibility), cur.visibility))
-        .add_block(_text("tags", "Tags (comma separated)", ", ".join(cur.tags), TAGS_MAX, optional=True))
-        .build()
     )
+    for block in tag_inputs(options.tag_types, options.current_tags):
+        modal.add_block(block)
+    return modal.build()
 
 
 def _values(view: dict) -> dict:
@@ -73,9 +77,11 @@ def parse_update_submission(view: dict) -> tuple[int | None, UpdateIncidentForm 
     """(incident id, form, {}) or (id, None, {block_id: error}); pure."""
     errors: dict[str, str] = {}
     try:
-        incident_id = int(view.get("private_metadata") or "")
-    except ValueError:
+        metadata = json.loads(view.get("private_metadata") or "")
+        incident_id = int(metadata["incident"] if isinstance(metadata, dict) else metadata)
+    except (ValueError, KeyError, TypeError):
         return None, None, {"title": "This form is out of date; run the command again."}
+    tag_types = (metadata.get("tag_types") if isinstance(metadata, dict) else None) or {}
     title, description = _typed(view, "title").strip(), _typed(view, "description").strip()
     if not title:
         errors["title"] = "The incident needs a title."
@@ -88,7 +94,8 @@ def parse_update_submission(view: dict) -> tuple[int | None, UpdateIncidentForm 
             errors[block] = "Pick one of the listed values."
         else:
             picked[block] = value
-    tags = tuple(dict.fromkeys(t.strip() for t in _typed(view, "tags").split(",") if t.strip()))
+    tags, tag_errors = parse_tags(view, tag_types, closing=picked.get("status") == IncidentStatus.CLOSED)
+    errors.update(tag_errors)
     if errors:
         return incident_id, None, errors
     return incident_id, UpdateIncidentForm(

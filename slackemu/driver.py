@@ -272,6 +272,31 @@ class DriverMixin(SocketModeMixin):
         envelope_id, ack, latency = await self.send_envelope("interactive", payload)
         return Delivery(envelope_id, ack, latency, trigger_id, payload.get("response_url"))
 
+    async def type_ahead(self, user: str, view_id: str, action_id: str, query: str) -> list[dict]:
+        """Type `query` into an external select of an open modal: the options the app answers (block_suggestion).
+
+        Slack asks only once `min_query_length` characters are typed (default 3) and shows at most 100 options.
+        """
+        view = self._open_view(user, view_id)
+        found = [(b, el) for b, el in elements(view.view.get("blocks", []))
+                 if el.get("action_id") == action_id and el["type"] in ("external_select", "multi_external_select")]
+        if not found:
+            raise DriverError(f"no external select with action_id {action_id!r} in view {view_id}")
+        block, el = found[0]
+        if len(query) < el.get("min_query_length", 3):
+            return []
+        payload = {
+            "type": "block_suggestion", "user": self._user_obj(user), "team": self._team(), "api_app_id": self.app_id,
+            "token": "emulator", "container": {"type": "view", "view_id": view.id}, "action_id": action_id,
+            "block_id": block.get("block_id", ""), "value": query, "view": self._view_payload(view, self.view_state(view)),
+            "is_enterprise_install": False,
+        }
+        _, ack, _ = await self.send_envelope("interactive", payload, accepts_response_payload=True)
+        options = (ack or {}).get("options")
+        if not isinstance(options, list) or len(options) > 100:
+            raise DriverError(f"Slack would show no options: the app answered {ack!r}")
+        return options
+
     # ------------------------------------------------------------------ messages, reactions, membership
     async def post_message(self, user: str, channel: str, text: str, thread_ts: str | None = None
                            ) -> str:

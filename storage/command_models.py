@@ -8,13 +8,12 @@ from sqlmodel import Field, SQLModel
 
 
 class IncidentDetail(SQLModel, table=True):
-    """Per-incident data edited from the command center (tags, notifications group)."""
+    """Per-incident data edited from the command center (notifications group; tags are in incident_tag)."""
 
     __tablename__ = "incident_detail"
 
     id: int = Field(default=None, primary_key=True)  # set by the database on insert
     incident_id: int = Field(foreign_key="incident.id", unique=True)
-    tags: list[Any] = Field(default_factory=list, sa_type=JSON)
     notify_user_ids: list[Any] = Field(default_factory=list, sa_type=JSON)
     notify_emails: list[Any] = Field(default_factory=list, sa_type=JSON)
 

@@ -237,5 +237,6 @@ from storage.feedback_models import Feedback  # noqa: E402,F401
 from storage.job_models import JobRun  # noqa: E402,F401
 from storage.report_models import IncidentReport, ReportReminder  # noqa: E402,F401
 from storage.signal_models import SignalEntity, SignalFilter, SignalInstance, SignalSignature  # noqa: E402,F401
+from storage.tag_models import CaseTag, IncidentTag, Tag, TagType  # noqa: E402,F401
 from storage.task_models import IncidentTask, TaskCard  # noqa: E402,F401
 from storage.ticket_models import IncidentTicket  # noqa: E402,F401

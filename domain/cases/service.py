@@ -15,6 +15,7 @@ from sqlmodel import col
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
 from domain.core.vocabulary import CaseStatus, ResolutionReason, Visibility
+from domain.incidents.tags import case_tag_labels, tag_signal_case
 from storage.case_models import Case, CaseEvent, CaseParticipant
 from storage.counters import next_number
 from storage.models import Incident, IndividualContact, Participant
@@ -79,6 +80,7 @@ class CaseFacts(Notice):
     # Escalated to a Restricted incident: the card, seen by everyone where it was posted, says only that
     # (incident_name and incident_channel_id stay None, and so does channel_id once it is the incident's).
     incident_hidden: bool = False
+    tags: list[str] = field(default_factory=list)  # "Type: tag"
 
     @property
     def escalated(self) -> bool:
@@ -127,6 +129,8 @@ async def create_case(
     for user, reason in ((reporter, "Reported the case"), (assignee, "Assignee")):
         if user:
             await add_case_participant(session, case.id, user, reason)
+    if signal_definition:
+        await tag_signal_case(session, config, case.id, signal_definition)
     return case, True
 
 
@@ -231,7 +235,7 @@ async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, c
         snoozable=case.signal_definition is not None, channel_id=channel_id,
         incident_name=incident.name if incident and not hidden else None,
         incident_channel_id=incident.channel_id if incident and not hidden else None,
-        card_link=card_link, incident_hidden=hidden,
+        card_link=card_link, incident_hidden=hidden, tags=await case_tag_labels(session, case.id),
     )
 
 

@@ -13,6 +13,7 @@ from sqlmodel import col
 from domain.config.incidents import IncidentPriorityConfig, IncidentSeverityConfig, IncidentTypeConfig, ProjectConfig
 from domain.config.schema import WarroomConfig
 from storage.models import IncidentPriority, IncidentSeverity, IncidentType, Project
+from storage.tag_models import Tag, TagType
 
 # Postgres advisory lock key held while applying, so replicas starting together take turns.
 _APPLY_LOCK_KEY = 0x7761_7272  # "warr"
@@ -71,6 +72,8 @@ async def apply_config(session: AsyncSession, config: WarroomConfig) -> ApplyRep
         await _sync_items(session, project, None, report)
 
     await session.flush()
+    await _sync_tags(session, config, report)
+    await session.flush()
     return report
 
 
@@ -119,6 +122,77 @@ async def _sync_kind(
         if _assign(stale, {"enabled": False, "default": False}):
             report.disabled += 1
             report.changes.append(f"disabled {what} {project.name}/{stale.name}")
+
+
+async def _sync_tags(session: AsyncSession, config: WarroomConfig, report: ApplyReport) -> None:
+    """Upsert tag types and their tags by name (per project); disable those no longer configured.
+
+    A new tag adopts the legacy (free-text, migrated) tag of the same name in its project, so the
+    incidents carrying it keep it, now typed."""
+    default = config.default_project().name
+    for project in (await session.execute(select(Project).order_by(col(Project.id)))).scalars():
+        configured = [t for t in config.tags.types if (t.project or default) == project.name]
+        types: list[TagType] = list((await session.execute(
+            select(TagType).where(col(TagType.project_id) == project.id).order_by(col(TagType.id)))).scalars())
+        by_name = {t.name.casefold(): t for t in reversed(types)}
+        legacy = {t.name.casefold(): t for t in (await session.execute(select(Tag).where(
+            col(Tag.project_id) == project.id, col(Tag.tag_type_id).is_(None)).order_by(col(Tag.id).desc()))).scalars()}
+        kept: set[int] = set()
+        for type_config in configured:
+            values: dict[str, Any] = {"name": type_config.name, "description": type_config.description,
+                      "exclusive": type_config.exclusive, "required": type_config.required, "enabled": True}
+            tag_type = by_name.pop(type_config.name.casefold(), None)
+            where = f"{project.name}/{type_config.name}"
+            if tag_type is None:
+                tag_type = TagType(project_id=project.id, **values)
+                session.add(tag_type)
+                await session.flush()
+                report.created += 1
+                report.changes.append(f"created tag_type {where}")
+            elif _assign(tag_type, values):
+                report.updated += 1
+                report.changes.append(f"updated tag_type {where}")
+            kept.add(tag_type.id)
+            await _sync_type_tags(session, project, tag_type, type_config.tags, legacy, report)
+        for tag_type in types:
+            if tag_type.id in kept:
+                continue
+            if _assign(tag_type, {"enabled": False}):
+                report.disabled += 1
+                report.changes.append(f"disabled tag_type {project.name}/{tag_type.name}")
+            await _sync_type_tags(session, project, tag_type, [], legacy, report)
+
+
+async def _sync_type_tags(session: AsyncSession, project: Project, tag_type: TagType, configured: Sequence[Any],
+                          legacy: dict[str, Tag], report: ApplyReport) -> None:
+    rows = list((await session.execute(
+        select(Tag).where(col(Tag.tag_type_id) == tag_type.id).order_by(col(Tag.id)))).scalars())
+    by_name = {t.name.casefold(): t for t in reversed(rows)}
+    kept: set[int] = set()
+    for tag_config in configured:
+        values: dict[str, Any] = {"name": tag_config.name, "description": tag_config.description, "enabled": True}
+        where = f"{project.name}/{tag_type.name}/{tag_config.name}"
+        tag = by_name.pop(tag_config.name.casefold(), None)
+        if tag is None:
+            tag = legacy.pop(tag_config.name.casefold(), None)
+            if tag is not None:
+                _assign(tag, values | {"tag_type_id": tag_type.id, "legacy": False})
+                report.updated += 1
+                report.changes.append(f"adopted legacy tag {where}")
+            else:
+                tag = Tag(project_id=project.id, tag_type_id=tag_type.id, **values)
+                session.add(tag)
+                report.created += 1
+                report.changes.append(f"created tag {where}")
+            await session.flush()
+        elif _assign(tag, values):
+            report.updated += 1
+            report.changes.append(f"updated tag {where}")
+        kept.add(tag.id)
+    for tag in rows:
+        if tag.id not in kept and _assign(tag, {"enabled": False}):
+            report.disabled += 1
+            report.changes.append(f"disabled tag {project.name}/{tag_type.name}/{tag.name}")
 
 
 def _assign(row: Any, values: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ from domain.config.base import SLACK_USER_ID, ConfigError
 from domain.config.costs import CLASSIC_MODEL
 from domain.config.incidents import IncidentPriorityConfig, IncidentSeverityConfig, IncidentTypeConfig
 from domain.config.schema import CommandsConfig
+from domain.config.tags import tag_reference_errors
 from domain.core.vocabulary import Role
 
 
@@ -60,7 +61,7 @@ def reference_errors(config: Any) -> list[tuple[str, str]]:
             problems.append((f"cases.types[{i}].incident_type",
                              f"{t.incident_type!r} is not an incident type of project {project.name!r}"))
     problems += _ticket_reference_errors(config)
-    return problems + cost_reference_errors(config)
+    return problems + cost_reference_errors(config) + tag_reference_errors(config)
 
 
 def cost_reference_errors(config: Any) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ from domain.config.engagement import EngagementConfig, OncallConfig
 from domain.config.incidents import ProjectConfig, default_projects
 from domain.config.notifications import DailyJobsConfig, NotificationChannelConfig
 from domain.config.signals import SignalsConfig
+from domain.config.tags import TagsConfig
 from domain.config.tickets import TicketsConfig
 from domain.core.vocabulary import Role
 
@@ -86,6 +87,7 @@ class WarroomConfig(StrictModel):
     signals: SignalsConfig = Field(default_factory=lambda: SignalsConfig())
     costs: CostsConfig = Field(default_factory=lambda: CostsConfig())
     tickets: TicketsConfig | None = Field(default=None, description="Jira tickets (none: no ticket integration)")
+    tags: TagsConfig = Field(default_factory=lambda: TagsConfig())
 
     @field_validator("admins")
     @classmethod

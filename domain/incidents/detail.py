@@ -17,7 +17,7 @@ async def incident_detail(session: AsyncSession, incident_id: int) -> IncidentDe
     """The incident's detail row, created empty when missing."""
     detail = (await session.execute(select(IncidentDetail).where(col(IncidentDetail.incident_id) == incident_id))).scalar_one_or_none()
     if detail is None:
-        detail = IncidentDetail(incident_id=incident_id, tags=[], notify_user_ids=[], notify_emails=[])
+        detail = IncidentDetail(incident_id=incident_id, notify_user_ids=[], notify_emails=[])
         session.add(detail)
         await session.flush()
     return detail

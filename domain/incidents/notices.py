@@ -15,6 +15,7 @@ class IncidentRef:
     status: str
     channel_id: str | None
     role: str | None = None  # the reader's role, when shown to a participant
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class ClosingSummary(Notice):
 class IncidentList(Notice):
     incidents: list[IncidentRef]
     project: str | None = None
+    tag: str | None = None  # listed incidents carry this tag
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class IncidentSummary(Notice):
 
     facts: IncidentFacts
     commands: dict[str, str] = field(default_factory=dict)  # purpose -> slash command
+    tags: list[str] = field(default_factory=list)  # "Type: tag" (or "tag" for a legacy one)
     response_cost: str | None = None  # e.g. "$1,234.50", once the cost job has run
     ticket_key: str | None = None  # the incident's tracker ticket, once it exists
     ticket_url: str | None = None

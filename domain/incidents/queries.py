@@ -13,6 +13,7 @@ from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
 from domain.core.vocabulary import ONGOING_STATUSES, Role, Visibility
 from domain.incidents.notices import IncidentRef, NotAllowed, NotInIncidentChannel
+from domain.incidents.tags import incidents_tagged
 from storage.models import Incident, IndividualContact, Participant, ParticipantRole, Project
 from storage.types import utcnow
 
@@ -122,15 +123,18 @@ async def may_see(session: AsyncSession, incident: Incident, user_id: str, confi
 
 
 async def listed_incidents(
-    session: AsyncSession, user_id: str, config: WarroomConfig, *, project_id: int | None = None
+    session: AsyncSession, user_id: str, config: WarroomConfig, *, project_id: int | None = None,
+    tag: str | None = None,
 ) -> list[Incident]:
-    """Active and Stable incidents plus those closed in the last 24 h; restricted ones only for
-    their participants and admins."""
+    """Active and Stable incidents plus those closed in the last 24 h (of a project, carrying a tag);
+    restricted ones only for their participants and admins."""
     query = select(Incident).where(
         or_(col(Incident.status).in_(ONGOING_STATUSES), col(Incident.closed_at) >= utcnow() - RECENTLY_CLOSED)
     )
     if project_id is not None:
         query = query.where(col(Incident.project_id) == project_id)
+    if tag:
+        query = query.where(incidents_tagged(tag))
     incidents = (await session.execute(query.order_by(col(Incident.id).desc()))).scalars().all()
     if user_id in config.admins:
         return list(incidents)

@@ -22,6 +22,7 @@ from domain.core.vocabulary import IncidentStatus, Role, SetupState, Visibility
 from domain.incidents import naming
 from domain.incidents.lifecycle import enter_status
 from domain.incidents.notices import IncidentFacts
+from domain.incidents.tags import TagTypeChoice, tag_new_incident, tag_type_choices
 from domain.participants import add_participant
 from domain.timeline import record_event
 from storage.counters import next_number
@@ -70,6 +71,7 @@ class ProjectChoices:
     priorities: list[Choice]
     severities: list[Choice] = field(default_factory=list)  # `restricted` unused; `stable_ok` says allowed for Stable/Closed
     stable_ok: tuple[str, ...] = ()
+    tag_types: list[TagTypeChoice] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -100,10 +102,11 @@ class ReportIncidentForm:
     origin_message_permalink: str | None = None
     status: str = IncidentStatus.ACTIVE  # retroactive reports may be created Stable or Closed
     severity: str | None = None  # None: the project's default severity
+    tags: tuple[int, ...] = ()  # tag ids picked in the form (the config adds its automatic ones)
 
 
 async def report_choices(session: AsyncSession) -> ReportChoices:
-    """Enabled projects with their enabled types and priorities, in display order (3 queries)."""
+    """Enabled projects with their enabled types, priorities, severities and tag types, in display order."""
     projects = (await session.execute(select(Project).order_by(col(Project.id)))).scalars().all()
     types = (
         await session.execute(select(IncidentType).where(col(IncidentType.enabled)).order_by(col(IncidentType.id)))
@@ -130,7 +133,7 @@ async def report_choices(session: AsyncSession) -> ReportChoices:
         if p_types and p_prios:
             result.append(ProjectChoices(
                 p.name, p.default, p_types, p_prios, [Choice(x.name, x.description or "", x.default) for x in p_sevs],
-                tuple(x.name for x in p_sevs if x.allowed_for_stable)))
+                tuple(x.name for x in p_sevs if x.allowed_for_stable), await tag_type_choices(session, p.id)))
     return ReportChoices(result)
 
 
@@ -195,6 +198,7 @@ async def report_incident(
             dedupe_key=f"incident:{incident.id}:created",
         )
         await add_participant(session, incident.id, reporter, [Role.REPORTER, Role.COMMANDER], reason="Reported the incident")
+        await tag_new_incident(session, config, incident, form.tags)
         if form.status != IncidentStatus.ACTIVE:
             await enter_status(session, incident, form.status, config, reporter.id)
         await session.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,14 @@ from domain.incidents.detail import incident_detail
 from domain.incidents.lifecycle import enter_status
 from domain.incidents.queries import is_participant, may_manage_id
 from domain.incidents.service import incident_facts
+from domain.incidents.tags import (
+    IncidentTagView,
+    TagTypeChoice,
+    incident_tags,
+    set_incident_tags,
+    tag_errors,
+    tag_type_choices,
+)
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IncidentSeverity, IncidentType
 from storage.rows import RowMissing
@@ -34,7 +42,7 @@ class UpdateIncidentForm:
     severity: str
     status: str
     visibility: str
-    tags: tuple[str, ...]
+    tags: tuple[int, ...]  # tag ids, typed and legacy
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ class UpdateOptions:
     priorities: list[str]
     severities: list[str]
     current: UpdateIncidentForm
+    tag_types: list[TagTypeChoice] = field(default_factory=list)
+    current_tags: list[IncidentTagView] = field(default_factory=list)
 
 
 async def update_options(session: AsyncSession, incident: Incident) -> UpdateOptions:
@@ -55,16 +65,18 @@ async def update_options(session: AsyncSession, incident: Incident) -> UpdateOpt
         return list(rows.scalars())
 
     facts = await incident_facts(session, incident)
-    detail = await incident_detail(session, incident.id)
+    tags = await incident_tags(session, incident.id)
     current = UpdateIncidentForm(
         incident.title, incident.description, incident.resolution or "", facts.incident_type, facts.priority,
-        facts.severity, incident.status, incident.visibility, tuple(detail.tags or ()))
+        facts.severity, incident.status, incident.visibility, tuple(t.id for t in tags))
     return UpdateOptions(
         incident.id,
         await names(IncidentType, col(IncidentType.id)),
         await names(IncidentPriority, col(IncidentPriority.view_order)),
         await names(IncidentSeverity, col(IncidentSeverity.view_order)),
         current,
+        await tag_type_choices(session, incident.project_id),
+        tags,
     )
 
 
@@ -87,6 +99,9 @@ async def check_update(session: AsyncSession, incident_id: int, form: UpdateInci
     severity = await _named(session, IncidentSeverity, incident.project_id, form.severity)
     if severity is not None and form.status in (IncidentStatus.STABLE, IncidentStatus.CLOSED) and not severity.allowed_for_stable:
         errors["incident_severity"] = f"Assess the severity before marking the incident {form.status} ({form.severity} is not allowed)."
+    legacy = [t.id for t in await incident_tags(session, incident.id) if t.tag_type_id is None]
+    closing = form.status == IncidentStatus.CLOSED and incident.status != IncidentStatus.CLOSED
+    errors.update(await tag_errors(session, incident.project_id, form.tags, closing=closing, kept_legacy=legacy))
     return errors
 
 
@@ -170,10 +185,9 @@ async def apply_update(
             await changed(label, old_name, new_name)
     if form.visibility == Visibility.RESTRICTED and old.visibility != Visibility.RESTRICTED:
         await _notify_insiders_only(session, incident, config, changed)
-    if tuple(form.tags) != old.tags:
-        detail = await incident_detail(session, incident.id)
-        detail.tags = list(form.tags)
-        await changed("Tags", ", ".join(old.tags), ", ".join(form.tags))
+    if set(form.tags) != set(old.tags):
+        tags_before, tags_after = await set_incident_tags(session, incident.id, form.tags)
+        await changed("Tags", ", ".join(tags_before), ", ".join(tags_after))
     if form.status != old_status:
         await changed("Status", old_status, form.status)
         changes += await enter_status(session, incident, form.status, config, actor.id)

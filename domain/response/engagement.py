@@ -12,9 +12,9 @@ from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.deps import Deps
 from domain.core.vocabulary import IncidentStatus, Role
-from domain.incidents.detail import incident_detail
 from domain.incidents.notices import IncidentFacts
 from domain.incidents.service import incident_facts
+from domain.incidents.tags import incident_tag_names
 from domain.response.membership import Engage, engage
 from domain.response.notices import EngagementSuggestion, OncallEngaged
 from domain.timeline import record_event
@@ -81,7 +81,7 @@ async def run_engagement(deps: Deps, incident_id: int) -> None:
             return
         channel = incident.channel_id
         facts = await incident_facts(session, incident)
-        tags = list((await incident_detail(session, incident.id)).tags or [])
+        tags = await incident_tag_names(session, incident.id)
         found = targets(deps.config, facts, tags)
         people = list(found.people)
         for service in found.services:

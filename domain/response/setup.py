@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from domain.announcements.service import refresh_announcements
-from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
 from domain.core.deps import Deps
@@ -30,6 +29,7 @@ from domain.incidents.service import (
 )
 from domain.response.engagement import run_engagement
 from domain.response.roles import page_commander_if_needed
+from domain.response.summary import incident_summary
 from domain.response.tickets import ensure_ticket
 from domain.timeline import record_event
 from storage.models import (
@@ -138,6 +138,7 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
                 raise PortError("channel_missing", f"{incident.name} has no channel after it was opened")
             facts = await incident_facts(session, incident)
             topic = await incident_topic(session, incident, facts.priority)
+            summary = await incident_summary(session, incident, config)
             # On resume, also whoever the dead attempt recorded as participant (engagement) but may not have invited.
             others = [u for u in await _participant_users(session, incident.id) if u != reporter.slack_user_id] \
                 if resumed else []
@@ -147,7 +148,7 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
                 conv.invite(channel_id, [reporter.slack_user_id]),
                 _invite_participants(conv, incident, channel_id, others),
                 conv.set_topic(channel_id, topic),
-                _post_summary(session, conv, config, incident, channel_id, facts, resumed=resumed),
+                _post_summary(session, conv, incident, channel_id, summary, resumed=resumed),
                 _confirm_to_reporter(deps, incident, channel_id, facts),
                 on_channel_ready(deps, incident.id, resumed=resumed),
             )
@@ -263,8 +264,8 @@ async def _invite_participants(conv: ConversationPort, incident: Incident, chann
             raise result
 
 
-async def _post_summary(session: AsyncSession, conv: ConversationPort, config: WarroomConfig, incident: Incident,
-                        channel_id: str, facts: IncidentFacts, *, resumed: bool) -> None:
+async def _post_summary(session: AsyncSession, conv: ConversationPort, incident: Incident, channel_id: str,
+                        summary: IncidentSummary, *, resumed: bool) -> None:
     ts = incident.summary_message_ts
     bookmarked = ts is not None  # the bookmark follows the recorded summary
     if ts is None:
@@ -272,7 +273,7 @@ async def _post_summary(session: AsyncSession, conv: ConversationPort, config: W
         # A resumed attempt first looks for the summary a dead attempt posted but never recorded.
         ref = await conv.find_marked(channel_id, mark) if resumed else None
         if ref is None:
-            ref = await conv.post(channel_id, IncidentSummary(facts, config.commands.model_dump()), mark=mark)
+            ref = await conv.post(channel_id, summary, mark=mark)
         ts = incident.summary_message_ts = ref.ts
         # Committed at once: a retry must never post the summary twice.
         await session.commit()

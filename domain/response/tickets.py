@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.core.deps import Deps
 from domain.core.ports import TicketRef
-from domain.incidents.notices import IncidentSummary
 from domain.incidents.service import incident_facts
+from domain.response.summary import incident_summary
 from domain.tickets import (
     TicketDelayed,
     TicketReady,
@@ -118,15 +118,14 @@ async def _link(deps: Deps, incident_id: int, key: str, url: str) -> None:
     conv = deps.ports.conversation
     async with deps.sessions() as session:
         incident = await must_get(session, Incident, incident_id)
-        facts = await incident_facts(session, incident)
+        summary = await incident_summary(session, incident, deps.config)
         await session.commit()
     channel = incident.channel_id
     if channel is None:
         return
     await conv.add_bookmark(channel, f"Ticket {key}", url, if_missing=True)
     if incident.summary_message_ts:
-        await conv.update(channel, incident.summary_message_ts,
-                          IncidentSummary(facts, deps.config.commands.model_dump(), ticket_key=key, ticket_url=url))
+        await conv.update(channel, incident.summary_message_ts, summary)
     async with deps.sessions() as session:
         row = await _row(session, incident_id)
         row.linked = True

@@ -38,11 +38,11 @@ async def test_feedback_asked_on_close_stored_once_and_digested(slack, people, w
     (bob_req,) = await slack.wait_for(lambda: requests(slack, people.bob))
 
     await give(slack, people.bob, bob_req, "Somewhat satisfied", comments="Good comms, slow paging", anonymous=["yes"])
-    await slack.wait_for(lambda: "recorded" in slack.dm_channel(people.bob).messages[-1].text)
+    await slack.wait_for(lambda: any("recorded" in m.text for m in slack.dm_messages(people.bob)))
     await give(slack, people.bob, bob_req, "Very dissatisfied")
-    await slack.wait_for(lambda: "already gave feedback" in slack.dm_channel(people.bob).messages[-1].text)
+    await slack.wait_for(lambda: any("already gave feedback" in m.text for m in slack.dm_messages(people.bob)))
     await give(slack, people.alice, alice_req, "Very satisfied")
-    await slack.wait_for(lambda: "recorded" in slack.dm_channel(people.alice).messages[-1].text)
+    await slack.wait_for(lambda: any("recorded" in m.text for m in slack.dm_messages(people.alice)))
     async with warroom.deps.sessions() as session:
         rows = (await session.execute(select(Feedback).order_by(Feedback.id))).scalars().all()
     assert [(f.user_id, f.rating, f.anonymous) for f in rows] == [
@@ -57,7 +57,7 @@ async def test_feedback_asked_on_close_stored_once_and_digested(slack, people, w
     assert sorted(outcomes) == ["ran", "skipped"]
     assert await run_job("feedback_digest", feedback_digest.run, warroom.deps, holder="c",
                          min_gap=timedelta(hours=20)) == "skipped", "not twice in a day"
-    digest = slack.dm_channel(people.alice).messages[-1]
+    [digest] = [m for m in slack.dm_messages(people.alice) if m.text.startswith("Feedback received")]
     assert digest.text == "Feedback received in the last 24 hours (2)"
     shown = " ".join(b["text"]["text"] for b in digest.blocks)
     assert "anonymous" in shown and f"<@{people.bob}>" not in shown and "Good comms, slow paging" in shown

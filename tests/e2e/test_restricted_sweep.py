@@ -242,6 +242,7 @@ async def case_by_name(w: World, command: str) -> None:
 async def list_incidents(w: World) -> None:
     await w.answer(lambda: w.command("/dispatch-list-incidents"))
     await w.answer(lambda: w.command("/dispatch-list-incidents", "default"))
+    await w.answer(lambda: w.command("/dispatch-list-incidents", "tag:payments"))
 
 
 async def list_my_tasks(w: World) -> None:
@@ -505,6 +506,7 @@ TABLE: dict[str, Callable[[World], Awaitable] | str] = {
     # Forms and buttons of new incidents, and forms opened by the commands above.
     "action:home_report_incident": CREATES,
     "action:report_incident_project": CREATES,
+    r"options:^tag_type_\d+$": "type-ahead search of a tag type's tag names (from the config); shows no incident",
     "view:report_incident": CREATES,
     "view:update_incident": FORM_OPENED_AFTER_A_CHECK,
     "view:assign_role": FORM_OPENED_AFTER_A_CHECK,

@@ -57,12 +57,12 @@ async def test_modal_prefilled_and_changes_post_one_message(slack, people, warro
     posted_before = len(channel.messages)
 
     result = await slack.submit_view(people.alice, view.id, {
-        "title": "Checkout API down", "incident_priority": "High", "incident_severity": "Major", "tags": "eu, checkout"})
+        "title": "Checkout API down", "incident_priority": "High", "incident_severity": "Major"})
     assert not (result.ack_payload or {}).get("errors")
     await slack.wait_for(lambda: "Priority: High" in channel.topic)
     await slack.wait_for(lambda: len(channel.messages) == posted_before + 1)
     changed = channel.messages[-1].text
-    for part in ("Title", "Checkout API down", "Priority", "High", "Severity", "Major", "Tags"):
+    for part in ("Title", "Checkout API down", "Priority", "High", "Severity", "Major"):
         assert part in changed
     stored = await reload(warroom, incident.id)
     assert stored.title == "Checkout API down"
