@@ -229,15 +229,19 @@ class Registry:
                     raise ValueError(f"{getattr(parse, '__name__', parse)} returned neither a form nor errors")
                 sub = Submission(form, body, client, context)
                 deadline = asyncio.get_running_loop().time() + self.store_timeout
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        refusals = await check(sub) if check is not None else None
-                except Exception as exc:
-                    if not is_database_outage(exc):
-                        raise
-                    log.warning("database unavailable checking %s: %r", callback_id, exc)
-                    await ack(response_action="errors", errors=outage_errors(sub.view))
-                    return
+                refusals = None
+                if check is not None:
+                    checking = asyncio.ensure_future(check(sub))
+                    await asyncio.wait({checking}, timeout=deadline - asyncio.get_running_loop().time())
+                    if not checking.done() or is_database_outage(checking.exception()):
+                        # Not cancelled: a read that gives up mid-statement can leave SQLite's write lock
+                        # with a stranded connection; it ends on the driver's own timeout, unheeded.
+                        log.warning("database unavailable checking %s", callback_id)
+                        await ack(response_action="errors", errors=outage_errors(sub.view))
+                        with contextlib.suppress(BaseException):
+                            await checking
+                        return
+                    refusals = checking.result()
                 if refusals:
                     await ack(response_action="errors", errors=refusals)
                     return
@@ -254,13 +258,9 @@ class Registry:
         with watching_commits() as stored:
             task = asyncio.ensure_future(listener(sub))
         waiter = asyncio.ensure_future(stored.wait())
-        try:
-            async with asyncio.timeout_at(deadline):
-                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        except TimeoutError:
-            pass
-        finally:
-            waiter.cancel()
+        await asyncio.wait({task, waiter}, timeout=max(deadline - asyncio.get_running_loop().time(), 0),
+                           return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
         if task.done():
             exc = task.exception()
             if exc is None:

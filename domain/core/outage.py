@@ -24,8 +24,10 @@ OUTAGE_COMMAND_MESSAGE = "warroom can't reach its database, try again in a minut
 _commit_watch: ContextVar[asyncio.Event | None] = ContextVar("warroom_commit_watch", default=None)
 
 
-def is_database_outage(exc: BaseException) -> bool:
+def is_database_outage(exc: BaseException | None) -> bool:
     """Whether `exc` means the database is unreachable, locked or too slow (not a bug or a refusal)."""
+    if exc is None:
+        return False
     if isinstance(exc, (OperationalError, InterfaceError, PoolTimeoutError, TimeoutError, ConnectionError)):
         return True
     if isinstance(exc, DBAPIError):
