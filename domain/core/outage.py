@@ -35,10 +35,17 @@ def is_database_outage(exc: BaseException | None) -> bool:
     return isinstance(exc, OSError)
 
 
+_DRIVER_OUTAGES = ("Connection", "CannotConnectNow", "Shutdown", "TooManyConnections", "InvalidCatalogName",
+                   "ObjectNotInPrerequisiteState")  # asyncpg: a connection lost, refused or not allowed
+
+
 def _driver_connection_error(orig: BaseException | None) -> bool:
-    name = type(orig).__name__ if orig is not None else ""
-    return ("Connection" in name or "CannotConnectNow" in name or "Cancel" in name or "Shutdown" in name
-            or "TooManyConnections" in name or "InvalidCatalogName" in name)
+    seen = 0
+    while orig is not None and seen < 5:  # the dialect's adapter error wraps the driver's own
+        if any(part in type(orig).__name__ for part in _DRIVER_OUTAGES) or isinstance(orig, (OSError, TimeoutError)):
+            return True
+        orig, seen = orig.__cause__, seen + 1
+    return False
 
 
 @contextmanager
