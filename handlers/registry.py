@@ -84,9 +84,12 @@ def first_input(view: dict[str, Any]) -> str | None:
                 None)
 
 
-def outage_errors(view: dict[str, Any]) -> Errors:
+async def refuse_for_outage(ack: AsyncAck, view: dict[str, Any]) -> None:
+    """Keep the modal open saying the database is unreachable; a modal with no input to show it under is
+    left unacked, which Slack's client shows as an error (still open)."""
     block = first_input(view)
-    return {block: OUTAGE_MESSAGE} if block else {}
+    if block:
+        await ack(response_action="errors", errors={block: OUTAGE_MESSAGE})
 
 
 def failure_errors(view: dict[str, Any]) -> Errors:
@@ -237,7 +240,7 @@ class Registry:
                         # Not cancelled: a read that gives up mid-statement can leave SQLite's write lock
                         # with a stranded connection; it ends on the driver's own timeout, unheeded.
                         log.warning("database unavailable checking %s", callback_id)
-                        await ack(response_action="errors", errors=outage_errors(sub.view))
+                        await refuse_for_outage(ack, sub.view)
                         with contextlib.suppress(BaseException):
                             await checking
                         return
@@ -271,7 +274,7 @@ class Registry:
                 await ack_errors(ack, None if stored.is_set() else failure_errors(sub.view))
                 raise exc
             log.warning("database unavailable storing %s: %r", callback_id, exc)
-            await ack(response_action="errors", errors=outage_errors(sub.view))
+            await refuse_for_outage(ack, sub.view)
             return
         if stored.is_set():
             if store_first:  # stored: its field errors are worth the wait
@@ -281,9 +284,10 @@ class Registry:
             await ack()
             await task  # the slow rest (Slack calls) after the ack; a failure is logged by `guarded`
             return
-        task.cancel()  # nothing committed in time: drop it, the person submits again
+        # Nothing committed in time: keep the modal open. The listener is not cancelled (a statement given up
+        # mid-way can strand SQLite's write lock on a lost connection); it ends on the driver's own timeout.
         log.warning("database too slow storing %s (%.1f s): keeping the modal open", callback_id, self.store_timeout)
-        await ack(response_action="errors", errors=outage_errors(sub.view))
+        await refuse_for_outage(ack, sub.view)
         with contextlib.suppress(BaseException):
             await task
 

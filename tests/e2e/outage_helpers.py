@@ -4,6 +4,7 @@ database refuses new connections and every open one is terminated."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,8 +23,15 @@ def _dsn(url: str) -> str:
 async def database_down(db_url: str) -> AsyncIterator[None]:
     """While inside, warroom cannot read or write its database; afterwards it can again."""
     if BACKEND == "sqlite":
-        holder = sqlite3.connect(make_url(db_url).database, isolation_level=None, timeout=10)
-        holder.execute("BEGIN EXCLUSIVE")
+        holder = sqlite3.connect(make_url(db_url).database, isolation_level=None, timeout=0)
+        for _ in range(2000):  # never block the loop: warroom, on it, may be the one holding the lock
+            try:
+                holder.execute("BEGIN EXCLUSIVE")
+                break
+            except sqlite3.OperationalError:
+                await asyncio.sleep(0.005)
+        else:
+            raise TimeoutError("could not take the database's write lock")
         try:
             yield
         finally:
