@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from domain.core.deps import Deps
 from domain.response.engagement import engage_oncall, oncall_services
 from domain.response.membership import join_from_announcement, subscribe_from_announcement
-from handlers.incident_context import incident_here
+from handlers.incident_context import incident_here, still_allowed
 from handlers.registry import Registry, Submission
 from modals.command_messages import JOIN_ACTION, SUBSCRIBE_ACTION
 from modals.engage_oncall import CALLBACK_ID, engage_oncall_modal, parse_engage_oncall
@@ -31,7 +31,7 @@ def register(reg: Registry, deps: Deps) -> None:
             return
         await client.views_open(trigger_id=body["trigger_id"], view=engage_oncall_modal(incident.id, services))
 
-    @reg.submission(CALLBACK_ID, parse_engage_oncall)
+    @reg.submission(CALLBACK_ID, parse_engage_oncall, check=still_allowed(deps, lambda form: form[0], managing=False))
     async def on_submit(sub: Submission[tuple[int, str, bool]]) -> None:
         incident_id, service, page = sub.form
         await engage_oncall(deps, incident_id, service, actor=sub.user_id, page=page)

@@ -11,6 +11,7 @@ from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.feedback import save_feedback
 from domain.incidents.queries import incident_by_id, may_see
+from handlers.incident_context import still_allowed
 from handlers.registry import Registry, Submission
 from modals.feedback import CALLBACK_ID, OPEN_ACTION, feedback_modal, parse_feedback
 
@@ -32,7 +33,7 @@ def register(reg: Registry, deps: Deps) -> None:
             return
         await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(incident.id, incident.name))
 
-    @reg.submission(CALLBACK_ID, parse_feedback)
+    @reg.submission(CALLBACK_ID, parse_feedback, check=still_allowed(deps, lambda form: form["incident"], managing=False))
     async def on_submit(sub: Submission[dict[str, Any]]) -> None:
         form, user = sub.form, sub.user_id
         async with deps.sessions() as session:

@@ -10,11 +10,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from domain.core.deps import Deps
 from domain.incidents.detail import notifications_group, set_notifications_group
 from domain.incidents.notices import IncidentList, IncidentRef
-from domain.incidents.queries import listed_incidents, may_manage_id, project_id_named
+from domain.incidents.queries import listed_incidents, project_id_named
 from domain.incidents.tags import list_filters, tags_of_incidents
 from domain.participants import active_participants, update_participant
-from handlers.incident_context import incident_here, say
-from handlers.registry import Errors, Registry, Submission
+from handlers.incident_context import incident_here, say, still_allowed
+from handlers.registry import Check, Errors, Registry, Submission
 from modals.participants import (
     NOTIFICATIONS_GROUP_ID,
     UPDATE_PARTICIPANT_ID,
@@ -49,7 +49,8 @@ def register(reg: Registry, deps: Deps) -> None:
             await client.views_open(trigger_id=body["trigger_id"],
                                     view=update_participant_modal(incident.id, incident.name, people))
 
-    @reg.submission(UPDATE_PARTICIPANT_ID, parse_update_participant, store_first=True)
+    @reg.submission(UPDATE_PARTICIPANT_ID, parse_update_participant, store_first=True,
+                    check=still_allowed(deps, lambda form: form[0], managing=False))
     async def on_update_submit(sub: Submission[tuple[int, int, str, str]]) -> Errors | None:
         async with deps.sessions() as session:
             ok = await update_participant(session, *sub.form, sub.user_id)
@@ -65,11 +66,7 @@ def register(reg: Registry, deps: Deps) -> None:
                 await session.commit()
             await client.views_open(trigger_id=body["trigger_id"], view=notifications_group_modal(incident.id, users, emails))
 
-    async def refused_group_edit(sub: Submission[tuple[int, list[str], list[str]]]) -> Errors | None:
-        async with deps.sessions() as session:
-            if not await may_manage_id(session, sub.form[0], sub.user_id, deps.config):
-                return {"people": "You are no longer allowed to edit this group."}
-        return None
+    refused_group_edit: Check[tuple[int, list[str], list[str]]] = still_allowed(deps, lambda form: form[0], managing=True)
 
     @reg.submission(NOTIFICATIONS_GROUP_ID, parse_notifications_group, check=refused_group_edit)
     async def on_group_submit(sub: Submission[tuple[int, list[str], list[str]]]) -> None:

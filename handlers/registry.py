@@ -9,6 +9,7 @@ itself and hands the listener a typed form.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
@@ -16,8 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+
+from domain.core.outage import OUTAGE_COMMAND_MESSAGE, OUTAGE_MESSAGE, is_database_outage, watching_commits
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +35,67 @@ def guarded(fn: Callable) -> Callable:
     Bolt polls for the ack every 10 ms; a listener that acks and then raises within that window
     has its ack discarded, so Slack redelivers the envelope and the work runs twice. Bolt
     resolves listener arguments through `inspect.unwrap`, so the wrapper keeps injection intact.
+    A database outage met after the ack (a command or a button click) is told to the person,
+    ephemerally, when the request came with a response URL.
     """
 
     @functools.wraps(fn)
     async def listener(**kwargs):
         try:
             return await fn(**kwargs)
-        except Exception:
+        except Exception as exc:
             ack = kwargs.get("ack")
             if ack is None or getattr(ack, "response", None) is None:
                 raise
+            if is_database_outage(exc):
+                log.warning("listener %s: database unavailable: %r", fn.__name__, exc)
+                await tell_outage(kwargs)
+                return None
             log.exception("listener %s failed after acknowledging", fn.__name__)
 
     return listener
+
+
+async def tell_outage(kwargs: dict[str, Any]) -> None:
+    """Answer a command or click that met a database outage: ephemeral, where the person is."""
+    respond = kwargs.get("respond")
+    url = (kwargs.get("body") or {}).get("response_url")
+    if respond is None and url:
+        respond = AsyncRespond(response_url=url)
+    if respond is None:
+        return
+    try:
+        await respond(response_type="ephemeral", replace_original=False, text=OUTAGE_COMMAND_MESSAGE)
+    except Exception:  # the outage is already logged; this is a courtesy
+        log.warning("could not tell the person about the database outage", exc_info=True)
+
+
+async def ack_errors(ack: AsyncAck, errors: Errors | None) -> None:
+    """Ack a submission: with field errors the modal stays open showing them, without it closes."""
+    if errors:
+        await ack(response_action="errors", errors=errors)
+    else:
+        await ack()
+
+
+def first_input(view: dict[str, Any]) -> str | None:
+    """Block id of the modal's first input: where a whole-form error is shown."""
+    return next((b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input" and b.get("block_id")),
+                None)
+
+
+async def refuse_for_outage(ack: AsyncAck, view: dict[str, Any]) -> None:
+    """Keep the modal open saying the database is unreachable; a modal with no input to show it under is
+    left unacked, which Slack's client shows as an error (still open)."""
+    block = first_input(view)
+    if block:
+        await ack(response_action="errors", errors={block: OUTAGE_MESSAGE})
+
+
+def failure_errors(view: dict[str, Any]) -> Errors:
+    block = first_input(view)
+    return {block: "warroom could not save this (an internal error, logged): nothing was saved. Try again."} \
+        if block else {}
 
 
 @dataclass(frozen=True)
@@ -105,6 +156,7 @@ class Registry:
     events: list[str] = field(default_factory=list)
     interactions: list[str] = field(default_factory=list)  # view callbacks, block actions, options
     inflight: set = field(default_factory=set)  # listener tasks still running after their ack
+    store_timeout: float = 2.0  # seconds a submission may take to be checked and stored before it is refused
 
     def _register(self, bolt_decorator: Callable) -> Callable:
         return lambda fn: bolt_decorator(self._tracked(guarded(fn)))
@@ -152,13 +204,21 @@ class Registry:
         """Register the listener of a modal's submissions; it is handed a `Submission` with the typed form.
 
         The registry runs the pure `parse` on the view, then the optional `check` (refusals only the
-        database can tell, e.g. the submitter lost the right); field errors from either are acked as
-        `response_action: errors`, so the modal shows them, and the listener never runs. Otherwise:
+        database can tell: the incident is gone, the submitter lost the right); field errors from either
+        are acked as `response_action: errors`, so the modal shows them, and the listener never runs.
 
-        - by default the submission is acked (the modal closes) before the listener runs;
-        - with `store_first` the listener runs first and the ack follows: it stores the submission and
-          returns field errors (or None). Never ack a submission you could not store: when the listener
-          raises, nothing is acked and Slack keeps the modal open with an error.
+        Never ack a submission you could not store. Otherwise the modal closes only once the submission
+        is stored, within `store_timeout` seconds of its arrival (Slack waits 3 s for the ack):
+
+        - by default the listener runs and the submission is acked as soon as its first transaction
+          commits (`domain.core.outage.watching_commits`), or when it returns having stored nothing
+          (e.g. a duplicate); what it does after the commit (Slack calls) runs after the ack;
+        - with `store_first` the listener stores the submission and returns field errors (or None),
+          which are acked.
+
+        When the database fails or does not answer in time before anything was stored, the listener is
+        cancelled and the modal stays open with `OUTAGE_MESSAGE` under its first input: nothing typed is
+        lost and submitting again stores it once.
         """
 
         def decorator(listener: SubmitListener[F]) -> SubmitListener[F]:
@@ -171,22 +231,65 @@ class Registry:
                 if form is None:
                     raise ValueError(f"{getattr(parse, '__name__', parse)} returned neither a form nor errors")
                 sub = Submission(form, body, client, context)
-                refusals = await check(sub) if check is not None else None
+                deadline = asyncio.get_running_loop().time() + self.store_timeout
+                refusals = None
+                if check is not None:
+                    checking = asyncio.ensure_future(check(sub))
+                    await asyncio.wait({checking}, timeout=deadline - asyncio.get_running_loop().time())
+                    if not checking.done() or is_database_outage(checking.exception()):
+                        # Not cancelled: a read that gives up mid-statement can leave SQLite's write lock
+                        # with a stranded connection; it ends on the driver's own timeout, unheeded.
+                        log.warning("database unavailable checking %s", callback_id)
+                        await refuse_for_outage(ack, sub.view)
+                        with contextlib.suppress(BaseException):
+                            await checking
+                        return
+                    refusals = checking.result()
                 if refusals:
                     await ack(response_action="errors", errors=refusals)
                     return
-                if not store_first:
-                    await ack()
-                    await listener(sub)
-                    return
-                errors = await listener(sub)
-                await ack(**({"response_action": "errors", "errors": errors} if errors else {}))
+                await self._store_then_ack(callback_id, listener, sub, ack, deadline, store_first=store_first)
 
             on_submission.__name__ = on_submission.__qualname__ = listener.__name__
             self.view(callback_id)(on_submission)
             return listener
 
         return decorator
+
+    async def _store_then_ack(self, callback_id: str, listener: SubmitListener[F], sub: Submission[F],
+                              ack: AsyncAck, deadline: float, *, store_first: bool) -> None:
+        with watching_commits() as stored:
+            task = asyncio.ensure_future(listener(sub))
+        waiter = asyncio.ensure_future(stored.wait())
+        await asyncio.wait({task, waiter}, timeout=max(deadline - asyncio.get_running_loop().time(), 0),
+                           return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if task.done():
+            exc = task.exception()
+            if exc is None:
+                errors = task.result() if store_first else None
+                await ack_errors(ack, errors)
+                return
+            if stored.is_set() or not is_database_outage(exc):
+                await ack_errors(ack, None if stored.is_set() else failure_errors(sub.view))
+                raise exc
+            log.warning("database unavailable storing %s: %r", callback_id, exc)
+            await refuse_for_outage(ack, sub.view)
+            return
+        if stored.is_set():
+            if store_first:  # stored: its field errors are worth the wait
+                errors = await task
+                await ack_errors(ack, errors)
+                return
+            await ack()
+            await task  # the slow rest (Slack calls) after the ack; a failure is logged by `guarded`
+            return
+        # Nothing committed in time: keep the modal open. The listener is not cancelled (a statement given up
+        # mid-way can strand SQLite's write lock on a lost connection); it ends on the driver's own timeout.
+        log.warning("database too slow storing %s (%.1f s): keeping the modal open", callback_id, self.store_timeout)
+        await refuse_for_outage(ack, sub.view)
+        with contextlib.suppress(BaseException):
+            await task
 
     def action(self, action_id: str | re.Pattern) -> Callable:
         self.interactions.append(f"action:{getattr(action_id, 'pattern', action_id)}")

@@ -11,7 +11,7 @@ from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.incidents.queries import may_manage_id
 from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, post_report, report_form, snooze
-from handlers.incident_context import incident_here
+from handlers.incident_context import incident_here, still_allowed
 from handlers.registry import Registry, Submission
 from modals.reports import CALLBACK_ID, SNOOZE_ACTION, WRITE_ACTION, parse_report, report_modal
 
@@ -40,7 +40,7 @@ def register(reg: Registry, deps: Deps) -> None:
     command(TACTICAL, deps.config.commands.report_tactical, "Post a tactical report (conditions, actions, needs)")
     command(EXECUTIVE, deps.config.commands.report_executive, "Post an executive report for stakeholders")
 
-    @reg.submission(CALLBACK_ID, parse_report)
+    @reg.submission(CALLBACK_ID, parse_report, check=still_allowed(deps, lambda form: form["incident"], managing=True))
     async def on_submit(sub: Submission[dict[str, Any]]) -> None:
         form = sub.form
         await post_report(deps, form["incident"], form["kind"], form["details"], channel=form["channel"],

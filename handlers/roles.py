@@ -8,9 +8,8 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
-from domain.incidents.queries import may_manage_id
 from domain.response.roles import AssignRoleForm, assign_role
-from handlers.incident_context import incident_here
+from handlers.incident_context import incident_here, still_allowed
 from handlers.registry import Errors, Registry, Submission
 from modals.assign_role import CALLBACK_ID, assign_role_modal, parse_assign_role
 
@@ -24,13 +23,10 @@ def register(reg: Registry, deps: Deps) -> None:
             await client.views_open(trigger_id=body["trigger_id"],
                                     view=assign_role_modal(incident.id, incident.name, deps.config.roles))
 
-    async def refused_assignment(sub: Submission[AssignRoleForm]) -> Errors | None:
-        if sub.form.user_id == sub.bot_user_id:
-            return {"person": "warroom itself cannot hold a role."}
-        async with deps.sessions() as session:
-            if not await may_manage_id(session, sub.form.incident_id, sub.user_id, deps.config):
-                return {"person": "You are no longer allowed to assign roles in this incident."}
-        return None
+    async def refused_person(sub: Submission[AssignRoleForm]) -> Errors | None:
+        return {"person": "warroom itself cannot hold a role."} if sub.form.user_id == sub.bot_user_id else None
+
+    refused_assignment = still_allowed(deps, lambda form: form.incident_id, managing=True, then=refused_person)
 
     @reg.submission(CALLBACK_ID, parse_assign_role, check=refused_assignment)
     async def on_submit(sub: Submission[AssignRoleForm]) -> None:

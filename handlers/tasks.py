@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.tasks import TaskList, add_task, change_task, incident_tasks, my_tasks, task_list, task_refusals
-from handlers.incident_context import incident_here, say
+from handlers.incident_context import incident_here, say, still_allowed
 from handlers.registry import Registry, Submission
 from modals.tasks import (
     CALLBACK_ID,
@@ -36,9 +36,11 @@ def register(reg: Registry, deps: Deps) -> None:
             view = create_task_modal(incident.id, body["channel_id"], datetime.now(UTC).date())
             await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    async def refused_task(sub: Submission[dict[str, Any]]) -> dict[str, str]:
+    async def refused_assignees(sub: Submission[dict[str, Any]]) -> dict[str, str]:
         async with deps.sessions() as session:
             return await task_refusals(session, sub.form["incident"], sub.form["assignees"], deps.config)
+
+    refused_task = still_allowed(deps, lambda form: form["incident"], managing=True, then=refused_assignees)
 
     @reg.submission(CALLBACK_ID, parse_create_task, check=refused_task)
     async def on_submit(sub: Submission[dict[str, Any]]) -> None:

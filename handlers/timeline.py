@@ -15,7 +15,7 @@ from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.response.capture import add_message, remove_message_if_unmarked
 from domain.timeline import TimelineView, add_manual_event, parse_command_text, timeline_page
-from handlers.incident_context import incident_here, say
+from handlers.incident_context import incident_here, say, still_allowed
 from handlers.registry import Registry, Submission
 from modals.timeline import CALLBACK_ID, add_event_modal, parse_add_event
 
@@ -101,7 +101,7 @@ def register_commands(reg: Registry, deps: Deps) -> None:
                                now=datetime.now(UTC), incident_id=incident.id, channel_id=body["channel_id"])
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @reg.submission(CALLBACK_ID, parse_add_event)
+    @reg.submission(CALLBACK_ID, parse_add_event, check=still_allowed(deps, lambda form: form["incident"], managing=False))
     async def on_submit(sub: Submission[dict[str, Any]]) -> None:
         form = sub.form
         async with deps.sessions() as session:

@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from domain.core.outage import committed
+
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -58,9 +60,18 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class Session(AsyncSession):
+    """An `AsyncSession` that reports each successful commit (`domain.core.outage.committed`): a modal
+    submission is acked once its listener's write is committed."""
+
+    async def commit(self) -> None:
+        await super().commit()
+        committed()
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions bound to `engine`; objects stay usable after commit (`expire_on_commit=False`)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, class_=Session)
 
 
 async def ping(engine: AsyncEngine, timeout: float = 5.0) -> bool:

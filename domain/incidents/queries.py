@@ -165,6 +165,20 @@ async def may_manage_id(session: AsyncSession, incident_id: int, user_id: str, c
     return incident is not None and (await may_manage(session, incident, user_id, config)).allowed
 
 
+async def submit_refusal(session: AsyncSession, incident_id: int, user_id: str, config: WarroomConfig, *,
+                         managing: bool) -> str | None:
+    """Why `user_id` may no longer submit a form about the incident, or None: asked again when a form comes
+    back, as the incident may be gone or the person may have lost the right since it opened. A missing
+    incident and a restricted one the person is outside of get the same answer."""
+    incident = await session.get(Incident, incident_id)
+    if incident is None or not await may_see(session, incident, user_id, config):
+        return "This incident is not available (it no longer exists, or you are not in it)."
+    if managing and not (await may_manage(session, incident, user_id, config)).allowed:
+        return ("You are no longer allowed to do this: only the incident's commander, scribes and admins can "
+                "(the roles changed since this form opened).")
+    return None
+
+
 async def incident_for_command(
     session: AsyncSession, config: WarroomConfig, *, user_id: str, channel_id: str | None, text: str | None,
     command: str, managing: bool,

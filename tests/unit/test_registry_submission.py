@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
+from domain.core.outage import OUTAGE_MESSAGE, committed
 from handlers.registry import Registry, Submission
 
 
@@ -32,7 +33,8 @@ def parse(view: dict):
 
 
 async def submit(app: FakeApp, title: str, log: list) -> None:
-    body = {"view": {"id": "V1", "state": {"title": title}}, "user": {"id": "U1", "name": "alice"}}
+    body = {"view": {"id": "V1", "state": {"title": title}, "blocks": [{"type": "input", "block_id": "title"}]},
+            "user": {"id": "U1", "name": "alice"}}
     await app.views["form"](ack=Ack(log), body=body, client=None, context={"bot_user_id": "UBOT"})
 
 
@@ -49,7 +51,7 @@ async def test_parse_errors_are_acked_and_the_listener_never_runs():
     assert reg.interactions == ["view:form"]
 
 
-async def test_the_form_is_acked_then_handed_over_with_who_sent_it():
+async def test_the_form_is_handed_over_with_who_sent_it_and_acked_once_it_returns_or_committed():
     app, log = FakeApp(), []
     reg = Registry(app)
 
@@ -58,7 +60,7 @@ async def test_the_form_is_acked_then_handed_over_with_who_sent_it():
         log.append(("listener", (sub.form, sub.user_id, sub.user_name, sub.view_id, sub.bot_user_id)))
 
     await submit(app, "Disk full", log)
-    assert log == [("ack", {}), ("listener", ("Disk full", "U1", "alice", "V1", "UBOT"))]
+    assert log == [("listener", ("Disk full", "U1", "alice", "V1", "UBOT")), ("ack", {})]
 
 
 async def test_check_refusals_are_acked_as_field_errors():
@@ -75,7 +77,7 @@ async def test_check_refusals_are_acked_as_field_errors():
     await submit(app, "nope", log)
     await submit(app, "fine", log)
     assert log == [("ack", {"response_action": "errors", "errors": {"title": "No longer allowed."}}),
-                   ("ack", {}), ("listener", "fine")]
+                   ("listener", "fine"), ("ack", {})]
 
 
 async def test_store_first_acks_only_after_the_listener_stored_it():
@@ -101,6 +103,34 @@ async def test_store_first_never_acks_a_submission_it_could_not_store():
     async def listener(sub: Submission[str]):
         raise ConnectionError("database down")
 
-    with pytest.raises(ConnectionError):
-        await submit(app, "new", log)
-    assert log == [], "unacked: Slack keeps the modal open with an error"
+    await submit(app, "new", log)
+    assert log[0] == ("ack", {"response_action": "errors", "errors": {"title": OUTAGE_MESSAGE}}), \
+        "the modal stays open saying the database is unreachable"
+
+
+async def test_a_listener_that_commits_is_acked_before_its_slow_rest():
+    app, log = FakeApp(), []
+    reg = Registry(app)
+
+    @reg.submission("form", parse)
+    async def listener(sub: Submission[str]) -> None:
+        log.append(("stored", sub.form))
+        committed()
+        await asyncio.sleep(0.05)  # e.g. Slack calls
+        log.append(("posted", sub.form))
+
+    await submit(app, "new", log)
+    assert log == [("stored", "new"), ("ack", {}), ("posted", "new")]
+
+
+async def test_a_store_that_does_not_answer_in_time_is_refused_not_acked_empty():
+    app, log = FakeApp(), []
+    reg = Registry(app, store_timeout=0.1)
+
+    @reg.submission("form", parse)
+    async def listener(sub: Submission[str]) -> None:
+        await asyncio.sleep(0.3)  # the database hangs
+        log.append(("stored", sub.form))
+
+    await submit(app, "new", log)
+    assert log[0] == ("ack", {"response_action": "errors", "errors": {"title": OUTAGE_MESSAGE}})
