@@ -64,10 +64,11 @@ def close(writer: asyncio.StreamWriter) -> None:
 
 
 def errors(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+    """ERROR records of the HTTP server (aiohttp's and ours), not of unrelated background work."""
+    return [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith(("aiohttp", "bot."))]
 
 
-async def wait_for_log(caplog, text: str, count: int = 1, timeout: float = 5.0) -> list[logging.LogRecord]:
+async def wait_for_log(caplog, text: str, count: int = 1, timeout: float = 15.0) -> list[logging.LogRecord]:
     deadline = time.monotonic() + timeout
     while True:
         found = [r for r in caplog.records if text in r.getMessage()]
