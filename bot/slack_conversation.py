@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_errors import slack_call
 from domain.core.notices import Notice
 from domain.core.ports import (
     ChannelRef,
@@ -14,7 +14,6 @@ from domain.core.ports import (
     HistoryMessage,
     HistoryPage,
     MessageRef,
-    NameTaken,
     PortError,
     StepMark,
     UserProfile,
@@ -24,11 +23,6 @@ from modals.renderers import render
 STEP_EVENT_TYPE = "warroom_incident_step"  # message metadata `event_type` of set-up step marks
 LIST_PAGES = 20  # conversations.list pages (1000 channels each) searched by find_channel
 HISTORY_PAGES = 5  # conversations.history pages (200 messages each) searched by find_marked
-
-
-def _port_error(exc: SlackApiError) -> PortError:
-    code = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
-    return NameTaken(code) if code == "name_taken" else PortError(code, f"Slack {exc.response.api_url.rsplit('/', 1)[-1]}")
 
 
 def _channel_ref(channel: dict) -> ChannelRef:
@@ -70,10 +64,9 @@ class SlackConversation:
         return self.bot_user_id
 
     async def _call(self, method: str, **kwargs):
-        try:
-            return await getattr(self.client, method)(**kwargs)
-        except SlackApiError as exc:
-            raise _port_error(exc) from exc
+        # A 5xx with a text or HTML body, a dropped connection or a timeout all end as a PortError,
+        # so every caller's fallback (DM instead of ephemeral, "try again") still runs.
+        return await slack_call(getattr(self.client, method)(**kwargs))
 
     async def get_user(self, user_id: str) -> UserProfile:
         user = (await self._call("users_info", user=user_id))["user"]
