@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from bench.stats import pct
 from bot.harness import running_warroom
+from domain.response import setup as setup_flow
 from slackemu import SlackEmulator
 from storage.migrate import upgrade_async
 from storage.models import Incident
@@ -95,7 +96,7 @@ async def critical_path(emu: SlackEmulator, runtime, user: str, channel: str, la
 
 async def main(reports: int, database_url: str | None) -> None:
     logging.basicConfig(level=logging.WARNING)
-    reporting_log = logging.getLogger("domain.reporting")
+    reporting_log = logging.getLogger(setup_flow.__name__)
     reporting_log.setLevel(logging.INFO)
     reporting_log.addHandler(READY)
     reporting_log.propagate = False  # the ready log is a measurement, not output
