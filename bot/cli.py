@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 
 def _settings(cls=None):
@@ -151,6 +154,21 @@ def cmd_manifest(_: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.asynccontextmanager
+async def operator_session(database_url: str) -> AsyncIterator[Any]:
+    """A session on a database checked to exist and be migrated; the engine is disposed after."""
+    from bot.preflight import check_database
+    from storage.db import create_engine, session_factory
+
+    await check_database(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
 @operator_errors()
 def cmd_incidents(args: argparse.Namespace) -> int:
     from bot.settings import DatabaseSettings
@@ -163,12 +181,8 @@ async def incidents_command(database_url: str, args: argparse.Namespace) -> int:
     from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
-    from bot.preflight import check_database
-    from storage.db import create_engine, session_factory
     from storage.models import Incident, IncidentPriority, IndividualContact, Project
 
-    await check_database(database_url)
-    engine = create_engine(database_url)
     commander = aliased(IndividualContact)
     query = (select(Incident, Project.name, IncidentPriority.name, commander.slack_user_id, commander.name)
              .join(Project, Project.id == Incident.project_id)
@@ -177,11 +191,8 @@ async def incidents_command(database_url: str, args: argparse.Namespace) -> int:
              .order_by(Incident.id.desc()).limit(args.limit))
     if args.status:
         query = query.where(Incident.status.in_(args.status))
-    try:
-        async with session_factory(engine)() as session:
-            rows = (await session.execute(query)).all()
-    finally:
-        await engine.dispose()
+    async with operator_session(database_url) as session:
+        rows = (await session.execute(query)).all()
 
     def when(value) -> str | None:
         return value.isoformat(timespec="seconds") if value else None
@@ -251,44 +262,37 @@ async def signals_command(database_url: str, args: argparse.Namespace) -> int:
     """`signals status|parked|retry`: what operators need when alerts stop turning into cases."""
     from sqlalchemy import select
 
-    from bot.preflight import check_database
     from domain.core.vocabulary import SignalStatus
     from domain.signals.queue import parked_instances, queue_depth, requeue
-    from storage.db import create_engine, session_factory
     from storage.signal_models import SignalInstance
 
-    await check_database(database_url)
-    engine = create_engine(database_url)
-    try:
-        async with session_factory(engine)() as session:
-            if args.signals_command == "status":
-                depth = await queue_depth(session)
-                age = depth["oldest_pending_seconds"]
-                oldest = f" (oldest {age:g} s)" if age is not None else ""
-                print(f"pending {depth['pending']}{oldest}, parked {depth['parked']}")
-            elif args.signals_command == "parked":
-                rows = await parked_instances(session, args.limit)
-                for row in rows:
-                    print(f"{row.id}  {row.received_at:%Y-%m-%d %H:%M:%S}  {row.definition or '(no definition)'}  "
-                          f"attempts {row.attempts}: {row.last_error or '(no error recorded)'}")
-                print(f"{len(rows)} parked signal(s) shown")
-            else:
-                if not args.ids and not args.all:
-                    print("name the signal ids to retry, or --all", file=sys.stderr)
-                    return 2
-                problems = []
-                if not args.all:
-                    found = dict((await session.execute(
-                        select(SignalInstance.id, SignalInstance.status).where(SignalInstance.id.in_(args.ids)))).all())
-                    problems = [f"{i}: no such signal" if i not in found else f"{i}: not parked ({found[i]})"
-                                for i in dict.fromkeys(args.ids) if found.get(i) != SignalStatus.PARKED]
-                count = await requeue(session, None if args.all else args.ids)
-                print(f"{count} signal(s) queued again")
-                if problems:
-                    print("not queued again:\n" + "\n".join(f"  {p}" for p in problems), file=sys.stderr)
-                    return 1
-    finally:
-        await engine.dispose()
+    async with operator_session(database_url) as session:
+        if args.signals_command == "status":
+            depth = await queue_depth(session)
+            age = depth["oldest_pending_seconds"]
+            oldest = f" (oldest {age:g} s)" if age is not None else ""
+            print(f"pending {depth['pending']}{oldest}, parked {depth['parked']}")
+        elif args.signals_command == "parked":
+            rows = await parked_instances(session, args.limit)
+            for row in rows:
+                print(f"{row.id}  {row.received_at:%Y-%m-%d %H:%M:%S}  {row.definition or '(no definition)'}  "
+                      f"attempts {row.attempts}: {row.last_error or '(no error recorded)'}")
+            print(f"{len(rows)} parked signal(s) shown")
+        else:
+            if not args.ids and not args.all:
+                print("name the signal ids to retry, or --all", file=sys.stderr)
+                return 2
+            problems = []
+            if not args.all:
+                found = dict((await session.execute(
+                    select(SignalInstance.id, SignalInstance.status).where(SignalInstance.id.in_(args.ids)))).all())
+                problems = [f"{i}: no such signal" if i not in found else f"{i}: not parked ({found[i]})"
+                            for i in dict.fromkeys(args.ids) if found.get(i) != SignalStatus.PARKED]
+            count = await requeue(session, None if args.all else args.ids)
+            print(f"{count} signal(s) queued again")
+            if problems:
+                print("not queued again:\n" + "\n".join(f"  {p}" for p in problems), file=sys.stderr)
+                return 1
     return 0
 
 
