@@ -6,31 +6,39 @@ Prints, at 0 ms and at 100 ms injected Slack latency:
 - Slack calls per incident and the calls on the critical path (measured: ready time of a lone
   report at 100 ms latency divided by that latency).
 
-    python bench/ack_latency.py [--reports 50] [--database-url postgresql+asyncpg://...]
+    python bench/ack_latency.py [--reports 50] [--database-url postgres|postgresql+asyncpg://...] [--separate-emulator] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import logging
+import os
+import pstats
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select
 
+from bench.emulator_process import emulator_process
+from bench.report_burst import report_burst
+from bench.signals import fresh_postgres
 from bench.stats import pct
 from bot.harness import running_warroom
+from bot.memory import settle_after_start
 from domain.response import setup as setup_flow
-from slackemu import SlackEmulator
+from emulators.slackemu import SlackEmulator
 from storage.migrate import upgrade_async
 from storage.models import Incident
-
-COMMAND = "/dispatch-report-incident"
 
 
 class ReadyLog(logging.Handler):
@@ -61,75 +69,121 @@ async def _ready_times(runtime, started: dict[str, float], deadline: float) -> d
     return {k: READY.ready_at[names[k]] - t for k, t in started.items() if names.get(k) in READY.ready_at}
 
 
-async def run_round(emu: SlackEmulator, runtime, users: list[str], channel: str, latency: float) -> dict:
-    emu.faults.latency = latency
-    calls_before = len(emu.calls)
-    commands = await asyncio.gather(*(emu.slash_command(u, COMMAND, channel=channel) for u in users))
-    await emu.wait_for(lambda: all(emu.open_views(u) for u in users), timeout=30)
-    views = {u: emu.open_views(u)[-1] for u in users}
-    started: dict[str, float] = {}
+async def run_round(emu, runtime, users: list[str], channel: str, latency: float) -> dict:
+    """One burst: in this process, or in the emulator's own (`RemoteEmulator.ask`)."""
+    if isinstance(emu, SlackEmulator):
+        calls_before = len(emu.calls)
+        burst = await report_burst(emu, users, channel, latency)
+        calls = lambda: len(emu.calls)  # noqa: E731
+    else:
+        calls_before = await emu.ask({"op": "calls"})
+        burst = await emu.ask({"op": "burst", "latency": latency})
 
-    async def submit(user: str, i: int):
-        view = views[user]
-        started[view.id] = time.perf_counter()
-        return await emu.submit_view(
-            user, view.id, {"title": f"Bench incident {i} at {latency * 1000:.0f} ms", "description": "load test"}
-        )
-
-    submits = await asyncio.gather(*(submit(u, i) for i, u in enumerate(users)))
-    ready = await _ready_times(runtime, started, time.perf_counter() + 120)
+        async def calls():
+            return await emu.ask({"op": "calls"})
+    ready = await _ready_times(runtime, burst["started"], time.perf_counter() + 120)
+    after = calls()
+    after = await after if asyncio.iscoroutine(after) else after
     return {
         "latency": latency,
-        "command_ack": [d.latency for d in commands],
-        "submit_ack": [d.latency for d in submits],
+        "command_ack": burst["command_ack"],
+        "submit_ack": burst["submit_ack"],
+        "kept_open": burst["kept_open"],
         "ready": list(ready.values()),
         "lost": len(users) - len(ready),
-        "calls": len(emu.calls) - calls_before - len(users),  # minus views.open per report
+        "calls": after - calls_before - len(users),  # minus views.open per report
     }
 
 
-async def critical_path(emu: SlackEmulator, runtime, user: str, channel: str, latency: float = 0.1) -> float:
-    """Sequential Slack round trips between submit and ready, for one report on its own."""
-    result = await run_round(emu, runtime, [user], channel, latency)
+async def critical_path(url: str, latency: float = 0.1) -> float:
+    """Sequential Slack round trips between submit and ready, for one report on its own (in-process
+    emulator: the lone report needs one person)."""
+    emu = SlackEmulator()
+    await emu.start()
+    try:
+        user = emu.add_user("lone", real_name="Lone Reporter")
+        channel = emu.add_channel("lone", members=[user])
+        async with running_warroom(emu, url) as warroom:
+            result = await run_round(emu, warroom, [user], channel, latency)
+    finally:
+        await emu.stop()
     return result["ready"][0] / latency
 
 
-async def main(reports: int, database_url: str | None) -> None:
+@asynccontextmanager
+async def slack(reports: int, separate: bool) -> AsyncIterator[tuple[Any, list[str], str]]:
+    """(emulator, its people, the channel they report from): in this process or its own."""
+    if separate:
+        async with emulator_process(["general"], users=reports) as remote:
+            yield remote, remote.users, remote.channels["general"]
+        return
+    emu = SlackEmulator()
+    await emu.start()
+    try:
+        users = [emu.add_user(f"user{i}", real_name=f"User {i}") for i in range(reports)]
+        yield emu, users, emu.add_channel("general", members=users, bot_member=True)
+    finally:
+        await emu.stop()
+
+
+async def main(reports: int, database_url: str | None, setup_concurrency: int | None = None,
+               separate: bool = False, profile: bool = False) -> None:
     logging.basicConfig(level=logging.WARNING)
     reporting_log = logging.getLogger(setup_flow.__name__)
     reporting_log.setLevel(logging.INFO)
     reporting_log.addHandler(READY)
     reporting_log.propagate = False  # the ready log is a measurement, not output
     with tempfile.TemporaryDirectory() as tmp:
+        if database_url == "postgres":  # a fresh database: view ids of a new emulator repeat the last run's
+            database_url = await fresh_postgres("warroom_bench_ack")
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await upgrade_async(url)
-        emu = SlackEmulator()
-        await emu.start()
-        try:
-            users = [emu.add_user(f"user{i}", real_name=f"User {i}") for i in range(reports)]
-            channel = emu.add_channel("general", members=users, bot_member=True)
+        async with slack(reports, separate) as (emu, users, channel):
             async with running_warroom(emu, url) as runtime:
-                print(f"warroom ack/readiness benchmark: {reports} concurrent reports, database {url.split(':')[0]}")
+                if not os.environ.get("BENCH_GC_DEFAULT"):
+                    settle_after_start()  # as `python -m bot` does once started
+                if setup_concurrency:
+                    runtime.deps.setup_slots = asyncio.Semaphore(setup_concurrency)
+                where = "emulator in its own process" if separate else "emulator in-process"
+                print(f"warroom ack/readiness benchmark: {reports} concurrent reports, database {url.split(':')[0]}, "
+                      f"{where}")
                 print(f"{'slack latency':>14} {'cmd ack p50/p99':>17} {'submit ack p50/p99':>19} "
-                      f"{'ready p50/p99':>17} {'calls/incident':>15} {'lost':>5}")
+                      f"{'ready p50/p99':>17} {'calls/incident':>15} {'kept open':>9} {'lost':>5} {'CPU/incident':>13}")
+                profiler = cProfile.Profile() if profile else None
                 for latency in (0.0, 0.1):
+                    cpu = time.process_time()
+                    if profiler and not latency:
+                        profiler.enable()
                     r = await run_round(emu, runtime, users, channel, latency)
+                    if profiler and not latency:
+                        profiler.disable()
+                    cpu = (time.process_time() - cpu) / reports * 1000
                     print(
                         f"{latency * 1000:>11.0f} ms "
                         f"{pct(r['command_ack'], .5):>7.1f}/{pct(r['command_ack'], .99):<7.1f}ms "
                         f"{pct(r['submit_ack'], .5):>8.1f}/{pct(r['submit_ack'], .99):<7.1f}ms "
                         f"{pct(r['ready'], .5):>7.0f}/{pct(r['ready'], .99):<7.0f}ms "
-                        f"{r['calls'] / reports:>15.1f} {r['lost']:>5}"
+                        f"{r['calls'] / reports:>15.1f} {r['kept_open']:>9} {r['lost']:>5} {cpu:>10.1f} ms"
                     )
-                depth = await critical_path(emu, runtime, users[0], channel)
-                print(f"Slack calls on the critical path (lone report at 100 ms latency): {depth:.1f}")
-        finally:
-            await emu.stop()
+                if profiler and os.environ.get("BENCH_PROFILE_OUT"):
+                    profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])  # for a closer look (pstats, snakeviz)
+                if profiler:
+                    pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+                        os.environ.get("BENCH_FILTER", ""), 35)
+        depth = await critical_path(url)
+        print(f"Slack calls on the critical path (lone report at 100 ms latency): {depth:.1f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=50)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--database-url", default=None,
+                        help="default: a fresh SQLite file; `postgres`: a fresh database on 127.0.0.1:5432")
+    parser.add_argument("--setup-concurrency", type=int, default=None,
+                        help="set-ups running at once (default: the built-in SETUP_CONCURRENCY)")
+    parser.add_argument("--separate-emulator", action="store_true",
+                        help="run the Slack emulator (and the people's clicks) in a process of its own")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the 0 ms round and print the top costs (BENCH_SORT, BENCH_FILTER)")
     args = parser.parse_args()
-    asyncio.run(main(args.reports, args.database_url))
+    asyncio.run(main(args.reports, args.database_url, args.setup_concurrency, args.separate_emulator, args.profile))

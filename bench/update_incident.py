@@ -26,7 +26,7 @@ from bench.stats import pct
 from bot.harness import running_warroom
 from domain.config.schema import WarroomConfig
 from domain.core.vocabulary import SetupState
-from slackemu import SlackEmulator
+from emulators.slackemu import SlackEmulator
 from storage.migrate import upgrade_async
 from storage.models import Incident
 

@@ -1,9 +1,13 @@
-"""`python -m bot demo`: a scripted incident and an alert turned into a case, played through the Slack emulator, narrated."""
+"""`python -m bot demo`: a scripted incident and an alert turned into a case, played through the Slack emulator, narrated.
+
+The incident also gets a Google Drive document and a Meet bridge from the local Google emulator."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import re
 import tempfile
 import uuid
@@ -12,10 +16,15 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import select
 
+from bot.demo_ai import ai_act, demo_ai_config
+from bot.demo_paging import paging_act, start_pagerduty
 from bot.harness import running_warroom
+from domain.config.google import ConferenceConfig, GoogleConfig, GoogleDocumentsConfig
 from domain.config.schema import WarroomConfig
 from domain.core.vocabulary import CaseStatus, SetupState
-from slackemu import SlackEmulator
+from emulators.googleemu import GoogleEmulator
+from emulators.openaiemu import OpenAIEmulator
+from emulators.slackemu import SlackEmulator
 from storage.case_models import Case
 from storage.migrate import upgrade_async
 from storage.models import Event, Incident
@@ -47,20 +56,29 @@ def _readable(text: str, emu: SlackEmulator) -> str:
     return re.sub(r"<([^|>]+)\|([^>]+)>", r"\2", text)
 
 
-async def run_demo(out=print) -> int:
-    """Play report → modal → channel ready, then alerts → case card → triage; print what each person saw."""
+async def run_demo(out=print, *, pagerduty: bool = False) -> int:
+    """Play report → modal → channel ready, then alerts → case card → triage; print what each person saw.
+    With `pagerduty`, a local PagerDuty emulator pages the commander and the db on-call too."""
     logging.basicConfig(level=logging.WARNING)
+    # Pages are part of the transcript below (no pager is configured, so the static port logs them).
+    logging.getLogger("bot.static_oncall").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
         await upgrade_async(db_url)
-        emu = SlackEmulator()
+        emu, ai, google = SlackEmulator(), OpenAIEmulator(), GoogleEmulator()
         await emu.start()
+        await ai.start()
+        await google.start()
+        pd = None
         try:
             alice = emu.add_user("alice", real_name="Alice Ops", email="alice@example.com", tz="Europe/Paris")
             emu.add_user("bob", real_name="Bob Sec", email="bob@example.com", tz="America/New_York")
             general = emu.add_channel("general", members=[alice], bot_member=True)
             triage = emu.add_channel("sec-triage", members=[alice], bot_member=True)
-            async with running_warroom(emu, db_url, demo_config(triage)) as runtime:
+            config = demo_config(triage).model_copy(update={"ai": demo_ai_config(ai), **demo_google(google, Path(tmp))})
+            if pagerduty:
+                pd, config.pagerduty = await start_pagerduty(emu)
+            async with running_warroom(emu, db_url, config) as runtime:
                 command = runtime.config.commands.report_incident
                 out("warroom demo: a Slack workspace emulator, the real bot, a throw-away SQLite database\n")
                 out(f"[alice in #general] {command}")
@@ -84,6 +102,8 @@ async def run_demo(out=print) -> int:
                 )
                 incident = await _wait_ready(runtime)
                 channel = emu.channels[incident.channel_id]
+                await emu.wait_for(lambda: {"Incident document", "Video call"} <= {b["title"] for b in channel.bookmarks},
+                                   timeout=15)  # made right after the channel is ready, in parallel
                 out(f"  warroom opened #{channel.name}")
                 out(f"  members: {', '.join(sorted(emu.users[m].name for m in channel.members))}")
                 out(f"  topic: {channel.topic}")
@@ -104,14 +124,26 @@ async def run_demo(out=print) -> int:
                 out("  timeline:")
                 for ev in events:
                     out(f"    {ev.started_at:%H:%M:%S} {ev.description}")
+                for who, name, _title in getattr(runtime.deps.ports.oncall, "pages", []):
+                    person = emu.users[who].name if who in emu.users else who
+                    out(f"  page: {person} paged for {name} (High priority pages the commander; with no pager "
+                        "configured the page is only logged)")
                 out(f"\n{len(emu.calls)} Slack API calls; incident {incident.name} is ready.\n")
+                await ai_act(emu, runtime, ai, alice, incident.channel_id, out)
+                if pd is not None:
+                    await paging_act(emu, pd, runtime, alice, incident.channel_id, lambda t: _readable(t, emu), out)
                 await _signals_act(emu, runtime, alice, triage, out)
         finally:
+            await ai.stop()
+            await google.stop()
+            if pd is not None:
+                await pd.stop()
             await emu.stop()
     return 0
 
 
 DEMO_TOKEN = "demo-token"
+DEMO_GOOGLE_KEY = "WARROOM_DEMO_GOOGLE_KEY"
 
 
 def demo_config(triage: str) -> WarroomConfig:
@@ -125,6 +157,19 @@ def demo_config(triage: str) -> WarroomConfig:
                          "case_priority": "High", "conversation_target": triage,
                          "runbook": "https://wiki.example.com/runbooks/unusual-login"}],
     }})
+
+
+def demo_google(google: GoogleEmulator, tmp: Path) -> dict:
+    """`google:` and `conference:` pointed at the local Google emulator: an incident document and a Meet bridge."""
+    root = google.add_folder("Incidents")
+    template = google.add_document("Incident template", "{{name}}: {{title}}\nCommander: {{commander_fullname}}\n")
+    key = tmp / "google-key.json"
+    key.write_text(json.dumps(google.service_account_info()))
+    os.environ[DEMO_GOOGLE_KEY] = str(key)
+    return {"google": GoogleConfig(credentials_env=DEMO_GOOGLE_KEY, api_base=google.url,
+                                   documents=GoogleDocumentsConfig(parent_folder_id=root.id,
+                                                                   incident_template_id=template.id)),
+            "conference": ConferenceConfig()}
 
 
 async def _signals_act(emu: SlackEmulator, runtime, alice: str, triage: str, out) -> None:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from bot.runtime import Runtime
 from bot.settings import Settings
 from domain.config.schema import WarroomConfig
-from slackemu import SlackEmulator
+from emulators.slackemu import SlackEmulator
 
 
 def emulator_settings(emu: SlackEmulator, database_url: str, **overrides: object) -> Settings:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.http_guard import GuardedSite, HttpLimits, connection_phases
 from bot.signals_http import add_signal_routes
+from bot.workflows_http import add_workflow_routes
 from domain.core.deps import Deps
 
 HealthCheck = Callable[[], Awaitable[dict]]
@@ -44,6 +45,7 @@ def build_http_app(health: HealthCheck, deps: Deps | None = None,
     app.router.add_get("/healthz", healthz)
     if deps is not None:
         add_signal_routes(app, deps, wake or (lambda: None), body_timeout=limits.body_timeout)
+        add_workflow_routes(app, deps, body_timeout=limits.body_timeout)
     return app
 
 

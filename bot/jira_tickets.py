@@ -31,6 +31,7 @@ class JiraTickets:
         self.timeout = config.timeout
         self._client: JIRA | None = None
         self._lock = threading.Lock()
+        self._accounts: dict[str, str] = {}  # email (casefolded) -> accountId, once found
 
     def _jira(self) -> JIRA:
         with self._lock:
@@ -59,12 +60,30 @@ class JiraTickets:
     def link(self, key: str) -> str:
         return f"{self.server}/browse/{key}"
 
-    @staticmethod
-    def _fields(fields: TicketFields, *, creating: bool) -> dict[str, Any]:
+    def _account_id(self, j: JIRA, fields: TicketFields) -> str | None:
+        """The assignee's Jira accountId: named by config, else the user whose email matches (Cloud matches
+        `query` on hidden emails too: a single answer without `emailAddress` is taken); None when nobody is."""
+        if fields.assignee_account_id or not fields.assignee_email:
+            return fields.assignee_account_id
+        email = fields.assignee_email.casefold()
+        if email not in self._accounts:
+            users = j.search_users(query=fields.assignee_email, maxResults=2)
+            exact = [u for u in users if str(getattr(u, "emailAddress", "")).casefold() == email]
+            hidden = [u for u in users if not getattr(u, "emailAddress", None)]
+            chosen = exact[0] if exact else (hidden[0] if len(users) == 1 and hidden else None)
+            if chosen is None:
+                return None  # not cached: they may get an account later
+            self._accounts[email] = chosen.accountId
+        return self._accounts[email]
+
+    def _fields(self, j: JIRA, fields: TicketFields, *, creating: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"summary": fields.summary, "description": fields.description,
                                "labels": list(fields.labels)}
         if fields.priority:
             out["priority"] = {"name": fields.priority}
+        account = self._account_id(j, fields)
+        if account:
+            out["assignee"] = {"accountId": account}
         if creating:
             out["project"] = {"key": fields.project_key}
             out["issuetype"] = {"name": fields.issue_type}
@@ -77,12 +96,12 @@ class JiraTickets:
         return TicketRef(issues[0].key, self.link(issues[0].key)) if issues else None
 
     async def create_ticket(self, fields: TicketFields) -> TicketRef:
-        issue = await self._call("create issue", lambda j: j.create_issue(fields=self._fields(fields, creating=True)))
+        issue = await self._call("create issue", lambda j: j.create_issue(fields=self._fields(j, fields, creating=True)))
         return TicketRef(issue.key, self.link(issue.key))
 
     async def update_ticket(self, key: str, fields: TicketFields) -> None:
         def edit(j: JIRA) -> None:
-            j.issue(key, fields="summary").update(fields=self._fields(fields, creating=False), notify=False)
+            j.issue(key, fields="summary").update(fields=self._fields(j, fields, creating=False), notify=False)
 
         await self._call(f"edit {key}", edit)
 

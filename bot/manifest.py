@@ -32,7 +32,8 @@ SCOPE_USES: dict[str, tuple[str, ...]] = {
     "reactions:read": ("reaction_added", "reaction_removed"),
     "reactions:write": ("reactions.add", "reactions.remove"),
     "users:read": ("users.info",),
-    "users:read.email": ("users.info",),  # the profile's email (notifications group, contacts)
+    "users.profile:read": ("users.profile.get",),  # custom profile fields: team, department (profile_fields)
+    "users:read.email": ("users.info", "users.lookupByEmail"),  # emails: notifications group, contacts, pager users
 }
 BOT_SCOPES = sorted(SCOPE_USES)
 

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from domain.core.vocabulary import IncidentStatus, SetupState
 from domain.signals.queue import queue_depth
+from handlers.registry import WrappedAck
 from storage.models import Incident
 
 if TYPE_CHECKING:
@@ -114,21 +115,12 @@ class Metrics:
         return time_ack
 
 
-class _TimedAck(AsyncAck):
-    """Bolt's `ack`, observing the latency of its first call; `response` stays the wrapped one's."""
+class _TimedAck(WrappedAck):
+    """Bolt's `ack`, observing the latency of its first call."""
 
     def __init__(self, inner: AsyncAck, label: str, histogram: Histogram, started: float) -> None:
         self._inner, self._label, self._histogram, self._started = inner, label, histogram, started
         self._timed = False
-
-    @property  # type: ignore[override]
-    def response(self):
-        return self._inner.response
-
-    @response.setter
-    def response(self, value) -> None:
-        if hasattr(self, "_inner"):
-            self._inner.response = value
 
     async def __call__(self, *args: Any, **kwargs: Any):
         result = await self._inner(*args, **kwargs)

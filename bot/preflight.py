@@ -11,15 +11,15 @@ import errno
 import socket
 from pathlib import Path
 
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from bot.slack_errors import port_error
 from storage.db import create_engine
-from storage.migrate import alembic_config, head_revision
+from storage.revisions import database_revision as recorded_revision
+from storage.revisions import shipped_revisions
 
 DB_TIMEOUT = 10.0
 UPGRADE = "run: python -m bot db upgrade"
@@ -101,7 +101,7 @@ async def database_revision(url: str) -> str | None:
     try:
         async with asyncio.timeout(DB_TIMEOUT):
             async with engine.connect() as conn:
-                return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+                return await conn.run_sync(recorded_revision)
     except (SQLAlchemyError, DBAPIError, OSError, TimeoutError) as exc:
         raise database_error(url, exc) from None
     finally:
@@ -112,15 +112,13 @@ async def check_database(url: str) -> None:
     """The database exists, answers and is migrated to the revision this code needs."""
     check_sqlite_path(url, must_exist=True)
     revision = await database_revision(url)
-    head = head_revision()
+    shipped = shipped_revisions()
+    head = shipped.head
     if revision == head:
         return
     if revision is None:
         raise StartupError(f"the database {shown_url(url)} has no tables yet (it was never migrated)", UPGRADE)
-    try:
-        known = ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
-    except Exception:  # alembic raises for ids it does not know
-        known = False
+    known = revision in shipped.known
     if known:
         raise StartupError(f"the database is at migration {revision}; this version of warroom needs {head}", UPGRADE)
     raise StartupError(f"the database is at migration {revision}, which this version of warroom does not know "
@@ -129,8 +127,14 @@ async def check_database(url: str) -> None:
 
 
 def slack_refused(variable: str, exc: SlackApiError) -> StartupError:
-    """The StartupError for Slack refusing one of the two tokens."""
-    code = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+    """The StartupError for Slack refusing one of the two tokens (or failing to answer: a 5xx, maybe with a text
+    body from a proxy, which is no verdict on the token)."""
+    failure = port_error(exc)
+    code = failure.code if failure is not None else "unknown_error"
+    if code.startswith("http_"):
+        return StartupError(f"Slack could not check {variable}: it answered {code}",
+                            "Slack (or a proxy in front of it) is failing; start again in a minute, and check "
+                            "https://slack-status.com and SLACK_API_URL")
     if variable == "SLACK_APP_TOKEN":
         fix = ("create an app-level token with the connections:write scope (app settings → Basic Information → "
                "App-Level Tokens) and set SLACK_APP_TOKEN to it (xapp-…); Socket Mode must be enabled")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
 import signal
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -15,21 +17,26 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import __version__
+from bot import __version__, adapters
 from bot.http_guard import HttpLimits
 from bot.http_server import build_http_app, start_http
-from bot.jira_tickets import JiraTickets
+from bot.memory import settle_after_start
 from bot.metrics import Metrics, add_metrics_route
+from bot.pagerduty import PagerDutyOncall
 from bot.preflight import StartupError, check_database, port_in_use, shown_url, slack_refused, slack_unreachable
 from bot.settings import Settings
 from bot.slack_client import build_web_client
 from bot.slack_conversation import SlackConversation
 from bot.static_oncall import StaticOncall
+from bot.workflow_webhooks import WebhookWorkflows
 from domain.cases.cards import show_incident_cases
+from domain.cases.with_incident import close_with_incident
+from domain.config.ai import AIConfig
 from domain.config.apply import apply_config
 from domain.config.loader import load_config
 from domain.config.rules import config_warnings
@@ -38,15 +45,37 @@ from domain.config.tickets import TicketsConfig
 from domain.core.deps import Deps
 from domain.core.ports import Ports
 from domain.cost_polling import record_model_assignment
+from domain.incidents.service import OWN_SILENCE, SETUP_LEASE
+from domain.response.intake import replay_reports
+from domain.response.setup import resume_own_setups
 from domain.signals.queue import queue_depth
 from domain.signals.worker import SignalWorker
 from handlers import register_all
 from handlers.registry import Registry
 from jobs import schedule_jobs
-from storage.db import create_engine, ping, session_factory
+from storage.db import ack_engine, create_engine, ping, session_factory
+
+if TYPE_CHECKING:
+    from bot.openai_ai import OpenAIChat
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 15.0
+
+
+class _TokenUnusedFilter(logging.Filter):
+    """Drops Bolt's "`token` will be unused" warnings: `AsyncApp` reads SLACK_BOT_TOKEN from the environment
+    by itself and warns that our client and `authorize` take precedence, which is what we want."""
+
+    DROPPED = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.DROPPED
+
+
+def quiet_bolt_token_warnings() -> None:
+    bolt = logging.getLogger(f"slack_bolt.{AsyncApp.__name__}")
+    if not any(isinstance(f, _TokenUnusedFilter) for f in bolt.filters):
+        bolt.addFilter(_TokenUnusedFilter())
 
 
 def command_prefix(config: WarroomConfig) -> str:
@@ -70,6 +99,8 @@ class Runtime:
         self._port_overrides = ports or {}
         self.config = config or load_config(settings.warroom_config)
         self.engine: AsyncEngine | None = None
+        self.ack_engine: AsyncEngine | None = None
+        self._slack_http: aiohttp.ClientSession | None = None
         self.app: AsyncApp | None = None
         self.registry: Registry | None = None
         self.deps: Deps | None = None
@@ -78,8 +109,12 @@ class Runtime:
         self.http_runner: web.AppRunner | None = None
         self.http_port: int | None = None
         self.signal_worker: SignalWorker | None = None
+        self._ai: OpenAIChat | None = None
+        self.resuming: asyncio.Task | None = None  # this replica's own unfinished set-ups, taken back at start
         self.metrics = Metrics()  # a registry per runtime: tests run several in one process
+        self._pagerduty: PagerDutyOncall | None = None
         self._stopped = asyncio.Event()
+        self._workflows: WebhookWorkflows | None = None
 
     async def connect(self) -> tuple[AsyncWebClient, dict]:
         """Database (config applied) and Slack Web API, wired into `self.deps`; no Socket Mode.
@@ -93,22 +128,36 @@ class Runtime:
         return client, auth
 
     async def _check_database_and_bot_token(self) -> tuple[AsyncWebClient, dict]:
-        """Checks that write nothing: the database is there and migrated, Slack takes the bot token."""
+        """Checks that write nothing: the database is there and migrated, Slack takes the bot token.
+
+        Both at once (start-up waits for the slower, not for the sum); a database problem is the one
+        reported when both fail, as when they ran one after the other."""
         s = self.settings
-        await check_database(s.database_url)
-        client = build_web_client(s, observer=self.metrics.slack_observer())
+        self._slack_http = self._slack_http or aiohttp.ClientSession()  # kept-alive connections for every call
+        client = build_web_client(s, observer=self.metrics.slack_observer(), session=self._slack_http)
         self._client = client
+        auth = asyncio.ensure_future(self._auth_test(client))
         try:
-            auth = await client.auth_test()
+            await check_database(s.database_url)
+        except BaseException:
+            auth.cancel()
+            await asyncio.gather(auth, return_exceptions=True)
+            raise
+        return client, await auth
+
+    async def _auth_test(self, client: AsyncWebClient) -> dict:
+        s = self.settings
+        try:
+            return await client.auth_test()
         except SlackApiError as exc:
             raise slack_refused("SLACK_BOT_TOKEN", exc) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise slack_unreachable(s.slack_api_url, exc) from None
-        return client, auth
 
     async def _wire(self, client: AsyncWebClient, auth: dict) -> None:
         """Engine, config applied, ports, and `self.deps`."""
         self.engine = create_engine(self.settings.database_url)
+        self.ack_engine = ack_engine(self.settings.database_url)
         sessions = session_factory(self.engine)
         async with sessions() as session:
             report = await apply_config(session, self.config)
@@ -116,14 +165,45 @@ class Runtime:
         log.info("config applied: %s", report)
         for warning in config_warnings(self.config):
             log.warning("config: %s", warning)
-        conversation = SlackConversation(client, auth.get("url") or "https://slack.com/", auth.get("user_id"))
+        conversation = SlackConversation(client, auth.get("url") or "https://slack.com/", auth.get("user_id"),
+                                         self.config.profile_fields)
         ports = Ports.with_conversation(conversation)
         ports.oncall = StaticOncall(self.config.oncall)
         if self.config.tickets is not None:
-            ports.tickets = JiraTickets(self.config.tickets, self._jira_token(self.config.tickets))
+            ports.tickets = adapters.jira_tickets(self.config.tickets, self._jira_token(self.config.tickets))
+        if self.config.workflows.definitions:
+            self._workflows = WebhookWorkflows(self.config.workflows)
+            for problem in self._workflows.missing():
+                log.warning("config: %s; its runs will fail until it is", problem)
+            ports.workflows = self._workflows
+        if self.config.ai is not None and "ai" not in self._port_overrides:
+            self._ai = ports.ai = adapters.openai_chat(self.config.ai, self._ai_key(self.config.ai))
+        self._wire_paging_and_email(ports, conversation)
+        if self.config.google is not None and not {"documents", "conference"} <= self._port_overrides.keys():
+            workspace = adapters.google_workspace(self.config)
+            await asyncio.to_thread(workspace.warm_up)  # offline: the discovery documents ship with the library
+            ports.documents = ports.conference = workspace
         ports = dataclasses.replace(ports, **self._port_overrides)
         self.deps = Deps(sessions=sessions, config=self.config, ports=ports,
-                         incident_watchers=[show_incident_cases, record_model_assignment])
+                         incident_watchers=[show_incident_cases, close_with_incident, record_model_assignment],
+                         instance=self.settings.warroom_instance, ack_sessions=session_factory(self.ack_engine))
+
+    def _wire_paging_and_email(self, ports: Ports, conversation: SlackConversation) -> None:
+        """PagerDuty instead of the static schedule, and SMTP, when the config asks for them."""
+        pd, mail, s = self.config.pagerduty, self.config.email, self.settings
+        if pd is not None and "oncall" not in self._port_overrides:
+            try:
+                ports.oncall = self._pagerduty = PagerDutyOncall.from_env(pd, conversation.user_id_by_email)
+            except ValueError as exc:
+                raise StartupError(f"pagerduty: the environment variables {exc} are not set",
+                                   "set them, or remove the pagerduty: section to use the static schedule") from None
+        if mail is not None and "email" not in self._port_overrides:
+            if not s.smtp_host:
+                raise StartupError("email: SMTP_HOST is not set (the mail server stakeholder email goes through)",
+                                   "set SMTP_HOST (and SMTP_PORT, SMTP_TLS, SMTP_USER, SMTP_PASSWORD), or remove email:")
+            ports.email = adapters.smtp_email(host=s.smtp_host, port=s.smtp_port, tls=s.smtp_tls, user=s.smtp_user,
+                                    password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+                                    from_address=mail.from_address, timeout=mail.timeout)
 
     def _jira_token(self, tickets: TicketsConfig) -> str:
         token = os.environ.get(tickets.api_token_env, "").strip()
@@ -131,6 +211,14 @@ class Runtime:
             raise StartupError(f"tickets: the environment variable {tickets.api_token_env} (the Jira API token) is not set",
                                f"set {tickets.api_token_env}, or remove the tickets: section to run without Jira")
         return token
+
+    def _ai_key(self, ai: AIConfig) -> str:
+        key = os.environ.get(ai.api_key_env, "").strip()
+        if not key:
+            raise StartupError(f"ai: the environment variable {ai.api_key_env} (the AI server's API key) is not set",
+                               f"set {ai.api_key_env} (any non-empty value for a server without keys), or remove "
+                               "the ai: section to run without AI")
+        return key
 
     async def start(self) -> None:
         """Connect everything. Raises `StartupError`, after releasing whatever it had opened, when the
@@ -172,12 +260,18 @@ class Runtime:
         async def authorize(**_: object) -> AuthorizeResult:
             return authorized
 
-        self.app = AsyncApp(client=build_web_client(s, with_token=False, observer=self.metrics.slack_observer()),
-                            name="warroom", authorize=authorize)
+        quiet_bolt_token_warnings()
+        self.app = AsyncApp(client=build_web_client(s, with_token=False, observer=self.metrics.slack_observer(),
+                                                    session=self._slack_http),
+                            name="warroom", authorize=authorize,
+                            process_before_response=True)  # listeners return at their ack (Registry._tracked)
         self.registry = register_all(self.app, self.deps)
         self.app.middleware(self.metrics.ack_middleware(self.registry))
         self.scheduler = AsyncIOScheduler()
-        schedule_jobs(self.scheduler, self.deps)
+        try:
+            schedule_jobs(self.scheduler, self.deps, s.job_intervals)
+        except ValueError as exc:
+            raise StartupError(f"JOB_INTERVALS: {exc}", "name jobs as `python -m bot jobs list` shows them") from None
         self.scheduler.add_listener(self.metrics.job_listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.scheduler.start()
         self.signal_worker = SignalWorker(self.deps)
@@ -191,6 +285,29 @@ class Runtime:
                                "check that Socket Mode is enabled for the app and that this machine may open "
                                "WebSockets to Slack") from None
         log.info("warroom running as %s; HTTP on %s:%s", auth.get("user"), s.http_host, self.http_port)
+        self.resuming = asyncio.create_task(self._resume_own_setups())
+
+    async def _resume_own_setups(self) -> None:
+        """Finish the set-ups an earlier boot of this replica left (killed, crashed) as soon as their heartbeat
+        has gone silent: seconds after a restart, not the lease and the resume job's interval."""
+        assert self.deps is not None
+        deadline = asyncio.get_running_loop().time() + SETUP_LEASE.total_seconds() + OWN_SILENCE.total_seconds()
+        try:
+            await replay_reports(self.deps, own_only=True)  # reports stored but not yet turned into incidents
+        except Exception:  # the resume job replays whatever this missed
+            log.exception("replaying this replica's stored reports failed")
+        while True:
+            try:
+                resumed, waiting = await resume_own_setups(self.deps)
+                if resumed:
+                    log.info("resumed %s set-up(s) this replica was running before it restarted", resumed)
+                if not waiting:
+                    return
+            except Exception:  # the resume job retries whatever this missed
+                log.exception("resuming this replica's set-ups failed")
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(1.0)
 
     def wake_signals(self) -> None:
         """Newly stored signals: let the worker look now instead of at its next poll."""
@@ -210,6 +327,11 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop taking work, then release connections. Safe to call twice."""
+        if self.resuming:
+            self.resuming.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.resuming
+            self.resuming = None
         if self.socket:
             await self.socket.close_async()
             self.socket = None
@@ -226,9 +348,20 @@ class Runtime:
         for client in (getattr(self, "_client", None), self.app.client if self.app else None):
             if client is not None and client.session is not None:
                 await client.session.close()
+        self._slack_http = None
+        if self._workflows is not None:
+            await self._workflows.close()
+        if self._ai is not None:
+            await self._ai.close()
+            self._ai = None
+        if self._pagerduty is not None:
+            await self._pagerduty.close()
         if self.engine:
             await self.engine.dispose()
             self.engine = None
+        if self.ack_engine:
+            await self.ack_engine.dispose()
+            self.ack_engine = None
         self._stopped.set()
 
     async def run_forever(self) -> None:
@@ -238,6 +371,7 @@ class Runtime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
+        settle_after_start()
         try:
             await stop.wait()
             log.info("shutting down")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -59,6 +60,17 @@ class Settings(DatabaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
     log_format: Literal["text", "json"] = Field("text", description="Log line format")
     warroom_config: str | None = Field(None, description="Path of the YAML config file (none = built-in defaults)")
+    smtp_host: str | None = Field(None, description="SMTP server for stakeholder email (needed by an email: section)")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 TLS, 25 none)")
+    smtp_tls: Literal["starttls", "tls", "none"] = Field("starttls", description="starttls, tls (implicit) or none")
+    smtp_user: str | None = Field(None, description="SMTP user name (none: no login)")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    job_intervals: dict[str, float] = Field(default_factory=dict, description="Seconds between runs of the named "
+                                            "jobs instead of their schedule, as JSON, e.g. {\"report_reminders\": 60} "
+                                            "(a daily job then runs at that interval; for tests and demos)")
+    warroom_instance: str = Field(default_factory=socket.gethostname, min_length=1,
+                                  description="Name of this replica, the same across its restarts (default: the "
+                                  "host name); replicas sharing a host name need their own")
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack_errors import slack_call
+from domain.config.profile import ProfileFieldsConfig
 from domain.core.notices import Notice
 from domain.core.ports import (
     ChannelRef,
@@ -20,6 +22,10 @@ from domain.core.ports import (
 )
 from modals.renderers import render
 
+log = logging.getLogger(__name__)
+# How Slack may refuse conversations.replies to a bot token in a channel: its method page says bot tokens
+# "lack sufficient permissions" there, while the channels:history scope page lists the method for bot tokens.
+REPLIES_REFUSED = ("missing_scope", "not_allowed_token_type", "no_permission", "access_denied")
 STEP_EVENT_TYPE = "warroom_incident_step"  # message metadata `event_type` of set-up step marks
 LIST_PAGES = 20  # conversations.list pages (1000 channels each) searched by find_channel
 HISTORY_PAGES = 5  # conversations.history pages (200 messages each) searched by find_marked
@@ -36,11 +42,20 @@ HISTORY_PAGE = 999  # Slack's largest page for conversations.history/replies
 def _page(resp) -> HistoryPage:
     messages = [
         HistoryMessage(m["ts"], m.get("user"), bot=bool(m.get("bot_id")) or m.get("subtype") == "bot_message",
-                       subtype=m.get("subtype"), thread_ts=m.get("thread_ts"), latest_reply=m.get("latest_reply"))
+                       subtype=m.get("subtype"), thread_ts=m.get("thread_ts"), latest_reply=m.get("latest_reply"),
+                       text=m.get("text") or "")
         for m in resp.get("messages", [])
     ]
     cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
     return HistoryPage(messages, cursor if resp.get("has_more", True) else None)
+
+
+def _chat_message(channel_id: str, ts: str, resp) -> ChatMessage | None:
+    for m in resp.get("messages", []):
+        if m.get("ts") == ts:
+            reactions = {r["name"]: list(r.get("users", [])) for r in m.get("reactions", [])}
+            return ChatMessage(channel_id, ts, m.get("user"), m.get("text") or "", m.get("thread_ts"), reactions)
+    return None
 
 
 def step_metadata(mark: StepMark) -> dict:
@@ -53,10 +68,12 @@ class SlackConversation:
     without `bot_user_id`, auth.test is asked once when first needed."""
 
     def __init__(self, client: AsyncWebClient, workspace_url: str = "https://slack.com/",
-                 bot_user_id: str | None = None) -> None:
+                 bot_user_id: str | None = None, profile_fields: ProfileFieldsConfig | None = None) -> None:
         self.client = client
+        self.replies_refused = False  # Slack refused conversations.replies to this token: don't ask again
         self.workspace_url = workspace_url if workspace_url.endswith("/") else workspace_url + "/"
         self.bot_user_id = bot_user_id
+        self.profile_fields = profile_fields or ProfileFieldsConfig()
 
     async def _bot_user(self) -> str:
         if self.bot_user_id is None:
@@ -72,22 +89,60 @@ class SlackConversation:
         user = (await self._call("users_info", user=user_id))["user"]
         profile = user.get("profile") or {}
         name = profile.get("display_name") or user.get("real_name") or profile.get("real_name") or user.get("name")
-        return UserProfile(user_id, name or user_id, profile.get("email"), user.get("tz") or "UTC")
+        team, department = await self._profile_fields(user_id)
+        return UserProfile(user_id, name or user_id, profile.get("email"), user.get("tz") or "UTC", team, department)
 
-    async def get_message(self, channel_id: str, ts: str) -> ChatMessage | None:
-        # conversations.replies finds a message whether it is top-level or a thread reply
-        # (history would return the channel's latest top-level message for a reply's ts).
+    async def _profile_fields(self, user_id: str) -> tuple[str | None, str | None]:
+        """(team, department) from the custom profile fields configured (`users.profile.get`: users.info does not
+        carry custom fields); (None, None) when none is configured or Slack will not say."""
+        wanted = self.profile_fields
+        if not wanted.wanted:
+            return None, None
         try:
-            resp = await self._call("conversations_replies", channel=channel_id, ts=ts, latest=ts, inclusive=True)
+            fields = ((await self._call("users_profile_get", user=user_id)).get("profile") or {}).get("fields") or {}
         except PortError as exc:
-            if exc.code in ("thread_not_found", "message_not_found"):
+            log.warning("profile fields of %s unavailable: %s", user_id, exc.code)
+            return None, None
+
+        def value(field_id: str | None) -> str | None:
+            entry = fields.get(field_id) if field_id else None
+            text = entry.get("value") if isinstance(entry, dict) else None
+            return text.strip() or None if isinstance(text, str) else None
+
+        return value(wanted.team), value(wanted.department)
+
+    async def user_id_by_email(self, email: str) -> str | None:
+        """The Slack user with this email, None when there is none (how pager accounts meet Slack people)."""
+        try:
+            return (await self._call("users_lookupByEmail", email=email))["user"]["id"]
+        except PortError as exc:
+            if exc.code.endswith("_not_found"):  # users_not_found
                 return None
             raise
-        for m in resp.get("messages", []):
-            if m.get("ts") == ts:
-                reactions = {r["name"]: list(r.get("users", [])) for r in m.get("reactions", [])}
-                return ChatMessage(channel_id, ts, m.get("user"), m.get("text") or "", m.get("thread_ts"), reactions)
-        return None
+
+    async def get_message(self, channel_id: str, ts: str) -> ChatMessage | None:
+        # conversations.replies finds a message whether it is top-level or a thread reply (history would
+        # return the channel's latest top-level message for a reply's ts). Should Slack refuse it to the bot
+        # token, conversations.history (latest=ts, inclusive) still finds top-level messages.
+        if not self.replies_refused:
+            try:
+                resp = await self._call("conversations_replies", channel=channel_id, ts=ts, latest=ts, inclusive=True)
+            except PortError as exc:
+                if exc.code in ("thread_not_found", "message_not_found"):
+                    return None
+                if exc.code not in REPLIES_REFUSED:
+                    raise
+                self._refuse_replies(exc.code)
+            else:
+                return _chat_message(channel_id, ts, resp)
+        resp = await self._call("conversations_history", channel=channel_id, latest=ts, inclusive=True, limit=1)
+        return _chat_message(channel_id, ts, resp)
+
+    def _refuse_replies(self, code: str) -> None:
+        log.warning("Slack refuses conversations.replies to the bot token (%s): timeline reactions on thread replies "
+                    "are not captured (the Add to timeline shortcut still works) and cost polling skips thread "
+                    "replies; top-level messages are read with conversations.history", code)
+        self.replies_refused = True
 
     async def history(self, channel_id: str, *, oldest: str | None = None, cursor: str | None = None) -> HistoryPage:
         resp = await self._call("conversations_history", channel=channel_id, oldest=oldest, cursor=cursor,
@@ -96,11 +151,16 @@ class SlackConversation:
 
     async def replies(self, channel_id: str, thread_ts: str, *, oldest: str | None = None,
                       cursor: str | None = None) -> HistoryPage:
+        if self.replies_refused:
+            return HistoryPage([])
         try:
             resp = await self._call("conversations_replies", channel=channel_id, ts=thread_ts, oldest=oldest,
                                     cursor=cursor, limit=HISTORY_PAGE)
         except PortError as exc:
             if exc.code in ("thread_not_found", "message_not_found"):
+                return HistoryPage([])
+            if exc.code in REPLIES_REFUSED:
+                self._refuse_replies(exc.code)
                 return HistoryPage([])
             raise
         return _page(resp)

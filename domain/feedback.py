@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,7 +14,7 @@ from domain.core.deps import Deps
 from domain.core.notices import Notice
 from storage.feedback_models import Feedback
 from storage.models import Incident, IndividualContact, Participant
-from storage.rows import must_get
+from storage.rows import add_once, must_get
 from storage.types import utcnow
 
 RATINGS = ("Very satisfied", "Somewhat satisfied", "Neither satisfied nor dissatisfied", "Somewhat dissatisfied",
@@ -51,13 +50,8 @@ async def request_feedback(deps: Deps, incident_id: int) -> int:
 async def save_feedback(session: AsyncSession, incident_id: int, user_id: str, rating: str, comments: str | None, *,
                         anonymous: bool) -> bool:
     """Store once per person and incident; False if they already gave it. Commits."""
-    session.add(Feedback(incident_id=incident_id, user_id=user_id, rating=rating, comments=comments, anonymous=anonymous))
-    try:
-        await session.commit()
-        return True
-    except IntegrityError:
-        await session.rollback()
-        return False
+    return await add_once(session, Feedback(incident_id=incident_id, user_id=user_id, rating=rating,
+                                            comments=comments, anonymous=anonymous))
 
 
 async def digests(session: AsyncSession, now: datetime | None = None) -> dict[str, FeedbackDigest]:

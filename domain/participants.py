@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.contacts import ensure_contact
+from domain.core.ports import UserProfile
 from domain.timeline import record_event
 from storage.command_models import ParticipantDetail
 from storage.models import IndividualContact, Participant, ParticipantRole
@@ -81,6 +82,7 @@ class ParticipantView:
     team: str | None
     reason: str | None
     expertise: str | None
+    department: str | None = None
 
 
 async def active_participants(session: AsyncSession, incident_id: int) -> list[ParticipantView]:
@@ -98,7 +100,22 @@ async def active_participants(session: AsyncSession, incident_id: int) -> list[P
     expertise = dict((await session.execute(select(col(ParticipantDetail.participant_id), col(ParticipantDetail.expertise))
                                             .where(col(ParticipantDetail.participant_id).in_(ids)))).all())
     return [ParticipantView(p.id, c.slack_user_id, c.name, sorted(held.get(p.id, [])), p.team, p.added_reason,
-                            expertise.get(p.id)) for p, c in rows]
+                            expertise.get(p.id), p.department) for p, c in rows]
+
+
+async def set_profile_fields(session: AsyncSession, incident_id: int, profiles: list[UserProfile]) -> int:
+    """Store each person's team and department (from their Slack profile) on their participant row in the incident;
+    does not commit. Returns how many rows changed."""
+    changed = 0
+    for profile in profiles:
+        participant = (await session.execute(
+            select(Participant).join(IndividualContact, col(IndividualContact.id) == col(Participant.individual_id))
+            .where(col(Participant.incident_id) == incident_id, col(IndividualContact.slack_user_id) == profile.user_id)
+        )).scalar_one_or_none()
+        if participant is not None and (participant.team, participant.department) != (profile.team, profile.department):
+            participant.team, participant.department = profile.team, profile.department
+            changed += 1
+    return changed
 
 
 async def update_participant(session: AsyncSession, incident_id: int, participant_id: int, reason: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,16 +17,21 @@ from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.deps import Deps
 from domain.core.notices import Notice
+from domain.core.ports import PortError
 from domain.core.vocabulary import IncidentStatus, SetupState, TaskStatus
+from domain.documents import REPORT_PENDING, append_report, wants_report_appended
 from domain.incidents.detail import notifications_group
 from domain.incidents.service import incident_facts
 from domain.tasks import incident_tasks
 from domain.timeline import record_event
+from storage.cost_models import INCIDENT_SUBJECT, subject_cost
 from storage.models import Incident, IncidentPriority, IndividualContact
 from storage.report_models import IncidentReport, ReportReminder
 from storage.rows import must_get
 from storage.types import utcnow
 from storage.upsert import upsert_insert
+
+log = logging.getLogger(__name__)
 
 TACTICAL, EXECUTIVE = "tactical", "executive"
 FIELDS: dict[str, list[tuple[str, str]]] = {
@@ -44,6 +50,8 @@ class ReportPosted(Notice):
     kind: str
     details: dict[str, str]
     author: str  # Slack user id
+    response_cost: str | None = None  # executive reports: the response cost so far, once costed
+    report_id: int = 0  # the stored report (emails about it are keyed on it)
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,10 @@ async def save_report(
     group and the notification channels that announce this incident (never for restricted ones).
     """
     author = await ensure_contact(session, author_user_id)
-    session.add(IncidentReport(incident_id=incident.id, kind=kind, details=details, author_id=author.id))
+    report = IncidentReport(incident_id=incident.id, kind=kind, details=details, author_id=author.id,
+                            document_state=REPORT_PENDING if wants_report_appended(config, kind) else None)
+    session.add(report)
+    await session.flush()
     await record_event(session, incident.id, f"{author.name} wrote a {kind} report", author_id=author.id,
                        details={"kind": kind, **details})
     await session.execute(
@@ -106,12 +117,16 @@ async def save_report(
         .values(snoozed_until=None)
     )
     recipients: list[str] = []
+    cost = None
+    if kind == EXECUTIVE and config.costs.enabled:
+        amount = await subject_cost(session, INCIDENT_SUBJECT, incident.id)
+        cost = config.costs.money(amount) if amount is not None else None
     if kind == EXECUTIVE:
         recipients = list((await notifications_group(session, incident.id))[0])
         facts = await incident_facts(session, incident)
         recipients += [c.channel for c in config.notification_channels if matches(c, facts)]
     await session.commit()
-    return ReportPosted(incident.name, incident.title, kind, details, author_user_id), recipients
+    return ReportPosted(incident.name, incident.title, kind, details, author_user_id, cost, report.id), recipients
 
 
 async def post_report(deps: Deps, incident_id: int, kind: str, details: dict[str, str], *, channel: str,
@@ -124,7 +139,7 @@ async def post_report(deps: Deps, incident_id: int, kind: str, details: dict[str
         posted, recipients = await save_report(session, incident, kind, details, author, deps.config)
     effects: list[Awaitable[object]] = [conv.post(channel, posted), *(conv.post(target, posted) for target in recipients)]
     if kind == EXECUTIVE:
-        effects.append(deps.ports.documents.add_report(posted.incident_name, posted.kind, posted.details))
+        effects.append(append_report(deps, posted.report_id))  # recorded; a failure is retried by the resume job
     await asyncio.gather(*effects)
     return posted
 
@@ -199,7 +214,12 @@ async def send_report_reminders(deps: Deps) -> int:
         async with deps.sessions() as session:
             if not await claim_reminder(session, reminder.incident_id, reminder.kind, due_at, now):
                 continue
-        await deps.ports.conversation.send_direct(commander, reminder)
+        try:
+            await deps.ports.conversation.send_direct(commander, reminder)
+        except PortError as exc:  # this one only (claimed: due again at the next interval); the others still go out
+            log.warning("%s report reminder of incident %s to %s not sent: %s", reminder.kind, reminder.incident_id,
+                        commander, exc.code)
+            continue
         sent += 1
     return sent
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -15,13 +16,16 @@ from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.deps import Deps
 from domain.core.notices import Notice, PlainNotice
-from domain.core.vocabulary import IncidentStatus, TaskStatus, Visibility
+from domain.core.ports import PortError
+from domain.core.vocabulary import TaskStatus, Visibility
 from domain.incidents.queries import is_participant, may_see
 from domain.timeline import record_event
 from storage.models import Incident
 from storage.rows import must_get
 from storage.task_models import IncidentTask, TaskCard
 from storage.types import utcnow
+
+log = logging.getLogger(__name__)
 
 REMIND_EVERY = timedelta(days=1)
 
@@ -139,11 +143,12 @@ async def my_tasks(session: AsyncSession, user_id: str) -> list[TaskView]:
 
 
 async def claim_overdue(session: AsyncSession, now: datetime | None = None) -> list[TaskView]:
-    """Overdue open tasks of Active incidents not reminded in the last day, claimed for this process; commits."""
+    """Overdue open tasks not reminded in the last day, claimed for this process; commits. The incident's status does
+    not matter: tasks left open after it is Stable or Closed are its follow-up action items, reminded until done."""
     now = now or utcnow()
     rows = (await session.execute(
         select(IncidentTask, Incident).join(Incident, col(Incident.id) == col(IncidentTask.incident_id))
-        .where(col(IncidentTask.status) == TaskStatus.OPEN, col(Incident.status) == IncidentStatus.ACTIVE, col(IncidentTask.due_at) < now,
+        .where(col(IncidentTask.status) == TaskStatus.OPEN, col(IncidentTask.due_at) < now,
                or_(col(IncidentTask.reminded_at).is_(None), col(IncidentTask.reminded_at) < now - REMIND_EVERY)))).all()
     claimed = []
     for task, incident in rows:
@@ -173,14 +178,17 @@ async def add_task(deps: Deps, incident_id: int, *, channel: str, creator: str, 
     return task
 
 
-async def change_task(deps: Deps, task_id: int, *, resolved: bool, actor: str) -> TaskView | None:
-    """Resolve or re-open a task and refresh every card of it; None when there is no such task or `actor`
-    may not know of it (a task of a Restricted incident they are outside of)."""
+async def change_task(deps: Deps, task_id: int, *, resolved: bool, actor: str,
+                      clicked: tuple[str, str] | None = None) -> TaskView | None:
+    """Resolve or re-open a task and refresh every card of it, and the `clicked` card (channel, ts) in any case
+    (its row may not be stored yet); None when there is no such task or `actor` may not know of it (a task of
+    a Restricted incident they are outside of)."""
     async with deps.sessions() as session:
         if not await task_in_sight(session, task_id, actor, deps.config):
             return None
         task, cards = await set_resolved(session, task_id, resolved=resolved, actor=actor)
-    await asyncio.gather(*(deps.ports.conversation.update(channel, ts, task) for channel, ts in cards))
+    targets = list(dict.fromkeys([*cards, *([clicked] if clicked else [])]))
+    await asyncio.gather(*(deps.ports.conversation.update(channel, ts, task) for channel, ts in targets))
     return task
 
 
@@ -197,7 +205,11 @@ async def remind_overdue(deps: Deps) -> int:
     sent = 0
     for task in tasks:
         for user in task.assignees or [task.creator]:
-            ref = await deps.ports.conversation.send_direct(user, TaskOverdue(task))
+            try:
+                ref = await deps.ports.conversation.send_direct(user, TaskOverdue(task))
+            except PortError as exc:  # this DM only: the others claimed with it still go out; retried tomorrow
+                log.warning("overdue reminder of task %s to %s not sent: %s", task.id, user, exc.code)
+                continue
             async with deps.sessions() as session:  # the reminder is a card too: it follows the task
                 await add_card(session, task.id, ref.channel_id, ref.ts)
             sent += 1

@@ -80,9 +80,21 @@ def ticket_fields(config: TicketsConfig, facts: IncidentFacts, *, channel_link: 
         lines.append(f"Slack channel: {channel_link}")
     priorities = {name.casefold(): jira for name, jira in config.priorities.items()}
     labels = [*config.labels, ticket_label(facts.name)]
+    account, email = ticket_assignee(config, commander.slack_user_id if commander else None,
+                                     commander.email if commander else None)
     return TicketFields(project_key=config.project_key, issue_type=config.issue_type, summary=summary,
                         description="\n".join(lines), priority=priorities.get(facts.priority.casefold()),
-                        labels=tuple(dict.fromkeys(labels)))
+                        labels=tuple(dict.fromkeys(labels)), assignee_account_id=account, assignee_email=email)
+
+
+def ticket_assignee(config: TicketsConfig, slack_user_id: str | None, email: str | None) -> tuple[str | None, str | None]:
+    """(Jira accountId named by `tickets.users`, else the email to look the person up by); both None when
+    tickets are not assigned or there is nobody to assign."""
+    if config.assignee == "none" or (slack_user_id is None and email is None):
+        return None, None
+    users = {key.casefold(): account for key, account in config.users.items()}
+    account = users.get((slack_user_id or "").casefold()) or users.get((email or "").casefold())
+    return (account, None) if account else (None, email or None)
 
 
 async def ticket_people(session: AsyncSession, incident: Incident) -> tuple[IndividualContact | None,

@@ -132,15 +132,27 @@ def event_time(day: str, at: str, tz_name: str, *, now: datetime | None = None) 
     return when, None
 
 
+@dataclass(frozen=True)
+class TimelineEventAdded(Notice):
+    """Posted in the incident channel when someone adds an event by hand."""
+
+    user_id: str
+    description: str
+    when: datetime
+
+
 async def add_manual_event(
-    session: AsyncSession, incident_id: int, user_id: str, description: str, when: datetime
-) -> None:
-    """Record an event someone typed in; commits."""
+    session: AsyncSession, incident_id: int, user_id: str, description: str, when: datetime, *,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Record an event someone typed in (once per `dedupe_key`); commits. Returns whether it was recorded now."""
     contact = await ensure_contact(session, user_id)
-    await record_event(
-        session, incident_id, description, source=f"Added by {contact.name}", author_id=contact.id, started_at=when
+    first = await record_event(
+        session, incident_id, description, source=f"Added by {contact.name}", author_id=contact.id, started_at=when,
+        dedupe_key=dedupe_key,
     )
     await session.commit()
+    return first
 
 
 async def timeline_page(session: AsyncSession, incident_id: int, page: int) -> tuple[list[TimelineEntry], int]:

@@ -6,11 +6,15 @@ from slack_bolt.async_app import AsyncApp
 
 from domain.core.deps import Deps
 from handlers import (
+    assistant,
     cases,
+    costs,
     engagement,
     feedback,
+    follow_up,
     home,
     membership,
+    messages,
     participants,
     reporting,
     reports,
@@ -20,13 +24,14 @@ from handlers import (
     tasks,
     timeline,
     update_incident,
+    workflows,
 )
 from handlers.registry import Registry
 
 
 def register_all(app: AsyncApp, deps: Deps) -> Registry:
     """Register every listener on `app`; the returned registry feeds the manifest."""
-    reg = Registry(app)
+    reg = Registry(app, ack_first=deps.ack_first)
     reporting.register(reg, deps)
     update_incident.register(reg, deps)
     roles.register(reg, deps)
@@ -40,6 +45,11 @@ def register_all(app: AsyncApp, deps: Deps) -> Registry:
     tasks.register(reg, deps)
     feedback.register(reg, deps)
     cases.register(reg, deps)
+    messages.register(reg, deps)
+    costs.register(reg, deps)
     signals.register(reg, deps)
     tags.register(reg, deps)
+    workflows.register(reg, deps)
+    follow_up.register(reg, deps)
+    assistant.register(reg, deps)
     return reg

@@ -1,5 +1,5 @@
 """Listeners for cases: create (command, message shortcut), card buttons, edit/resolve/escalate modals,
-the update/escalate commands, and replies in a card's thread."""
+the update/escalate commands, replies in a card's thread, and @mentions there or in a case channel."""
 
 from __future__ import annotations
 
@@ -8,21 +8,25 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.cases import lifecycle
 from domain.cases.access import case_for_command_of
 from domain.cases.channel import give_case_channel
 from domain.cases.escalate import EscalateForm, escalate, plan_escalation
+from domain.cases.feedback import may_give_feedback, save_case_feedback
 from domain.cases.lifecycle import CaseEditForm, CreateCaseForm, ResolveForm
+from domain.cases.mentions import add_mentioned
 from domain.cases.notices import CaseOpened
+from domain.cases.rechecks import CaseForm, case_submit_refusal
 from domain.cases.service import CaseRuleError
+from domain.cases.tickets import ensure_case_ticket
 from domain.core.deps import Deps
 from domain.core.notices import Notice, PlainNotice
 from domain.core.ports import PortError
 from domain.core.vocabulary import CaseStatus
-from handlers.registry import Registry, Submission
+from domain.response.paging import first_on_call
+from handlers.registry import Check, Errors, Registry, Submission, first_input
 from modals import case_card, case_forms
 from modals.create_case import (
     CALLBACK_ID,
@@ -33,9 +37,12 @@ from modals.create_case import (
     reload_defaults,
     selected_type,
 )
+from modals.feedback import CASE_CALLBACK_ID as CASE_FEEDBACK_CALLBACK
+from modals.feedback import feedback_modal, parse_feedback
 
 log = logging.getLogger(__name__)
 SHORTCUT_ID = "open_case_from_message"
+ONCALL_BUDGET = 1.5  # seconds a form waits for the suggested assignee (the trigger id lasts 3 s)
 
 # Opens a case form: (deps, client, trigger_id, case_id, channel to answer in, user).
 Opener = Callable[[Deps, AsyncWebClient, str, int, str | None, str], Awaitable[None]]
@@ -47,7 +54,8 @@ def register(reg: Registry, deps: Deps) -> None:
     _register_card_buttons(reg, deps)
     _register_case_modals(reg, deps)
     _register_case_commands(reg, deps)
-    _register_thread_replies(reg, deps)
+    _register_mentions(reg, deps)
+    _register_feedback(reg, deps)
 
 
 # ---------------------------------------------------------------------------------------------- listeners
@@ -85,6 +93,7 @@ def _register_create(reg: Registry, deps: Deps) -> None:
         link = (deps.ports.conversation.message_link(case.card_channel_id, case.card_ts)
                 if case.card_channel_id and case.card_ts else None)
         await tell(deps, form.origin_channel_id, user, CaseOpened(case.name, case.title, link, channel_id))
+        await ensure_case_ticket(deps, case.id)  # last: Jira may be slow; the confirmation is not held up
 
 
 def _register_card_buttons(reg: Registry, deps: Deps) -> None:
@@ -133,17 +142,30 @@ def _register_card_buttons(reg: Registry, deps: Deps) -> None:
 def _register_case_modals(reg: Registry, deps: Deps) -> None:
     """Submissions of the edit, resolve and escalate modals (acked once parsed; refusals told to the user)."""
 
-    @reg.submission(case_forms.EDIT_CALLBACK, case_forms.parse_edit_case)
+    def still_actionable(form: CaseForm) -> Check[Any]:
+        """At submit, the case still exists and this person may still do this to it (the modal keeps the reason)."""
+        async def check(sub: Submission[Any]) -> Errors | None:
+            refusal = await case_submit_refusal(deps, sub.form.case_id, sub.user_id, form,
+                                                assignee=getattr(sub.form, "assignee", None))
+            return {first_input(sub.view) or "case": refusal} if refusal else None
+        return check
+
+    edit_actionable = still_actionable("edit")
+
+    async def edit_check(sub: Submission[CaseEditForm]) -> Errors | None:
+        return await edit_actionable(sub) or await lifecycle.edit_refusals(deps, sub.form) or None
+
+    @reg.submission(case_forms.EDIT_CALLBACK, case_forms.parse_edit_case, check=edit_check)
     async def on_edit_submit(sub: Submission[CaseEditForm]) -> None:
         await telling_refusals(deps, answer_channel(sub), sub.user_id,
                                lambda: lifecycle.edit(deps, sub.form, actor=sub.user_id))
 
-    @reg.submission(case_forms.RESOLVE_CALLBACK, case_forms.parse_resolve_case)
+    @reg.submission(case_forms.RESOLVE_CALLBACK, case_forms.parse_resolve_case, check=still_actionable("resolve"))
     async def on_resolve_submit(sub: Submission[ResolveForm]) -> None:
         await telling_refusals(deps, answer_channel(sub), sub.user_id,
                                lambda: lifecycle.resolve(deps, sub.form, actor=sub.user_id))
 
-    @reg.submission(case_forms.ESCALATE_CALLBACK, case_forms.parse_escalate_case)
+    @reg.submission(case_forms.ESCALATE_CALLBACK, case_forms.parse_escalate_case, check=still_actionable("escalate"))
     async def on_escalate_submit(sub: Submission[EscalateForm]) -> None:
         channel = answer_channel(sub)
         await telling_refusals(deps, channel, sub.user_id,
@@ -165,14 +187,48 @@ def _register_case_commands(reg: Registry, deps: Deps) -> None:
         await open_from_command(deps, open_escalate, body, client, respond)
 
 
-def _register_thread_replies(reg: Registry, deps: Deps) -> None:
-    """A reply in a case card's thread makes its author work the case (and triages a New one)."""
+def _register_mentions(reg: Registry, deps: Deps) -> None:
+    """The "Add them" button offered to a case's assignee when someone not on the case is mentioned."""
 
-    @reg.event("message")
-    async def on_message(ack: AsyncAck, event: dict[str, Any]) -> None:
+    @reg.action(case_card.ADD_MENTIONED_ACTION)
+    async def on_add_mentioned(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        if is_thread_reply(event):
-            await lifecycle.thread_reply(deps, event["channel"], event["thread_ts"], event["user"])
+        case_id, mentioned = body["actions"][0]["value"].split(":", 1)
+        user, channel = body["user"]["id"], (body.get("channel") or {}).get("id")
+        await telling_refusals(deps, channel, user, lambda: add_mentioned_person(deps, int(case_id), mentioned, user,
+                                                                                  channel))
+
+
+def _register_feedback(reg: Registry, deps: Deps) -> None:
+    """The "Give feedback" button of a closed case's request, and its form (only for people who worked it)."""
+    conv = deps.ports.conversation
+
+    @reg.action(case_card.FEEDBACK_ACTION)
+    async def on_open(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        case_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
+        async with deps.sessions() as session:
+            case = await may_give_feedback(session, case_id, user)
+            await session.commit()
+        if case is None:  # no such case, not Closed, or someone who never worked it: the same answer
+            await conv.send_direct(user, PlainNotice("There is no case to give feedback on here."))
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=feedback_modal(case.id, case.name, about="case"))
+
+    async def still_theirs(sub: Submission[dict[str, Any]]) -> dict[str, str] | None:
+        async with deps.sessions() as session:
+            case = await may_give_feedback(session, int(sub.form["case"] or 0), sub.user_id)
+            await session.commit()
+        return None if case is not None else {"rating": "There is no case to give feedback on here."}
+
+    @reg.submission(CASE_FEEDBACK_CALLBACK, parse_feedback, check=still_theirs)
+    async def on_submit(sub: Submission[dict[str, Any]]) -> None:
+        form, user = sub.form, sub.user_id
+        async with deps.sessions() as session:
+            stored = await save_case_feedback(session, int(form["case"]), user, form["rating"], form["comments"],
+                                              anonymous=form["anonymous"])
+        await conv.send_direct(user, PlainNotice(f"Thank you: your feedback on {form['name']} is recorded." if stored
+                                                 else f"You already gave feedback on {form['name']}; the first answer is kept."))
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -208,30 +264,18 @@ def answer_channel(sub: Submission[Any]) -> str | None:
     return case_forms.view_target(sub.view)[1]
 
 
-def is_thread_reply(event: dict[str, Any]) -> bool:
-    """A person's reply in a thread (not the thread's parent, a bot or an edit)."""
-    thread_ts = event.get("thread_ts")
-    return bool(thread_ts and thread_ts != event.get("ts") and not event.get("subtype") and not event.get("bot_id")
-                and event.get("user"))
-
-
 async def oncall_suggestion(deps: Deps, case_type: str | None) -> str | None:
     """The first on-call person of the type's `oncall_service`: the suggested assignee."""
     service = deps.config.cases.type(case_type).oncall_service
     if not service:
         return None
-    people = await deps.ports.oncall.resolve(service)
-    return people[0] if people else None
+    return await first_on_call(deps, service, budget=ONCALL_BUDGET)
 
 
 async def open_form(deps: Deps, client: AsyncWebClient, trigger_id: str, view: dict[str, Any], channel: str | None,
                     user: str) -> None:
-    """Open a modal; when Slack refuses (e.g. the trigger expired) the user is told to try again."""
-    try:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        log.warning("views.open failed: %s", exc.response.get("error"))
-        await tell(deps, channel, user, "Sorry, Slack would not open the form in time. Please try again.")
+    """Open a modal; when Slack refuses (e.g. the trigger expired) the listener guard tells the user."""
+    await client.views_open(trigger_id=trigger_id, view=view)
 
 
 def defaults_from_message(deps: Deps, body: dict[str, Any]) -> CaseDefaults:
@@ -267,6 +311,12 @@ async def join_case(deps: Deps, case_id: int, user: str, channel: str | None) ->
     await tell(deps, channel, user, (f"You joined {case.name}." if added else f"You already work on {case.name}.") + where)
 
 
+async def add_mentioned_person(deps: Deps, case_id: int, mentioned: str, user: str, channel: str | None) -> None:
+    case, added = await add_mentioned(deps, case_id, mentioned, actor=user)
+    await tell(deps, channel, user, f"<@{mentioned}> now works on {case.name}." if added
+               else f"<@{mentioned}> already works on {case.name}.")
+
+
 async def make_own_channel(deps: Deps, case_id: int, user: str, channel: str | None) -> None:
     result = await give_case_channel(deps, case_id, actor=user)
     if result.busy:
@@ -279,8 +329,6 @@ async def open_edit(deps: Deps, client: AsyncWebClient, trigger_id: str, case_id
                     user: str) -> None:
     async with deps.sessions() as session:
         facts = await lifecycle.load_facts(session, case_id, deps.config)
-    if facts.status == CaseStatus.CLOSED:
-        raise CaseRuleError(f"{facts.name} is Closed; reopen it to edit it.")
     await open_form(deps, client, trigger_id, case_forms.edit_case_modal(facts, deps.config.cases, channel), channel, user)
 
 

@@ -23,7 +23,7 @@ def register(reg: Registry, deps: Deps) -> None:
         if event.get("tab", "home") != "home":
             return
         async with deps.sessions() as session:
-            active, recent = await home_incidents(session, event["user"])
+            active, recent = await home_incidents(session, event["user"], deps.config)
             cases = await open_cases_for(session, event["user"])
         link = deps.ports.conversation.message_link
         shown = [(c, link(*c.card) if c.card else None) for c in cases]

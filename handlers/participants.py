@@ -7,12 +7,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from domain.cases.access import case_for_command_of
+from domain.cases.chat import case_people
 from domain.core.deps import Deps
 from domain.incidents.detail import notifications_group, set_notifications_group
 from domain.incidents.notices import IncidentList, IncidentRef
-from domain.incidents.queries import listed_incidents, project_id_named
+from domain.incidents.queries import incident_costs, listed_incidents, project_id_named
 from domain.incidents.tags import list_filters, tags_of_incidents
 from domain.participants import active_participants, update_participant
+from domain.response.profiles import participants_with_profiles
 from handlers.incident_context import incident_here, say, still_allowed
 from handlers.registry import Check, Errors, Registry, Submission
 from modals.participants import (
@@ -30,13 +33,17 @@ from modals.text import escape
 def register(reg: Registry, deps: Deps) -> None:
     commands = deps.config.commands
 
-    @reg.command(commands.list_participants, "List the participants of this incident")
+    @reg.command(commands.list_participants, "List the participants of this incident (or case)")
     async def on_list(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
+        case = await case_for_command_of(deps, None, body.get("channel_id"), body["user_id"])
+        if case is not None and case.incident_id is None:  # a case's own channel
+            people = await case_people(deps, case.id)
+            await client.views_open(trigger_id=body["trigger_id"], view=list_participants_modal(case.name, people))
+            return
         incident = await incident_here(deps, body, respond, managing=False)
         if incident is not None:
-            async with deps.sessions() as session:
-                people = await active_participants(session, incident.id)
+            people = await participants_with_profiles(deps, incident.id)
             await client.views_open(trigger_id=body["trigger_id"], view=list_participants_modal(incident.name, people))
 
     @reg.command(commands.update_participant, "Record why a participant is here and their expertise")
@@ -87,5 +94,7 @@ def register(reg: Registry, deps: Deps) -> None:
                     return
             rows = await listed_incidents(session, body["user_id"], deps.config, project_id=project_id, tag=tag)
             tags = await tags_of_incidents(session, [i.id for i in rows])
-        refs = [IncidentRef(i.name, i.title, i.status, i.channel_id, tags=tuple(tags.get(i.id, []))) for i in rows]
+            costs = await incident_costs(session, [i.id for i in rows], deps.config)
+        refs = [IncidentRef(i.name, i.title, i.status, i.channel_id, tags=tuple(tags.get(i.id, [])),
+                            response_cost=costs.get(i.id)) for i in rows]
         await say(respond, IncidentList(refs, name, tag))

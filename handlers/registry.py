@@ -17,26 +17,38 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_errors import port_error
+from domain.core.aio import AckFirst
 from domain.core.outage import OUTAGE_COMMAND_MESSAGE, OUTAGE_MESSAGE, is_database_outage, watching_commits
+from domain.core.ports import PortError
 
 log = logging.getLogger(__name__)
+ACK_WAIT = 3.0  # seconds Slack waits for an ack; a listener still silent then is logged and left running
 
 F = TypeVar("F")
 Errors = dict[str, str]  # modal block id -> message shown under that input
 Parser = Callable[[dict[str, Any]], tuple[F | None, Errors]]  # pure: the submitted view -> (form, errors)
 
 
+SLACK_FAILURE_MESSAGE = ("Slack did not let warroom finish that just now ({code}); nothing you sent was lost. "
+                         "Please try again in a moment.")
+
+
 def guarded(fn: Callable) -> Callable:
     """Log a listener's failure after it acked instead of letting it reach Bolt.
 
-    Bolt polls for the ack every 10 ms; a listener that acks and then raises within that window
-    has its ack discarded, so Slack redelivers the envelope and the work runs twice. Bolt
+    A failure after the ack must not reach Bolt: it would answer an envelope already answered, or
+    (had it not been sent yet) replace the ack with an error, so Slack redelivers it and the work
+    runs twice. Bolt
     resolves listener arguments through `inspect.unwrap`, so the wrapper keeps injection intact.
-    A database outage met after the ack (a command or a button click) is told to the person,
-    ephemerally, when the request came with a response URL.
+    Whatever went wrong after the ack, the person hears of it (`tell_person`): a database outage,
+    or a Slack call failing (e.g. `views.open` answered 503 however often it was retried), which
+    every listener leaves to this guard instead of catching it itself.
     """
 
     @functools.wraps(fn)
@@ -47,27 +59,75 @@ def guarded(fn: Callable) -> Callable:
             ack = kwargs.get("ack")
             if ack is None or getattr(ack, "response", None) is None:
                 raise
+            # A bare TimeoutError may be the database's: that is the outage below.
+            failure = port_error(exc) if isinstance(exc, (PortError, SlackApiError, aiohttp.ClientError)) else None
+            if failure is not None:
+                log.warning("listener %s: a Slack call failed after acknowledging: %s", fn.__name__, failure)
+                await tell_person(kwargs, SLACK_FAILURE_MESSAGE.format(code=failure.code))
+                return None
             if is_database_outage(exc):
                 log.warning("listener %s: database unavailable: %r", fn.__name__, exc)
-                await tell_outage(kwargs)
+                await tell_person(kwargs, OUTAGE_COMMAND_MESSAGE)
                 return None
             log.exception("listener %s failed after acknowledging", fn.__name__)
 
     return listener
 
 
-async def tell_outage(kwargs: dict[str, Any]) -> None:
-    """Answer a command or click that met a database outage: ephemeral, where the person is."""
+class WrappedAck(AsyncAck):
+    """Bolt's `ack` with something done around it (subclasses define `__call__`); `response` stays the
+    wrapped one's, which is what Bolt reads."""
+
+    _inner: AsyncAck
+
+    @property
+    def response(self):
+        return self._inner.response
+
+    @response.setter
+    def response(self, value) -> None:
+        if hasattr(self, "_inner"):  # (AsyncAck.__init__ sets it before `_inner` exists)
+            self._inner.response = value
+
+
+class _SignallingAck(WrappedAck):
+    """Bolt's `ack` that also sets `acked` once called."""
+
+    def __init__(self, inner: AsyncAck, acked: asyncio.Event) -> None:
+        self._inner, self._acked = inner, acked
+
+    async def __call__(self, *args: Any, **kwargs: Any):
+        try:
+            return await self._inner(*args, **kwargs)
+        finally:
+            self._acked.set()
+
+
+def _user_of(body: dict[str, Any]) -> str | None:
+    return body.get("user_id") or (body.get("user") or {}).get("id")
+
+
+async def tell_person(kwargs: dict[str, Any], text: str) -> None:
+    """Tell whoever the request came from: ephemeral where they are (its response URL), else by DM."""
+    body = kwargs.get("body") or {}
     respond = kwargs.get("respond")
-    url = (kwargs.get("body") or {}).get("response_url")
+    url = body.get("response_url")
     if respond is None and url:
         respond = AsyncRespond(response_url=url)
-    if respond is None:
+    if respond is not None:
+        try:
+            await respond(response_type="ephemeral", replace_original=False, text=text)
+            return
+        except Exception:  # try the DM
+            log.warning("could not answer through the response URL; sending a DM", exc_info=True)
+    client, user = kwargs.get("client"), _user_of(body)
+    if client is None or user is None:
         return
     try:
-        await respond(response_type="ephemeral", replace_original=False, text=OUTAGE_COMMAND_MESSAGE)
-    except Exception:  # the outage is already logged; this is a courtesy
-        log.warning("could not tell the person about the database outage", exc_info=True)
+        opened = await client.conversations_open(users=user)
+        await client.chat_postMessage(channel=opened["channel"]["id"], text=text)
+    except Exception:  # the failure is already logged; this is a courtesy
+        log.warning("could not tell %s what went wrong", user, exc_info=True)
 
 
 async def ack_errors(ack: AsyncAck, errors: Errors | None) -> None:
@@ -157,19 +217,37 @@ class Registry:
     interactions: list[str] = field(default_factory=list)  # view callbacks, block actions, options
     inflight: set = field(default_factory=set)  # listener tasks still running after their ack
     store_timeout: float = 2.0  # seconds a submission may take to be checked and stored before it is refused
+    ack_first: AckFirst = field(default_factory=AckFirst)  # submissions not acked yet (background work waits)
 
     def _register(self, bolt_decorator: Callable) -> Callable:
         return lambda fn: bolt_decorator(self._tracked(guarded(fn)))
 
     def _tracked(self, fn: Callable) -> Callable:
+        """Run the listener as a task and give Bolt back control the moment it acks (the app runs with
+        `process_before_response`, so Bolt sends the ack as soon as this returns): Bolt's own way polls
+        for the ack every 10 ms per request, which added up to 10 ms to every ack and woke the loop 100
+        times a second for each request in flight. What the listener does after its ack goes on in the
+        task, which `drain` waits for."""
+
         @functools.wraps(fn)
         async def listener(**kwargs):
-            task = asyncio.current_task()
+            bolt_ack = kwargs.get("ack")
+            acked = asyncio.Event()
+            if bolt_ack is not None:
+                kwargs["ack"] = _SignallingAck(bolt_ack, acked)
+            task = asyncio.ensure_future(fn(**kwargs))
             self.inflight.add(task)
+            task.add_done_callback(self.inflight.discard)
+            waiter = asyncio.ensure_future(acked.wait())
             try:
-                return await fn(**kwargs)
+                await asyncio.wait({task, waiter}, timeout=ACK_WAIT, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                self.inflight.discard(task)
+                waiter.cancel()
+            if task.done() and (bolt_ack is None or bolt_ack.response is None):
+                return task.result()  # it ended without acking: its error (or its return) is Bolt's to handle
+            if not task.done() and bolt_ack is not None and bolt_ack.response is None:
+                log.warning("listener %s did not ack within %.0f s", fn.__name__, ACK_WAIT)
+            return None
 
         return listener
 
@@ -224,6 +302,26 @@ class Registry:
         def decorator(listener: SubmitListener[F]) -> SubmitListener[F]:
             async def on_submission(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                                     context: AsyncBoltContext) -> None:
+                self.ack_first.arrived()
+                counted = False
+
+                async def counted_ack(*args: Any, **kwargs: Any) -> Any:
+                    nonlocal counted
+                    try:
+                        return await ack(*args, **kwargs)
+                    finally:
+                        if not counted:
+                            counted = True
+                            self.ack_first.acked()
+
+                try:
+                    await submission(counted_ack, body, client, context)
+                finally:
+                    if not counted:
+                        self.ack_first.acked()
+
+            async def submission(ack: Any, body: dict[str, Any], client: AsyncWebClient,
+                                 context: AsyncBoltContext) -> None:
                 form, errors = parse(body["view"])
                 if errors:
                     await ack(response_action="errors", errors=errors)

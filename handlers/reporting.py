@@ -6,14 +6,13 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.core.deps import Deps
 from domain.core.vocabulary import IncidentStatus
-from domain.incidents.service import ReportIncidentForm, report_choices, report_incident
+from domain.incidents.service import ReportIncidentForm, report_choices
 from domain.incidents.tags import report_tag_errors
-from domain.response.setup import setup_incident
+from domain.response.intake import accept_report, process_report
 from handlers.registry import Errors, Registry, Submission
 from modals.report_incident import (
     CALLBACK_ID,
@@ -30,24 +29,17 @@ SHORTCUT_ID = "report_incident_from_message"
 
 def register(reg: Registry, deps: Deps) -> None:
     """Wire the report-incident listeners."""
-    async def open_modal(client: AsyncWebClient, trigger_id: str, defaults: ReportDefaults, respond: AsyncRespond | None = None) -> None:
+    async def open_modal(client: AsyncWebClient, trigger_id: str, defaults: ReportDefaults) -> None:
+        """A failure of views.open is told to the person by the listener guard (handlers/registry.py)."""
         async with deps.sessions() as session:
             choices = await report_choices(session)
-        try:
-            await client.views_open(trigger_id=trigger_id, view=report_incident_modal(choices, defaults))
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
-            if respond:
-                await respond(
-                    response_type="ephemeral",
-                    text="Sorry, Slack would not open the report form in time. Please run the command again.",
-                )
+        await client.views_open(trigger_id=trigger_id, view=report_incident_modal(choices, defaults))
 
     @reg.command(deps.config.commands.report_incident, "Report an incident", "[title]")
     async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         defaults = ReportDefaults(origin_channel_id=body.get("channel_id"), title=(body.get("text") or "").strip())
-        await open_modal(client, body["trigger_id"], defaults, respond)
+        await open_modal(client, body["trigger_id"], defaults)
 
     @reg.message_shortcut(SHORTCUT_ID, "Report as incident", "Open an incident pre-filled with this message")
     async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -77,22 +69,14 @@ def register(reg: Registry, deps: Deps) -> None:
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=report_incident_modal(choices, defaults))
 
     async def refused_tags(sub: Submission[ReportIncidentForm]) -> Errors:
-        async with deps.sessions() as session:
+        async with deps.ack_lane() as session:
             return await report_tag_errors(session, sub.form.project, sub.form.tags,
                                            closing=sub.form.status == IncidentStatus.CLOSED)
 
     @reg.submission(CALLBACK_ID, parse_report_submission, check=refused_tags)
     async def on_submit(sub: Submission[ReportIncidentForm]) -> None:
-        async with deps.sessions() as session:
-            incident, created = await report_incident(
-                session,
-                sub.form,
-                reporter_user_id=sub.user_id,
-                reporter_name=sub.user_name,
-                idempotency_key=sub.view_id,
-                config=deps.config,
-            )
-        if created:
-            await setup_incident(deps, incident.id)
+        """The modal closes once the report is stored (one statement); the incident is created after."""
+        if await accept_report(deps, sub.form, key=sub.view_id, user_id=sub.user_id, user_name=sub.user_name):
+            await process_report(deps, sub.view_id)
         else:
-            log.info("duplicate submission of view %s ignored (%s)", sub.view_id, incident.name)
+            log.info("duplicate submission of view %s ignored", sub.view_id)

@@ -10,7 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.incidents.queries import may_manage_id
-from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, post_report, report_form, snooze
+from domain.reports import EXECUTIVE, SNOOZE_MINUTES, TACTICAL, report_form, snooze
+from domain.response.assistant import draft_available
+from domain.response.stakeholders import post_report_and_email
 from handlers.incident_context import incident_here, still_allowed
 from handlers.registry import Registry, Submission
 from modals.reports import CALLBACK_ID, SNOOZE_ACTION, WRITE_ACTION, parse_report, report_modal
@@ -23,11 +25,13 @@ def register(reg: Registry, deps: Deps) -> None:
     async def open_report(client: AsyncWebClient, trigger_id: str, incident_id: int, kind: str, user: str) -> None:
         async with deps.sessions() as session:
             channel_id, defaults = await report_form(session, incident_id, kind)
+        ai_draft = kind == TACTICAL and await draft_available(deps, incident_id)
         if channel_id is None:  # reports are posted in the incident channel, which its set-up has not created yet
             await conv.send_direct(user, PlainNotice("This incident has no channel yet (its set-up has not finished); "
                                                      "write the report once it has one."))
             return
-        await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident_id, channel_id, defaults))
+        await client.views_open(trigger_id=trigger_id, view=report_modal(kind, incident_id, channel_id, defaults,
+                                                                         ai_draft=ai_draft))
 
     def command(kind: str, name: str, description: str) -> None:
         @reg.command(name, description, "[INC-n]")
@@ -43,7 +47,7 @@ def register(reg: Registry, deps: Deps) -> None:
     @reg.submission(CALLBACK_ID, parse_report, check=still_allowed(deps, lambda form: form["incident"], managing=True))
     async def on_submit(sub: Submission[dict[str, Any]]) -> None:
         form = sub.form
-        await post_report(deps, form["incident"], form["kind"], form["details"], channel=form["channel"],
+        await post_report_and_email(deps, form["incident"], form["kind"], form["details"], channel=form["channel"],
                           author=sub.user_id)
 
     async def reminded(user: str, incident_id: str) -> bool:

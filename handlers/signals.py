@@ -12,9 +12,9 @@ from domain.cases.service import CaseRuleError
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
 from domain.signals.listing import signals_for_channel
-from domain.signals.snooze import end_snooze_now, recent_preview, snooze_from_case, snooze_subject
+from domain.signals.snooze import end_snooze_now, recent_preview, snooze_from_case, snooze_refusal, snooze_subject
 from handlers.incident_context import say
-from handlers.registry import Registry, Submission
+from handlers.registry import Errors, Registry, Submission, first_input
 from modals.case_card import SNOOZE_ACTION
 from modals.signal_list import END_SNOOZE_ACTION
 from modals.snooze import CALLBACK_ID, ENTITIES_ACTION, new_draft, parse_snooze, read_draft, snooze_modal
@@ -46,7 +46,12 @@ def register(reg: Registry, deps: Deps) -> None:
         # No hash: a click made before the previous update landed carries the old hash but the newest state.
         await client.views_update(view_id=body["view"]["id"], view=snooze_modal(replace(draft, preview=counts)))
 
-    @reg.submission(CALLBACK_ID, parse_snooze)
+    async def case_still_there(sub: Submission[dict[str, Any]]) -> Errors | None:
+        async with deps.sessions() as session:
+            refusal = await snooze_refusal(session, sub.form["case"])
+        return {first_input(sub.view) or "name": refusal} if refusal else None
+
+    @reg.submission(CALLBACK_ID, parse_snooze, check=case_still_there)
     async def on_submit(sub: Submission[dict[str, Any]]) -> None:
         form = sub.form
         await snooze_from_case(deps, form["case"], definition=form["definition"], name=form["name"],

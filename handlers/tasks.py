@@ -69,7 +69,9 @@ def register(reg: Registry, deps: Deps) -> None:
     async def change(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, resolved: bool) -> None:
         await ack()
         task_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
-        task = await change_task(deps, task_id, resolved=resolved, actor=user)
+        message, channel = body.get("message") or {}, body.get("channel") or {}
+        clicked = (channel["id"], message["ts"]) if message.get("ts") and channel.get("id") else None
+        task = await change_task(deps, task_id, resolved=resolved, actor=user, clicked=clicked)
         if task is None:  # no such task, or one of a Restricted incident this person is outside of: the same answer
             if body.get("channel"):
                 await deps.ports.conversation.post_ephemeral(

@@ -11,10 +11,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from domain.cases.chat import capture_message, uncapture_message
 from domain.core.deps import Deps
 from domain.core.notices import PlainNotice
-from domain.response.capture import add_message, remove_message_if_unmarked
-from domain.timeline import TimelineView, add_manual_event, parse_command_text, timeline_page
+from domain.core.ports import ChatMessage
+from domain.timeline import TimelineEventAdded, TimelineView, add_manual_event, parse_command_text, timeline_page
 from handlers.incident_context import incident_here, say, still_allowed
 from handlers.registry import Registry, Submission
 from modals.timeline import CALLBACK_ID, add_event_modal, parse_add_event
@@ -46,7 +47,7 @@ def register(reg: Registry, deps: Deps) -> None:
         if is_timeline_reaction(event):
             channel, ts = event["item"]["channel"], event["item"]["ts"]
             async with one_at_a_time(channel, ts):
-                await add_message(deps, channel, ts, added_by=event["user"], marked_with=event["reaction"])
+                await capture_message(deps, channel, ts, added_by=event["user"], marked_with=event["reaction"])
 
     @reg.event("reaction_removed")
     async def on_reaction_removed(ack: AsyncAck, event: dict[str, Any]) -> None:
@@ -54,18 +55,24 @@ def register(reg: Registry, deps: Deps) -> None:
         if is_timeline_reaction(event):
             channel, ts = event["item"]["channel"], event["item"]["ts"]
             async with one_at_a_time(channel, ts):
-                await remove_message_if_unmarked(deps, channel, ts)
+                await uncapture_message(deps, channel, ts)
 
-    @reg.message_shortcut(SHORTCUT_ID, "Add to timeline", "Add this message to the incident timeline")
+    @reg.message_shortcut(SHORTCUT_ID, "Add to timeline", "Add this message to the incident (or case) timeline")
     async def on_shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        channel, user = body["channel"]["id"], body["user"]["id"]
-        async with one_at_a_time(channel, body["message"]["ts"]):
-            outcome = await add_message(deps, channel, body["message"]["ts"], added_by=user)
+        channel, user, payload = body["channel"]["id"], body["user"]["id"], body["message"]
+        # The payload carries the message, thread replies included: nothing to fetch (and nothing Slack may refuse).
+        message = ChatMessage(channel, payload["ts"], payload.get("user"), payload.get("text") or "",
+                              payload.get("thread_ts"))
+        async with one_at_a_time(channel, payload["ts"]):
+            outcome = await capture_message(deps, channel, payload["ts"], added_by=user, message=message)
         text = {
             "added": "Added to the incident timeline.",
             "duplicate": "That message is already on the incident timeline.",
-            "not_incident": "This is not an incident channel: only messages in incident channels go on a timeline.",
+            "case_added": "Added to the case timeline.",
+            "case_duplicate": "That message is already on the case timeline.",
+            "not_incident": "This is not an incident channel: only messages in incident channels (or in a case's "
+                            "channel or card thread) go on a timeline.",
             "gone": "That message no longer exists.",
         }[outcome]
         await conv.post_ephemeral(channel, user, PlainNotice(text))
@@ -105,5 +112,7 @@ def register_commands(reg: Registry, deps: Deps) -> None:
     async def on_submit(sub: Submission[dict[str, Any]]) -> None:
         form = sub.form
         async with deps.sessions() as session:
-            await add_manual_event(session, form["incident"], sub.user_id, form["description"], form["when"])
-        await conv.post_ephemeral(form["channel"], sub.user_id, PlainNotice("Added to the incident timeline."))
+            first = await add_manual_event(session, form["incident"], sub.user_id, form["description"], form["when"],
+                                           dedupe_key=f"manual:{sub.view_id}")
+        if first:  # said in the channel, so everyone there sees what went on the timeline
+            await conv.post(form["channel"], TimelineEventAdded(sub.user_id, form["description"], form["when"]))

@@ -1,4 +1,4 @@
-"""Cost polling: new incident-channel activity and role time become response costs."""
+"""Cost polling: new incident and case conversation activity and role time become response costs."""
 
 from __future__ import annotations
 
@@ -11,5 +11,6 @@ async def run(deps: Deps) -> dict[str, int]:
     if not deps.config.costs.enabled:
         return {}
     stats = await poll_costs(deps)
-    return {"calls": stats.calls, "incidents": stats.incidents, "deferred": stats.deferred,
-            "messages": stats.messages, "updated": len(stats.updated)}
+    return {"calls": stats.calls, "incidents": stats.incidents, "cases": stats.cases, "deferred": stats.deferred,
+            "messages": stats.messages, "updated": len(stats.updated) + len(stats.updated_cases),
+            "rate_limited": int(stats.rate_limited)}

@@ -19,6 +19,8 @@ ESCALATE_ACTION = "case_escalate"
 CHANNEL_ACTION = "case_create_channel"
 JOIN_ACTION = "case_join"
 SNOOZE_ACTION = "case_snooze"
+FEEDBACK_ACTION = "case_feedback_open"  # on the feedback request DM'd when a case is closed; value: the case id
+ADD_MENTIONED_ACTION = "case_add_mentioned"  # on the offer sent to the assignee; value "<case id>:<user id>"
 CASE_ACTIONS = (TRIAGE_ACTION, EDIT_ACTION, RESOLVE_ACTION, REOPEN_ACTION, ESCALATE_ACTION, CHANNEL_ACTION,
                 JOIN_ACTION, SNOOZE_ACTION)
 
@@ -41,7 +43,7 @@ def case_buttons(case: CaseFacts) -> list[ActionElement]:
         if case.channel_id is None and not case.escalated:
             buttons.append(Button(plain("Create channel"), CHANNEL_ACTION, value=value))
     else:
-        buttons.append(Button(plain("Reopen"), REOPEN_ACTION, value=value))
+        buttons += [Button(plain("Edit"), EDIT_ACTION, value=value), Button(plain("Reopen"), REOPEN_ACTION, value=value)]
     if not case.escalated:  # once escalated, the card links the incident instead (or, if restricted, says only that)
         buttons.append(Button(plain("Join"), JOIN_ACTION, value=value))
     if case.snoozable:
@@ -71,6 +73,8 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
         msg.add_block(Section(md(truncate("\n".join(lines), 3000))))
     if case.tags:
         msg.add_block(Context().add_element(md(truncate(f"*Tags:* {escape(', '.join(case.tags))}", 3000))))
+    if case.response_cost is not None:
+        msg.add_block(Context().add_element(md(f"*Response cost* {escape(case.response_cost)}")))
     if case.resolution_reason:
         text = f"*Resolution:* {escape(case.resolution_reason)}"
         if case.resolution:
@@ -84,6 +88,8 @@ def case_card_blocks(case: CaseFacts) -> list[dict]:
         links.append(f":rotating_light: Escalated to *{escape(case.incident_name)}*{where}")
     if case.channel_id:
         links.append(f":speech_balloon: Worked in <#{case.channel_id}>")
+    if case.ticket_key and case.ticket_url:
+        links.append(f":ticket: <{case.ticket_url}|{escape(case.ticket_key)}>")
     reporter = f"Reported by {mention(case.reporter)}" if case.reporter else "Opened from a signal"
     links.append(f"{reporter} · <!date^{int(case.created_at.timestamp())}^{{date_short_pretty}} {{time}}|{case.created_at:%Y-%m-%d %H:%M} UTC>")
     msg.add_block(Context().add_element(md(" · ".join(links))))

@@ -26,8 +26,8 @@ RESOLUTION_MAX = 3000
 NOTE_MAX = 1000
 
 
-def _metadata(case_id: int, channel_id: str | None) -> str:
-    return json.dumps({"case": case_id, "channel": channel_id})
+def _metadata(case_id: int, channel_id: str | None, **more: str | None) -> str:
+    return json.dumps({"case": case_id, "channel": channel_id, **more})
 
 
 def view_target(view: dict) -> tuple[int | None, str | None]:
@@ -70,7 +70,7 @@ def _title_errors(title: str, what: str) -> dict[str, str]:
 def edit_case_modal(case: CaseFacts, cases: CasesConfig, channel_id: str | None) -> dict:
     """Every editable field, pre-filled with the case's current values."""
     return (Modal().title(plain(f"Edit {case.name}", 24)).submit(plain("Save")).close(plain("Cancel"))
-            .callback_id(EDIT_CALLBACK).private_metadata(_metadata(case.id, channel_id))
+            .callback_id(EDIT_CALLBACK).private_metadata(_metadata(case.id, channel_id, status=case.status))
             .add_block(_text("title", "Title", case.title, TITLE_MAX))
             .add_block(_text("description", "Description", case.description, DESCRIPTION_MAX, multiline=True,
                              optional=True))
@@ -78,7 +78,34 @@ def edit_case_modal(case: CaseFacts, cases: CasesConfig, channel_id: str | None)
             .add_block(level_select("case_priority", "Priority", cases.priorities, case.priority))
             .add_block(level_select("case_severity", "Severity", cases.severities, case.severity))
             .add_block(assignee_input(case.assignee, case.assignee))
+            .add_block(_status_select(case.status))
+            .add_block(_reason_select(case.resolution_reason, optional=True))
+            .add_block(_text("resolution", "Resolution", case.resolution or "", RESOLUTION_MAX, multiline=True,
+                             optional=True))
+            .add_block(Context().add_element(md("Closed needs a resolution reason and a resolution; "
+                                                "Escalated comes from *Escalate*.")))
             .build())
+
+
+def _status_select(current: str) -> Input:
+    select = StaticSelect().action_id("case_status")
+    for status in CaseStatus:
+        select.add_option(Option(plain(status), status.value))
+    select.initial_option(Option(plain(current), current))
+    return Input(plain("Status")).block_id("case_status").element(select)
+
+
+def _reason_select(current: str | None, *, optional: bool = False) -> Input:
+    select = StaticSelect().action_id("reason").placeholder(plain("Why is it closed?"))
+    for reason, description in RESOLUTION_REASONS.items():
+        select.add_option(_reason_option(reason, description))
+    if current in RESOLUTION_REASONS:
+        select.initial_option(_reason_option(current, RESOLUTION_REASONS[ResolutionReason(current)]))
+    return Input(plain("Resolution reason")).block_id("reason").element(select).optional(optional)
+
+
+def _reason_option(reason: str, description: str) -> Option:
+    return Option(plain(reason, 75), reason).description(plain(description, 75))
 
 
 def parse_edit_case(view: dict) -> tuple[CaseEditForm | None, dict[str, str]]:
@@ -96,10 +123,27 @@ def parse_edit_case(view: dict) -> tuple[CaseEditForm | None, dict[str, str]]:
         else:
             picked[block] = value
     _, _, assignee = assignee_state(view)
+    status = (_get(view, "case_status").get("selected_option") or {}).get("value")
+    if status is not None and status not in _offered(view, "case_status"):
+        errors["case_status"] = "Pick one of the listed statuses."
+    reason = (_get(view, "reason").get("selected_option") or {}).get("value")
+    resolution = (_get(view, "resolution").get("value") or "").strip()
+    if reason is not None and reason not in RESOLUTION_REASONS:
+        errors["reason"] = "Pick a resolution reason."
+    if len(resolution) > RESOLUTION_MAX:
+        errors["resolution"] = f"Keep it under {RESOLUTION_MAX} characters (it has {len(resolution)})."
+    if status == CaseStatus.CLOSED:
+        if reason is None:
+            errors["reason"] = "Closed needs a resolution reason."
+        if not resolution:
+            errors["resolution"] = "Closed needs a resolution: say what you found or did, even briefly."
     if errors or case_id is None:
         return None, errors or {"title": "This form lost track of its case; open it again from the card."}
+    if status == json.loads(view.get("private_metadata") or "{}").get("status"):
+        status = None  # left as it was when the form opened: whatever it is now stays (a Resolve meanwhile holds)
     return CaseEditForm(case_id=case_id, title=title, description=description, case_type=picked["case_type"],
-                        priority=picked["case_priority"], severity=picked["case_severity"], assignee=assignee), {}
+                        priority=picked["case_priority"], severity=picked["case_severity"], assignee=assignee,
+                        status=status, resolution_reason=reason, resolution=resolution), {}
 
 
 # --------------------------------------------------------------------------- resolve
@@ -107,16 +151,11 @@ def parse_edit_case(view: dict) -> tuple[CaseEditForm | None, dict[str, str]]:
 
 def resolve_case_modal(case: CaseFacts, channel_id: str | None) -> dict:
     """A resolution reason (each with its description) and what was found."""
-    select = StaticSelect().action_id("reason").placeholder(plain("Why is it closed?"))
-    for reason, description in RESOLUTION_REASONS.items():
-        select.add_option(Option(plain(reason, 75), reason).description(plain(description, 75)))
-    if case.status == CaseStatus.ESCALATED:
-        reason = ResolutionReason.ESCALATED
-        select.initial_option(Option(plain(reason), reason).description(plain(RESOLUTION_REASONS[reason], 75)))
+    initial = ResolutionReason.ESCALATED if case.status == CaseStatus.ESCALATED else None
     return (Modal().title(plain(f"Resolve {case.name}", 24)).submit(plain("Resolve")).close(plain("Cancel"))
             .callback_id(RESOLVE_CALLBACK).private_metadata(_metadata(case.id, channel_id))
             .add_block(Context().add_element(md(f"*{escape(truncate(case.title, 200))}* will be Closed.")))
-            .add_block(Input(plain("Resolution reason")).block_id("reason").element(select))
+            .add_block(_reason_select(initial))
             .add_block(_text("resolution", "Resolution", "", RESOLUTION_MAX, multiline=True))
             .build())
 

@@ -41,6 +41,11 @@ PARTICIPANT_COMMANDS: dict[str, str] = {
     "list_participants": "see who is here",
     "update_participant": "record why someone is here",
     "notifications_group": "edit who gets stakeholder updates",
+    "create_task": "add a task (commander, scribe, admins)",
+    "add_timeline_event": "add an event to the timeline",
+    "report_tactical": "write a tactical report (commander, scribe, admins)",
+    "list_workflows": "see the workflows and their runs",
+    "run_workflow": "run a workflow (commander, scribe, admins)",
     "list_incidents": "list incidents",
 }
 
@@ -56,7 +61,8 @@ def _ref_line(ref: IncidentRef) -> str:
     where = f"<#{ref.channel_id}>" if ref.channel_id else "_no channel_"
     role = f" · you: {escape(ref.role)}" if ref.role else ""
     tags = f" · tags: {escape(', '.join(ref.tags))}" if ref.tags else ""
-    return f"• *{escape(ref.name)}* {escape(truncate(ref.title, 120))} · {escape(ref.status)} · {where}{role}{tags}"
+    cost = f" · cost {escape(ref.response_cost)}" if ref.response_cost else ""
+    return f"• *{escape(ref.name)}* {escape(truncate(ref.title, 120))} · {escape(ref.status)} · {where}{role}{tags}{cost}"
 
 
 def _command_help(commands: dict[str, str]) -> str:
@@ -90,7 +96,9 @@ def render_closing_summary(n: ClosingSummary) -> Rendered:
     f = n.facts
     text = f"{f.name} is closed after {n.duration}."
     if n.response_cost is not None:
-        text += f" Response cost so far: {n.response_cost}."
+        text += f" Response cost: {n.response_cost}."
+    if n.custom_costs:
+        text += " " + "; ".join(n.custom_costs) + "."
     msg = (
         Message()
         .add_block(Header(plain(f"{f.name} closed: {f.title}", 150)))
@@ -98,6 +106,11 @@ def render_closing_summary(n: ClosingSummary) -> Rendered:
         .add_block(Section(fields=incident_fields(f)))
         .add_block(Context().add_element(md(escape(text))))
     )
+    if n.ai_summary:
+        msg.add_block(Section(md(f"*AI summary*\n{escape(truncate(n.ai_summary, 2900))}")))
+        msg.add_block(Context().add_element(md("_Written by AI from the channel, timeline, tasks and reports._")))
+    elif n.ai_note:
+        msg.add_block(Context().add_element(md(escape(f"AI summary: {n.ai_note}"))))
     return text, msg.build()["blocks"]
 
 
@@ -134,6 +147,8 @@ def render_welcome(n: Welcome) -> Rendered:
         .add_block(Section(md(truncate(escape(f.description), 2900) or "_no description_")))
         .add_block(Section(fields=incident_fields(f)))
     )
+    if n.conference_url:
+        msg.add_block(Section(md(f":video_camera: Video call: <{n.conference_url}|join>")))
     help_text = _command_help(n.commands)
     if help_text:
         msg.add_block(Context().add_element(md(truncate(help_text, 2900))))
@@ -203,6 +218,8 @@ def render_daily_summary(notice: DailySummary) -> Rendered:
     for f in notice.incidents[:45]:
         line = (f"*{escape(f.name)}* {escape(truncate(f.title, 200))}\n{escape(f.status)} · {escape(f.priority)} · "
                 f"commander {mention(f.commander)}")
+        if f.name in notice.costs:
+            line += f" · cost {escape(notice.costs[f.name])}"
         section = Section(md(line))
         if f.status != IncidentStatus.CLOSED:
             section.accessory(Button(plain("Join"), f"{JOIN_ACTION}_{f.name.lower()}", value=f.name))

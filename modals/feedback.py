@@ -12,16 +12,20 @@ from modals.text import escape, md, plain, truncate
 
 CALLBACK_ID = "give_feedback"
 OPEN_ACTION = "feedback_open"
+CASE_CALLBACK_ID = "give_case_feedback"  # the same form about a case; its metadata carries "case" instead
 
 
-def feedback_modal(incident_id: int, incident_name: str) -> dict:
+def feedback_modal(incident_id: int, incident_name: str, *, about: str = "incident") -> dict:
+    """The feedback form about an incident (or, with `about="case"`, a case)."""
     rating = StaticSelect().action_id("rating")
     for r in RATINGS:
         rating.add_option(Option(plain(r), r))
+    title, callback = ("Case feedback", CASE_CALLBACK_ID) if about == "case" else ("Incident feedback", CALLBACK_ID)
     return (
-        Modal().title(plain("Incident feedback")).submit(plain("Send")).close(plain("Cancel")).callback_id(CALLBACK_ID)
-        .private_metadata(json.dumps({"incident": incident_id, "name": incident_name}))
-        .add_block(Input(plain(f"How satisfied are you with how {incident_name} was run?", 2000))
+        Modal().title(plain(title)).submit(plain("Send")).close(plain("Cancel")).callback_id(callback)
+        .private_metadata(json.dumps({about: incident_id, "name": incident_name}))
+        .add_block(Input(plain(f"How satisfied are you with how {incident_name} was handled?"
+                               if about == "case" else f"How satisfied are you with how {incident_name} was run?", 2000))
                    .block_id("rating").element(rating))
         .add_block(Input(plain("Comments")).block_id("comments").optional(True).element(
             PlainTextInput().action_id("comments").multiline(True).max_length(3000)))
@@ -43,8 +47,8 @@ def parse_feedback(view: dict) -> tuple[dict | None, dict[str, str]]:
         return None, {"rating": "Pick how satisfied you are."}
     comments = (get("comments").get("value") or "").strip() or None
     anonymous = bool(get("anonymous").get("selected_options"))
-    return {"incident": meta["incident"], "name": meta["name"], "rating": rating, "comments": comments,
-            "anonymous": anonymous}, {}
+    return {"incident": meta.get("incident"), "case": meta.get("case"), "name": meta["name"], "rating": rating,
+            "comments": comments, "anonymous": anonymous}, {}
 
 
 @render.register

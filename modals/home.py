@@ -15,8 +15,10 @@ REPORT_ACTION = "home_report_incident"
 
 def _line(ref: IncidentRef) -> Section:
     where = f"<#{ref.channel_id}>" if ref.channel_id else "_no channel_"
+    cost = f" · cost {escape(ref.response_cost)}" if ref.response_cost else ""
+    ticket = f" · ticket <{ref.ticket_url}|{escape(ref.ticket_key)}>" if ref.ticket_key and ref.ticket_url else ""
     return Section(md(f"*{escape(ref.name)}* {escape(truncate(ref.title, 150))}\n"
-                      f"{escape(ref.status)} · you: {escape(ref.role or 'participant')} · {where}"))
+                      f"{escape(ref.status)} · you: {escape(ref.role or 'participant')} · {where}{cost}{ticket}"))
 
 
 def _case_line(ref: CaseRef, link: str | None) -> Section:

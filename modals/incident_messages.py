@@ -12,6 +12,13 @@ from modals.text import escape, md, mention, plain, truncate
 # Commands advertised in the incident summary, by config key. Only commands warroom actually
 # registers belong here (the summary must never advertise something that answers nothing).
 COMMAND_HELP: dict[str, str] = {
+    "update_incident": "update it",
+    "assign_role": "assign a role",
+    "engage_oncall": "engage on-call",
+    "create_task": "add a task",
+    "add_timeline_event": "add to the timeline",
+    "report_tactical": "tactical report",
+    "run_workflow": "run a workflow",
     "report_incident": "report another incident",
 }
 
@@ -41,10 +48,14 @@ def render_incident_summary(notice: IncidentSummary) -> Rendered:
     )
     if notice.tags:
         msg.add_block(Context().add_element(md(truncate(f"*Tags:* {escape(', '.join(notice.tags))}", 3000))))
-    if notice.response_cost is not None:
-        msg.add_block(Context().add_element(md(f"*Response cost* {escape(notice.response_cost)}")))
+    costs = [f"*Response cost* {escape(notice.response_cost)}"] if notice.response_cost is not None else []
+    costs += [f"*{escape(name)}*{escape(rest)}" for name, _, rest in (c.partition(":") for c in notice.custom_costs)]
+    if costs:
+        msg.add_block(Context().add_element(md(truncate(" · ".join(costs), 3000))))
     if notice.ticket_key and notice.ticket_url:
         msg.add_block(Context().add_element(md(f"Ticket: <{notice.ticket_url}|{escape(notice.ticket_key)}>")))
+    if notice.links:
+        msg.add_block(Context().add_element(md("  ·  ".join(f"<{url}|{escape(title)}>" for title, url in notice.links))))
     help_lines = [
         f"`{notice.commands[key]}` {what}" for key, what in COMMAND_HELP.items() if notice.commands.get(key)
     ]

@@ -18,13 +18,15 @@ def list_participants_modal(incident_name: str, people: list[ParticipantView]) -
         lines = [f"*<@{p.user_id}>* {escape(', '.join(p.roles) or 'no role')}"]
         if p.team:
             lines.append(f"Team: {escape(p.team)}")
+        if p.department:
+            lines.append(f"Department: {escape(p.department)}")
         if p.reason:
             lines.append(f"Added: {escape(truncate(p.reason, 500))}")
         if p.expertise:
             lines.append(f"Expertise: {escape(truncate(p.expertise, 500))}")
         modal.add_block(Section(md("\n".join(lines))))
     if not people:
-        modal.add_block(Context().add_element(md("Nobody is active in this incident.")))
+        modal.add_block(Context().add_element(md(f"Nobody is active in {escape(incident_name)}.")))
     return modal.build()
 
 

@@ -19,7 +19,7 @@ from blockkit import (
     TimePicker,
 )
 
-from domain.timeline import ManualEventDraft, TimelineView, event_time, zone
+from domain.timeline import ManualEventDraft, TimelineEventAdded, TimelineView, event_time, zone
 from modals.render import Rendered, render
 from modals.text import escape, md, plain, truncate
 
@@ -89,3 +89,12 @@ def render_timeline_page(notice: TimelineView) -> Rendered:
     more = f" · next: `{notice.command} {notice.page + 1}`" if notice.page < notice.pages else ""
     msg.add_block(Context().add_element(md(f"Times in {notice.tz} · page {notice.page} of {notice.pages}{more}")))
     return text, msg.build()["blocks"]
+
+
+@render.register
+def render_timeline_event_added(notice: TimelineEventAdded) -> Rendered:
+    text = f"Added to the timeline by <@{notice.user_id}>: {notice.description}"
+    when = f"<!date^{int(notice.when.timestamp())}^{{date_short_pretty}} {{time}}|{notice.when:%Y-%m-%d %H:%M} UTC>"
+    msg = Message().add_block(Section(md(truncate(
+        f":stopwatch: <@{notice.user_id}> added to the timeline ({when}):\n{escape(notice.description)}", 3000))))
+    return truncate(text, 3000), msg.build()["blocks"]

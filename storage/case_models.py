@@ -94,3 +94,19 @@ class CaseParticipant(SQLModel, table=True):
     user_id: str
     reason: str = ""
     added_at: datetime = _at(False)
+    left_at: datetime | None = _at()  # left the case's own channel (still counted among those who worked it)
+
+
+class CaseFeedback(SQLModel, table=True):
+    """One person's feedback on how one case was handled (at most one row each); `anonymous` hides who."""
+
+    __tablename__ = "case_feedback"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
+    case_id: int = Field(foreign_key="case.id")
+    user_id: str
+    rating: str
+    comments: str | None = Field(default=None, sa_type=Text)
+    anonymous: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)

@@ -1,10 +1,13 @@
 """Tables of the incident command center: editable incident details, stakeholder
 notification groups, participant expertise and notification-channel announcements."""
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
 
 
 class IncidentDetail(SQLModel, table=True):
@@ -38,3 +41,8 @@ class IncidentAnnouncement(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id")
     channel_id: str
     ts: str | None = None
+    # A post attempt claims the row (`attempts` is the compare-and-swap); a failed one leaves `error`
+    # so the resume job posts it again (after a mark lookup) until `ts` is known.
+    attempts: int = 0
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    error: str | None = Field(default=None, sa_type=Text)

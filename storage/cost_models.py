@@ -4,10 +4,12 @@ A subject is an incident or a case (`subject` = "incident" | "case", `subject_id
 foreign key, so one table serves both.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Index, UniqueConstraint, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
 
 from storage.types import UTCDateTime, utcnow
 
@@ -65,7 +67,9 @@ class CostModelAssignment(SQLModel, table=True):
 class CostCursor(SQLModel, table=True):
     """How far a conversation was read: a channel's top level (`thread_ts` "") or one thread.
 
-    `last_ts`: newest message counted; `latest_reply`: a thread's latest reply when last read."""
+    `last_ts`: newest message counted; `latest_reply`: a thread's latest reply when last read;
+    `polled_at`: when the last read began; `marked_at`: a person's message event arrived then (set
+    at most once per read), so the cost job reads only conversations that had something new."""
 
     __tablename__ = "cost_cursor"
 
@@ -76,3 +80,47 @@ class CostCursor(SQLModel, table=True):
     last_ts: str | None = None
     latest_reply: str | None = None
     polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True, index=True)
+    marked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class CustomCost(SQLModel, table=True):
+    """An amount of a custom cost type (from `costs.custom_types`, e.g. "Lost revenue") entered for a
+    subject; shown beside the response cost, never added to it."""
+
+    __tablename__ = "custom_cost"
+    __table_args__ = (UniqueConstraint("subject", "subject_id", "cost_type"),)
+
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
+    subject: str
+    subject_id: int
+    cost_type: str
+    amount: float
+    updated_by: str | None = None  # Slack user id
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+INCIDENT_SUBJECT = "incident"
+CASE_SUBJECT = "case"
+
+
+async def subject_costs(session: AsyncSession, subject: str, ids: Iterable[int]) -> dict[int, float]:
+    """The response cost of each subject costed so far (every model summed); the others are absent."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    rows = (await session.execute(
+        select(col(ResponseCost.subject_id), func.sum(ResponseCost.amount))
+        .where(col(ResponseCost.subject) == subject, col(ResponseCost.subject_id).in_(wanted))
+        .group_by(col(ResponseCost.subject_id)))).all()
+    return {subject_id: float(total) for subject_id, total in rows}
+
+
+async def subject_cost(session: AsyncSession, subject: str, subject_id: int) -> float | None:
+    return (await subject_costs(session, subject, [subject_id])).get(subject_id)
+
+
+async def custom_costs(session: AsyncSession, subject: str, subject_id: int) -> dict[str, float]:
+    """The custom costs entered for a subject, by cost type."""
+    rows = (await session.execute(select(col(CustomCost.cost_type), col(CustomCost.amount)).where(
+        col(CustomCost.subject) == subject, col(CustomCost.subject_id) == subject_id))).all()
+    return dict(rows)

@@ -20,19 +20,22 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def create_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, sqlite_foreign_keys: bool = True, sqlite_deferred: bool = False,
+                  **kwargs: Any) -> AsyncEngine:
     """An `AsyncEngine` for `url`; extra keyword arguments go to `create_async_engine`.
 
     SQLite: foreign keys enforced (migrations pass `sqlite_foreign_keys=False`, as Alembic's
     batch mode needs), WAL journal, `busy_timeout` 5000 ms, and transactions begun with an
     explicit `BEGIN IMMEDIATE` so that DDL is transactional and SAVEPOINTs (`session.begin_nested()`)
     behave. Postgres: a small pre-pinged pool whose connections are recycled every 30 minutes.
-    SQLite serialises writers: it suits one bot process, use Postgres for more.
+    SQLite serialises writers: it suits one bot process, use Postgres for more. `sqlite_deferred` begins
+    transactions with a plain `BEGIN` instead (for a connection that only reads, or whose first statement
+    writes: WAL readers never wait for the writer).
     """
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)
+        _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys, immediate=not sqlite_deferred)
         return engine
     options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
     if "poolclass" not in kwargs:
@@ -41,7 +44,16 @@ def create_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) 
     return create_async_engine(url, **options)
 
 
-def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+def ack_engine(url: str) -> AsyncEngine:
+    """The engine of the work done before a submission's ack (its checks, its one-statement store): a pool of
+    its own, so an ack never waits for a connection behind set-ups and jobs, and on SQLite deferred
+    transactions, so its reads never wait for the write lock."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return create_engine(url, sqlite_deferred=True)
+    return create_engine(url, pool_size=2, max_overflow=3, pool_timeout=3)
+
+
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, immediate: bool = True) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (pysqlite quirk).
@@ -51,6 +63,13 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+    if not immediate:
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_deferred_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import BigInteger, Text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -20,3 +20,5 @@ class JobRun(SQLModel, table=True):
     last_finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     last_error: str | None = Field(default=None, sa_type=Text)
     runs: int = 0
+    # The interval slot of the last run (jobs/runner.py): each slot runs once across every process.
+    last_slot: int | None = Field(default=None, sa_type=BigInteger, nullable=True)

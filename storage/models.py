@@ -152,6 +152,7 @@ class Incident(SQLModel, table=True):
     origin_channel_id: str | None = None
     origin_message_permalink: str | None = None
     summary_message_ts: str | None = None
+    closing_message_ts: str | None = None  # the closing summary, edited in place when the final cost comes in
     idempotency_key: str | None = Field(default=None, unique=True)
     setup_state: str = Field(default=SetupState.PENDING, index=True)
     setup_error: str | None = Field(default=None, sa_type=Text)
@@ -160,6 +161,8 @@ class Incident(SQLModel, table=True):
     # died while Slack was creating the channel leaves it here for the next one to look up.
     setup_channel_name: str | None = None
     reporter_confirmed_at: datetime | None = _utc(nullable=True)  # the reporter was told where the channel is
+    # Who runs the set-up attempt ("instance#boot"); its heartbeat keeps `updated_at` fresh (the lease).
+    setup_holder: str | None = None
     created_at: datetime = _utc()
     reported_at: datetime = _utc()
     stable_at: datetime | None = _utc(nullable=True)
@@ -178,9 +181,11 @@ class Participant(SQLModel, table=True):
     individual_id: int = Field(foreign_key="individual_contact.id", index=True)
     added_reason: str | None = None
     added_by_id: int | None = Field(default=None, foreign_key="individual_contact.id", index=True)
-    team: str | None = None
+    team: str | None = None  # from the Slack profile (profile_fields.team)
+    department: str | None = None  # from the Slack profile (profile_fields.department)
     active_at: datetime = _utc()
     inactive_at: datetime | None = _utc(nullable=True)
+    message_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # top-level messages in the channel
 
 
 class ParticipantRole(SQLModel, table=True):
@@ -230,13 +235,24 @@ __all__ = [
 ]
 
 # Tables of other concepts live in their own modules; imported here so the metadata sees them.
-from storage.case_models import Case, CaseEvent, CaseParticipant  # noqa: E402,F401
+from storage.ai_models import AISummary  # noqa: E402,F401
+from storage.case_models import Case, CaseEvent, CaseFeedback, CaseParticipant  # noqa: E402,F401
 from storage.command_models import IncidentAnnouncement, IncidentDetail, ParticipantDetail  # noqa: E402,F401
-from storage.cost_models import CostCursor, CostModelAssignment, ParticipantCost, ResponseCost  # noqa: E402,F401
+from storage.cost_models import (  # noqa: E402,F401
+    CostCursor,
+    CostModelAssignment,
+    CustomCost,
+    ParticipantCost,
+    ResponseCost,
+)
 from storage.feedback_models import Feedback  # noqa: E402,F401
+from storage.google_models import DocumentCommentTask, IncidentResource  # noqa: E402,F401
+from storage.inbox_models import InboxItem  # noqa: E402,F401
 from storage.job_models import JobRun  # noqa: E402,F401
+from storage.paging_models import OncallPage, StakeholderEmail  # noqa: E402,F401
 from storage.report_models import IncidentReport, ReportReminder  # noqa: E402,F401
 from storage.signal_models import SignalEntity, SignalFilter, SignalInstance, SignalSignature  # noqa: E402,F401
 from storage.tag_models import CaseTag, IncidentTag, Tag, TagType  # noqa: E402,F401
 from storage.task_models import IncidentTask, TaskCard  # noqa: E402,F401
-from storage.ticket_models import IncidentTicket  # noqa: E402,F401
+from storage.ticket_models import CaseTicket, IncidentTicket  # noqa: E402,F401
+from storage.workflow_models import IncidentFollowUp, WorkflowInstance  # noqa: E402,F401

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -20,6 +20,13 @@ class IncidentReport(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     author_id: int | None = Field(default=None, foreign_key="individual_contact.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Adding an executive report to the incident document, a recorded step: `pending` until `appended` (or
+    # `skipped`: the incident has no document); claimed by one process at a time, retried after a failure.
+    document_state: str | None = Field(default=None, index=True)
+    document_attempts: int = 0
+    document_error: str | None = Field(default=None, sa_type=Text)
+    document_next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    document_claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
 
 class ReportReminder(SQLModel, table=True):

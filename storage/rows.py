@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -19,3 +20,14 @@ async def must_get(session: AsyncSession, model: type[T], ident: Any) -> T:
     if row is None:
         raise RowMissing(f"{model.__name__} {ident!r} does not exist")
     return row
+
+
+async def add_once(session: AsyncSession, row: object) -> bool:
+    """Add `row` and commit; False (rolled back) when a unique constraint says it is there already."""
+    session.add(row)
+    try:
+        await session.commit()
+        return True
+    except IntegrityError:
+        await session.rollback()
+        return False

@@ -30,3 +30,23 @@ class IncidentTicket(SQLModel, table=True):
     linked: bool = False  # bookmark added and pinned summary edited
     needs_sync: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class CaseTicket(SQLModel, table=True):
+    """The Jira ticket of a case whose type asks for one (`cases.types[].ticket`); same progress columns as
+    `IncidentTicket`. `linked` means the case card shows it."""
+
+    __tablename__ = "case_ticket"
+
+    id: int = Field(default=None, primary_key=True)  # set by the database on insert
+    case_id: int = Field(foreign_key="case.id", unique=True)
+    key: str | None = None
+    url: str | None = None
+    attempts: int = 0
+    error: str | None = Field(default=None, sa_type=Text)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True, index=True)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    failure_announced: bool = False
+    linked: bool = False
+    needs_sync: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

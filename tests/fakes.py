@@ -18,16 +18,19 @@ from domain.core.notices import Notice
 from domain.core.ports import (
     ChannelRef,
     ChatMessage,
+    EmailMessage,
     MessageRef,
     NameTaken,
     NullAI,
     NullDocuments,
-    NullStorage,
     NullTickets,
+    OnCallPerson,
+    PageRequest,
     PortError,
     Ports,
     StepMark,
     UserProfile,
+    WorkflowStarted,
 )
 
 BOT = "UBOT"  # the bot user of the fake workspace (creator of the channels it makes)
@@ -206,24 +209,81 @@ class RecordingOncall:
 
     schedule: dict[str, list[str]] = field(default_factory=dict)
     pages: list[tuple[str, str, str]] = field(default_factory=list)
+    requests: list[PageRequest] = field(default_factory=list)
+    fail: list[Exception] = field(default_factory=list)  # raised by the next pages, in order
+    crash_after_page: bool = False  # the process dies once the pager has the page, before hearing back
 
     async def resolve(self, service: str) -> list[str]:
         return list(self.schedule.get(service, []))
 
-    async def page(self, service: str, incident_name: str, title: str) -> None:
-        self.pages.append(("service", service, incident_name))
+    async def on_call(self, service: str) -> list[OnCallPerson]:
+        return [OnCallPerson(name=u, user_id=u) for u in self.schedule.get(service, [])]
 
-    async def page_person(self, user_id: str, incident_name: str, title: str) -> None:
-        self.pages.append(("person", user_id, incident_name))
+    async def page(self, service: str, request: PageRequest) -> str:
+        self.pages.append(("service", service, request.incident_name))
+        self.requests.append(request)
+        if self.fail:
+            raise self.fail.pop(0)
+        if self.crash_after_page:
+            self.crash_after_page = False
+            raise Killed("oncall.page (after the pager acted)")
+        return request.dedup_key
+
+    async def page_person(self, user_id: str, email: str | None, request: PageRequest) -> str:
+        self.requests.append(request)
+        if self.fail:
+            raise self.fail.pop(0)
+        self.pages.append(("person", user_id, request.incident_name))
+        return request.dedup_key
 
 
-def recording_ports(conversation: RecordingConversation | None = None, oncall: RecordingOncall | None = None) -> Ports:
-    """Ports whose Slack and on-call sides record; the other integrations are disabled."""
+@dataclass
+class RecordingEmail:
+    """An EmailPort that keeps what it sends; `crash_after_send` dies once the server accepted a message."""
+
+    sent: list[EmailMessage] = field(default_factory=list)
+    fail: list[Exception] = field(default_factory=list)
+    crash_after_send: bool = False
+
+    async def send(self, message: EmailMessage) -> None:
+        if self.fail:
+            raise self.fail.pop(0)
+        self.sent.append(message)
+        if self.crash_after_send:
+            self.crash_after_send = False
+            raise Killed("email.send (after the server accepted it)")
+
+
+@dataclass
+class RecordingWorkflows:
+    """A WorkflowPort that records each start (instance id, payload); `fail` raises once, `crash` ("before" |
+    "after") kills the process around the runner taking the run."""
+
+    started: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    fail: list[Exception] = field(default_factory=list)
+    crash: str | None = None
+
+    async def start(self, workflow: str, instance_id: str, payload: dict[str, Any]) -> WorkflowStarted:
+        if self.crash == "before":
+            self.crash = None
+            raise Killed("workflows.start")
+        if self.fail:
+            raise self.fail.pop(0)
+        self.started.append((instance_id, payload))
+        if self.crash == "after":
+            self.crash = None
+            raise Killed("workflows.start")
+        return WorkflowStarted(f"https://runner.example.com/runs/{instance_id}")
+
+
+def recording_ports(conversation: RecordingConversation | None = None, oncall: RecordingOncall | None = None,
+                    workflows: RecordingWorkflows | None = None) -> Ports:
+    """Ports whose Slack, on-call and workflow sides record; the other integrations are disabled."""
     return Ports(
         conversation or RecordingConversation(),
         NullTickets(),
         NullDocuments(),
-        NullStorage(),
         oncall or RecordingOncall(),
         NullAI(),
+        workflows or RecordingWorkflows(),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -15,6 +15,7 @@ from domain.core.notices import Notice
 from domain.core.vocabulary import ONGOING_STATUSES, SetupState, Visibility
 from domain.incidents.notices import IncidentFacts
 from domain.incidents.service import incident_facts
+from storage.cost_models import INCIDENT_SUBJECT, subject_costs
 from storage.models import Incident
 from storage.types import utcnow
 
@@ -23,6 +24,7 @@ from storage.types import utcnow
 class DailySummary(Notice):
     channel_name: str
     incidents: list[IncidentFacts]
+    costs: dict[str, str] = field(default_factory=dict)  # incident name -> response cost, once costed
 
 
 async def daily_summaries(session: AsyncSession, config: WarroomConfig, now: datetime | None = None
@@ -37,9 +39,12 @@ async def daily_summaries(session: AsyncSession, config: WarroomConfig, now: dat
                                or_(col(Incident.status).in_(ONGOING_STATUSES), col(Incident.closed_at) >= since))
         .order_by(col(Incident.id)))).scalars().all()
     facts = [await incident_facts(session, i) for i in incidents]
+    amounts = await subject_costs(session, INCIDENT_SUBJECT, [i.id for i in incidents]) if config.costs.enabled else {}
+    costs = {i.name: config.costs.money(amounts[i.id]) for i in incidents if i.id in amounts}
     out = []
     for channel in config.notification_channels:
         chosen = [f for f in facts if matches(channel, f)]
         if chosen:
-            out.append((channel.channel, DailySummary(channel.name, chosen)))
+            out.append((channel.channel, DailySummary(channel.name, chosen, {f.name: costs[f.name] for f in chosen
+                                                                              if f.name in costs})))
     return out

@@ -1,7 +1,7 @@
 """Who warroom lets into a case whose work is not for everyone who can see its card.
 
-A case is *sealed* when it was escalated to a Restricted incident, when its type escalates to a
-Restricted incident type (its own channel is then private), or when its own channel is private.
+A case is *sealed* when it was escalated to a Restricted incident, when its type is Restricted or escalates
+to a Restricted incident type (its own channel is then private), or when its own channel is private.
 The card of a sealed case stays visible where it was posted, but warroom never brings someone
 from outside into its work: Join refuses, a thread reply makes nobody a participant, only
 people already working it may reassign it, and naming it from elsewhere answers as for an
@@ -46,8 +46,10 @@ class CaseAccess:
 
 
 async def restricted_type(session: AsyncSession, case: Case, config: WarroomConfig) -> bool:
-    """Whether the incident type the case would escalate to is Restricted."""
+    """Whether the case's type is Restricted, or the incident type it would escalate to is."""
     ctype = config.cases.type(case.case_type)
+    if ctype.visibility == Visibility.RESTRICTED:
+        return True
     project_name = ctype.project or config.default_project().name
     query = (select(IncidentType).join(Project, col(Project.id) == col(IncidentType.project_id))
              .where(col(Project.name) == project_name, col(IncidentType.enabled))

@@ -16,9 +16,11 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from domain.cases.paging import page_assignee_if_needed
 from domain.cases.service import add_case_participant, case_facts, record_case_event
 from domain.core.deps import Deps
 from domain.core.ports import PortError
+from domain.response.paging import first_on_call
 from storage.case_models import Case, CaseEvent
 from storage.types import utcnow
 
@@ -45,7 +47,7 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
 
     Safe to call again and from several processes: a posted card is never posted twice.
     """
-    ports, config, conv = deps.ports, deps.config, deps.ports.conversation
+    config, conv = deps.config, deps.ports.conversation
     async with deps.sessions() as session:
         case = await session.get(Case, case_id)
         if case is None or case.card_ts is not None or not case.conversation_target:
@@ -53,7 +55,8 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
         if not await _claim(session, case.id, case.card_synced_at, stale_before=utcnow() - PUBLISH_LEASE):
             return case
         ctype = config.cases.type(case.case_type)
-        oncall = await ports.oncall.resolve(ctype.oncall_service) if case.assignee is None and ctype.oncall_service else []
+        first = await first_on_call(deps, ctype.oncall_service) if case.assignee is None and ctype.oncall_service else None
+        oncall = [first] if first else []
         case = await session.get(Case, case_id, populate_existing=True)
         if case is None:  # deleted meanwhile
             return None
@@ -75,7 +78,8 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
         case.card_channel_id, case.card_ts = card.channel_id, card.ts
         case.card_alert_count, case.card_synced_at = facts.alert_count, utcnow()
         await session.commit()
-        return case
+    await page_assignee_if_needed(deps, case_id)
+    return case
 
 
 async def show_change(deps: Deps, case_id: int) -> None:

@@ -28,6 +28,7 @@ from domain.cases.service import (
     record_case_event,
     set_status,
 )
+from domain.cases.tickets import sync_case_ticket
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
 from domain.core.deps import Deps
@@ -128,7 +129,8 @@ async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: st
             description += f"\n\nEscalation note: {form.note}"
         report = ReportIncidentForm(
             project=escalation_project(case, config), title=form.title, description=f"{description}\n\n(From {case.name})",
-            incident_type=ctype.incident_type or "", priority=form.priority, restricted=False)
+            incident_type=ctype.incident_type or "", priority=form.priority,
+            restricted=ctype.visibility == Visibility.RESTRICTED)
         incident, _ = await report_incident(session, report, reporter_user_id=actor, reporter_name=actor_name,
                                             idempotency_key=f"case:{case.id}:escalate", config=config)
         # Reloaded (a concurrent escalation may have won the race and rolled this session back) and
@@ -168,6 +170,7 @@ async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: st
         await conv.invite(incident.channel_id, people)
     await _cross_link(deps, case, incident)
     await show_change(deps, case.id)
+    await sync_case_ticket(deps, case.id)
     return incident
 
 

@@ -13,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases.access import PRIVATE_CHANNEL, RESTRICTED_INCIDENT, access_of, who_can_add
 from domain.cases.cards import publish_case, show_change
+from domain.cases.feedback import request_case_feedback
+from domain.cases.paging import page_assignee_if_needed
 from domain.cases.service import (
     RESOLUTION_REASONS,
+    TRANSITIONS,
     CaseFacts,
     CaseRuleError,
     add_case_participant,
@@ -25,6 +28,7 @@ from domain.cases.service import (
     set_status,
     store_or_existing,
 )
+from domain.cases.tickets import sync_case_ticket
 from domain.config.schema import WarroomConfig
 from domain.core.deps import Deps
 from domain.core.ports import PortError
@@ -58,6 +62,9 @@ class CaseEditForm:
     priority: str
     severity: str
     assignee: str | None
+    status: str | None = None  # None: unchanged (forms from before the field existed)
+    resolution_reason: str | None = None
+    resolution: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ async def reopen(deps: Deps, case_id: int, *, actor: str) -> Case:
         case.resolution_reason = case.resolution = None
         await session.commit()
     await show_change(deps, case_id)
+    await sync_case_ticket(deps, case_id)
     return case
 
 
@@ -129,6 +137,7 @@ async def _move(deps: Deps, case_id: int, status: str, *, actor: str) -> Case:
             raise CaseRuleError(f"{case.name} is already {status}.")
         await session.commit()
     await show_change(deps, case_id)
+    await sync_case_ticket(deps, case_id)
     return case
 
 
@@ -146,25 +155,70 @@ async def resolve(deps: Deps, form: ResolveForm, *, actor: str) -> Case:
                                 author=actor, details={"reason": form.reason})
         await session.commit()
     await show_change(deps, form.case_id)
+    await request_case_feedback(deps, form.case_id)
+    await sync_case_ticket(deps, form.case_id)
     return case
+
+
+async def edit_refusals(deps: Deps, form: CaseEditForm) -> dict[str, str]:
+    """Why the edit form cannot be stored as submitted, by modal block id (the status move the rules forbid);
+    empty when it can."""
+    async with deps.sessions() as session:
+        case = await session.get(Case, form.case_id)
+        await session.commit()
+    if case is None:
+        return {"title": "That case no longer exists."}
+    try:
+        check_status_move(case, form.status)
+    except CaseRuleError as exc:
+        return {"case_status": str(exc)}
+    return {}
+
+
+def check_status_move(case: Case, status: str | None) -> None:
+    """CaseRuleError when the edit form may not move `case` to `status`."""
+    if status is None or status == case.status:
+        return
+    if status == CaseStatus.ESCALATED and case.incident_id is None:
+        raise CaseRuleError(f"Use Escalate to make {case.name} an incident: it then becomes Escalated.")
+    if status == CaseStatus.NEW:
+        raise CaseRuleError(f"{case.name} was worked on already: it cannot be New again (pick Triage).")
+    if status not in TRANSITIONS.get(case.status, ()):
+        raise CaseRuleError(f"{case.name} is {case.status}; it cannot become {status}.")
 
 
 async def edit(deps: Deps, form: CaseEditForm, *, actor: str) -> list[str]:
     """Apply the edit form; returns what changed (as timeline lines). A new assignee becomes a participant
-    (and is invited to the case's own channel); on a sealed case only insiders may reassign it."""
+    (and is invited to the case's own channel); on a sealed case only insiders may reassign it.
+
+    The status follows the case rules (Escalated only through Escalate); Closed needs a resolution reason
+    and a resolution, and leaving Closed forgets them (they stay on the timeline), as Reopen does."""
     config = deps.config
     found = await access_of(deps.sessions, form.case_id, actor, config, deps.ports.conversation)
     access = found[1] if found is not None else None
+    if form.resolution_reason is not None and form.resolution_reason not in RESOLUTION_REASONS:
+        raise CaseRuleError(f"{form.resolution_reason!r} is not a resolution reason.")
     async with deps.sessions() as session:
         case = await load_case(session, form.case_id)
-        if case.status == CaseStatus.CLOSED:
-            raise CaseRuleError(f"{case.name} is Closed; reopen it to edit it.")
         if form.assignee != case.assignee and access is not None and access.shut_out:
             raise CaseRuleError(f"Only the people working {case.name} can reassign it: ask {who_can_add(case)}.")
-        new = dict(title=form.title[:200], description=form.description,
-                   case_type=config.cases.type(form.case_type).name, priority=config.cases.priority(form.priority).name,
-                   severity=config.cases.severity(form.severity).name, assignee=form.assignee)
+        status = form.status or case.status
+        check_status_move(case, status)
+        closed = status == CaseStatus.CLOSED
+        # A form opened before someone resolved the case (its status left as it was) keeps their resolution.
+        reason = (form.resolution_reason or case.resolution_reason) if closed else None
+        resolution = (form.resolution or case.resolution) if closed else None
+        if closed and not (reason and resolution):
+            raise CaseRuleError(f"Closing {case.name} needs a resolution reason and a resolution.")
+        new: dict[str, str | None] = dict(
+            title=form.title[:200], description=form.description, case_type=config.cases.type(form.case_type).name,
+            priority=config.cases.priority(form.priority).name, severity=config.cases.severity(form.severity).name,
+            assignee=form.assignee, resolution_reason=reason, resolution=resolution)
         changes = []
+        previous = case.status
+        if status != case.status:
+            changes.append(f"status: {case.status} -> {status}")
+            await set_status(session, case, status, actor)
         for field_name, value in new.items():
             old = getattr(case, field_name)
             if old == value:
@@ -172,10 +226,10 @@ async def edit(deps: Deps, form: CaseEditForm, *, actor: str) -> list[str]:
             setattr(case, field_name, value)
             if field_name == "assignee":
                 changes.append(f"assignee: {_who(old)} -> {_who(value)}")
-            elif field_name == "description":
-                changes.append("description edited")
+            elif field_name in ("description", "resolution"):
+                changes.append(f"{field_name} edited" if value else f"{field_name} cleared")
             else:
-                changes.append(f"{field_name.replace('_', ' ')}: {old} -> {value}")
+                changes.append(f"{field_name.replace('_', ' ')}: {old or 'none'} -> {value or 'none'}")
         if not changes:
             return []
         case.updated_at = utcnow()
@@ -188,6 +242,11 @@ async def edit(deps: Deps, form: CaseEditForm, *, actor: str) -> list[str]:
     if channel and form.assignee and any(c.startswith("assignee") for c in changes):
         await deps.ports.conversation.invite(channel, [form.assignee])
     await show_change(deps, form.case_id)
+    if any(c.startswith(("assignee", "priority", "status")) for c in changes):
+        await page_assignee_if_needed(deps, form.case_id)
+    if f"status: {previous} -> {CaseStatus.CLOSED}" in changes:
+        await request_case_feedback(deps, form.case_id)
+    await sync_case_ticket(deps, form.case_id)
     return changes
 
 
@@ -222,6 +281,10 @@ async def join(deps: Deps, case_id: int, user: str) -> tuple[Case, bool]:
         if added:
             await record_case_event(session, case.id, f"<@{user}> joined the case", author=user)
         await session.commit()
+        # Read the channel again once the join is stored: a channel created meanwhile read the participants
+        # before this commit, so it is this side's to invite them (each side writes, then reads the other's).
+        await session.refresh(case)
+        await session.commit()
     if case.channel_id:
         await deps.ports.conversation.invite(case.channel_id, [user])
     if added:
@@ -255,4 +318,6 @@ async def thread_reply(deps: Deps, channel_id: str, thread_ts: str, user: str) -
             await show_change(deps, case.id)
         except PortError as exc:
             log.warning("card of %s not refreshed after a reply: %s", case.name, exc)
+    if moved:
+        await sync_case_ticket(deps, case.id)
     return case

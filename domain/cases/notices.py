@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from domain.core.notices import Notice
 
@@ -52,3 +53,37 @@ class EscalatedFromCase(Notice):
     case_name: str
     title: str
     card_link: str | None
+
+
+@dataclass(frozen=True)
+class CaseClosedWithIncident(Notice):
+    """In the case's thread (and channel): the incident it became was closed, and so is the case. No incident
+    name for a Restricted incident (the thread is seen by people outside it)."""
+
+    case_name: str
+    incident_name: str | None
+
+
+@dataclass(frozen=True)
+class CaseReminder(Notice):
+    """To the assignee (else in the card's thread): the case has waited `waited` in its status."""
+
+    case_id: int
+    case_name: str
+    title: str
+    status: str
+    waited: timedelta
+    card_link: str | None
+    channel_id: str | None
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class AddMentionedOffer(Notice):
+    """To the case's assignee: `mentioned` was @mentioned in the case's thread or channel but does not work the
+    case; a button adds them."""
+
+    case_id: int
+    case_name: str
+    mentioned: str
+    by: str

@@ -7,19 +7,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, insert, or_, select
+from sqlalchemy import CursorResult, Table, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
 from domain.core.vocabulary import CaseStatus, ResolutionReason, Visibility
 from domain.incidents.tags import case_tag_labels, tag_signal_case
 from storage.case_models import Case, CaseEvent, CaseParticipant
-from storage.counters import next_number
+from storage.cost_models import CASE_SUBJECT, subject_cost
+from storage.counters import next_number, next_numbers
 from storage.models import Incident, IndividualContact, Participant
 from storage.signal_models import SignalEntity, SignalInstance
+from storage.ticket_models import CaseTicket
 from storage.types import utcnow
 from storage.upsert import upsert_insert
 
@@ -81,6 +83,9 @@ class CaseFacts(Notice):
     # (incident_name and incident_channel_id stay None, and so does channel_id once it is the incident's).
     incident_hidden: bool = False
     tags: list[str] = field(default_factory=list)  # "Type: tag"
+    response_cost: str | None = None  # e.g. "$120.00", once the cost job has costed it
+    ticket_key: str | None = None  # its Jira ticket (case types with `ticket: true`), once created
+    ticket_url: str | None = None
 
     @property
     def escalated(self) -> bool:
@@ -112,26 +117,97 @@ async def create_case(
         if existing is not None:
             return existing, False
     ctype = config.cases.type(case_type)
-    now = utcnow()
     number = await next_number(session, "case")
-    case = Case(
-        number=number, name=f"CASE-{number}", title=title[:200], description=description, status=CaseStatus.NEW,
-        case_type=ctype.name, priority=config.cases.priority(priority).name, severity=config.cases.severity(severity).name,
-        assignee=assignee, reporter=reporter, signal_definition=signal_definition,
-        conversation_target=conversation_target or ctype.conversation_target, idempotency_key=idempotency_key,
-        created_at=now, updated_at=now,
-    )
+    case = Case(**_new_case_values(
+        config, number, utcnow(), title=title, description=description, case_type=ctype.name, priority=priority,
+        severity=severity, assignee=assignee, reporter=reporter, signal_definition=signal_definition,
+        conversation_target=conversation_target, idempotency_key=idempotency_key))
     session.add(case)
     await session.flush()
-    who = f"<@{reporter}>" if reporter else (f"signal {signal_definition}" if signal_definition else "warroom")
-    await record_case_event(session, case.id, f"Case opened by {who}: {case.title}{origin}", author=reporter,
-                            dedupe_key=f"case:{case.id}:created")
+    await record_case_event(session, case.id, _opened(reporter, signal_definition, case.title, origin), author=reporter, dedupe_key=f"case:{case.id}:created")
     for user, reason in ((reporter, "Reported the case"), (assignee, "Assignee")):
         if user:
             await add_case_participant(session, case.id, user, reason)
     if signal_definition:
         await tag_signal_case(session, config, case.id, signal_definition)
     return case, True
+
+
+@dataclass(frozen=True)
+class SignalCase:
+    """A case a signal asks for: what `create_signal_cases` needs of each."""
+
+    title: str
+    description: str
+    case_type: str
+    priority: str | None
+    signal_definition: str
+    conversation_target: str | None
+    idempotency_key: str
+    instance_id: str
+
+
+async def create_signal_cases(session: AsyncSession, config: WarroomConfig, wanted: list[SignalCase],
+                              now: datetime) -> list[tuple[int, bool]]:
+    """Store a New case per signal (each counting its first alert), in a few statements however many there
+    are — a burst of new alerts opens hundreds. Same rows and timeline as `create_case`; does not commit.
+
+    Returns (case id, created) per entry, in order; a key already used returns that case, not created.
+    """
+    keys = [w.idempotency_key for w in wanted]
+    existing: dict[str | None, int] = {key: case_id for key, case_id in (await session.execute(
+        select(col(Case.idempotency_key), col(Case.id)).where(col(Case.idempotency_key).in_(keys)))).all()}
+    todo = [w for w in wanted if w.idempotency_key not in existing]
+    created: dict[str, int] = {}
+    if todo:
+        table = SQLModel.metadata.tables[Case.__tablename__]  # Case.__table__, typed
+        rows = [_new_case_values(config, number, now, title=w.title, description=w.description, case_type=w.case_type,
+                                 priority=w.priority, signal_definition=w.signal_definition,
+                                 conversation_target=w.conversation_target, idempotency_key=w.idempotency_key)
+                | {"alert_count": 1}
+                for w, number in zip(todo, await next_numbers(session, "case", len(todo)), strict=True)]
+        ids = (await session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).all()
+        created = {w.idempotency_key: case_id for w, case_id in zip(todo, ids, strict=True)}
+        events = table_of(CaseEvent)
+        await session.execute(upsert_insert(session, events).on_conflict_do_nothing(index_elements=["dedupe_key"]), [
+            dict(case_id=created[w.idempotency_key], started_at=now, source=source, description=text, author=None,
+                 details=details, dedupe_key=key)
+            for w, row in zip(todo, rows, strict=True)
+            for source, text, details, key in (
+                ("warroom", _opened(None, w.signal_definition, row["title"]), None,
+                 f"case:{created[w.idempotency_key]}:created"),
+                ("signal", f"Signal received: {w.signal_definition}", {"instance": w.instance_id},
+                 f"signal:{w.instance_id}"))])
+        for w in todo:
+            await tag_signal_case(session, config, created[w.idempotency_key], w.signal_definition)
+    return [(existing[k], False) if k in existing else (created[k], True) for k in keys]
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table of a SQLModel class (its `__table__`, typed)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+def _new_case_values(config: WarroomConfig, number: int, now: datetime, *, title: str, description: str,
+                     case_type: str, priority: str | None, severity: str | None = None, assignee: str | None = None,
+                     reporter: str | None = None, signal_definition: str | None, conversation_target: str | None,
+                     idempotency_key: str | None) -> dict[str, Any]:
+    """The columns of a New case (names resolved against the config, defaults for unknown ones; a Restricted
+    type's cases always go to the type's own conversation target)."""
+    ctype = config.cases.type(case_type)
+    if ctype.visibility == Visibility.RESTRICTED:  # sealed: its cards go only where its type says
+        conversation_target = ctype.conversation_target
+    return dict(number=number, name=f"CASE-{number}", title=title[:200], description=description, status=CaseStatus.NEW,
+                case_type=ctype.name, priority=config.cases.priority(priority).name,
+                severity=config.cases.severity(severity).name, assignee=assignee, reporter=reporter,
+                signal_definition=signal_definition, conversation_target=conversation_target or ctype.conversation_target,
+                idempotency_key=idempotency_key, alert_count=0, card_alert_count=0, created_at=now, updated_at=now)
+
+
+def _opened(reporter: str | None, signal_definition: str | None, title: str, origin: str = "") -> str:
+    """The first line of a case's timeline."""
+    who = f"<@{reporter}>" if reporter else (f"signal {signal_definition}" if signal_definition else "warroom")
+    return f"Case opened by {who}: {title}{origin}"
 
 
 async def case_by_key(session: AsyncSession, key: str) -> Case | None:
@@ -226,6 +302,9 @@ async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, c
     hidden = incident is not None and incident.visibility == Visibility.RESTRICTED
     channel_id = None if incident is not None and hidden and case.channel_id == incident.channel_id else case.channel_id
     definition = config.signals.definition(case.signal_definition) if case.signal_definition else None
+    cost = await subject_cost(session, CASE_SUBJECT, case.id)
+    ticket = (await session.execute(select(col(CaseTicket.key), col(CaseTicket.url)).where(
+        col(CaseTicket.case_id) == case.id, col(CaseTicket.key).is_not(None), col(CaseTicket.url).is_not(None)))).first()
     return CaseFacts(
         id=case.id, name=case.name, title=case.title, description=case.description, status=case.status,
         case_type=case.case_type, priority=case.priority, severity=case.severity, assignee=case.assignee,
@@ -236,6 +315,8 @@ async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, c
         incident_name=incident.name if incident and not hidden else None,
         incident_channel_id=incident.channel_id if incident and not hidden else None,
         card_link=card_link, incident_hidden=hidden, tags=await case_tag_labels(session, case.id),
+        response_cost=config.costs.money(cost) if config.costs.enabled and cost is not None else None,
+        ticket_key=ticket[0] if ticket else None, ticket_url=ticket[1] if ticket else None,
     )
 
 

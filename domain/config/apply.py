@@ -153,7 +153,8 @@ async def _sync_tags(session: AsyncSession, config: WarroomConfig, report: Apply
                 report.updated += 1
                 report.changes.append(f"updated tag_type {where}")
             kept.add(tag_type.id)
-            await _sync_type_tags(session, project, tag_type, type_config.tags, legacy, report)
+            await _sync_type_tags(session, project, tag_type, type_config.tags, legacy, report,
+                                  keep_unlisted=bool(type_config.entity_types))
         for tag_type in types:
             if tag_type.id in kept:
                 continue
@@ -164,7 +165,9 @@ async def _sync_tags(session: AsyncSession, config: WarroomConfig, report: Apply
 
 
 async def _sync_type_tags(session: AsyncSession, project: Project, tag_type: TagType, configured: Sequence[Any],
-                          legacy: dict[str, Tag], report: ApplyReport) -> None:
+                          legacy: dict[str, Tag], report: ApplyReport, *, keep_unlisted: bool = False) -> None:
+    """Upsert the type's configured tags; disable the others, except (`keep_unlisted`) in a type filled from
+    signal entities, whose tags are made as values turn up."""
     rows = list((await session.execute(
         select(Tag).where(col(Tag.tag_type_id) == tag_type.id).order_by(col(Tag.id)))).scalars())
     by_name = {t.name.casefold(): t for t in reversed(rows)}
@@ -190,6 +193,8 @@ async def _sync_type_tags(session: AsyncSession, project: Project, tag_type: Tag
             report.changes.append(f"updated tag {where}")
         kept.add(tag.id)
     for tag in rows:
+        if keep_unlisted:
+            break
         if tag.id not in kept and _assign(tag, {"enabled": False}):
             report.disabled += 1
             report.changes.append(f"disabled tag {project.name}/{tag_type.name}/{tag.name}")

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from domain.config.base import StrictModel, check_channel_id
+from domain.core.vocabulary import Visibility
 
 
 class CaseTypeConfig(StrictModel):
@@ -25,8 +26,27 @@ class CaseTypeConfig(StrictModel):
     project: str | None = Field(default=None, description="project of incidents escalated from this type (default project)")
     auto_close: bool = Field(default=False, description="close a case as soon as it is created (context only)")
     dedicated_channel: bool = Field(default=False, description="give each case its own channel instead of a thread card")
+    visibility: Visibility = Field(default=Visibility.OPEN, validate_default=True, description=(
+        "Restricted: cards go only to conversation_target (never where the case was opened, nor a signal's target), "
+        "its own channel is private, outsiders cannot join, and it escalates to a Restricted incident"))
+    triage_hours: float | None = Field(default=4, gt=0, description=(
+        "a case still New after this many hours reminds its assignee (again every as many hours); null: never"))
+    stale_days: float | None = Field(default=3, gt=0, description=(
+        "a Triage or Stable case without change for this many days reminds its assignee (again every as many "
+        "days); null: never"))
+    page_assignee: bool = Field(default=False, description="page the assignee (PagerDuty) when the case gets one")
+    ticket: bool = Field(default=False, description="give each case of this type a Jira ticket (needs tickets:)")
+    ticket_issue_type: str | None = Field(default=None, min_length=1,
+                                          description="Jira issue type of its tickets (default: tickets.issue_type)")
 
     _target = field_validator("conversation_target")(lambda cls, v: check_channel_id(v))
+
+    @model_validator(mode="after")
+    def _restricted_has_its_channel(self) -> CaseTypeConfig:
+        if self.visibility == Visibility.RESTRICTED and not self.conversation_target:
+            raise ValueError(f"case type {self.name!r} is Restricted: give it a conversation_target (a private "
+                             "channel), the only place its cards go")
+        return self
 
 
 class CaseLevelConfig(StrictModel):
@@ -35,6 +55,9 @@ class CaseLevelConfig(StrictModel):
     name: str = Field(min_length=1)
     description: str = ""
     default: bool = False
+    page_assignee: bool = Field(default=False, description=(
+        "priorities only: page the assignee (through the on-call port) when a case gets this priority or a new "
+        "assignee"))
 
 
 class CasesConfig(StrictModel):
@@ -55,6 +78,8 @@ class CasesConfig(StrictModel):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"cases.{label}: duplicate names {', '.join(dupes)}")
+            if label == "severities" and any(getattr(i, "page_assignee", False) for i in items):
+                raise ValueError("cases.severities: page_assignee is for types and priorities")
             defaults = [i.name for i in items if i.default]
             if len(defaults) != 1:
                 raise ValueError(f"cases.{label}: exactly one must have default: true (found: {', '.join(defaults) or 'none'})")

@@ -42,6 +42,13 @@ class CostModelConfig(StrictModel):
         return next((a.response_time_seconds for a in self.activities if a.activity == activity), None)
 
 
+class CustomCostTypeConfig(StrictModel):
+    """A cost people enter by hand (e.g. "Lost revenue"), shown beside the response cost."""
+
+    name: str = Field(min_length=1, max_length=60)
+    description: str = ""
+
+
 class CostsConfig(StrictModel):
     """The `costs:` section."""
 
@@ -51,12 +58,16 @@ class CostsConfig(StrictModel):
     business_year_hours: PositiveInt = Field(default=2080, description="working hours in a year")
     projects: list[ProjectCostConfig] = Field(default_factory=list)
     models: list[CostModelConfig] = Field(default_factory=list)
+    custom_types: list[CustomCostTypeConfig] = Field(
+        default_factory=list, description="costs entered by hand per incident (e.g. Lost revenue), from /dispatch-update-cost")
     incident_types: dict[str, str] = Field(
         default_factory=dict, description="incident type name -> cost model name (unnamed types: classic)")
     case_types: dict[str, str] = Field(
         default_factory=dict, description="case type name -> cost model name (unnamed types: classic)")
     polling_minutes: PositiveInt = Field(default=5, description="how often the cost polling job runs")
     calls_per_run: PositiveInt = Field(default=300, description="Slack history/replies calls one run may make")
+    sweep_minutes: PositiveInt = Field(
+        default=60, description="a conversation no message event marked is still read this often (missed events)")
     thread_watch_hours: PositiveInt = Field(
         default=72, description="replies are looked for in threads started (or replied to) this recently")
 
@@ -66,6 +77,10 @@ class CostsConfig(StrictModel):
         annual = (own.annual_employee_cost if own else None) or self.annual_employee_cost
         hours = (own.business_year_hours if own else None) or self.business_year_hours
         return math.ceil(annual / hours)
+
+    def money(self, value: float) -> str:
+        """An amount as people read it: "$1,234.50"."""
+        return f"{self.currency}{value:,.2f}"
 
     def model(self, name: str) -> CostModelConfig | None:
         return next((m for m in self.models if m.name == name), None)

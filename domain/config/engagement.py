@@ -47,6 +47,8 @@ class EngagementConfig(StrictModel):
     individuals: list[EngageIndividual] = Field(default_factory=list)
     teams: list[EngageTeam] = Field(default_factory=list)
     services: list[EngageService] = Field(default_factory=list)
+    observer_messages: int = Field(
+        default=3, ge=0, description="messages an observer posts in the incident channel before becoming a participant (0: never)")
 
 
 class OncallConfig(StrictModel):

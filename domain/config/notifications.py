@@ -36,3 +36,12 @@ class DailyJobsConfig(StrictModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Europe/Paris)") from None
         return v
+
+
+class FollowUpConfig(StrictModel):
+    """The follow-up loop: an incident Stable for more than `stable_days` gets a DM to its commander every
+    `remind_every_days` (with Close it / Remind me next week), naming its open tasks."""
+
+    enabled: bool = True
+    stable_days: int = Field(default=7, ge=1, description="days Stable before the first reminder")
+    remind_every_days: int = Field(default=7, ge=1, description="days between reminders (and what 'Remind me next week' snoozes)")

@@ -9,9 +9,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from domain.config.base import SLACK_USER_ID, ConfigError
 from domain.config.costs import CLASSIC_MODEL
+from domain.config.google import google_reference_errors
 from domain.config.incidents import IncidentPriorityConfig, IncidentSeverityConfig, IncidentTypeConfig
 from domain.config.schema import CommandsConfig
 from domain.config.tags import tag_reference_errors
+from domain.config.workflows import workflow_reference_errors
 from domain.core.vocabulary import Role
 
 
@@ -60,14 +62,16 @@ def reference_errors(config: Any) -> list[tuple[str, str]]:
         elif t.incident_type and not any(x.name.casefold() == t.incident_type.casefold() for x in project.incident_types):
             problems.append((f"cases.types[{i}].incident_type",
                              f"{t.incident_type!r} is not an incident type of project {project.name!r}"))
-    problems += _ticket_reference_errors(config)
-    return problems + cost_reference_errors(config) + tag_reference_errors(config)
+    problems += _ticket_reference_errors(config) + incident_filter_errors(config)
+    problems += _ai_reference_errors(config)
+    return (problems + cost_reference_errors(config) + tag_reference_errors(config)
+            + workflow_reference_errors(config) + google_reference_errors(config))
 
 
 def cost_reference_errors(config: Any) -> list[tuple[str, str]]:
     """(path, message) for every name in `costs:` that refers to nothing (config: a WarroomConfig)."""
     costs = config.costs
-    problems = _duplicates("costs.models", costs.models)
+    problems = _duplicates("costs.models", costs.models) + _duplicates("costs.custom_types", costs.custom_types)
     problems += [(f"costs.models[{i}].name", f"{CLASSIC_MODEL!r} is the built-in model; pick another name")
                  for i, m in enumerate(costs.models) if m.name == CLASSIC_MODEL]
     for i, m in enumerate(costs.models):
@@ -95,13 +99,43 @@ def cost_reference_errors(config: Any) -> list[tuple[str, str]]:
     return problems
 
 
+def incident_filter_errors(config: Any) -> list[tuple[str, str]]:
+    """`notification_channels[]` and `engagement.*[]` filter incidents by type and priority names: each must
+    be a type or priority of some project (they are matched ignoring case)."""
+    types = {t.name.casefold() for p in config.projects for t in p.incident_types}
+    priorities = {x.name.casefold() for p in config.projects for x in p.incident_priorities}
+    entries = [(f"notification_channels[{i}]", c) for i, c in enumerate(config.notification_channels)]
+    for kind in ("individuals", "teams", "services"):
+        entries += [(f"engagement.{kind}[{i}]", rule) for i, rule in enumerate(getattr(config.engagement, kind))]
+    problems = []
+    for path, entry in entries:
+        problems += [(f"{path}.incident_types", f"{name!r} is not an incident type of any project")
+                     for name in entry.incident_types if name.casefold() not in types]
+        problems += [(f"{path}.priorities", f"{name!r} is not an incident priority of any project")
+                     for name in entry.priorities if name.casefold() not in priorities]
+    return problems
+
+
 def _ticket_reference_errors(config: Any) -> list[tuple[str, str]]:
-    """`tickets.priorities` maps incident priorities: each key must be a priority of some project."""
+    """`tickets.priorities` maps incident (and case) priorities: each key must be one; a case type asking for
+    tickets needs the `tickets:` section."""
     if config.tickets is None:
-        return []
+        return [(f"cases.types[{i}].ticket", "needs a tickets: section (the Jira server, account and project)")
+                for i, t in enumerate(config.cases.types) if t.ticket]
     known = {p.name.casefold() for project in config.projects for p in project.incident_priorities}
-    return [(f"tickets.priorities.{name}", f"{name!r} is not an incident priority of any project")
+    known |= {p.name.casefold() for p in config.cases.priorities if any(t.ticket for t in config.cases.types)}
+    return [(f"tickets.priorities.{name}", f"{name!r} is not an incident priority of any project"
+             + (" nor a case priority" if any(t.ticket for t in config.cases.types) else ""))
             for name in config.tickets.priorities if name.casefold() not in known]
+
+
+def _ai_reference_errors(config: Any) -> list[tuple[str, str]]:
+    """`ai.projects` names projects."""
+    if config.ai is None:
+        return []
+    known = {p.name for p in config.projects}
+    return [(f"ai.projects[{i}]", f"{name!r} is not a project") for i, name in enumerate(config.ai.projects)
+            if name not in known]
 
 
 def config_warnings(config: Any) -> list[str]:
@@ -112,6 +146,9 @@ def config_warnings(config: Any) -> list[str]:
         if d.enabled and d.create_case and not (d.conversation_target or ctype.conversation_target):
             warnings.append(f"signals.definitions[{i}] ({d.name}): its cases have no channel (set conversation_target "
                             f"on it or on case type {ctype.name!r}); unless a sender names one, nobody will see them")
+        if d.conversation_target and ctype.visibility == "Restricted" and d.conversation_target != ctype.conversation_target:
+            warnings.append(f"signals.definitions[{i}] ({d.name}): conversation_target is ignored: case type "
+                            f"{ctype.name!r} is Restricted, so its cards go only to its own conversation_target")
     if config.signals.definitions and not config.signals.sources:
         warnings.append("signals: definitions but no sources, so every POST is refused (401)")
     for i, s in enumerate(config.signals.sources):
@@ -119,8 +156,21 @@ def config_warnings(config: Any) -> list[str]:
             warnings.append(f"signals.sources[{i}] ({s.name}): signing: body signs the body alone, so a captured "
                             "request can be replayed (an alert without raw.id is stored again each time); move the "
                             "sender to timestamped signing (README, Signals) and drop this setting")
+    scheduled = {name.casefold() for name in config.oncall.schedules}
+    for i, service in enumerate(config.engagement.services):
+        if service.name.casefold() not in scheduled:
+            warnings.append(f"engagement.services[{i}] ({service.name}): no on-call schedule (oncall.schedules."
+                            f"{service.name}), so matching incidents engage nobody")
+    for i, ctype in enumerate(config.cases.types):
+        if ctype.oncall_service and ctype.oncall_service.casefold() not in scheduled:
+            warnings.append(f"cases.types[{i}] ({ctype.name}): oncall_service {ctype.oncall_service!r} has no on-call "
+                            "schedule (oncall.schedules), so its cases get no default assignee")
     if config.tickets is not None and not config.tickets.priorities:
         warnings.append("tickets: no priorities mapping, so tickets are created without a priority")
+    paging = [f"{p.name}/{pr.name}" for p in config.projects for pr in p.incident_priorities if pr.page_commander]
+    if config.pagerduty is not None and paging and not config.pagerduty.commander_service:
+        warnings.append(f"pagerduty: no commander_service, so the priorities with page_commander ({', '.join(paging)}) "
+                        "cannot page commanders (each page is recorded as failed)")
     return warnings
 
 

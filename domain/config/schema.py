@@ -12,15 +12,21 @@ import re
 
 from pydantic import Field, field_validator
 
+from domain.config.ai import AIConfig
 from domain.config.base import SLACK_USER_ID, StrictModel
 from domain.config.cases import CasesConfig
 from domain.config.costs import CostsConfig
+from domain.config.email import EmailConfig
 from domain.config.engagement import EngagementConfig, OncallConfig
+from domain.config.google import ConferenceConfig, GoogleConfig
 from domain.config.incidents import ProjectConfig, default_projects
-from domain.config.notifications import DailyJobsConfig, NotificationChannelConfig
+from domain.config.notifications import DailyJobsConfig, FollowUpConfig, NotificationChannelConfig
+from domain.config.paging import PagerDutyConfig
+from domain.config.profile import ProfileFieldsConfig
 from domain.config.signals import SignalsConfig
 from domain.config.tags import TagsConfig
 from domain.config.tickets import TicketsConfig
+from domain.config.workflows import WorkflowsConfig
 from domain.core.vocabulary import Role
 
 DEFAULT_ROLES = [role.value for role in Role]
@@ -57,6 +63,10 @@ class CommandsConfig(StrictModel):
     update_case: str = "/dispatch-update-case"
     escalate_case: str = "/dispatch-escalate-case"
     list_signals: str = "/dispatch-list-signals"
+    list_workflows: str = "/dispatch-list-workflows"
+    run_workflow: str = "/dispatch-run-workflow"
+    summary: str = "/dispatch-summary"
+    update_cost: str = "/dispatch-update-cost"
 
     @field_validator("*")
     @classmethod
@@ -88,6 +98,15 @@ class WarroomConfig(StrictModel):
     costs: CostsConfig = Field(default_factory=lambda: CostsConfig())
     tickets: TicketsConfig | None = Field(default=None, description="Jira tickets (none: no ticket integration)")
     tags: TagsConfig = Field(default_factory=lambda: TagsConfig())
+    workflows: WorkflowsConfig = Field(default_factory=lambda: WorkflowsConfig())
+    follow_up: FollowUpConfig = Field(default_factory=lambda: FollowUpConfig())
+    profile_fields: ProfileFieldsConfig = Field(default_factory=lambda: ProfileFieldsConfig(), description=(
+        "Slack custom profile fields read for participants' team and department"))
+    ai: AIConfig | None = Field(default=None, description="AI read-ins, drafts and summaries (none: no AI)")
+    pagerduty: PagerDutyConfig | None = Field(default=None, description="PagerDuty (none: static schedule, no pager)")
+    email: EmailConfig | None = Field(default=None, description="stakeholder email over SMTP (none: no email)")
+    google: GoogleConfig | None = Field(default=None, description="Google Drive documents and task sync (none: off)")
+    conference: ConferenceConfig | None = Field(default=None, description="conference bridge (none: no bridge)")
 
     @field_validator("admins")
     @classmethod

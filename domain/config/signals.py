@@ -99,6 +99,7 @@ class SignalDefinitionConfig(StrictModel):
     conversation_target: str | None = Field(default=None, description="Slack channel id (default: the case type's)")
     entity_types: list[str] = Field(default_factory=list)
     dedup_window_seconds: int = Field(default=3600, ge=0, description="same-definition signals within it join the open case")
+    workflow: str | None = Field(default=None, description="workflow run when it opens a case (entities as parameters)")
 
     _target = field_validator("conversation_target")(lambda cls, v: check_channel_id(v))
 
@@ -142,7 +143,7 @@ class SignalsConfig(StrictModel):
     max_body_bytes: PositiveInt = 1024 * 1024
     signature_window_seconds: PositiveInt = Field(
         default=300, description="a timestamped HMAC request is accepted while its timestamp is this close to now")
-    worker_batch: PositiveInt = 50
+    worker_batch: PositiveInt = 200
     max_attempts: PositiveInt = 5
     card_refresh_seconds: float = Field(default=3.0, ge=0, description="a case card's alert count is edited at most this often")
     sources: list[SignalSourceConfig] = Field(default_factory=list)

@@ -39,6 +39,8 @@ class TagTypeConfig(StrictModel):
     exclusive: bool = Field(default=False, description="at most one tag of this type per incident")
     required: bool = Field(default=False, description="an incident cannot be closed without a tag of this type")
     tags: list[TagConfig] = Field(default_factory=list)
+    entity_types: list[str] = Field(
+        default_factory=list, description="signal entity types whose values become tags of this type on the cases they reach")
 
 
 class TagsConfig(StrictModel):
@@ -63,6 +65,12 @@ def tag_reference_errors(config: Any) -> list[tuple[str, str]]:
             problems.append((f"{path}.name", f"duplicate tag type {tag_type.name!r} in project "
                                              f"{key[0]!r} (also at tags.types[{seen_types[key]}])"))
         seen_types.setdefault(key, i)
+        known_entities = {e.name for e in config.signals.entity_types}
+        problems += [(f"{path}.entity_types", f"{name!r} is not one of signals.entity_types")
+                     for name in tag_type.entity_types if name not in known_entities]
+        if tag_type.entity_types and tag_type.exclusive:
+            problems.append((f"{path}.exclusive", "a tag type filled from entities cannot be exclusive "
+                                                  "(an alert may carry several values)"))
         incident_types = {t.name.casefold() for t in project.incident_types} if project else set()
         seen_tags: dict[str, int] = {}
         auto_by_type: dict[str, str] = {}

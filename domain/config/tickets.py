@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -41,6 +42,11 @@ class TicketsConfig(StrictModel):
     include_restricted: bool = Field(False, description="also ticket Restricted incidents (their title and description "
                                      "then reach everyone who can browse the Jira project)")
     timeout: float = Field(10.0, gt=0, le=120, description="seconds one Jira call may take")
+    assignee: Literal["commander", "none"] = Field(
+        "commander", description="assign an incident's ticket to its commander (and a case's to its assignee), "
+        "found in Jira by their Slack email or through `users`; none: leave assignment to people in Jira")
+    users: dict[str, str] = Field(default_factory=dict, description="Slack user id or email -> Jira accountId, for "
+                                  "people whose Jira account has another email or hides it")
 
     @field_validator("server")
     @classmethod

@@ -1,14 +1,14 @@
 """Ports: the small interfaces through which domain flows cause side effects.
 
-`bot/` wires them to real clients (Slack today; Jira, Google, PagerDuty, OpenAI later);
+`bot/` wires them to real clients (Slack, Jira, OpenAI-compatible AI; Google, PagerDuty later);
 tests wire them to the same adapters pointed at local fakes. Nothing here knows Slack types.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from domain.core.notices import Notice
 
@@ -18,7 +18,7 @@ class PortError(Exception):
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
+        self.code, self.detail = code, detail
 
 
 class NameTaken(PortError):
@@ -31,6 +31,8 @@ class UserProfile:
     name: str
     email: str | None = None
     tz: str = "UTC"
+    team: str | None = None  # from the custom profile fields of `profile_fields` (None: not configured or empty)
+    department: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class HistoryMessage:
     subtype: str | None = None
     thread_ts: str | None = None
     latest_reply: str | None = None
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,10 @@ class TicketFields:
     description: str
     priority: str | None
     labels: tuple[str, ...]
+    # Who it is assigned to: a Jira account id the config names, else the tracker's user with this email.
+    # Neither (or no such user): the assignee is left as it is.
+    assignee_account_id: str | None = None
+    assignee_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,36 +213,157 @@ class TicketPort(Protocol):
         """Take the named workflow transition."""
 
 
+@dataclass(frozen=True)
+class FileRef:
+    """A file or folder in the document store (Google Drive) and a link that opens it."""
+
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class DocComment:
+    """A comment on a document as the store lists it; `modified` is RFC 3339 (Drive's modifiedTime)."""
+
+    id: str
+    content: str
+    author_email: str | None
+    resolved: bool
+    deleted: bool
+    modified: str
+    url: str
+
+
 class DocumentPort(Protocol):
-    """Incident documents (Google Docs, later)."""
+    """Incident folders and documents (Google Drive and Docs). Every method raises `PortError` when the
+    store fails or is too slow. `key` is an incident-unique mark a file is created with and found by."""
 
-    async def create_incident_document(self, incident_name: str, title: str) -> str | None: ...
+    async def find_file(self, parent_id: str, key: str) -> FileRef | None:
+        """The oldest file in `parent_id` created with `key`, if any."""
 
-    async def add_report(self, incident_name: str, kind: str, details: dict[str, str]) -> None:
-        """Append a report to the incident document (no-op without a document integration)."""
+    async def create_folder(self, parent_id: str, name: str, key: str) -> FileRef: ...
+
+    async def copy_document(self, template_id: str, folder_id: str, name: str, key: str) -> FileRef: ...
+
+    async def fill_document(self, document_id: str, variables: dict[str, str]) -> None:
+        """Replace every `{{name}}` of the document with its value."""
+
+    async def append_text(self, document_id: str, text: str) -> None: ...
+
+    async def read_text(self, document_id: str) -> str:
+        """The document's text, as plain text."""
+
+    async def share(self, file_id: str, email: str, role: str) -> None:
+        """Give `email` access with `role`; already shared is not an error."""
+
+    async def unshare(self, file_id: str, email: str) -> None:
+        """Take `email`'s access away; not (or no longer) shared is not an error."""
+
+    async def list_comments(self, document_id: str, *, since: str | None) -> list[DocComment]:
+        """Comments modified at or after `since` (all when None), deleted ones included."""
+
+    async def resolve_comment(self, document_id: str, comment_id: str, reply: str, *, resolved: bool) -> None:
+        """Reply to a comment, resolving it (or re-opening it)."""
 
 
-class StoragePort(Protocol):
-    """Shared storage folders (Google Drive, later)."""
+@dataclass(frozen=True)
+class BridgeRef:
+    id: str
+    url: str
 
-    async def create_folder(self, incident_name: str) -> str | None: ...
+
+class ConferencePort(Protocol):
+    """Conference bridges (Google Meet through Calendar). Raises `PortError` when the provider fails."""
+
+    async def create_bridge(self, key: str, title: str, description: str) -> BridgeRef:
+        """The bridge made for `key` (an incident-unique mark): created once, found again on a retry."""
+
+
+@dataclass(frozen=True)
+class OnCallPerson:
+    """Someone on call for a service: `user_id` is their Slack id when one is known."""
+
+    name: str
+    user_id: str | None = None
+    email: str | None = None
+    level: int = 1  # escalation level (1 = first responder)
+    schedule: str | None = None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One page: `dedup_key` is tied to the incident and target, so sending it again never pages twice."""
+
+    dedup_key: str
+    incident_name: str
+    title: str
+    link: str  # the incident channel
+    priority: str = ""
+    details: dict[str, str] | None = None
 
 
 class OncallPort(Protocol):
-    """On-call resolution and paging (static schedule, PagerDuty later)."""
+    """On-call resolution and paging (static schedule, or PagerDuty)."""
 
-    async def resolve(self, service: str) -> list[str]: ...
+    async def resolve(self, service: str) -> list[str]:
+        """Slack ids of the people on call for `service` (to invite)."""
 
-    async def page(self, service: str, incident_name: str, title: str) -> None: ...
+    async def on_call(self, service: str) -> list[OnCallPerson]:
+        """Who is on call for `service` now, first level first (to show)."""
 
-    async def page_person(self, user_id: str, incident_name: str, title: str) -> None:
-        """Page one person (e.g. the commander of a priority with `page_commander`)."""
+    async def page(self, service: str, request: PageRequest) -> str:
+        """Page the service's on-call; returns the pager's reference (e.g. its incident id), or ""."""
+
+    async def page_person(self, user_id: str, email: str | None, request: PageRequest) -> str:
+        """Page one person (e.g. the commander of a priority with `page_commander`); returns the reference."""
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    """One email to one recipient; `message_id` is fixed when it is stored, so a resend is recognisable."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_id: str
+
+
+class EmailPort(Protocol):
+    """Outgoing email (SMTP)."""
+
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver `message`; raise PortError when the server refuses it or cannot be reached."""
 
 
 class AIPort(Protocol):
-    """Language-model helpers (OpenAI, later)."""
+    """A chat-completions language model (any OpenAI-compatible server). Raises `PortError` when the server
+    refuses, fails or does not answer within its timeout (`code`: `ai_timeout`, `ai_rate_limited`,
+    `ai_unauthorized`, `ai_error`, `ai_disabled`). Callers redact and bound the text first
+    (`domain/core/ai.py`): whatever is passed here leaves the process."""
 
-    async def summarize(self, text: str) -> str | None: ...
+    async def complete(self, system: str, prompt: str, *, max_tokens: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class WorkflowStarted:
+    """What a workflow runner said when it accepted a run: where to watch it, if it says."""
+
+    weblink: str | None = None
+
+
+class WorkflowPort(Protocol):
+    """Workflow runners (HTTP webhooks). Raises `PortError` when the runner refuses, fails or is too slow."""
+
+    async def start(self, workflow: str, instance_id: str, payload: dict[str, Any]) -> WorkflowStarted:
+        """Ask the runner of `workflow` to run; the runner treats a second request for `instance_id` as the same run."""
+
+
+class NullWorkflows:
+    """No workflows configured: nothing should call this."""
+
+    async def start(self, workflow: str, instance_id: str, payload: dict[str, Any]) -> WorkflowStarted:
+        raise PortError("workflows_disabled", f"no runner is wired for workflow {workflow!r}")
 
 
 class NullTickets:
@@ -257,33 +385,75 @@ class NullTickets:
         raise PortError("tickets_disabled", "no ticket integration is wired")
 
 
+def _disabled(what: str) -> PortError:
+    return PortError(f"{what}_disabled", f"no {what} integration is wired")
+
+
 class NullDocuments:
-    async def create_incident_document(self, incident_name: str, title: str) -> str | None:
+    """No document integration: flows check `config.google` first, so only a miswired bot calls these."""
+
+    async def find_file(self, parent_id: str, key: str) -> FileRef | None:
         return None
 
-    async def add_report(self, incident_name: str, kind: str, details: dict[str, str]) -> None:
-        return None
+    async def create_folder(self, parent_id: str, name: str, key: str) -> FileRef:
+        raise _disabled("documents")
+
+    async def copy_document(self, template_id: str, folder_id: str, name: str, key: str) -> FileRef:
+        raise _disabled("documents")
+
+    async def fill_document(self, document_id: str, variables: dict[str, str]) -> None:
+        raise _disabled("documents")
+
+    async def append_text(self, document_id: str, text: str) -> None:
+        raise _disabled("documents")
+
+    async def read_text(self, document_id: str) -> str:
+        raise _disabled("documents")
+
+    async def share(self, file_id: str, email: str, role: str) -> None:
+        raise _disabled("documents")
+
+    async def unshare(self, file_id: str, email: str) -> None:
+        raise _disabled("documents")
+
+    async def list_comments(self, document_id: str, *, since: str | None) -> list[DocComment]:
+        return []
+
+    async def resolve_comment(self, document_id: str, comment_id: str, reply: str, *, resolved: bool) -> None:
+        raise _disabled("documents")
 
 
-class NullStorage:
-    async def create_folder(self, incident_name: str) -> str | None:
-        return None
+class NullConference:
+    async def create_bridge(self, key: str, title: str, description: str) -> BridgeRef:
+        raise _disabled("conference")
 
 
 class NullOncall:
     async def resolve(self, service: str) -> list[str]:
         return []
 
-    async def page(self, service: str, incident_name: str, title: str) -> None:
-        return None
+    async def on_call(self, service: str) -> list[OnCallPerson]:
+        return []
 
-    async def page_person(self, user_id: str, incident_name: str, title: str) -> None:
-        return None
+    async def page(self, service: str, request: PageRequest) -> str:
+        return ""
+
+    async def page_person(self, user_id: str, email: str | None, request: PageRequest) -> str:
+        return ""
+
+
+class NullEmail:
+    """No email integration: flows check `config.email` first, so only a miswired bot calls this."""
+
+    async def send(self, message: EmailMessage) -> None:
+        raise PortError("email_disabled", "no email integration is wired")
 
 
 class NullAI:
-    async def summarize(self, text: str) -> str | None:
-        return None
+    """No AI integration: flows check `config.ai` first, so only a miswired bot calls this."""
+
+    async def complete(self, system: str, prompt: str, *, max_tokens: int) -> str:
+        raise PortError("ai_disabled", "no AI integration is wired")
 
 
 @dataclass
@@ -293,11 +463,13 @@ class Ports:
     conversation: ConversationPort
     tickets: TicketPort
     documents: DocumentPort
-    storage: StoragePort
     oncall: OncallPort
     ai: AIPort
+    workflows: WorkflowPort = field(default_factory=NullWorkflows)
+    email: EmailPort = field(default_factory=NullEmail)
+    conference: ConferencePort = field(default_factory=NullConference)
 
     @classmethod
     def with_conversation(cls, conversation: ConversationPort) -> Ports:
         """Slack wired, every other integration disabled (the default install)."""
-        return cls(conversation, NullTickets(), NullDocuments(), NullStorage(), NullOncall(), NullAI())
+        return cls(conversation, NullTickets(), NullDocuments(), NullOncall(), NullAI())

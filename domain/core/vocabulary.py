@@ -116,3 +116,18 @@ class SignalStatus(StrEnum):
     PENDING = "pending"
     PROCESSED = "processed"
     PARKED = "parked"  # failed too often; an operator requeues it
+
+
+class WorkflowStatus(StrEnum):
+    """Where a workflow run is (`workflow_instance.status`). `pending`: stored, the webhook not yet accepted;
+    the others are what the workflow reports back (`submitted` once the webhook accepted it)."""
+
+    PENDING = "pending"
+    SUBMITTED = "submitted"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)

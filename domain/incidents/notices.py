@@ -16,6 +16,9 @@ class IncidentRef:
     channel_id: str | None
     role: str | None = None  # the reader's role, when shown to a participant
     tags: tuple[str, ...] = ()
+    response_cost: str | None = None  # "$1,234.50", once costed (and costs are enabled)
+    ticket_key: str | None = None  # its Jira ticket, once created
+    ticket_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class ClosingSummary(Notice):
     resolution: str | None
     duration: str
     response_cost: str | None = None
+    custom_costs: list[str] = field(default_factory=list)  # "Lost revenue: $5,000.00"
+    ai_summary: str | None = None  # written by AI at close (ai: close_summary)
+    ai_note: str | None = None  # instead of it: "Thinking…" while it is written, or why there is none
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,10 @@ class IncidentSummary(Notice):
     commands: dict[str, str] = field(default_factory=dict)  # purpose -> slash command
     tags: list[str] = field(default_factory=list)  # "Type: tag" (or "tag" for a legacy one)
     response_cost: str | None = None  # e.g. "$1,234.50", once the cost job has run
+    custom_costs: list[str] = field(default_factory=list)  # "Lost revenue: $5,000.00", as entered
     ticket_key: str | None = None  # the incident's tracker ticket, once it exists
     ticket_url: str | None = None
+    links: list[tuple[str, str]] = field(default_factory=list)  # (title, url): incident document, video call...
 
 
 @dataclass(frozen=True)

@@ -14,29 +14,45 @@ from domain.core.notices import Notice
 from domain.core.vocabulary import ONGOING_STATUSES, Role, Visibility
 from domain.incidents.notices import IncidentRef, NotAllowed, NotInIncidentChannel
 from domain.incidents.tags import incidents_tagged
+from storage.cost_models import INCIDENT_SUBJECT, subject_costs
 from storage.models import Incident, IndividualContact, Participant, ParticipantRole, Project
+from storage.ticket_models import IncidentTicket
 from storage.types import utcnow
 
 RECENT = 10
 
 
-async def home_incidents(session: AsyncSession, user_id: str) -> tuple[list[IncidentRef], list[IncidentRef]]:
-    """(active/stable incidents where the user is active, their most recent other incidents) — 2 queries."""
+async def incident_costs(session: AsyncSession, incident_ids: list[int], config: WarroomConfig) -> dict[int, str]:
+    """The response cost of each incident costed so far, as shown ("$1,234.50"); none with costs off."""
+    if not config.costs.enabled:
+        return {}
+    costs = await subject_costs(session, INCIDENT_SUBJECT, incident_ids)
+    return {i: config.costs.money(amount) for i, amount in costs.items()}
+
+
+async def home_incidents(session: AsyncSession, user_id: str, config: WarroomConfig | None = None,
+                         ) -> tuple[list[IncidentRef], list[IncidentRef]]:
+    """(active/stable incidents where the user is active (with their tickets), their most recent other incidents) — 2 queries
+    (3 with `config`: their response costs)."""
     rows = (await session.execute(
-        select(Incident, Participant)
+        select(Incident, Participant, col(IncidentTicket.key), col(IncidentTicket.url))
         .join(Participant, col(Participant.incident_id) == col(Incident.id))
         .join(IndividualContact, col(IndividualContact.id) == col(Participant.individual_id))
+        .outerjoin(IncidentTicket, col(IncidentTicket.incident_id) == col(Incident.id))
         .where(col(IndividualContact.slack_user_id) == user_id)
         .order_by(col(Incident.id).desc()))).all()
     held: dict[int, list[str]] = {}
     for pid, role in (await session.execute(select(col(ParticipantRole.participant_id), col(ParticipantRole.role)).where(
-            col(ParticipantRole.participant_id).in_([p.id for _, p in rows]), col(ParticipantRole.renounced_at).is_(None)))).all():
+            col(ParticipantRole.participant_id).in_([p.id for _, p, _, _ in rows]),
+            col(ParticipantRole.renounced_at).is_(None)))).all():
         held.setdefault(pid, []).append(role)
     active: list[IncidentRef] = []
     recent: list[IncidentRef] = []
-    for incident, p in rows:
+    costs = await incident_costs(session, [row[0].id for row in rows], config) if config else {}
+    for incident, p, key, url in rows:
         ref = IncidentRef(incident.name, incident.title, incident.status, incident.channel_id,
-                          ", ".join(sorted(held.get(p.id, []))) or Role.PARTICIPANT)
+                          ", ".join(sorted(held.get(p.id, []))) or Role.PARTICIPANT, response_cost=costs.get(incident.id),
+                          ticket_key=key if url else None, ticket_url=url if key else None)
         if incident.status in ONGOING_STATUSES and p.inactive_at is None:
             active.append(ref)
         elif len(recent) < RECENT:

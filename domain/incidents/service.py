@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
@@ -34,7 +35,7 @@ from storage.models import (
     IndividualContact,
     Project,
 )
-from storage.rows import must_get
+from storage.rows import RowMissing
 from storage.types import utcnow
 
 
@@ -52,7 +53,12 @@ async def incident_topic(session: AsyncSession, incident: Incident, priority: st
 MAX_NAME_ATTEMPTS = 20
 
 
-SETUP_LEASE = timedelta(minutes=2)
+# A set-up attempt holds its incident by heartbeat: `updated_at` is refreshed every SETUP_HEARTBEAT
+# while it works, so a process that died lets go within SETUP_LEASE; the same replica restarted takes
+# its own set-ups back once they have been silent for OWN_SILENCE (a live holder beats more often).
+SETUP_LEASE = timedelta(seconds=20)
+SETUP_HEARTBEAT = timedelta(seconds=5)
+OWN_SILENCE = SETUP_HEARTBEAT + timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -230,27 +236,40 @@ def channel_prefix(config: WarroomConfig, project_name: str) -> str:
     return next((p for p in config.projects if p.name == project_name), config.projects[0]).channel_prefix
 
 
-async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelta = SETUP_LEASE) -> bool:
-    """Take the right to run the next set-up attempt; commits.
+def own_earlier_boot(instance: str, holder: str) -> ColumnElement[bool]:
+    """Set-ups held by an earlier start of this replica: its instance name, another boot."""
+    return and_(col(Incident.setup_holder).startswith(f"{instance}#", autoescape=True),
+                col(Incident.setup_holder) != holder)
+
+
+async def claim_setup(session: AsyncSession, incident: Incident, holder: str, lease: timedelta = SETUP_LEASE, *,
+                      instance: str | None = None) -> bool:
+    """Take the right to run the next set-up attempt for `holder` ("instance#boot"); commits.
 
     Claimable when never attempted, when the last attempt ended with a recorded error, or when
-    an attempt has shown no progress for `lease` (its process died). The compare-and-swap on
-    `setup_attempts` means a double submit or two processes never run set-up concurrently.
+    an attempt has shown no progress (heartbeat) for `lease` (its process died). With `instance`
+    (a restarted replica), also an attempt of an earlier boot of that instance silent for
+    OWN_SILENCE. The compare-and-swap on `setup_attempts` means a double submit or two processes
+    never run set-up concurrently.
     """
     now = utcnow()
+    claimable = [
+        col(Incident.setup_attempts) == 0,
+        col(Incident.setup_error).is_not(None),
+        col(Incident.updated_at) < now - lease,
+    ]
+    if instance is not None:
+        claimable.append(and_(own_earlier_boot(instance, holder), col(Incident.updated_at) < now - OWN_SILENCE))
     result = cast(CursorResult[Any], await session.execute(
         update(Incident)
         .where(
             col(Incident.id) == incident.id,
             col(Incident.setup_attempts) == incident.setup_attempts,
             col(Incident.setup_state) != SetupState.READY,
-            or_(
-                col(Incident.setup_attempts) == 0,
-                col(Incident.setup_error).is_not(None),
-                col(Incident.updated_at) < now - lease,
-            ),
+            or_(*claimable),
         )
-        .values(setup_attempts=col(Incident.setup_attempts) + 1, setup_error=None, updated_at=now)
+        .values(setup_attempts=col(Incident.setup_attempts) + 1, setup_error=None, updated_at=now,
+                setup_holder=holder)
         .execution_options(synchronize_session=False)
     ))
     await session.commit()
@@ -260,26 +279,51 @@ async def claim_setup(session: AsyncSession, incident: Incident, lease: timedelt
     return True
 
 
+async def keep_setup_lease(session: AsyncSession, incident_id: int, holder: str) -> bool:
+    """Heartbeat of a running set-up attempt: still ours, still working; commits. False: lost or done."""
+    result = cast(CursorResult[Any], await session.execute(
+        update(Incident)
+        .where(col(Incident.id) == incident_id, col(Incident.setup_holder) == holder,
+               col(Incident.setup_state) != SetupState.READY)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ))
+    await session.commit()
+    return (result.rowcount or 0) == 1
+
+
+_REPORTER, _COMMANDER = aliased(IndividualContact), aliased(IndividualContact)  # made once: an alias is costly to build
+
+
 async def incident_facts(session: AsyncSession, incident: Incident) -> IncidentFacts:
-    """Everything a message about the incident shows, resolved to names."""
-    project = await must_get(session, Project, incident.project_id)
-    itype = await must_get(session, IncidentType, incident.incident_type_id)
-    priority = await must_get(session, IncidentPriority, incident.incident_priority_id)
-    severity = await must_get(session, IncidentSeverity, incident.incident_severity_id)
-    reporter = await must_get(session, IndividualContact, incident.reporter_id)
-    commander = await session.get(IndividualContact, incident.commander_id) if incident.commander_id else None
+    """Everything a message about the incident shows, resolved to names (one statement: a set-up and every
+    update build these several times)."""
+    reporter, commander = _REPORTER, _COMMANDER
+    row = (await session.execute(
+        select(col(Project.name), col(IncidentType.name), col(IncidentPriority.name), col(IncidentSeverity.name),
+               col(reporter.slack_user_id), col(commander.slack_user_id))
+        .select_from(Project)
+        .join(IncidentType, col(IncidentType.id) == incident.incident_type_id)
+        .join(IncidentPriority, col(IncidentPriority.id) == incident.incident_priority_id)
+        .join(IncidentSeverity, col(IncidentSeverity.id) == incident.incident_severity_id)
+        .join(reporter, col(reporter.id) == incident.reporter_id)
+        .outerjoin(commander, col(commander.id) == incident.commander_id)
+        .where(col(Project.id) == incident.project_id))).one_or_none()
+    if row is None:
+        raise RowMissing(f"a row named by incident {incident.id} does not exist")
+    project, itype, priority, severity, reporter_id, commander_id = row
     return IncidentFacts(
         name=incident.name,
         title=incident.title,
         description=incident.description,
         status=incident.status,
         visibility=incident.visibility,
-        incident_type=itype.name,
-        priority=priority.name,
-        severity=severity.name,
-        reporter=reporter.slack_user_id,
-        commander=commander.slack_user_id if commander else None,
+        incident_type=itype,
+        priority=priority,
+        severity=severity,
+        reporter=reporter_id,
+        commander=commander_id if incident.commander_id else None,
         channel_id=incident.channel_id,
         created_at=incident.created_at,
-        project=project.name,
+        project=project,
     )

@@ -17,6 +17,7 @@ from domain.config.schema import WarroomConfig
 from domain.config.tags import STATIC_OPTIONS_MAX
 from storage.models import Incident, IncidentType, Project
 from storage.tag_models import CaseTag, IncidentTag, Tag, TagType
+from storage.upsert import upsert_insert
 
 LEGACY_BLOCK = "legacy_tags"
 _BLOCK_PREFIX = "tag_type_"
@@ -217,7 +218,11 @@ async def tag_new_incident(session: AsyncSession, config: WarroomConfig, inciden
 
 async def report_tag_errors(session: AsyncSession, project_name: str, tag_ids: Iterable[int], *, closing: bool) -> dict[str, str]:
     """`tag_errors` of a report form for the named project (none when the project is gone: the report
-    falls back to defaults)."""
+    falls back to defaults). No tags and not closing: nothing to refuse, so nothing is read (it runs before the
+    report's ack)."""
+    tag_ids = list(tag_ids)
+    if not tag_ids and not closing:
+        return {}
     project_id = (await session.execute(select(col(Project.id)).where(col(Project.name) == project_name))).scalar()
     if project_id is None:
         return {}
@@ -256,3 +261,35 @@ async def tag_signal_case(session: AsyncSession, config: WarroomConfig, case_id:
         if (project, type_name.casefold(), name.casefold()) in wanted and tag_id not in have:
             session.add(CaseTag(case_id=case_id, tag_id=tag_id))
     await session.flush()
+
+
+async def tag_case_entities(session: AsyncSession, config: WarroomConfig, case_id: int,
+                            entities: Iterable[tuple[str, str]]) -> int:
+    """Tag a case with the values of its signals' entities, for tag types that list their entity types
+    (`entity_types`): a value seen for the first time becomes a tag of the type. Returns how many tags the
+    case gained; flushes."""
+    default = config.default_project().name
+    wanted = {((tag_type.project or default), tag_type.name.casefold(), value.strip()[:75])
+              for tag_type in config.tags.types for entity_type, value in entities
+              if entity_type in tag_type.entity_types and value.strip()}
+    if not wanted:
+        return 0
+    types = {(project, name.casefold()): (type_id, project_id) for type_id, project_id, project, name in (await session.execute(
+        select(col(TagType.id), col(TagType.project_id), col(Project.name), col(TagType.name))
+        .join(Project, col(Project.id) == col(TagType.project_id)).where(col(TagType.enabled)))).all()}
+    added = 0
+    for project, type_name, value in sorted(wanted):
+        found = types.get((project, type_name))
+        if found is None:
+            continue
+        type_id, project_id = found
+        await session.execute(upsert_insert(session, Tag).values(
+            project_id=project_id, tag_type_id=type_id, name=value, description="from signal entities",
+            legacy=False, enabled=True).on_conflict_do_nothing(index_elements=["tag_type_id", "name"]))
+        tag_id = (await session.execute(select(col(Tag.id)).where(
+            col(Tag.tag_type_id) == type_id, col(Tag.name) == value))).scalar_one()
+        result = await session.execute(upsert_insert(session, CaseTag).values(case_id=case_id, tag_id=tag_id)
+                                       .on_conflict_do_nothing(index_elements=["case_id", "tag_id"]))
+        added += getattr(result, "rowcount", 0) or 0
+    await session.flush()
+    return added

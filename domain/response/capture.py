@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.contacts import update_contact
@@ -40,18 +42,21 @@ async def _render_mentions(conv: ConversationPort, text: str) -> str:
     return _MENTION.sub(lambda m: "@" + names.get(m[1], m[1]), text)
 
 
-async def add_message(deps: Deps, channel_id: str, ts: str, *, added_by: str, marked_with: str | None = None) -> str:
+async def add_message(deps: Deps, channel_id: str, ts: str, *, added_by: str, marked_with: str | None = None,
+                      message: ChatMessage | None = None) -> str:
     """Record the message at (channel, ts) on its incident's timeline; returns what happened.
 
-    "added", "duplicate" (already on the timeline), "not_incident", "gone" (message deleted) or
-    "unmarked" (with `marked_with`: the reaction was removed before this ran, e.g. by another process).
+    "added", "duplicate" (already on the timeline), "not_incident", "gone" (message deleted, or a thread reply
+    Slack will not let the bot read) or "unmarked" (with `marked_with`: the reaction was removed before this
+    ran, e.g. by another process). `message`: the message as a shortcut's payload carries it (not fetched).
     """
     conv = deps.ports.conversation
     async with deps.sessions() as session:
         incident = await incident_for_channel(session, channel_id)
     if incident is None:
         return "not_incident"
-    message = await conv.get_message(channel_id, ts)
+    if message is None:
+        message = await conv.get_message(channel_id, ts)
     if message is None or not message.user:
         return "gone"
     if marked_with and not _still_marked(message, marked_with):
@@ -76,17 +81,27 @@ async def add_message(deps: Deps, channel_id: str, ts: str, *, added_by: str, ma
     return "added" if added else "duplicate"
 
 
-async def remove_message_if_unmarked(deps: Deps, channel_id: str, ts: str) -> bool:
-    """Drop the message's event once nobody's timeline reaction remains on it. Returns whether removed."""
+EntryDeleter = Callable[[AsyncSession, str], Awaitable[int]]  # (session, a message's dedupe key) -> rows deleted
+
+
+async def delete_incident_entries(session: AsyncSession, key: str) -> int:
+    """Delete the incident timeline entries made from a message (by its dedupe key); returns how many."""
+    result = cast(CursorResult[Any], await session.execute(delete(Event).where(col(Event.dedupe_key) == key)))
+    return result.rowcount or 0
+
+
+async def remove_message_if_unmarked(deps: Deps, channel_id: str, ts: str, *,
+                                     delete_entries: EntryDeleter = delete_incident_entries) -> bool:
+    """Drop the message's timeline entries (`delete_entries`) once nobody's timeline reaction remains on it.
+    Returns whether any was removed."""
     conv = deps.ports.conversation
     message = await conv.get_message(channel_id, ts)
     if message is not None and _still_marked(message, deps.config.timeline_reaction):
         return False
     async with deps.sessions() as session:
-        result = cast(CursorResult[Any], await session.execute(
-            delete(Event).where(col(Event.dedupe_key) == message_key(channel_id, ts))))
+        removed = await delete_entries(session, message_key(channel_id, ts))
         await session.commit()
-    if not result.rowcount:
+    if not removed:
         return False
     if message is not None:
         await conv.react(channel_id, ts, CONFIRM_REACTION, remove=True)

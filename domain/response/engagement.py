@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -9,18 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config.engagement import EngagementRule
 from domain.config.schema import WarroomConfig
-from domain.contacts import ensure_contact
 from domain.core.deps import Deps
+from domain.core.ports import PortError
 from domain.core.vocabulary import IncidentStatus, Role
 from domain.incidents.notices import IncidentFacts
 from domain.incidents.service import incident_facts
 from domain.incidents.tags import incident_tag_names
 from domain.response.membership import Engage, engage
-from domain.response.notices import EngagementSuggestion, OncallEngaged
+from domain.response.notices import EngagementSuggestion
 from domain.timeline import record_event
 from storage.models import Incident
-from storage.rows import must_get
 
+log = logging.getLogger(__name__)
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
@@ -85,7 +86,7 @@ async def run_engagement(deps: Deps, incident_id: int) -> None:
         found = targets(deps.config, facts, tags)
         people = list(found.people)
         for service in found.services:
-            people += [Engage(uid, (Role.OBSERVER,), f"On call for {service}") for uid in await deps.ports.oncall.resolve(service)]
+            people += [Engage(uid, (Role.OBSERVER,), f"On call for {service}") for uid in await _on_call(deps, service)]
         fresh = [(name, email) for name, email in found.external
                  if await _first_time(session, incident.id, f"suggest:{email.casefold()}", f"Suggested {name} ({email})")]
         await session.commit()
@@ -95,30 +96,14 @@ async def run_engagement(deps: Deps, incident_id: int) -> None:
         await deps.ports.conversation.post(channel, EngagementSuggestion(facts.name, fresh))
 
 
+async def _on_call(deps: Deps, service: str) -> list[str]:
+    """The service's on-call people; none (logged) while the pager is down: the rest of the rules still apply."""
+    try:
+        return await deps.ports.oncall.resolve(service)
+    except PortError as exc:
+        log.warning("engagement: on-call of %s not found: %s", service, exc)
+        return []
+
+
 async def _first_time(session: AsyncSession, incident_id: int, key: str, description: str) -> bool:
     return await record_event(session, incident_id, description, dedupe_key=f"incident:{incident_id}:{key}")
-
-
-def oncall_services(config: WarroomConfig) -> list[str]:
-    """Services offered by engage-oncall: the static schedule's and the engagement rules'."""
-    names = list(config.oncall.schedules) + [s.name for s in config.engagement.services]
-    return list(dict.fromkeys(names))
-
-
-async def engage_oncall(deps: Deps, incident_id: int, service: str, *, actor: str, page: bool = False) -> list[str]:
-    """Invite the service's on-call people as observers, announce it, log it, page when asked."""
-    ports = deps.ports
-    users = await ports.oncall.resolve(service)
-    await engage(deps, incident_id, [Engage(u, (Role.OBSERVER,), f"On call for {service}") for u in users], added_by=actor)
-    async with deps.sessions() as session:
-        incident = await must_get(session, Incident, incident_id)
-        author = await ensure_contact(session, actor)
-        await record_event(session, incident_id, f"{service} on-call engaged: {len(users)} people"
-                           + (" (paged)" if page else ""), author_id=author.id,
-                           details={"service": service, "users": users, "paged": page})
-        await session.commit()
-    if incident.channel_id is not None:  # the command runs in the incident's channel: it exists
-        await ports.conversation.post(incident.channel_id, OncallEngaged(incident.name, service, users, page, actor))
-    if page:
-        await ports.oncall.page(service, incident.name, incident.title)
-    return users

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +17,13 @@ from domain.core.deps import Deps
 from domain.core.notices import Notice, PlainNotice
 from domain.core.ports import PortError
 from domain.core.vocabulary import IncidentStatus, Role, TaskStatus, Visibility
+from domain.documents import DOCUMENT, mark_needs_sync
 from domain.incidents.detail import incident_detail
 from domain.incidents.notices import IncidentFacts
 from domain.incidents.queries import incident_for_channel
 from domain.incidents.service import incident_facts
-from domain.participants import add_participant
+from domain.participants import add_participant, set_profile_fields
+from domain.response.documents import bridge_of, ensure_document, share_with_channel_participants
 from domain.response.notices import CommanderReinvited, JoinedFromAnnouncement, ReinvitedForOpenTasks, Welcome
 from domain.tasks import incident_tasks
 from domain.timeline import record_event
@@ -67,10 +70,12 @@ async def welcome(deps: Deps, facts: IncidentFacts, user_ids: list[str]) -> None
     """Ephemeral welcome in the channel and a DM to each of `user_ids`."""
     if not user_ids or facts.channel_id is None:
         return
-    notice = Welcome(facts, deps.config.commands.model_dump())
+    bridge = await bridge_of(deps, facts.channel_id)
+    notice = Welcome(facts, deps.config.commands.model_dump(), conference_url=bridge)
     conv = deps.ports.conversation
     await gather_all(*(c for uid in user_ids
-                       for c in (conv.post_ephemeral(facts.channel_id, uid, notice), conv.send_direct(uid, notice))))
+                       for c in (conv.post_ephemeral(facts.channel_id, uid, notice), conv.send_direct(uid, notice))),
+                     share_with_channel_participants(deps, facts.channel_id))
 
 
 async def engage(deps: Deps, incident_id: int, people: list[Engage], *, added_by: str | None = None) -> list[str]:
@@ -88,8 +93,9 @@ async def engage(deps: Deps, incident_id: int, people: list[Engage], *, added_by
     return new
 
 
-async def member_joined(deps: Deps, channel_id: str, user_id: str) -> bool:
-    """Someone joined an incident channel: make them an observer unless already in; welcome them."""
+async def member_joined(deps: Deps, channel_id: str, user_id: str, *, at: datetime | None = None) -> bool:
+    """Someone joined an incident channel (at `at`, Slack's time of the event): make them an observer unless
+    already in; welcome them. A join older than their last leave is one Slack delivered late and changes nothing."""
     async with deps.sessions() as session:
         incident = await incident_for_channel(session, channel_id)
         if incident is None or incident.status == IncidentStatus.CLOSED:
@@ -98,6 +104,9 @@ async def member_joined(deps: Deps, channel_id: str, user_id: str) -> bool:
         existing = await _participant(session, incident.id, contact.id)
         if existing is not None and existing.inactive_at is None:
             return False  # our own invite (recorded first) or a duplicate event
+        if existing is not None and existing.inactive_at is not None and at is not None and at <= existing.inactive_at:
+            log.info("ignored a join of %s to %s that Slack delivered after their later leave", user_id, incident.name)
+            return False
         holds_role = existing is not None and await _active_roles(session, existing.id)
         if existing is not None:
             existing.inactive_at = None
@@ -109,6 +118,8 @@ async def member_joined(deps: Deps, channel_id: str, user_id: str) -> bool:
         profile = await deps.ports.conversation.get_user(user_id)
         async with deps.sessions() as session:
             await update_contact(session, profile)
+            if deps.config.profile_fields.wanted:
+                await set_profile_fields(session, incident.id, [profile])
             await session.commit()
     except PortError:
         log.warning("no profile for %s", user_id)
@@ -124,9 +135,9 @@ async def _active_roles(session: AsyncSession, participant_id: int) -> list[str]
         col(ParticipantRole.participant_id) == participant_id, col(ParticipantRole.renounced_at).is_(None)))).scalars())
 
 
-async def member_left(deps: Deps, channel_id: str, user_id: str) -> str:
-    """Someone left an incident channel. The commander is invited back with an explanation;
-    anyone else becomes inactive with every role renounced. Returns what was done."""
+async def member_left(deps: Deps, channel_id: str, user_id: str, *, at: datetime | None = None) -> str:
+    """Someone left an incident channel (at `at`, Slack's time of the event). The commander is invited back
+    with an explanation; anyone else becomes inactive with every role renounced. Returns what was done."""
     conv = deps.ports.conversation
     async with deps.sessions() as session:
         incident = await incident_for_channel(session, channel_id)
@@ -156,13 +167,19 @@ async def member_left(deps: Deps, channel_id: str, user_id: str) -> str:
             await gather_all(conv.invite(channel_id, [user_id]), conv.send_direct(user_id, notice))
             return "reinvited"
         now = utcnow()
-        existing.inactive_at = now
+        existing.inactive_at = min(at, now) if at else now  # Slack's time: a join delivered late is told by it
         await session.execute(update(ParticipantRole).where(
             col(ParticipantRole.participant_id) == existing.id, col(ParticipantRole.renounced_at).is_(None))
             .values(renounced_at=now).execution_options(synchronize_session=False))
         await record_event(session, incident.id, f"{contact.name} left the incident; roles renounced", author_id=contact.id)
+        # A restricted incident's folder is taken from them: marked with the leave itself (one transaction), so
+        # the resume job revokes it if this process dies first. An open incident's folder is left shared: anyone
+        # may join its channel and get it back, and people leave a noisy channel yet still write the review.
+        revoke = incident.visibility == Visibility.RESTRICTED and await mark_needs_sync(session, incident.id, DOCUMENT)
         await session.commit()
-        return "left"
+    if revoke:
+        await ensure_document(deps, incident.id)  # a Google failure is recorded and retried, never raised
+    return "left"
 
 
 async def _incident(session: AsyncSession, name: str) -> Incident | None:
@@ -197,3 +214,36 @@ async def subscribe_from_announcement(deps: Deps, name: str, user_id: str) -> st
         detail.notify_user_ids = [*(detail.notify_user_ids or []), user_id]
         await session.commit()
     return f"You will receive stakeholder updates about {incident.name}."
+
+
+async def note_message(deps: Deps, channel_id: str, user_id: str) -> bool:
+    """Someone posted a top-level message in a channel: in an open incident's channel, count it; an observer
+    whose count reaches `engagement.observer_messages` becomes a participant (as in Dispatch). Returns
+    whether that happened now."""
+    needed = deps.config.engagement.observer_messages
+    async with deps.sessions() as session:
+        incident = await incident_for_channel(session, channel_id)
+        if incident is None or incident.status == IncidentStatus.CLOSED:
+            return False
+        contact = (await session.execute(select(IndividualContact).where(
+            col(IndividualContact.slack_user_id) == user_id))).scalar_one_or_none()
+        participant = await _participant(session, incident.id, contact.id) if contact is not None else None
+        if participant is None or participant.inactive_at is not None:
+            return False
+        count = (await session.execute(
+            update(Participant).where(col(Participant.id) == participant.id)
+            .values(message_count=col(Participant.message_count) + 1).returning(col(Participant.message_count)))).scalar_one()
+        promoted = False
+        if needed and count == needed and await _active_roles(session, participant.id) == [Role.OBSERVER]:
+            now = utcnow()
+            await session.execute(update(ParticipantRole).where(
+                col(ParticipantRole.participant_id) == participant.id, col(ParticipantRole.role) == Role.OBSERVER,
+                col(ParticipantRole.renounced_at).is_(None)).values(renounced_at=now)
+                .execution_options(synchronize_session=False))
+            session.add(ParticipantRole(participant_id=participant.id, role=Role.PARTICIPANT, assumed_at=now))
+            assert contact is not None  # (a participant has a contact)
+            await record_event(session, incident.id, f"{contact.name} became a participant ({count} messages in the channel)",
+                               author_id=contact.id, dedupe_key=f"incident:{incident.id}:promoted:{contact.id}")
+            promoted = True
+        await session.commit()
+    return promoted

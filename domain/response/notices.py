@@ -38,6 +38,7 @@ class Welcome(Notice):
 
     facts: IncidentFacts
     commands: dict[str, str] = field(default_factory=dict)
+    conference_url: str | None = None  # the incident's video call, once it exists
 
 
 @dataclass(frozen=True)

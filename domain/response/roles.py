@@ -17,6 +17,8 @@ from domain.core.vocabulary import IncidentStatus, Role
 from domain.incidents.service import incident_facts, incident_topic
 from domain.response.membership import Engage, record_participants, welcome
 from domain.response.notices import CommanderGuide, CommanderHandoff, RoleAssigned
+from domain.response.paging import page_person
+from domain.response.summary import incident_summary
 from domain.response.tickets import sync_ticket
 from domain.timeline import record_event
 from storage.models import Incident, IncidentPriority, IndividualContact, Participant, ParticipantRole
@@ -32,11 +34,11 @@ async def page_commander_if_needed(deps: Deps, incident_id: int) -> None:
         if not priority.page_commander or incident.status == IncidentStatus.CLOSED or incident.commander_id is None:
             return
         commander = await must_get(session, IndividualContact, incident.commander_id)
-        first = await record_event(session, incident.id, f"Commander paged ({priority.name} priority)",
-                                   dedupe_key=f"incident:{incident.id}:page:{incident.commander_id}")
+        await record_event(session, incident.id, f"Commander paged ({priority.name} priority)",
+                           dedupe_key=f"incident:{incident.id}:page:{incident.commander_id}")
         await session.commit()
-    if first:
-        await deps.ports.oncall.page_person(commander.slack_user_id, incident.name, incident.title)
+    await page_person(deps, incident_id, commander.slack_user_id, commander.email,
+                      reason=f"the commander, {commander.name or commander.slack_user_id}")
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,11 @@ async def assign_role(deps: Deps, form: AssignRoleForm, *, actor: str) -> None:
         # No channel yet when the incident's set-up has not created it (a managing command may name
         # such an incident from elsewhere): the role is recorded, only the channel effects are left out.
         channel = incident.channel_id
+        await session.commit()  # no transaction held over the invite and welcome: sharing the folder writes
         if new and channel is not None:
             await conv.invite(channel, new)
-        effects: list[Awaitable[object]] = [welcome(deps, facts, new)]
+        await welcome(deps, facts, new)
+        effects: list[Awaitable[object]] = []
         if handoff:
             if channel is not None:
                 topic = await incident_topic(session, incident, facts.priority)
@@ -80,12 +84,16 @@ async def assign_role(deps: Deps, form: AssignRoleForm, *, actor: str) -> None:
                     conv.post(channel, CommanderHandoff(incident.name, previous.slack_user_id if previous else None,
                                                         form.user_id, actor)),
                 ]
+                if incident.summary_message_ts:  # the pinned summary names the new commander
+                    effects.append(conv.update(channel, incident.summary_message_ts,
+                                               await incident_summary(session, incident, config)))
             effects += [
                 conv.send_direct(form.user_id, CommanderGuide(facts, config.commands.model_dump())),
                 refresh_announcements(session, conv, incident, facts, config),
             ]
         elif channel is not None:
             effects.append(conv.post(channel, RoleAssigned(incident.name, form.user_id, form.role, actor)))
+        await session.commit()  # the topic and summary were read; no transaction held over the Slack calls
         await gather_all(*effects)
         await session.commit()
     if handoff:

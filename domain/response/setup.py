@@ -17,19 +17,24 @@ from domain.core.deps import Deps
 from domain.core.ports import ChannelRef, ConversationPort, NameTaken, PortError, StepMark
 from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from domain.incidents import naming
-from domain.incidents.notices import ClosingSummary, IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
+from domain.incidents.notices import IncidentFacts, IncidentReported, IncidentSummary, SetupDelayed
 from domain.incidents.service import (
     MAX_NAME_ATTEMPTS,
+    OWN_SILENCE,
+    SETUP_HEARTBEAT,
     SETUP_LEASE,
     channel_prefix,
     claim_setup,
-    duration,
     incident_facts,
     incident_topic,
+    keep_setup_lease,
+    own_earlier_boot,
 )
+from domain.response.documents import start_google_steps
 from domain.response.engagement import run_engagement
+from domain.response.notices import CommanderGuide
 from domain.response.roles import page_commander_if_needed
-from domain.response.summary import incident_summary
+from domain.response.summary import closing_summary, incident_summary
 from domain.response.tickets import ensure_ticket
 from domain.timeline import record_event
 from storage.models import (
@@ -44,18 +49,23 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
 CLOCK_SKEW = timedelta(minutes=5)  # between our clock and the chat workspace's, when comparing creation times
+RETRY_FIRST, RETRY_MAX = timedelta(seconds=30), timedelta(minutes=10)  # failed set-ups, see `_retry_delay`
 
 
-async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = False) -> None:
+async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = False) -> str | None:
     """Runs beside the channel set-up calls once the channel exists; each part is idempotent
-    (a resumed set-up repeats it safely) and a failure of one is only logged.
+    (a resumed set-up repeats it safely) and a failure of one does not stop the others.
 
-    `resumed`: an earlier attempt may have died half-way, so look for what it posted first.
+    Returns why the engagement failed, if it did: the people it recorded may not be in the channel,
+    so the set-up stays unfinished and its resumption invites them (the others retry on their own:
+    announcements and pages are rows the resume job finishes). `resumed`: an earlier attempt may have
+    died half-way, so look for what it posted first.
     """
     results = await asyncio.gather(
         run_engagement(deps, incident_id),
         _announce(deps, incident_id, recover=resumed),
         page_commander_if_needed(deps, incident_id),
+        _guide_commander(deps, incident_id),
         return_exceptions=True,
     )
     for result in results:
@@ -63,6 +73,22 @@ async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = Fals
             log.error("post-set-up step of incident %s failed", incident_id, exc_info=result)
         elif isinstance(result, BaseException):  # cancelled (shutdown): not a step failure
             raise result
+    return str(results[0]) or type(results[0]).__name__ if isinstance(results[0], Exception) else None
+
+
+async def _guide_commander(deps: Deps, incident_id: int) -> None:
+    """The commander's help tips (what to do, the commands they will need by their configured names), by DM,
+    once: recorded before it is sent, so a set-up resumed after a crash never sends it twice."""
+    async with deps.sessions() as session:
+        incident = await must_get(session, Incident, incident_id)
+        if incident.status == IncidentStatus.CLOSED or incident.commander_id is None:
+            return
+        facts = await incident_facts(session, incident)
+        first = await record_event(session, incident.id, "Help tips sent to the incident commander",
+                                   dedupe_key=f"incident:{incident.id}:commander-guide")
+        await session.commit()
+    if first and facts.commander:
+        await deps.ports.conversation.send_direct(facts.commander, CommanderGuide(facts, deps.config.commands.model_dump()))
 
 
 async def close_retroactive(deps: Deps, incident_id: int) -> None:
@@ -73,12 +99,16 @@ async def close_retroactive(deps: Deps, incident_id: int) -> None:
         channel = incident.channel_id
         if incident.status != IncidentStatus.CLOSED or channel is None:
             return
-        facts = await incident_facts(session, incident)
+        notice = await closing_summary(session, incident, deps.config)
         first = await record_event(session, incident.id, "Closing summary posted",
                                    dedupe_key=f"incident:{incident.id}:closing-summary")
         await session.commit()
     if first:
-        await conv.post(channel, ClosingSummary(facts, incident.resolution, duration(incident)))
+        posted = await conv.post(channel, notice)
+        async with deps.sessions() as session:  # the cost job edits the final figure into it
+            await session.execute(update(Incident).where(col(Incident.id) == incident_id)
+                                  .values(closing_message_ts=posted.ts).execution_options(synchronize_session=False))
+            await session.commit()
     if deps.config.archive_on_close:
         await conv.archive(channel)
 
@@ -93,7 +123,13 @@ async def _announce(deps: Deps, incident_id: int, *, recover: bool) -> None:
         await session.commit()
 
 
-async def setup_incident(deps: Deps, incident_id: int) -> Incident:
+async def setup_incident(deps: Deps, incident_id: int, *, own: bool = False) -> Incident:
+    """Create and prepare the incident channel, once one of `deps.setup_slots` is free."""
+    async with deps.setup_slots:
+        return await _setup_incident(deps, incident_id, own=own)
+
+
+async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False) -> Incident:
     """Create and prepare the incident channel; resumable after a failure at any step.
 
     Independent Slack calls run concurrently. Progress is committed after each step so that a
@@ -104,6 +140,9 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
     channel by the name committed before asking for it (`_open_channel`), the summary by the
     mark it was posted with (`_post_summary`). The ephemeral confirmation cannot be looked up:
     it is recorded as soon as it is sent (`_confirm_to_reporter`).
+
+    The attempt holds the incident by a heartbeat (`_heartbeat`): a process that dies lets go within
+    SETUP_LEASE. `own`: this replica was restarted, take back what its earlier boot was doing.
     """
     sessions, config, conv = deps.sessions, deps.config, deps.ports.conversation
     # Every DB step below ends with a commit before the next Slack call: a transaction (and on
@@ -112,7 +151,7 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
         incident = await must_get(session, Incident, incident_id)
         if incident.setup_state == SetupState.READY:
             return incident
-        if not await claim_setup(session, incident):
+        if not await claim_setup(session, incident, deps.holder, instance=deps.instance if own else None):
             log.info("set-up of %s already running elsewhere", incident.name)
             return incident
         resumed = incident.setup_attempts > 1  # an earlier attempt may have done more than it recorded
@@ -124,6 +163,7 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
             incident.setup_channel_name = naming.channel_name(prefix, incident.number, incident.title)
         await session.commit()
         ready = False
+        heartbeat = asyncio.create_task(_heartbeat(deps, incident.id))
         try:
             if incident.channel_id is None:
                 profile, _ = await gather_all(
@@ -144,7 +184,7 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
                 if resumed else []
             await session.commit()
 
-            await gather_all(
+            *_, engagement_failed = await gather_all(
                 conv.invite(channel_id, [reporter.slack_user_id]),
                 _invite_participants(conv, incident, channel_id, others),
                 conv.set_topic(channel_id, topic),
@@ -152,11 +192,15 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
                 _confirm_to_reporter(deps, incident, channel_id, facts),
                 on_channel_ready(deps, incident.id, resumed=resumed),
             )
-            incident.setup_state, incident.setup_error = SetupState.READY, None
             incident.updated_at = utcnow()
+            if engagement_failed is None:
+                incident.setup_state, incident.setup_error = SetupState.READY, None
+                log.info("incident %s ready in #%s", incident.name, incident.channel_name)
+            else:  # the channel works (the reporter was told so); the resume job invites whom engagement recorded
+                incident.setup_error = f"engagement: {engagement_failed}"[:2000]
+                log.warning("incident %s usable in #%s; engagement to be retried", incident.name, incident.channel_name)
             await session.commit()
-            log.info("incident %s ready in #%s", incident.name, incident.channel_name)
-            ready = True
+            ready = engagement_failed is None
         except Exception as exc:  # record any failure so the incident can be resumed, then tell the reporter
             await session.rollback()
             incident = await must_get(session, Incident, incident_id)
@@ -165,13 +209,27 @@ async def setup_incident(deps: Deps, incident_id: int) -> Incident:
             await session.commit()
             log.exception("set-up of %s failed (attempt %s)", incident.name, incident.setup_attempts)
             await _tell_setup_delayed(conv, incident, reporter.slack_user_id, exc)
+        finally:
+            heartbeat.cancel()
     if ready:
         # After the channel is ready, never before: the ticket (a slow, fallible tracker) may not delay it.
         # Its failures are recorded on the ticket row and retried by the resume job.
-        await ensure_ticket(deps, incident_id)
+        await gather_all(ensure_ticket(deps, incident_id), start_google_steps(deps, incident_id))
         # Last: archiving a retroactively Closed incident must follow every other channel call.
         await close_retroactive(deps, incident_id)
     return incident
+
+
+async def _heartbeat(deps: Deps, incident_id: int) -> None:
+    """Keep the set-up lease while the attempt works; ends when cancelled or when the lease is not ours."""
+    while True:
+        await asyncio.sleep(SETUP_HEARTBEAT.total_seconds())
+        try:
+            async with deps.sessions() as session:
+                if not await keep_setup_lease(session, incident_id, deps.holder):
+                    return
+        except Exception:  # a database hiccup: the next beat tries again, the lease has slack
+            log.warning("set-up heartbeat of incident %s failed", incident_id, exc_info=True)
 
 
 async def _open_channel(sessions: Sessions, conv: ConversationPort, prefix: str, incident: Incident,
@@ -315,23 +373,53 @@ async def _tell_setup_delayed(conv: ConversationPort, incident: Incident, user_i
         log.warning("could not tell %s about the delayed set-up of %s", user_id, incident.name)
 
 
+def _retry_delay(attempts: int) -> timedelta:
+    """How long a failed set-up (Slack refused, an outage) waits before the resume job tries again:
+    at once after the first failure, then 30 s doubling (the job runs every 20 s)."""
+    return timedelta(0) if attempts <= 1 else min(RETRY_FIRST * 2 ** (attempts - 2), RETRY_MAX)
+
+
 async def resume_pending_setups(deps: Deps, *, max_attempts: int = 5) -> int:
     """Finish set-ups left unfinished (Slack outage, crash). Returns how many were attempted.
 
-    Only attempts that failed or went stale are picked; `setup_incident` claims each one, so
-    running this in several processes at once is safe.
+    Only attempts that failed (once their retry delay has passed) or went stale (no heartbeat for
+    SETUP_LEASE) are picked; `setup_incident` claims each one, so running this in several processes
+    at once is safe.
     """
-    stale = utcnow() - SETUP_LEASE
+    now = utcnow()
     async with deps.sessions() as session:
-        ids = (
+        rows = (
             await session.execute(
-                select(col(Incident.id)).where(
+                select(col(Incident.id), col(Incident.setup_error), col(Incident.setup_attempts),
+                       col(Incident.updated_at)).where(
                     col(Incident.setup_state) != SetupState.READY,
                     col(Incident.setup_attempts) < max_attempts,
-                    or_(col(Incident.setup_error).is_not(None), col(Incident.updated_at) < stale),
+                    or_(col(Incident.setup_error).is_not(None), col(Incident.updated_at) < now - SETUP_LEASE),
                 )
             )
-        ).scalars().all()
+        ).all()
+    ids = [incident_id for incident_id, error, attempts, beat in rows
+           if error is None or beat < now - _retry_delay(attempts)]
     for incident_id in ids:
         await setup_incident(deps, incident_id)
     return len(ids)
+
+
+async def resume_own_setups(deps: Deps, *, max_attempts: int = 5) -> tuple[int, int]:
+    """At start-up: take back the set-ups an earlier boot of this replica (`deps.instance`) was running
+    when it died, once their heartbeat has been silent for OWN_SILENCE (not SETUP_LEASE).
+
+    Returns (attempted now, still waiting for their silence): call again while some wait.
+    """
+    async with deps.sessions() as session:
+        rows = (await session.execute(
+            select(col(Incident.id), col(Incident.updated_at)).where(
+                col(Incident.setup_state) != SetupState.READY,
+                col(Incident.setup_attempts) < max_attempts,
+                own_earlier_boot(deps.instance, deps.holder),
+            ))).all()
+    silent_since = utcnow() - OWN_SILENCE
+    due = [incident_id for incident_id, beat in rows if beat < silent_since]
+    for incident_id in due:
+        await setup_incident(deps, incident_id, own=True)
+    return len(due), len(rows) - len(due)

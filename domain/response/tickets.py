@@ -8,6 +8,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.core.aio import until_settled
 from domain.core.deps import Deps
 from domain.core.ports import TicketRef
 from domain.incidents.service import incident_facts
@@ -40,18 +41,24 @@ async def ensure_ticket(deps: Deps, incident_id: int) -> None:
     """Create (or find) the incident's ticket, link it in the channel and bring it in step; idempotent.
 
     Does nothing without a ticket integration, for an incident without a channel, or while another
-    process holds the ticket's claim (that process, or the resume job, finishes the work).
+    process holds the ticket's claim (that process, or the resume job, finishes the work): a change stored
+    while this attempt held the claim is written by a follow-up attempt right away.
     """
+    await until_settled(lambda: _ensure_once(deps, incident_id))
+
+
+async def _ensure_once(deps: Deps, incident_id: int) -> bool:
+    """One attempt; True when the incident changed while it held the claim, so the ticket is out of step again."""
     config = deps.config.tickets
     if config is None:
-        return
+        return False
     async with deps.sessions() as session:
         incident = await must_get(session, Incident, incident_id)
         if incident.channel_id is None or not wants_ticket(config, incident.visibility):
-            return
+            return False
         row = await claim_ticket(session, incident_id)
         if row is None:
-            return
+            return False
         facts = await incident_facts(session, incident)
         reporter, commander = await ticket_people(session, incident)
         fields = ticket_fields(config, facts, channel_link=deps.ports.conversation.channel_link(incident.channel_id),
@@ -79,8 +86,8 @@ async def ensure_ticket(deps: Deps, incident_id: int) -> None:
     except Exception as exc:  # recorded for the resume job; the incident itself is fine
         log.warning("ticket of %s: %s", facts.name, exc)
         await _record_failure(deps, incident_id, channel, facts.name, str(exc), announce=not announced)
-        return
-    await _record_success(deps, incident_id, channel, facts.name, key, url, recovered=announced)
+        return False
+    return await _record_success(deps, incident_id, channel, facts.name, key, url, recovered=announced)
 
 
 async def sync_ticket(deps: Deps, incident_id: int) -> None:
@@ -156,14 +163,18 @@ async def _record_failure(deps: Deps, incident_id: int, channel: str, name: str,
 
 
 async def _record_success(deps: Deps, incident_id: int, channel: str, name: str, key: str, url: str, *,
-                          recovered: bool) -> None:
+                          recovered: bool) -> bool:
+    """Release the claim; True when the incident changed meanwhile (`needs_sync` set again)."""
     async with deps.sessions() as session:
         row = await _row(session, incident_id)
         row.attempts, row.error, row.next_attempt_at, row.claimed_until = 0, None, None, None
         row.failure_announced = False
         await session.commit()
+        await session.refresh(row)
+        changed = row.needs_sync
     if recovered:
         try:
             await deps.ports.conversation.post(channel, TicketReady(name, key, url))
         except Exception:
             log.warning("could not tell #%s that the ticket of %s is ready", channel, name)
+    return changed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -25,23 +24,31 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _leaves(value: Any) -> Iterator[str]:
-    """Every scalar in a JSON value as text (keys excluded: entities are values)."""
-    if isinstance(value, dict):
+def _leaves(value: Any) -> list[str]:
+    """Every scalar in a JSON value as text (keys excluded: entities are values), depth first."""
+    out: list[str] = []
+    _collect(value, out)
+    return out
+
+
+def _collect(value: Any, out: list[str]) -> None:
+    # Appending to one list: a generator per level cost more than the regular expressions themselves.
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
         for v in value.values():
-            yield from _leaves(v)
+            _collect(v, out)
     elif isinstance(value, list):
         for v in value:
-            yield from _leaves(v)
-    elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        yield str(value)
+            _collect(v, out)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        out.append(str(value))
 
 
-def _scalars(found: Any) -> Iterator[str]:
+def _scalars(found: Any) -> list[str]:
     if isinstance(found, (dict, list)):
-        yield from _leaves(found)
-    elif found is not None and not isinstance(found, bool):
-        yield str(found)
+        return _leaves(found)
+    return [str(found)] if found is not None and not isinstance(found, bool) else []
 
 
 def extract_entities(raw: dict[str, Any], entity_types: list[EntityTypeConfig]) -> list[tuple[str, str]]:
@@ -52,6 +59,7 @@ def extract_entities(raw: dict[str, Any], entity_types: list[EntityTypeConfig]) 
     one, else the whole match.
     """
     found: dict[tuple[str, str], None] = {}
+    leaves: list[str] | None = None  # the payload's scalars, walked once for every regular expression
     for etype in entity_types:
         values: dict[str, None] = {}
         if etype.jsonpath:
@@ -60,7 +68,9 @@ def extract_entities(raw: dict[str, Any], entity_types: list[EntityTypeConfig]) 
                     values.setdefault(v.strip())
         if etype.regex:
             pattern = _regex(etype.regex)
-            for text in _leaves(raw):
+            if leaves is None:
+                leaves = _leaves(raw)
+            for text in leaves:
                 for m in pattern.finditer(text):
                     values.setdefault((m.group(1) if pattern.groups else m.group(0)) or "")
         for v in list(values)[:MAX_PER_TYPE]:

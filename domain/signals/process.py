@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,12 +19,14 @@ from sqlalchemy import and_, bindparam, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
-from domain.cases.service import create_case, record_case_event, set_status
+from domain.cases.service import SignalCase, create_case, create_signal_cases, record_case_event, set_status
 from domain.config.schema import WarroomConfig
 from domain.config.signals import EntityMatch, SignalDefinitionConfig, SignalFilterConfig
 from domain.core.vocabulary import CaseStatus, FilterAction, ResolutionReason, SignalStatus
+from domain.incidents.tags import tag_case_entities
 from domain.signals.extract import extract_entities
 from domain.signals.snooze import in_force, matches
+from domain.workflows import store_signal_run
 from storage.case_models import Case
 from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
 from storage.upsert import upsert_insert
@@ -36,6 +38,17 @@ Entity = tuple[str, str]
 Snooze = tuple[str, str | None, Sequence[EntityMatch] | Sequence[dict[str, Any]]]
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedSignal:
+    """What deciding needs of a stored instance (plain columns: loading ORM objects cost more than deciding)."""
+
+    id: str
+    definition: str
+    raw: dict[str, Any]
+    overrides: dict[str, Any] | None
+    received_at: datetime
+
+
 @dataclass(frozen=True)
 class Outcome:
     outcome: str
@@ -44,12 +57,12 @@ class Outcome:
     filter_name: str | None = None
 
 
-def batch_order(instances: list[SignalInstance]) -> list[SignalInstance]:
+def batch_order(instances: list[QueuedSignal]) -> list[QueuedSignal]:
     """The order instances are decided in (and per-definition locks taken in, ruling out deadlocks)."""
     return sorted(instances, key=lambda i: (i.definition, i.received_at, i.id))
 
 
-async def process_batch(session: AsyncSession, instances: list[SignalInstance], config: WarroomConfig,
+async def process_batch(session: AsyncSession, instances: list[QueuedSignal], config: WarroomConfig,
                         now: datetime) -> dict[str, Outcome]:
     """Decide what each instance becomes and write it all, statuses included; does not commit."""
     instances = batch_order(instances)
@@ -65,6 +78,7 @@ async def process_batch(session: AsyncSession, instances: list[SignalInstance], 
 
     outcomes: dict[str, Outcome] = {}
     bumps: dict[int, int] = {}
+    new_cases: list[SignalCase] = []  # opened together after the loop; until then case id -n is the n-th
     for instance in instances:
         definition = config.signals.definition(instance.definition)
         if definition is None:  # removed from the config since it was accepted: keep it, make nothing
@@ -82,9 +96,19 @@ async def process_batch(session: AsyncSession, instances: list[SignalInstance], 
             bumps[case_id] = bumps.get(case_id, 0) + 1
             outcomes[instance.id] = Outcome(DEDUPLICATED, case_id, filter_name=via)
         else:
-            outcome = await _open_case(session, config, definition, instance)
-            outcomes[instance.id] = outcome
+            wanted = _case_for(config, definition, instance)
+            if config.cases.type(wanted.case_type).auto_close:  # rare: closed at once, one at a time
+                outcomes[instance.id] = await _open_closed_case(session, config, wanted)
+            else:
+                new_cases.append(wanted)
+                outcomes[instance.id] = Outcome(CASE, -len(new_cases), new_case=True)
         recent.remember(instance, found[instance.id], outcomes[instance.id].case_id)
+
+    if new_cases:
+        opened = await create_signal_cases(session, config, new_cases, now)
+        outcomes = {i: _opened(o, opened) for i, o in outcomes.items()}
+        bumps = {(opened[-c - 1][0] if c < 0 else c): n for c, n in bumps.items()}
+    await _follow_cases(session, config, instances, outcomes, found)
 
     if bumps:  # one executemany, however many cases the batch touched
         table = SQLModel.metadata.tables[Case.__tablename__]  # Case.__table__, typed
@@ -96,19 +120,19 @@ async def process_batch(session: AsyncSession, instances: list[SignalInstance], 
     return outcomes
 
 
-def _entities(instance: SignalInstance, config: WarroomConfig) -> set[Entity]:
+def _entities(instance: QueuedSignal, config: WarroomConfig) -> set[Entity]:
     definition = config.signals.definition(instance.definition)
     if definition is None:
         return set()
     return set(extract_entities(instance.raw, config.signals.entity_types_for(definition)))
 
 
-def _wants_case(instance: SignalInstance, config: WarroomConfig) -> bool:
+def _wants_case(instance: QueuedSignal, config: WarroomConfig) -> bool:
     definition = config.signals.definition(instance.definition)
     return definition is not None and definition.create_case
 
 
-async def _store_entities(session: AsyncSession, instances: list[SignalInstance], found: dict[str, set[Entity]],
+async def _store_entities(session: AsyncSession, instances: list[QueuedSignal], found: dict[str, set[Entity]],
                           now: datetime) -> None:
     rows = [dict(instance_id=i.id, entity_type=t, value=v, definition=i.definition, created_at=now)
             for i in instances for t, v in sorted(found[i.id])]
@@ -118,7 +142,7 @@ async def _store_entities(session: AsyncSession, instances: list[SignalInstance]
         await session.execute(stmt, rows)
 
 
-async def _active_snoozes(session: AsyncSession, config: WarroomConfig, instances: list[SignalInstance],
+async def _active_snoozes(session: AsyncSession, config: WarroomConfig, instances: list[QueuedSignal],
                           now: datetime) -> list[Snooze]:
     """(name, definition or None for all, entities) of every snooze in force: config ones, then those made in Slack."""
     snoozes: list[Snooze] = [(f.name, d, f.entities) for f in config.signals.snoozes_in_force(now)
@@ -135,7 +159,7 @@ def _definitions_or_every(definitions: list[str]) -> list[str | None]:
     return [*definitions] if definitions else [None]
 
 
-def _snooze_for(instance: SignalInstance, found: set[Entity], snoozes: list[Snooze]) -> str | None:
+def _snooze_for(instance: QueuedSignal, found: set[Entity], snoozes: list[Snooze]) -> str | None:
     return next((name for name, definition, wanted in snoozes
                  if definition in (None, instance.definition) and matches(wanted, found)), None)
 
@@ -160,7 +184,7 @@ class _RecentCases:
         self.by_definition: dict[str, tuple[datetime, int]] = {}  # definition -> (received_at, case)
         self.by_entity: dict[Entity, tuple[datetime, int]] = {}  # entity -> (seen at, case)
 
-    def match(self, config: WarroomConfig, definition: SignalDefinitionConfig, instance: SignalInstance,
+    def match(self, config: WarroomConfig, definition: SignalDefinitionConfig, instance: QueuedSignal,
               found: set[Entity]) -> tuple[int | None, str | None]:
         for f in _dedup_filters(config, definition.name):
             window = timedelta(seconds=f.window_seconds)
@@ -174,7 +198,7 @@ class _RecentCases:
             return last[1], None
         return None, None
 
-    def remember(self, instance: SignalInstance, found: set[Entity], case_id: int | None) -> None:
+    def remember(self, instance: QueuedSignal, found: set[Entity], case_id: int | None) -> None:
         if case_id is None:
             return
         self.by_definition[instance.definition] = (instance.received_at, case_id)
@@ -188,7 +212,7 @@ def _dedup_filters(config: WarroomConfig, definition: str) -> list[SignalFilterC
             if f.action == FilterAction.DEDUPLICATE and (not f.definitions or definition in f.definitions)]
 
 
-async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, instances: list[SignalInstance],
+async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, instances: list[QueuedSignal],
                              found: dict[str, set[Entity]], now: datetime) -> _RecentCases:
     """The latest open case per definition (within its window) and per entity (within the filters' windows)."""
     recent = _RecentCases()
@@ -229,30 +253,58 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
     return recent
 
 
-def _override(instance: SignalInstance, key: str) -> str | None:
+def _override(instance: QueuedSignal, key: str) -> str | None:
     value = (instance.overrides or {}).get(key)
     return value.get("name") if isinstance(value, dict) else value
 
 
-async def _open_case(session: AsyncSession, config: WarroomConfig, definition: SignalDefinitionConfig,
-                     instance: SignalInstance) -> Outcome:
-    raw = instance.raw
-    given = raw.get("title")
-    title = given if isinstance(given, str) and given.strip() else definition.name
+async def _follow_cases(session: AsyncSession, config: WarroomConfig, instances: list[QueuedSignal],
+                        outcomes: dict[str, Outcome], found: dict[str, set[Entity]]) -> None:
+    """What follows from an instance's case: a new case's workflow run, the case's entity tags."""
+    entity_tags = any(t.entity_types for t in config.tags.types)
+    for instance in instances:
+        outcome = outcomes[instance.id]
+        if outcome.case_id is None:
+            continue
+        definition = config.signals.definition(instance.definition)
+        if outcome.new_case and definition is not None and definition.workflow:
+            await store_signal_run(session, config, definition.workflow, outcome.case_id, sorted(found[instance.id]))
+        if entity_tags:
+            await tag_case_entities(session, config, outcome.case_id, found[instance.id])
+
+
+def _case_for(config: WarroomConfig, definition: SignalDefinitionConfig, instance: QueuedSignal) -> SignalCase:
+    """The case an instance of `definition` opens (its payload's title, the overrides it was sent with)."""
+    given = instance.raw.get("title")
+    title = given.strip() if isinstance(given, str) and given.strip() else definition.name
     ctype = config.cases.type(_override(instance, "case_type") or definition.case_type)
-    target = _override(instance, "conversation_target") or definition.conversation_target or ctype.conversation_target
+    return SignalCase(
+        title=title, description=definition.description, case_type=ctype.name,
+        priority=_override(instance, "case_priority") or definition.case_priority, signal_definition=definition.name,
+        conversation_target=_override(instance, "conversation_target") or definition.conversation_target
+        or ctype.conversation_target, idempotency_key=f"signal:{instance.id}", instance_id=instance.id)
+
+
+def _opened(outcome: Outcome, opened: list[tuple[int, bool]]) -> Outcome:
+    """`outcome` with the real id of a case opened after the loop (and whether it was new after all)."""
+    if outcome.case_id is None or outcome.case_id > 0:
+        return outcome
+    case_id, created = opened[-outcome.case_id - 1]
+    return replace(outcome, case_id=case_id, new_case=outcome.new_case and created)
+
+
+async def _open_closed_case(session: AsyncSession, config: WarroomConfig, wanted: SignalCase) -> Outcome:
+    """A case of an `auto_close` type: opened, then closed as information gathered."""
     case, created = await create_case(
-        session, config, title=title.strip(), description=definition.description, case_type=ctype.name,
-        priority=_override(instance, "case_priority") or definition.case_priority,
-        signal_definition=definition.name, conversation_target=target, idempotency_key=f"signal:{instance.id}",
-    )
+        session, config, title=wanted.title, description=wanted.description, case_type=wanted.case_type,
+        priority=wanted.priority, signal_definition=wanted.signal_definition,
+        conversation_target=wanted.conversation_target, idempotency_key=wanted.idempotency_key)
     if created:
         case.alert_count = 1
-        if ctype.auto_close:
-            case.resolution_reason, case.resolution = ResolutionReason.INFORMATION_GATHERED, f"Closed automatically ({ctype.name})"
-            await set_status(session, case, CaseStatus.CLOSED, None)
-        await record_case_event(session, case.id, f"Signal received: {definition.name}", source="signal",
-                                details={"instance": instance.id}, dedupe_key=f"signal:{instance.id}")
+        case.resolution_reason, case.resolution = ResolutionReason.INFORMATION_GATHERED, f"Closed automatically ({case.case_type})"
+        await set_status(session, case, CaseStatus.CLOSED, None)
+        await record_case_event(session, case.id, f"Signal received: {wanted.signal_definition}", source="signal",
+                                details={"instance": wanted.instance_id}, dedupe_key=f"signal:{wanted.instance_id}")
     return Outcome(CASE, case.id, new_case=created)
 
 

@@ -185,6 +185,17 @@ async def snooze_subject(session: AsyncSession, case_id: int) -> SnoozeSubject:
     return SnoozeSubject(case.id, case.name, case.signal_definition, entities)
 
 
+async def snooze_refusal(session: AsyncSession, case_id: int) -> str | None:
+    """At submit: why the case can no longer be snoozed (gone, or nothing to snooze on), or None."""
+    if await session.get(Case, case_id) is None:
+        return "That case no longer exists."
+    try:
+        await snooze_subject(session, case_id)
+    except CaseRuleError as exc:
+        return str(exc)
+    return None
+
+
 async def recent_preview(session: AsyncSession, definition: str, entities: Iterable[Any]) -> tuple[int, int]:
     """`preview` over the last PREVIEW_WINDOW."""
     return await preview(session, definition, entities, utcnow() - PREVIEW_WINDOW)

@@ -1,9 +1,10 @@
-"""The signal worker: claims stored instances in batches and decides each batch in one transaction,
-while a separate card task posts new cases' cards and catches up on lagging ones.
+"""The signal worker: claims stored instances in batches and decides each batch in the claiming
+transaction, while a separate card task posts new cases' cards and catches up on lagging ones.
 
-Several processes may run a worker on one Postgres database: claims use `FOR UPDATE SKIP LOCKED`
-and a lease, and claimed rows are locked while decided, so no instance is processed twice. On
-SQLite the single-writer lock makes the claim statement exclusive. A failing instance is
+Several processes may run a worker on one Postgres database: the claim is `FOR UPDATE SKIP LOCKED`
+and the rows stay locked until the batch commits, so no instance is processed twice, and a worker
+that dies mid-batch leaves its instances pending at once (its transaction rolls back). On SQLite
+the single-writer lock makes the claim statement exclusive. A failing instance is
 retried with exponential backoff and parked after `signals.max_attempts` — it never blocks others.
 """
 
@@ -19,14 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
 
 from domain.cases.cards import sync_cards
 from domain.config.schema import WarroomConfig
 from domain.core.deps import Deps
 from domain.core.vocabulary import SignalStatus
-from domain.signals.process import Outcome, batch_order, process_batch
+from domain.signals.process import Outcome, QueuedSignal, batch_order, process_batch
+from domain.workflows import deliver_due
 from storage.db import write_gate
 from storage.signal_models import SignalInstance
 from storage.types import utcnow
@@ -38,7 +40,7 @@ IDLE_POLL = 1.0  # seconds between polls when nothing woke the worker (other pro
 CARD_SYNC_EVERY = 1.0
 SQLITE_PAUSE = 0.05
 
-Processor = Callable[[AsyncSession, list[SignalInstance], WarroomConfig, datetime], Awaitable[dict[str, Outcome]]]
+Processor = Callable[[AsyncSession, list[QueuedSignal], WarroomConfig, datetime], Awaitable[dict[str, Outcome]]]
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -54,24 +56,27 @@ class WorkerStats:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-async def claim_batch(sessions: async_sessionmaker[AsyncSession], worker_id: str, size: int) -> list[str]:
-    """Take up to `size` due, unclaimed (or lease-expired) pending instances, oldest first; commits."""
+async def claim_batch(session: AsyncSession, worker_id: str, size: int) -> list[QueuedSignal]:
+    """Take up to `size` due pending instances, oldest first, inside the caller's transaction.
+
+    They stay locked until that transaction ends (Postgres: `FOR UPDATE SKIP LOCKED`, so another
+    worker takes the next ones; SQLite: the claiming UPDATE takes the single write lock). If the
+    process dies mid-batch the transaction rolls back and they are simply pending again.
+    """
     now = utcnow()
-    due = (select(col(SignalInstance.id))
-           .where(col(SignalInstance.status) == SignalStatus.PENDING, col(SignalInstance.next_attempt_at) <= now,
-                  (col(SignalInstance.claimed_until).is_(None)) | (col(SignalInstance.claimed_until) < now))
-           .order_by(col(SignalInstance.received_at)).limit(size))
-    async with sessions() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        result = await session.execute(
-            update(SignalInstance).where(col(SignalInstance.id).in_(due.scalar_subquery()))
-            .values(claimed_by=worker_id, claimed_until=now + LEASE)
-            .returning(col(SignalInstance.id), col(SignalInstance.received_at))
-            .execution_options(synchronize_session=False))
-        rows = sorted(result.all(), key=lambda r: r[1])
-        await session.commit()
-    return [r[0] for r in rows]
+    table = SQLModel.metadata.tables[SignalInstance.__tablename__]  # SignalInstance.__table__, typed
+    wanted = (table.c.id, table.c.definition, table.c.raw, table.c.overrides, table.c.received_at)
+    due = (table.c.status == SignalStatus.PENDING, table.c.next_attempt_at <= now,
+           table.c.claimed_until.is_(None) | (table.c.claimed_until < now))
+    if session.get_bind().dialect.name == "postgresql":  # a lock is enough: nothing to write yet
+        query = select(*wanted).where(*due).order_by(table.c.received_at).limit(size)
+        rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
+    else:
+        oldest = select(table.c.id).where(*due).order_by(table.c.received_at).limit(size)
+        rows = (await session.execute(update(table).where(table.c.id.in_(oldest.scalar_subquery()))
+                                      .values(claimed_by=worker_id, claimed_until=now + LEASE)
+                                      .returning(*wanted))).all()
+    return sorted((QueuedSignal(*row) for row in rows), key=lambda q: q.received_at)
 
 
 class SignalWorker:
@@ -112,11 +117,16 @@ class SignalWorker:
         """Card upkeep in its own task, so Slack latency never holds the queue up: new cases' cards
         (woken by the worker), cards that failed to post, and alert counts that are behind."""
         while not self._stopping:
+            self._cards_due.clear()  # (before the round: a wake during it means another round)
+            touched = 0
             try:
-                await sync_cards(self.deps)
+                touched = await sync_cards(self.deps)
+                if any(d.workflow for d in self.deps.config.signals.definitions):
+                    await deliver_due(self.deps)  # runs of the cases just opened, after their cards
             except Exception:  # Slack or the database is down: try again next round
                 log.exception("case card sync failed")
-            self._cards_due.clear()
+            if touched:  # a round takes at most SYNC_BATCH cards: more may be waiting, look again at once
+                continue
             if not self._stopping:
                 try:
                     await asyncio.wait_for(self._cards_due.wait(), CARD_SYNC_EVERY)
@@ -152,61 +162,47 @@ class SignalWorker:
             return await self._run_batch()
 
     async def _run_batch(self) -> int:
-        ids = await claim_batch(self.sessions, self.worker_id, self.config.signals.worker_batch)
-        if not ids:
-            return 0
-        now = utcnow()
-        failures: list[tuple[str, Exception]] = []
         async with self.sessions() as session:
-            instances = await self._mine(session, ids)
+            instances = await claim_batch(session, self.worker_id, self.config.signals.worker_batch)
+            if not instances:
+                await session.commit()  # (SQLite: nothing claimed, but end the transaction)
+                return 0
+            now = utcnow()
             try:
                 async with session.begin_nested():
                     outcomes = await self.processor(session, instances, self.config, now)
             except Exception:  # find the culprit: one instance at a time
                 outcomes = {}
-                for instance in batch_order(await self._mine(session, ids)):
+                for instance in batch_order(instances):
                     try:
                         async with session.begin_nested():
                             outcomes.update(await self.processor(session, [instance], self.config, now))
                     except Exception as exc:  # this instance only: retried later, the batch goes on
-                        failures.append((instance.id, exc))
+                        await self._failed(session, instance.id, exc)
             await session.commit()
-        for instance_id, error in failures:
-            async with self.sessions() as session:
-                await self._failed(session, instance_id, error)
         for outcome in outcomes.values():
             self.stats.processed += 1
             self.stats.outcomes[outcome.outcome] = self.stats.outcomes.get(outcome.outcome, 0) + 1
         if any(outcome.new_case for outcome in outcomes.values()):
             self._cards_due.set()  # the card task posts them
-        return len(ids)
-
-    async def _mine(self, session: AsyncSession, ids: list[str]) -> list[SignalInstance]:
-        """The claimed instances still ours, locked on Postgres so a worker whose lease check
-        sees them as expired cannot take them while this transaction decides them."""
-        query = select(SignalInstance).where(col(SignalInstance.id).in_(ids), col(SignalInstance.status) == SignalStatus.PENDING,
-                                             col(SignalInstance.claimed_by) == self.worker_id)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        return list((await session.execute(query.execution_options(populate_existing=True))).scalars())
+        return len(instances)
 
     async def _failed(self, session: AsyncSession, instance_id: str, exc: Exception) -> None:
-        instance = await session.get(SignalInstance, instance_id)
-        if instance is None:
-            return
-        attempts = instance.attempts + 1
+        """Count a failed attempt in the batch's transaction: back off, or park after the last."""
+        table = SQLModel.metadata.tables[SignalInstance.__tablename__]
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        attempts = (await session.execute(select(table.c.attempts).where(table.c.id == instance_id))).scalar_one() + 1
         parked = attempts >= self.config.signals.max_attempts
-        instance.attempts, instance.last_error = attempts, f"{type(exc).__name__}: {exc}"[:2000]
-        instance.claimed_by, instance.claimed_until = None, None
-        instance.status = SignalStatus.PARKED if parked else SignalStatus.PENDING
-        instance.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(attempts))
-        await session.commit()
+        await session.execute(update(table).where(table.c.id == instance_id).values(
+            attempts=attempts, last_error=error, claimed_by=None, claimed_until=None,
+            status=SignalStatus.PARKED if parked else SignalStatus.PENDING,
+            next_attempt_at=utcnow() + timedelta(seconds=backoff_seconds(attempts))))
         self.stats.failed += 1
         if parked:
             self.stats.parked += 1
-            log.error("signal %s parked after %s attempts: %s", instance_id, attempts, instance.last_error)
+            log.error("signal %s parked after %s attempts: %s", instance_id, attempts, error)
         else:
-            log.warning("signal %s failed (attempt %s), retrying: %s", instance_id, attempts, instance.last_error)
+            log.warning("signal %s failed (attempt %s), retrying: %s", instance_id, attempts, error)
 
     async def _release(self) -> None:
         """Hand back claimed-but-unprocessed instances so another process need not wait for the lease."""

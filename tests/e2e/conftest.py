@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.harness import running_warroom
-from slackemu import SlackEmulator
+from emulators.slackemu import SlackEmulator
 
 
 @dataclass

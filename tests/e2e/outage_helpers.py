@@ -50,3 +50,25 @@ async def database_down(db_url: str) -> AsyncIterator[None]:
             await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     finally:
         await admin.close()
+
+
+async def vanish_row(db_url: str, table: str, row_id: int) -> None:
+    """The row disappears behind warroom's back (e.g. a restore from an older backup), whatever refers to it.
+    On SQLite the delete runs in a thread: warroom, on this event loop, may hold the write lock in a
+    transaction that needs the loop to finish."""
+    if BACKEND == "sqlite":
+        def delete() -> None:
+            conn = sqlite3.connect(make_url(db_url).database, isolation_level=None, timeout=10)
+            try:
+                conn.execute(f'DELETE FROM "{table}" WHERE id = ?', (row_id,))  # foreign keys are off here
+            finally:
+                conn.close()
+
+        await asyncio.to_thread(delete)
+        return
+    conn = await asyncpg.connect(_dsn(db_url))
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute(f'DELETE FROM "{table}" WHERE id = $1', row_id)
+    finally:
+        await conn.close()

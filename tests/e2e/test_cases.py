@@ -191,13 +191,13 @@ async def test_triage_edit_resolve_reopen_join_from_the_card(world):
     await slack.submit_view(people.bob, view.id, {"reason": "False Positive", "resolution": "Pentest traffic"})
     await slack.wait_for(lambda: "(Closed)" in slack.channels[channel].find(card.ts).text)
     closed = slack.channels[channel].find(card.ts)
-    assert buttons(closed) == ["Reopen", "Join"] and "False Positive" in card_text(closed)
+    assert buttons(closed) == ["Edit", "Reopen", "Join"] and "False Positive" in card_text(closed)
     case = await case_row(w)
     assert (case.resolution_reason, case.resolution) == ("False Positive", "Pentest traffic")
     assert "Resolved as False Positive by" in " ".join(await case_events(w, case.id))
-    # Someone who opened Resolve at the same time is told why nothing happened.
-    await slack.submit_view(people.alice, late.id, {"reason": "Benign", "resolution": "Scanner"})
-    await slack.wait_for(lambda: [e for e in ephemerals_for(slack, people.alice, channel) if "already Closed" in e["text"]])
+    # Someone who opened Resolve at the same time is told why nothing happens (the form stays open).
+    refused = await slack.submit_view(people.alice, late.id, {"reason": "Benign", "resolution": "Scanner"})
+    assert "already Closed" in str(refused.ack_payload["errors"])
     assert (await case_row(w)).resolution_reason == "False Positive"
 
     await slack.click(people.alice, "case_reopen", channel=channel, message_ts=card.ts)
@@ -365,12 +365,15 @@ async def test_two_people_escalating_at_once_get_one_incident_and_no_false_alarm
     views = [await new_view(slack, who, lambda who=who: slack.click(who, "case_escalate", channel=w.security,
                                                                       message_ts=card.ts))
              for who in (people.alice, people.bob)]
-    await asyncio.gather(*(slack.submit_view(who, view.id, {"incident_priority": "High"})
-                           for who, view in zip((people.alice, people.bob), views, strict=True)))
+    answers = await asyncio.gather(*(slack.submit_view(who, view.id, {"incident_priority": "High"})
+                                     for who, view in zip((people.alice, people.bob), views, strict=True)))
+    # The second is told where the incident is: after its form closed, or in the form (checked at submit)
+    # when the first escalation had already finished.
+    refused = [" ".join(a.ack_payload["errors"].values()) for a in answers if (a.ack_payload or {}).get("errors")]
 
     def told():
         said = [e["text"] for who in (people.alice, people.bob) for e in ephemerals_for(slack, who, w.security)
-                if "INC-1" in e["text"]]
+                if "INC-1" in e["text"]] + [text for text in refused if "INC-1" in text]
         return said if len(said) == 2 else None
 
     said = await slack.wait_for(told, timeout=10)
@@ -433,8 +436,9 @@ async def test_restricted_case_card_never_lets_an_outsider_in_before_or_after_es
         "names who can add them: the assignee"
     await slack.post_message(dave, people.general, "I can help", thread_ts=card.ts)
     view = await new_view(slack, dave, lambda: slack.click(dave, "case_edit", channel=people.general, message_ts=card.ts))
-    await slack.submit_view(dave, view.id, {block(view, "assignee.")["block_id"]: dave})
-    await slack.wait_for(lambda: [e for e in ephemerals_for(slack, dave, people.general) if "can reassign it" in e["text"]])
+    refused = await slack.submit_view(dave, view.id, {block(view, "assignee.")["block_id"]: dave})
+    assert "can reassign it" in str(refused.ack_payload["errors"]), "checked at submit: the form stays open"
+    refused_edit = view.id
     await w.warroom.registry.drain()
     case = await case_row(w)
     assert dave not in await participants(w, case.id) and dave not in ch.members and case.assignee == w.carol
@@ -472,7 +476,7 @@ async def test_restricted_case_card_never_lets_an_outsider_in_before_or_after_es
     await slack.post_message(dave, people.general, "any news?", thread_ts=card.ts)
     await w.warroom.registry.drain()
     assert dave not in ch.members and dave not in await participants(w, case.id)
-    assert not slack.open_views(dave)
+    assert [v.id for v in slack.open_views(dave)] == [refused_edit], "no form opened by the commands"
     assert "INC-1" not in str([e["text"] for e in ephemerals_for(slack, dave)])
 
     # The card follows the incident's visibility: named once it is Open, anonymous again once Restricted.

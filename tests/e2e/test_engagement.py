@@ -6,8 +6,10 @@ from sqlalchemy import select
 
 from bot.harness import running_warroom
 from domain.config.schema import WarroomConfig
+from jobs import resume_setups
 from storage.command_models import IncidentAnnouncement, IncidentDetail
-from tests.e2e.incident_helpers import ephemerals_for, events, participant, report, roles
+from storage.models import Incident
+from tests.e2e.incident_helpers import GOOD, REPORT, ephemerals_for, events, participant, report, roles
 from tests.fakes import RecordingOncall
 
 
@@ -186,3 +188,37 @@ async def test_a_swapped_oncall_port_is_the_one_the_bot_uses(slack, people, db_u
         channel = slack.channels[incident.channel_id]
         await slack.wait_for(lambda: dave in channel.members)
         await slack.wait_for(lambda: ("service", "db", incident.name) in oncall.pages)
+
+
+async def test_an_engaged_person_slack_would_not_invite_is_invited_when_the_set_up_resumes(slack, people, db_url):
+    """The channel works at once; the engagement's invitation, refused by Slack, is not lost: the set-up stays
+    unfinished (the reporter is not alarmed) and its resumption invites whom the engagement recorded."""
+    slack.inject("conversations.invite", status=503, times=3, when=lambda p: p.get("users") == people.bob)
+    async with running_warroom(slack, db_url, config_for(slack, people)) as warroom:
+        await slack.slash_command(people.alice, REPORT, channel=people.general)
+        view = (await slack.wait_for(lambda: slack.open_views(people.alice)))[-1]
+        await slack.submit_view(people.alice, view.id, {**GOOD, "title": "Checkout: gateway timeouts!"})
+
+        async def setup_row():
+            async with warroom.deps.sessions() as session:
+                return (await session.execute(select(Incident))).scalars().first()
+
+        row = await slack.wait_for(lambda: _unfinished(setup_row()), timeout=15)
+        incident, channel = row, slack.channels[row.channel_id]
+        assert "engagement" in row.setup_error and row.setup_state != "ready"
+        assert people.alice in channel.members and people.bob not in channel.members
+        assert not [m for m in slack.dm_messages(people.alice) if "delayed" in m.text.lower()], "no false alarm"
+
+        await resume_setups.run(warroom.deps)
+        await slack.wait_for(lambda: people.bob in channel.members)
+        row = await setup_row()
+        assert (row.setup_state, row.setup_error) == ("ready", None)
+        summaries = [m for m in channel.messages if m.user == slack.bot_user_id and m.text.startswith(incident.name)]
+        assert len(summaries) == 1, "resuming posts nothing twice"
+        confirmations = [e for e in slack.ephemerals if e["user"] == people.alice and "incident commander" in e["text"]]
+        assert len(confirmations) == 1
+
+
+async def _unfinished(row_coro):
+    row = await row_coro
+    return row if row is not None and row.setup_error else None

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from jobs import feedback_digest
+from jobs import SCHEDULE, feedback_digest
 from jobs.runner import run_job
 from storage.feedback_models import Feedback
 from tests.e2e.incident_helpers import report
@@ -49,14 +49,13 @@ async def test_feedback_asked_on_close_stored_once_and_digested(slack, people, w
         (people.bob, "Somewhat satisfied", True), (people.alice, "Very satisfied", False)]
 
     # The daily digest reaches the commander once, however many processes fire it.
-    from datetime import timedelta
-
+    daily = SCHEDULE["feedback_digest"].interval(warroom.deps, "feedback_digest")
     outcomes = await asyncio.gather(
-        run_job("feedback_digest", feedback_digest.run, warroom.deps, holder="a", min_gap=timedelta(hours=20)),
-        run_job("feedback_digest", feedback_digest.run, warroom.deps, holder="b", min_gap=timedelta(hours=20)))
+        run_job("feedback_digest", feedback_digest.run, warroom.deps, holder="a", interval=daily),
+        run_job("feedback_digest", feedback_digest.run, warroom.deps, holder="b", interval=daily))
     assert sorted(outcomes) == ["ran", "skipped"]
     assert await run_job("feedback_digest", feedback_digest.run, warroom.deps, holder="c",
-                         min_gap=timedelta(hours=20)) == "skipped", "not twice in a day"
+                         interval=daily) == "skipped", "not twice in a day"
     [digest] = [m for m in slack.dm_messages(people.alice) if m.text.startswith("Feedback received")]
     assert digest.text == "Feedback received in the last 24 hours (2)"
     shown = " ".join(b["text"]["text"] for b in digest.blocks)

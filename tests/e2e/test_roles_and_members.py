@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from tests.e2e.incident_helpers import (
     ephemerals_for,
@@ -139,3 +140,34 @@ async def test_joins_outside_incident_channels_are_ignored(slack, people, warroo
     await slack.wait_for(lambda: ephemerals_for(slack, people.bob, incident.channel_id))
     assert not ephemerals_for(slack, people.bob, other)
     assert await roles(warroom, incident.id, people.bob) == ["observer"]
+
+
+async def test_a_join_slack_delivers_after_the_leave_that_followed_it_changes_nothing(slack, people, warroom):
+    """Slack does not promise event order: the join caused by an invite can reach warroom after the person
+    left again. It must not make them a participant again (in a restricted incident, that would give a
+    person who left the incident's folder back)."""
+    incident = await report(slack, warroom, people.alice, people.general)
+    joined_at = f"{time.time():.6f}"
+    await slack.join(people.bob, incident.channel_id)
+    await slack.wait_for(lambda: ephemerals_for(slack, people.bob, incident.channel_id))
+    await slack.leave(people.bob, incident.channel_id)
+
+    async def inactive():
+        return (await participant(warroom, incident.id, people.bob)).inactive_at is not None
+
+    await slack.wait_for(inactive)
+    welcomes = len(ephemerals_for(slack, people.bob, incident.channel_id))
+    late = {"type": "member_joined_channel", "user": people.bob, "channel": incident.channel_id,
+            "channel_type": "C", "team": slack.team_id, "event_ts": joined_at}
+    assert (await slack.emit_event(late)) is not None
+    await warroom.registry.drain()
+    assert (await participant(warroom, incident.id, people.bob)).inactive_at is not None
+    assert await roles(warroom, incident.id, people.bob) == []
+    assert len(ephemerals_for(slack, people.bob, incident.channel_id)) == welcomes
+
+    await slack.join(people.bob, incident.channel_id)  # a real return still counts
+
+    async def observer_again():
+        return await roles(warroom, incident.id, people.bob) == ["observer"]
+
+    await slack.wait_for(observer_again)

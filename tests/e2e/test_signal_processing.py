@@ -90,6 +90,26 @@ async def _no_pending(sessions):
     return await pending(sessions) == 0
 
 
+async def test_a_burst_of_new_cases_has_every_card_posted_without_waiting_for_the_next_poll(
+        slack, people, triage, db_url, monkeypatch):
+    """More new cases than one round of the card task posts (50): the rounds follow each other at once
+    instead of one per poll, so a burst's last card is not a poll interval per 50 cards late."""
+    monkeypatch.setattr("domain.signals.worker.CARD_SYNC_EVERY", 60.0)  # only a wake or more work starts a round
+    config = signal_config(triage)
+    scan = config.signals.definition("Port scan")
+    assert scan is not None
+    scan.dedup_window_seconds = 0  # each alert its own case
+    async with running_warroom(slack, db_url, config) as warroom:
+        sessions = warroom.deps.sessions
+        for n in range(120):
+            await store(sessions, alert("scan-1", user=f"user{n}", ip=f"10.1.{n // 100}.{n % 100}"), "Port scan")
+        warroom.wake_signals()
+        posted = await slack.wait_for(lambda: _posted(sessions), timeout=30)
+        assert len(posted) == 120
+        cards = [m for m in slack.channels[triage].messages if m.user == slack.bot_user_id and not m.thread_ts]
+        assert len(cards) == 120, "one card per case"
+
+
 async def test_other_definitions_make_their_own_cases_and_a_closed_case_is_not_reused(slack, people, triage, db_url):
     async with running_warroom(slack, db_url, signal_config(triage)) as warroom:
         sessions = warroom.deps.sessions
@@ -319,3 +339,28 @@ async def test_two_workers_never_open_two_cases_for_alerts_sharing_a_deduplicate
     await asyncio.gather(*(drain(w) for w in workers))
     all_cases = await cases(session_factory)
     assert [c.alert_count for c in all_cases] == [40], "one case for the one address, every alert counted once"
+
+
+async def test_a_worker_dying_mid_batch_leaves_its_alerts_to_the_next_at_once(session_factory, slack, triage, ports):
+    """No lease to wait out: the claim lives in the batch's transaction, which dies with the worker."""
+    config = signal_config(triage, worker_batch=10)
+    for n in range(10):
+        await store(session_factory, alert(user=f"u{n}"), "Unusual login")
+    deciding = asyncio.Event()
+
+    async def stuck(session, batch, cfg, now):
+        deciding.set()
+        await asyncio.Event().wait()  # never returns: the process dies here
+        return {}
+
+    doomed = SignalWorker(Deps(session_factory, config, ports), processor=stuck, worker_id="doomed")
+    dying = asyncio.create_task(doomed.run_once())
+    await asyncio.wait_for(deciding.wait(), 10)
+    dying.cancel()  # what SIGKILL does to the transaction: it never commits
+    with pytest.raises(asyncio.CancelledError):
+        await dying
+    survivor = SignalWorker(Deps(session_factory, config, ports), worker_id="survivor")
+    assert await survivor.run_once() == 10, "taken over at once, not after a lease"
+    rows = await instances(session_factory)
+    assert all(i.status == SignalStatus.PROCESSED and i.claimed_by is None for i in rows)
+    assert sum(c.alert_count for c in await cases(session_factory)) == 10

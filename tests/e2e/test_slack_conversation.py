@@ -7,7 +7,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack_conversation import SlackConversation
 from domain.core.notices import PlainNotice
 from domain.core.ports import StepMark
-from slackemu import Message
+from emulators.slackemu import Message
 
 
 def adapter(slack) -> SlackConversation:

@@ -151,3 +151,11 @@ async def test_manifest_reads_the_config_named_in_dotenv(tmp_path):
     (tmp_path / ".env").write_text("WARROOM_CONFIG=warroom.yaml\n")
     code, out = await cli("manifest", cwd=tmp_path)
     assert code == 0 and "command: /acme-report" in out, out
+
+
+async def test_slack_failing_while_checking_the_bot_token_is_not_called_a_refusal(tmp_path, slack, db_url):
+    await upgrade_async(db_url)
+    slack.inject("auth.test", status=503, times=3)  # a text body, on the first call and both retries
+    code, out = await cli(cwd=tmp_path, **slack_env(slack, DATABASE_URL=db_url))
+    assert_clear_failure(code, out, "Slack could not check SLACK_BOT_TOKEN: it answered http_503", "start again")
+    assert "refused" not in out

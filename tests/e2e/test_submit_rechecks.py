@@ -3,18 +3,13 @@ right since it opened. The modal then stays open with the reason; nothing is sto
 
 from __future__ import annotations
 
-import sqlite3
-
-import asyncpg
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from storage.report_models import IncidentReport
 from storage.task_models import IncidentTask
-from tests.conftest import BACKEND
 from tests.e2e.incident_helpers import report
-from tests.e2e.outage_helpers import _dsn
+from tests.e2e.outage_helpers import vanish_row
 
 ASSIGN = "/dispatch-assign-role"
 
@@ -38,20 +33,7 @@ async def count(warroom, table) -> int:
 
 
 async def vanish(db_url: str, incident_id: int) -> None:
-    """The incident row disappears (e.g. a restore from an older backup), whatever refers to it."""
-    if BACKEND == "sqlite":
-        conn = sqlite3.connect(make_url(db_url).database, isolation_level=None, timeout=10)
-        try:
-            conn.execute("DELETE FROM incident WHERE id = ?", (incident_id,))  # foreign keys are off here
-        finally:
-            conn.close()
-        return
-    conn = await asyncpg.connect(_dsn(db_url))
-    try:
-        await conn.execute("SET session_replication_role = replica")
-        await conn.execute("DELETE FROM incident WHERE id = $1", incident_id)
-    finally:
-        await conn.close()
+    await vanish_row(db_url, "incident", incident_id)
 
 
 MANAGING_FORMS = {

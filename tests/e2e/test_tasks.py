@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from jobs import task_reminders
-from storage.task_models import IncidentTask
+from storage.task_models import IncidentTask, TaskCard
 from storage.types import utcnow
 from tests.e2e.incident_helpers import ephemerals_for, report
 
@@ -110,7 +110,7 @@ async def test_someone_with_open_tasks_who_leaves_is_invited_back(slack, people,
     assert "still have 1 open task(s): Rotate the leaked key" in dm.text
 
     await slack.click(people.bob, "task_resolve_1", channel=incident.channel_id, message_ts=card.ts)
-    await slack.wait_for(lambda: ":white_check_mark:" in slack.channels[incident.channel_id].find(card.ts).blocks[0]["text"]["text"])
+    await slack.wait_for(lambda: ":white_check_mark:" in slack.channels[incident.channel_id].find(card.ts).blocks[0]["text"]["text"], timeout=15)
     await slack.leave(people.bob, incident.channel_id)
     from tests.e2e.incident_helpers import events
 
@@ -119,3 +119,15 @@ async def test_someone_with_open_tasks_who_leaves_is_invited_back(slack, people,
 
     await slack.wait_for(left)
     assert people.bob not in slack.channels[incident.channel_id].members, "no open task: leaving is fine"
+
+
+async def test_the_card_clicked_is_refreshed_even_before_its_row_is_stored(slack, people, warroom):
+    """The card is posted, then its (channel, ts) stored: a click in between still shows the new state on it."""
+    incident = await report(slack, warroom, people.alice, people.general)
+    card = await create(slack, warroom, incident, people.alice, [people.alice], "Call the vendor")
+    async with warroom.deps.sessions() as session:  # as if the card's row were not stored yet
+        await session.execute(delete(TaskCard))
+        await session.commit()
+    await slack.click(people.alice, "task_resolve_1", channel=incident.channel_id, message_ts=card.ts)
+    await slack.wait_for(lambda: ":white_check_mark:" in slack.channels[incident.channel_id].find(card.ts)
+                         .blocks[0]["text"]["text"])

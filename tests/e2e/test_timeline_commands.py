@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -31,7 +32,10 @@ async def test_add_event_prefilled_from_text_in_the_persons_time_zone(slack, peo
 
     result = await slack.submit_view(people.alice, view.id, {})
     assert not (result.ack_payload or {}).get("errors")
-    await slack.wait_for(lambda: ephemerals_for(slack, people.alice, incident.channel_id))
+    # Said in the channel, for everyone there (Dispatch users asked for it), once even if submitted twice.
+    posted = await slack.wait_for(lambda: [m for m in slack.channels[incident.channel_id].messages
+                                           if "added to the timeline" in json.dumps(m.blocks or [])])
+    assert "Database failover started" in posted[0].text and f"<@{people.alice}>" in posted[0].text
     async with warroom.deps.sessions() as session:
         event = (await session.execute(select(Event).where(Event.description == "Database failover started"))).scalar_one()
     assert event.started_at == datetime(2026, 11, 20, 2, 10, tzinfo=UTC), "03:10 in Paris is 02:10 UTC"

@@ -9,7 +9,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slackemu import SlackEmulator
+from emulators.slackemu import SlackEmulator
 
 for _var in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):  # they flip AsyncApp into OAuth mode
     os.environ.pop(_var, None)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slackemu.blockkit_rules import check_message, check_view
+from emulators.slackemu.blockkit_rules import check_message, check_view
 
 
 def plain(text: str) -> dict:

@@ -4,7 +4,7 @@ Slack sends for the bot's own actions."""
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slackemu import DriverError
+from emulators.slackemu import DriverError
 
 
 def plain(text: str) -> dict:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from jira import JIRA, JIRAError
 
-from jiraemu import JiraEmulator
+from emulators.jiraemu import JiraEmulator
 
 
 @pytest.fixture

@@ -135,3 +135,25 @@ async def test_wildcard_injection_and_records(emu, client):
     assert [(c.method, c.ok) for c in emu.calls] == [("auth.test", False), ("users.list", False), ("auth.test", True)]
     with pytest.raises(ValueError):
         emu.inject("auth.test")
+
+
+async def test_typed_input_survives_views_update_only_where_block_and_action_ids_stay(emu, client):
+    """Slack's client keeps what a person typed in an input whose block_id and action_id are unchanged by
+    views.update (ignoring a new initial_value); an input with a new block_id shows its initial value."""
+    alice = emu.add_user("alice")
+
+    def form(suffix: str, initial: str) -> dict:
+        return modal(submit={"type": "plain_text", "text": "Save"}, blocks=[
+            {"type": "input", "block_id": "kept", "label": {"type": "plain_text", "text": "Kept"},
+             "element": {"type": "plain_text_input", "action_id": "kept", "initial_value": initial}},
+            {"type": "input", "block_id": f"new{suffix}", "label": {"type": "plain_text", "text": "New"},
+             "element": {"type": "plain_text_input", "action_id": "new", "initial_value": initial}}])
+
+    opened = (await client.views_open(trigger_id=emu._new_trigger(alice), view=form("", "first")))["view"]
+    emu.type_in(alice, opened["id"], {"kept": "typed by alice", "new": "typed too"})
+    await client.views_update(view_id=opened["id"], view=form("", "second"))
+    state = emu.view_state(emu.views[opened["id"]])
+    assert state["kept"]["kept"]["value"] == "typed by alice" and state["new"]["new"]["value"] == "typed too"
+    await client.views_update(view_id=opened["id"], view=form(".1", "third"))
+    state = emu.view_state(emu.views[opened["id"]])
+    assert state["kept"]["kept"]["value"] == "typed by alice" and state["new.1"]["new"]["value"] == "third"

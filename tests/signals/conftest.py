@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.harness import running_warroom
-from slackemu import SlackEmulator
+from emulators.slackemu import SlackEmulator
 from storage.signal_models import SignalInstance
 from tests.signals.signal_config import signal_config
 

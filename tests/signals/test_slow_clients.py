@@ -84,19 +84,23 @@ async def test_slowloris_headers_are_cut_within_the_bound(limited, caplog):
     clients = [await connect(port) for _ in range(5)]
     started = time.monotonic()
 
-    async def trickle(writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError):
+    async def trickle(writer: asyncio.StreamWriter) -> bool:
+        """True once the whole head was sent; False when the server cut the connection first."""
+        try:
             for byte in head:  # one byte every 50 ms: the whole head would take several seconds
                 writer.write(bytes([byte]))
                 await writer.drain()
                 await asyncio.sleep(0.05)
+        except ConnectionError:
+            return False
+        return True
 
     senders = [asyncio.create_task(trickle(writer)) for _, writer in clients]
     try:
         for reader, _ in clients:
             await closed_within(reader, HEADER_TIMEOUT + SLACK)
         assert time.monotonic() - started < HEADER_TIMEOUT + SLACK
-        assert not any(task.done() for task in senders), "cut before the head was complete"
+        assert not any(task.done() and task.result() for task in senders), "cut before the head was complete"
     finally:
         for task in senders:
             task.cancel()

@@ -6,6 +6,7 @@ from domain.cases.notices import CaseEscalated, CaseMovedToChannel, EscalatedFro
 from domain.cases.service import RESOLUTION_REASONS, CaseFacts
 from domain.config.cases import CasesConfig
 from domain.incidents.service import Choice
+from emulators.slackemu.blockkit_rules import check_view
 from modals.case_forms import (
     edit_case_modal,
     escalate_case_modal,
@@ -17,7 +18,6 @@ from modals.case_forms import (
 )
 from modals.create_case import CaseDefaults, create_case_modal, parse_create_case, reload_defaults
 from modals.renderers import render
-from slackemu.blockkit_rules import check_view
 
 CASES = CasesConfig.model_validate({"types": [
     {"name": "Security triage", "default": True, "oncall_service": "secops"},

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.config.costs import CustomCostTypeConfig
 from domain.config.loader import check_config_text, parse_config
 from domain.costs import (
     Activity,
@@ -19,6 +20,8 @@ from domain.costs import (
     review_hours,
     work_spans,
 )
+from domain.custom_costs import CustomCostForm, parse_amount
+from modals.costs import parse_update_cost, update_cost_modal
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RATE = 100
@@ -127,3 +130,31 @@ def test_cost_config_references_are_checked():
     messages = [e.message for e in errors]
     assert "'Nope' is not an incident type of any project" in messages
     assert "'missing' is not one of costs.models (nor classic)" in messages
+
+
+@pytest.mark.parametrize("text,amount", [("12500", 12500.0), ("$12,500.00", 12500.0), (" 300.555 ", 300.56),
+                                         ("", None), ("   ", None), ("0", 0.0)])
+def test_amounts_as_people_type_them(text, amount):
+    assert parse_amount(text) == amount
+
+
+@pytest.mark.parametrize("text,message", [("lots", "Not an amount"), ("-5", "between 0 and"), ("1e13", "between 0 and"),
+                                          ("nan", "between 0 and"), ("12.5.1", "Not an amount")])
+def test_amounts_refused_with_a_reason(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_amount(text)
+
+
+def test_update_cost_modal_round_trips_and_names_the_bad_field():
+    types = [CustomCostTypeConfig(name="Lost revenue", description="Orders that failed"),
+             CustomCostTypeConfig(name="Customer credits")]
+    view = update_cost_modal(7, "INC-7", types, {"Lost revenue": 1200.0}, "€", "€10.00")
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    assert inputs[0]["element"]["initial_value"] == "1,200.00" and inputs[0]["hint"]["text"] == "Orders that failed"
+    assert "initial_value" not in inputs[1]["element"]
+    state = {"cost_0": {"cost_0": {"value": "€1.200"}}, "cost_1": {"cost_1": {"value": "x"}}}
+    form, errors = parse_update_cost({"private_metadata": view["private_metadata"], "state": {"values": state}})
+    assert form is None and list(errors) == ["cost_1"]
+    state["cost_1"]["cost_1"]["value"] = ""
+    form, errors = parse_update_cost({"private_metadata": view["private_metadata"], "state": {"values": state}})
+    assert errors == {} and form == CustomCostForm(7, {"Lost revenue": 1.2, "Customer credits": None})

@@ -70,7 +70,7 @@ def test_every_command_has_a_hint_or_none():
 def test_every_scope_has_a_caller():
     """Each scope names the Web API methods or events needing it, and those are really used."""
     adapter = (ROOT / "bot" / "slack_conversation.py").read_text()
-    called = {m.replace("_", ".", 1) for m in re.findall(r'"((?:chat|conversations|users|pins|bookmarks|reactions)_\w+)"', adapter)}
+    called = {m.replace("_", ".") for m in re.findall(r'"((?:chat|conversations|users|pins|bookmarks|reactions)_\w+)"', adapter)}
     events = set(bot_events(offline_registry(load_config(None)).events))
     for scope, uses in SCOPE_USES.items():
         for use in uses:

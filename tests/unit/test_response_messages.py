@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from domain.response.notices import JoinedFromAnnouncement, ReinvitedForOpenTasks
+from emulators.slackemu.blockkit_rules import check_message
 from modals.renderers import render
-from slackemu.blockkit_rules import check_message
 
 
 def test_reinvited_for_open_tasks_links_the_channel_and_lists_five_tasks():

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from domain.config.schema import WarroomConfig
 from domain.signals.listing import SignalLine, SignalList, SnoozeLine, case_target
 from domain.signals.snooze import EXPIRY_CHOICES, SnoozeCreated, expires_at, matches
+from emulators.slackemu.blockkit_rules import check_message, check_view
 from modals.renderers import render
 from modals.snooze import ENTITIES_ACTION, METADATA_MAX, new_draft, parse_snooze, read_draft, snooze_modal
-from slackemu.blockkit_rules import check_message, check_view
 
 ENTITIES = [("ip", "10.0.0.1"), ("user", "bob"), ("host", "web-1")]
 
