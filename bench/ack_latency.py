@@ -17,17 +17,19 @@ import cProfile
 import logging
 import os
 import pstats
+import re
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bench.emulator_process import emulator_process
 from bench.report_burst import report_burst
@@ -110,6 +112,54 @@ async def critical_path(url: str, latency: float = 0.1) -> float:
     return result["ready"][0] / latency
 
 
+SITES = bool(os.environ.get("BENCH_STATEMENT_SITES"))  # name warroom's function that sent each statement
+OWN = tuple(f"{os.sep}{d}{os.sep}" for d in ("domain", "handlers", "storage", "jobs", "bot"))
+
+
+def _site() -> str:
+    """The innermost warroom function that sent the statement. SQLAlchemy runs it in a greenlet, whose
+    parent (the event loop's) holds the awaiting coroutines' frames."""
+    import greenlet
+
+    here = greenlet.getcurrent()
+    frame, root = (here.parent.gr_frame if here.parent else None) or sys._getframe(2), str(Path(__file__).parents[1])
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if path.startswith(root) and any(d in path for d in OWN) and not path.endswith(("db.py", "rows.py")):
+            return f"{Path(path).stem}.{frame.f_code.co_name}"
+        frame = frame.f_back
+    return "?"
+
+
+@contextmanager
+def counted_statements(engines: list) -> Iterator[Counter[str]]:
+    """Statements sent to the database while inside, by kind (verb and table, `COMMIT` and `BEGIN` included)."""
+    seen: Counter[str] = Counter()
+
+    def statement(conn, cursor, text, parameters, context, executemany) -> None:
+        words = re.sub(r"\s+", " ", text.strip()).split(" ")
+        verb = words[0].upper()
+        table = next((w for w in words[1:] if w.upper() not in {"INTO", "FROM", "DISTINCT", "OR", "IGNORE"}
+                      and not w.startswith(("(", "*"))), "") if verb in {"INSERT", "UPDATE", "DELETE"} else ""
+        if verb == "SELECT":
+            found = re.search(r"\bFROM (\w+)", text)
+            table = found.group(1) if found else ""
+        seen[f"{verb} {table}".strip() + (f" <{_site()}>" if SITES else "")] += 1
+
+    def ended(conn) -> None:
+        seen["COMMIT"] += 1
+
+    for engine in engines:
+        event.listen(engine.sync_engine, "before_cursor_execute", statement)
+        event.listen(engine.sync_engine, "commit", ended)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine.sync_engine, "before_cursor_execute", statement)
+            event.remove(engine.sync_engine, "commit", ended)
+
+
 @asynccontextmanager
 async def slack(reports: int, separate: bool) -> AsyncIterator[tuple[Any, list[str], str]]:
     """(emulator, its people, the channel they report from): in this process or its own."""
@@ -127,7 +177,7 @@ async def slack(reports: int, separate: bool) -> AsyncIterator[tuple[Any, list[s
 
 
 async def main(reports: int, database_url: str | None, setup_concurrency: int | None = None,
-               separate: bool = False, profile: bool = False) -> None:
+               separate: bool = False, profile: bool = False, statements: bool = False) -> None:
     logging.basicConfig(level=logging.WARNING)
     reporting_log = logging.getLogger(setup_flow.__name__)
     reporting_log.setLevel(logging.INFO)
@@ -154,7 +204,8 @@ async def main(reports: int, database_url: str | None, setup_concurrency: int | 
                     cpu = time.process_time()
                     if profiler and not latency:
                         profiler.enable()
-                    r = await run_round(emu, runtime, users, channel, latency)
+                    with counted_statements([runtime.engine, runtime.ack_engine]) as seen:
+                        r = await run_round(emu, runtime, users, channel, latency)
                     if profiler and not latency:
                         profiler.disable()
                     cpu = (time.process_time() - cpu) / reports * 1000
@@ -165,6 +216,9 @@ async def main(reports: int, database_url: str | None, setup_concurrency: int | 
                         f"{pct(r['ready'], .5):>7.0f}/{pct(r['ready'], .99):<7.0f}ms "
                         f"{r['calls'] / reports:>15.1f} {r['kept_open']:>9} {r['lost']:>5} {cpu:>10.1f} ms"
                     )
+                    if statements:  # polling for readiness adds one SELECT incident per 50 ms
+                        print(f"{'':>14} statements per incident: {sum(seen.values()) / reports:.1f}; " + ", ".join(
+                            f"{kind} {n / reports:.1f}" for kind, n in seen.most_common(80 if SITES else 25)))
                 if profiler and os.environ.get("BENCH_PROFILE_OUT"):
                     profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])  # for a closer look (pstats, snakeviz)
                 if profiler:
@@ -185,5 +239,8 @@ if __name__ == "__main__":
                         help="run the Slack emulator (and the people's clicks) in a process of its own")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the 0 ms round and print the top costs (BENCH_SORT, BENCH_FILTER)")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the database statements per incident, by verb and table")
     args = parser.parse_args()
-    asyncio.run(main(args.reports, args.database_url, args.setup_concurrency, args.separate_emulator, args.profile))
+    asyncio.run(main(args.reports, args.database_url, args.setup_concurrency, args.separate_emulator, args.profile,
+                     args.statements))

@@ -30,7 +30,11 @@ async def ensure_contact(session: AsyncSession, user_id: str, name: str | None =
 
 async def update_contact(session: AsyncSession, profile: UserProfile) -> IndividualContact:
     """Store the latest profile (name, email, time zone) for a user."""
-    contact = await ensure_contact(session, profile.user_id, profile.name)
+    return apply_profile(await ensure_contact(session, profile.user_id, profile.name), profile)
+
+
+def apply_profile(contact: IndividualContact, profile: UserProfile) -> IndividualContact:
+    """Write the profile's name, email and time zone onto `contact` (the same person), if they changed."""
     latest = (profile.name, profile.email, profile.tz or "UTC")
     if (contact.name, contact.email, contact.tz) != latest:  # unchanged: no write
         contact.name, contact.email, contact.tz = latest

@@ -74,22 +74,26 @@ def targets(config: WarroomConfig, facts: IncidentFacts, tags: list[str]) -> Tar
     return Targets(people, services, external)
 
 
-async def run_engagement(deps: Deps, incident_id: int) -> None:
-    """Engage whoever the rules match (only while Active); nobody is engaged or suggested twice."""
+async def run_engagement(deps: Deps, incident_id: int, facts: IncidentFacts | None = None) -> None:
+    """Engage whoever the rules match (only while Active); nobody is engaged or suggested twice.
+    `facts`: the incident's, when the caller just read them."""
     async with deps.sessions() as session:
-        incident = await session.get(Incident, incident_id)
-        if incident is None or incident.status != IncidentStatus.ACTIVE or incident.channel_id is None:
+        if facts is None:
+            incident = await session.get(Incident, incident_id)
+            facts = await incident_facts(session, incident) if incident is not None else None
+        if facts is None or facts.status != IncidentStatus.ACTIVE or facts.channel_id is None:
             return
-        channel = incident.channel_id
-        facts = await incident_facts(session, incident)
-        tags = await incident_tag_names(session, incident.id)
-        found = targets(deps.config, facts, tags)
-        people = list(found.people)
-        for service in found.services:
-            people += [Engage(uid, (Role.OBSERVER,), f"On call for {service}") for uid in await _on_call(deps, service)]
-        fresh = [(name, email) for name, email in found.external
-                 if await _first_time(session, incident.id, f"suggest:{email.casefold()}", f"Suggested {name} ({email})")]
-        await session.commit()
+        tags = await incident_tag_names(session, incident_id)
+    channel, found = facts.channel_id, targets(deps.config, facts, tags)
+    people = list(found.people)
+    for service in found.services:  # the pager's answer is awaited outside any transaction
+        people += [Engage(uid, (Role.OBSERVER,), f"On call for {service}") for uid in await _on_call(deps, service)]
+    fresh: list[tuple[str, str]] = []
+    if found.external:
+        async with deps.sessions() as session:
+            fresh = [(name, email) for name, email in found.external if await _first_time(
+                session, incident_id, f"suggest:{email.casefold()}", f"Suggested {name} ({email})")]
+            await session.commit()
     unique = list({p.user_id: p for p in reversed(people)}.values())[::-1]
     await engage(deps, incident_id, unique)
     if fresh:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from domain.announcements.service import refresh_announcements
-from domain.contacts import update_contact
+from domain.contacts import apply_profile
 from domain.core.aio import gather_all
 from domain.core.deps import Deps
 from domain.core.ports import ChannelRef, ConversationPort, NameTaken, PortError, StepMark
@@ -52,20 +52,21 @@ CLOCK_SKEW = timedelta(minutes=5)  # between our clock and the chat workspace's,
 RETRY_FIRST, RETRY_MAX = timedelta(seconds=30), timedelta(minutes=10)  # failed set-ups, see `_retry_delay`
 
 
-async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = False) -> str | None:
+async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = False,
+                           facts: IncidentFacts | None = None) -> str | None:
     """Runs beside the channel set-up calls once the channel exists; each part is idempotent
     (a resumed set-up repeats it safely) and a failure of one does not stop the others.
 
     Returns why the engagement failed, if it did: the people it recorded may not be in the channel,
     so the set-up stays unfinished and its resumption invites them (the others retry on their own:
     announcements and pages are rows the resume job finishes). `resumed`: an earlier attempt may have
-    died half-way, so look for what it posted first.
+    died half-way, so look for what it posted first. `facts`: the incident's, as the set-up just read them.
     """
     results = await asyncio.gather(
-        run_engagement(deps, incident_id),
+        run_engagement(deps, incident_id, facts),
         _announce(deps, incident_id, recover=resumed),
         page_commander_if_needed(deps, incident_id),
-        _guide_commander(deps, incident_id),
+        _guide_commander(deps, incident_id, facts),
         return_exceptions=True,
     )
     for result in results:
@@ -76,18 +77,18 @@ async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = Fals
     return str(results[0]) or type(results[0]).__name__ if isinstance(results[0], Exception) else None
 
 
-async def _guide_commander(deps: Deps, incident_id: int) -> None:
+async def _guide_commander(deps: Deps, incident_id: int, facts: IncidentFacts | None) -> None:
     """The commander's help tips (what to do, the commands they will need by their configured names), by DM,
     once: recorded before it is sent, so a set-up resumed after a crash never sends it twice."""
     async with deps.sessions() as session:
-        incident = await must_get(session, Incident, incident_id)
-        if incident.status == IncidentStatus.CLOSED or incident.commander_id is None:
+        if facts is None:
+            facts = await incident_facts(session, await must_get(session, Incident, incident_id))
+        if facts.status == IncidentStatus.CLOSED or facts.commander is None:
             return
-        facts = await incident_facts(session, incident)
-        first = await record_event(session, incident.id, "Help tips sent to the incident commander",
-                                   dedupe_key=f"incident:{incident.id}:commander-guide")
+        first = await record_event(session, incident_id, "Help tips sent to the incident commander",
+                                   dedupe_key=f"incident:{incident_id}:commander-guide")
         await session.commit()
-    if first and facts.commander:
+    if first:
         await deps.ports.conversation.send_direct(facts.commander, CommanderGuide(facts, deps.config.commands.model_dump()))
 
 
@@ -171,14 +172,14 @@ async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False) ->
                     _open_channel(sessions, conv, prefix, incident, earlier_name),
                 )
                 await session.refresh(incident)
-                await update_contact(session, profile)
+                apply_profile(reporter, profile)
                 await session.commit()
             channel_id = incident.channel_id
             if channel_id is None:
                 raise PortError("channel_missing", f"{incident.name} has no channel after it was opened")
             facts = await incident_facts(session, incident)
             topic = await incident_topic(session, incident, facts.priority)
-            summary = await incident_summary(session, incident, config)
+            summary = await incident_summary(session, incident, config, facts)
             # On resume, also whoever the dead attempt recorded as participant (engagement) but may not have invited.
             others = [u for u in await _participant_users(session, incident.id) if u != reporter.slack_user_id] \
                 if resumed else []
@@ -190,7 +191,7 @@ async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False) ->
                 conv.set_topic(channel_id, topic),
                 _post_summary(session, conv, incident, channel_id, summary, resumed=resumed),
                 _confirm_to_reporter(deps, incident, channel_id, facts),
-                on_channel_ready(deps, incident.id, resumed=resumed),
+                on_channel_ready(deps, incident.id, resumed=resumed, facts=facts),
             )
             incident.updated_at = utcnow()
             if engagement_failed is None:
@@ -216,7 +217,8 @@ async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False) ->
         # Its failures are recorded on the ticket row and retried by the resume job.
         await gather_all(ensure_ticket(deps, incident_id), start_google_steps(deps, incident_id))
         # Last: archiving a retroactively Closed incident must follow every other channel call.
-        await close_retroactive(deps, incident_id)
+        if incident.status == IncidentStatus.CLOSED:
+            await close_retroactive(deps, incident_id)
     return incident
 
 

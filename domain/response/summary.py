@@ -13,7 +13,7 @@ from sqlmodel import col
 from domain.config.schema import WarroomConfig
 from domain.core.ai import THINKING
 from domain.documents import incident_links
-from domain.incidents.notices import ClosingSummary, IncidentSummary
+from domain.incidents.notices import ClosingSummary, IncidentFacts, IncidentSummary
 from domain.incidents.service import duration, incident_facts
 from domain.incidents.tags import incident_tags
 from storage.ai_models import AI_CLOSE, AI_INCIDENT, AISummary
@@ -22,9 +22,10 @@ from storage.models import Incident
 from storage.ticket_models import IncidentTicket
 
 
-async def incident_summary(session: AsyncSession, incident: Incident, config: WarroomConfig) -> IncidentSummary:
-    """The summary notice as it should read now."""
-    facts = await incident_facts(session, incident)
+async def incident_summary(session: AsyncSession, incident: Incident, config: WarroomConfig,
+                           facts: IncidentFacts | None = None) -> IncidentSummary:
+    """The summary notice as it should read now (`facts`: the incident's, when just built)."""
+    facts = facts or await incident_facts(session, incident)
     tags = [t.label for t in await incident_tags(session, incident.id)]
     ticket = (await session.execute(
         select(IncidentTicket).where(col(IncidentTicket.incident_id) == incident.id))).scalar_one_or_none()
