@@ -133,7 +133,8 @@ def _site() -> str:
 
 @contextmanager
 def counted_statements(engines: list) -> Iterator[Counter[str]]:
-    """Statements sent to the database while inside, by kind (verb and table, `COMMIT` and `BEGIN` included)."""
+    """Statements sent to the database while inside, by kind (verb and table, `COMMIT` and `BEGIN` included),
+    and connections checked out of the pools."""
     seen: Counter[str] = Counter()
 
     def statement(conn, cursor, text, parameters, context, executemany) -> None:
@@ -149,15 +150,19 @@ def counted_statements(engines: list) -> Iterator[Counter[str]]:
     def ended(conn) -> None:
         seen["COMMIT"] += 1
 
+    def checkout(dbapi_conn, record, proxy) -> None:
+        seen["(connection checkout)"] += 1
+
+    listeners = [("before_cursor_execute", statement), ("commit", ended), ("checkout", checkout)]
     for engine in engines:
-        event.listen(engine.sync_engine, "before_cursor_execute", statement)
-        event.listen(engine.sync_engine, "commit", ended)
+        for name, fn in listeners:
+            event.listen(engine.sync_engine, name, fn)
     try:
         yield seen
     finally:
         for engine in engines:
-            event.remove(engine.sync_engine, "before_cursor_execute", statement)
-            event.remove(engine.sync_engine, "commit", ended)
+            for name, fn in listeners:
+                event.remove(engine.sync_engine, name, fn)
 
 
 @asynccontextmanager
@@ -217,8 +222,10 @@ async def main(reports: int, database_url: str | None, setup_concurrency: int | 
                         f"{r['calls'] / reports:>15.1f} {r['kept_open']:>9} {r['lost']:>5} {cpu:>10.1f} ms"
                     )
                     if statements:  # polling for readiness adds one SELECT incident per 50 ms
-                        print(f"{'':>14} statements per incident: {sum(seen.values()) / reports:.1f}; " + ", ".join(
-                            f"{kind} {n / reports:.1f}" for kind, n in seen.most_common(80 if SITES else 25)))
+                        checkouts = seen.pop("(connection checkout)", 0)
+                        print(f"{'':>14} per incident: {checkouts / reports:.1f} connection checkouts, "
+                              f"{sum(seen.values()) / reports:.1f} statements: " + ", ".join(
+                                  f"{kind} {n / reports:.1f}" for kind, n in seen.most_common(80 if SITES else 25)))
                 if profiler and os.environ.get("BENCH_PROFILE_OUT"):
                     profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])  # for a closer look (pstats, snakeviz)
                 if profiler:
