@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.announcements.service import refresh_announcements
+from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.aio import gather_all
 from domain.core.deps import Deps
 from domain.core.vocabulary import IncidentStatus, Role
+from domain.incidents.notices import IncidentFacts
 from domain.incidents.service import incident_facts, incident_topic
 from domain.response.membership import Engage, record_participants, welcome
 from domain.response.notices import CommanderGuide, CommanderHandoff, RoleAssigned
@@ -26,8 +28,11 @@ from storage.rows import must_get
 from storage.types import utcnow
 
 
-async def page_commander_if_needed(deps: Deps, incident_id: int) -> None:
-    """Page the commander once per incident and commander when the priority asks for it."""
+async def page_commander_if_needed(deps: Deps, incident_id: int, facts: IncidentFacts | None = None) -> None:
+    """Page the commander once per incident and commander when the priority asks for it. With `facts` (as
+    the set-up just read them), a priority whose config does not page reads nothing."""
+    if facts is not None and (facts.commander is None or not _pages_commander(deps.config, facts)):
+        return
     async with deps.sessions() as session:
         incident = await must_get(session, Incident, incident_id)
         priority = await must_get(session, IncidentPriority, incident.incident_priority_id)
@@ -39,6 +44,14 @@ async def page_commander_if_needed(deps: Deps, incident_id: int) -> None:
         await session.commit()
     await page_person(deps, incident_id, commander.slack_user_id, commander.email,
                       reason=f"the commander, {commander.name or commander.slack_user_id}")
+
+
+def _pages_commander(config: WarroomConfig, facts: IncidentFacts) -> bool:
+    """Whether the configured priority pages the commander; True when the config no longer has it (the
+    database, which keeps what an earlier config said, decides)."""
+    project = config.project(facts.project)
+    priority = next((p for p in project.incident_priorities if p.name == facts.priority), None) if project else None
+    return priority is None or priority.page_commander
 
 
 @dataclass(frozen=True)

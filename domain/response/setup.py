@@ -65,7 +65,7 @@ async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = Fals
     results = await asyncio.gather(
         run_engagement(deps, incident_id, facts),
         _announce(deps, incident_id, recover=resumed),
-        page_commander_if_needed(deps, incident_id),
+        page_commander_if_needed(deps, incident_id, facts),
         _guide_commander(deps, incident_id, facts),
         return_exceptions=True,
     )
