@@ -29,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import greenlet
 from sqlalchemy import event, select
 
 from bench.emulator_process import emulator_process
@@ -119,8 +120,6 @@ OWN = tuple(f"{os.sep}{d}{os.sep}" for d in ("domain", "handlers", "storage", "j
 def _site() -> str:
     """The innermost warroom function that sent the statement. SQLAlchemy runs it in a greenlet, whose
     parent (the event loop's) holds the awaiting coroutines' frames."""
-    import greenlet
-
     here = greenlet.getcurrent()
     frame, root = (here.parent.gr_frame if here.parent else None) or sys._getframe(2), str(Path(__file__).parents[1])
     while frame is not None:

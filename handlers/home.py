@@ -33,5 +33,5 @@ def register(reg: Registry, deps: Deps) -> None:
     async def on_report(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         async with deps.sessions() as session:
-            choices = await report_choices(session)
+            choices = await report_choices(session, deps.catalog)
         await client.views_open(trigger_id=body["trigger_id"], view=report_incident_modal(choices, ReportDefaults()))

@@ -32,7 +32,7 @@ def register(reg: Registry, deps: Deps) -> None:
     async def open_modal(client: AsyncWebClient, trigger_id: str, defaults: ReportDefaults) -> None:
         """A failure of views.open is told to the person by the listener guard (handlers/registry.py)."""
         async with deps.sessions() as session:
-            choices = await report_choices(session)
+            choices = await report_choices(session, deps.catalog)
         await client.views_open(trigger_id=trigger_id, view=report_incident_modal(choices, defaults))
 
     @reg.command(deps.config.commands.report_incident, "Report an incident", "[title]")
@@ -64,7 +64,7 @@ def register(reg: Registry, deps: Deps) -> None:
             return ((values.get(block) or {}).get(block) or {}).get("value") or ""
 
         async with deps.sessions() as session:
-            choices = await report_choices(session)
+            choices = await report_choices(session, deps.catalog)
         defaults = ReportDefaults(project=selected_project(view), title=typed("title"), description=typed("description"))
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=report_incident_modal(choices, defaults))
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
+T = TypeVar("T")
 T1 = TypeVar("T1")
 T2 = TypeVar("T2")
 
@@ -66,3 +68,17 @@ class AckFirst:
                 await asyncio.wait_for(self._quiet.wait(), self.max_wait)
             except TimeoutError:
                 pass
+
+
+class Memo(Generic[T]):
+    """One value, loaded when first asked for and again once it is `ttl` seconds old."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._value: T | None = None
+        self._loaded_at = float("-inf")
+
+    async def get(self, load: Callable[[], Awaitable[T]]) -> T:
+        if self._value is None or time.monotonic() - self._loaded_at >= self.ttl:
+            self._value, self._loaded_at = await load(), time.monotonic()
+        return self._value

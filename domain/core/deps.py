@@ -6,11 +6,12 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.config.schema import WarroomConfig
-from domain.core.aio import AckFirst
+from domain.core.aio import AckFirst, Memo
 from domain.core.inbox import Inbox
 from domain.core.ports import Ports
 
@@ -19,6 +20,7 @@ IncidentWatcher = Callable[["Deps", int, frozenset[str]], Awaitable[None]]
 
 
 SETUP_CONCURRENCY = 16
+CATALOG_TTL = 30.0  # seconds
 
 
 @dataclass
@@ -42,6 +44,9 @@ class Deps:
     ack_sessions: async_sessionmaker[AsyncSession] | None = None
     # Submissions waiting for their ack: background work yields to them (`AckFirst.quiet`).
     ack_first: AckFirst = field(default_factory=AckFirst)
+    # What only the config writes (projects and their incident types, priorities, severities: applied at
+    # start), as the report form offers it; read again every CATALOG_TTL (`incidents.service.report_choices`).
+    catalog: Memo[Any] = field(default_factory=lambda: Memo(CATALOG_TTL))
     _inbox: Inbox | None = None
 
     @property

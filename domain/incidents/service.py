@@ -7,7 +7,7 @@ lost; the Slack side effects then run as a resumable set-up whose progress is ke
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, cast
 
@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
 from domain.contacts import ensure_contact
+from domain.core.aio import Memo
 from domain.core.vocabulary import IncidentStatus, Role, SetupState, Visibility
 from domain.incidents import naming
 from domain.incidents.lifecycle import enter_status
@@ -111,8 +112,15 @@ class ReportIncidentForm:
     tags: tuple[int, ...] = ()  # tag ids picked in the form (the config adds its automatic ones)
 
 
-async def report_choices(session: AsyncSession) -> ReportChoices:
-    """Enabled projects with their enabled types, priorities, severities and tag types, in display order."""
+async def report_choices(session: AsyncSession, catalog: Memo[Any] | None = None) -> ReportChoices:
+    """Enabled projects with their enabled types, priorities, severities and tag types, in display order.
+    `catalog` keeps what only the config writes between calls; tags (signals add some) are read each time."""
+    projects = await catalog.get(lambda: _catalog(session)) if catalog else await _catalog(session)
+    return ReportChoices([replace(p, tag_types=await tag_type_choices(session, project_id)) for project_id, p in projects])
+
+
+async def _catalog(session: AsyncSession) -> list[tuple[int, ProjectChoices]]:
+    """(project id, its choices without tag types) of every project that has types and priorities."""
     projects = (await session.execute(select(Project).order_by(col(Project.id)))).scalars().all()
     types = (
         await session.execute(select(IncidentType).where(col(IncidentType.enabled)).order_by(col(IncidentType.id)))
@@ -136,11 +144,11 @@ async def report_choices(session: AsyncSession) -> ReportChoices:
         ]
         p_prios = [Choice(x.name, x.description or "", x.default) for x in priorities if x.project_id == p.id]
         p_sevs = [x for x in severities if x.project_id == p.id]
-        if p_types and p_prios:
-            result.append(ProjectChoices(
+        if p_types and p_prios and p.id is not None:
+            result.append((p.id, ProjectChoices(
                 p.name, p.default, p_types, p_prios, [Choice(x.name, x.description or "", x.default) for x in p_sevs],
-                tuple(x.name for x in p_sevs if x.allowed_for_stable), await tag_type_choices(session, p.id)))
-    return ReportChoices(result)
+                tuple(x.name for x in p_sevs if x.allowed_for_stable))))
+    return result
 
 
 async def report_incident(

@@ -1,6 +1,7 @@
 import json
 
 from domain.incidents.service import Choice, ProjectChoices, ReportChoices
+from modals import report_incident
 from modals.report_incident import (
     DESCRIPTION_MAX,
     TITLE_MAX,
@@ -96,3 +97,20 @@ def test_restricted_default_type_pre_ticks_private():
     view = report_incident_modal(restricted_first, ReportDefaults())
     private = next(b for b in view["blocks"] if b.get("block_id") == "private")
     assert [o["value"] for o in private["element"]["initial_options"]] == ["restricted"]
+
+
+def test_a_kept_modal_gets_each_callers_defaults_and_nothing_of_the_last_ones():
+    given = ReportDefaults(origin_channel_id="C1", title="Checkout down " * 20, description="500s", project="payments",
+                           message_permalink="https://example.slack.com/archives/C1/p1")
+    plain_one = ReportDefaults(origin_channel_id="C2", project="payments")
+    fresh = []
+    for defaults in (given, plain_one):
+        report_incident._BUILT.clear()
+        fresh.append(report_incident_modal(TWO, defaults))
+    kept = [report_incident_modal(TWO, plain_one), report_incident_modal(TWO, given), report_incident_modal(TWO, plain_one)]
+    assert len(report_incident._BUILT) == 1, "one project: one modal kept"
+    assert kept == [fresh[1], fresh[0], fresh[1]]
+    title = next(b for b in fresh[0]["blocks"] if b.get("block_id") == "title")["element"]
+    assert title["initial_value"] == ("Checkout down " * 20)[:TITLE_MAX - 1] + "…"
+    assert "initial_value" not in next(b for b in fresh[1]["blocks"] if b.get("block_id") == "title")["element"]
+    assert json.loads(fresh[0]["private_metadata"])["origin"] == "C1"
