@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from domain.cases.paging import page_assignee_if_needed
+from domain.cases.paging import page_assignee_if_needed, pages_assignee
 from domain.cases.service import add_case_participant, case_facts, record_case_event
 from domain.core.deps import Deps
 from domain.core.ports import PortError
@@ -55,11 +55,13 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
         if not await _claim(session, case.id, case.card_synced_at, stale_before=utcnow() - PUBLISH_LEASE):
             return case
         ctype = config.cases.type(case.case_type)
-        first = await first_on_call(deps, ctype.oncall_service) if case.assignee is None and ctype.oncall_service else None
-        oncall = [first] if first else []
-        case = await session.get(Case, case_id, populate_existing=True)
-        if case is None:  # deleted meanwhile
-            return None
+        oncall: list[str] = []
+        if case.assignee is None and ctype.oncall_service:
+            first = await first_on_call(deps, ctype.oncall_service)
+            oncall = [first] if first else []
+            case = await session.get(Case, case_id, populate_existing=True)  # as it is after the pager's answer
+            if case is None:  # deleted meanwhile
+                return None
         target = case.conversation_target
         if not target:  # (checked above; read again with the case)
             return case
@@ -78,7 +80,8 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
         case.card_channel_id, case.card_ts = card.channel_id, card.ts
         case.card_alert_count, case.card_synced_at = facts.alert_count, utcnow()
         await session.commit()
-    await page_assignee_if_needed(deps, case_id)
+    if case.assignee is not None and pages_assignee(config, case):
+        await page_assignee_if_needed(deps, case_id)
     return case
 
 

@@ -7,6 +7,7 @@ import logging
 
 from domain.cases.access import restricted_type
 from domain.cases.service import record_case_event
+from domain.config.schema import WarroomConfig
 from domain.contacts import update_contact
 from domain.core.deps import Deps
 from domain.core.ports import PortError, UserProfile
@@ -19,6 +20,11 @@ log = logging.getLogger(__name__)
 SEALED_SUMMARY = "Restricted case (details in Slack)"
 
 
+def pages_assignee(config: WarroomConfig, case: Case) -> bool:
+    """Whether the case's type or priority pages its assignee."""
+    return config.cases.type(case.case_type).page_assignee or config.cases.priority(case.priority).page_assignee
+
+
 async def page_assignee_if_needed(deps: Deps, case_id: int) -> None:
     """Page the case's assignee when its type or priority says so, the case is open and its card is posted."""
     conv = deps.ports.conversation
@@ -26,9 +32,9 @@ async def page_assignee_if_needed(deps: Deps, case_id: int) -> None:
         case = await session.get(Case, case_id)
         if case is None or case.assignee is None or case.status == CaseStatus.CLOSED or case.card_ts is None:
             return
-        by_type = deps.config.cases.type(case.case_type).page_assignee
-        if not (by_type or deps.config.cases.priority(case.priority).page_assignee):
+        if not pages_assignee(deps.config, case):
             return
+        by_type = deps.config.cases.type(case.case_type).page_assignee
         why = f"{case.case_type} cases" if by_type else f"{case.priority} priority"
         assignee = case.assignee
         await session.commit()

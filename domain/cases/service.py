@@ -302,7 +302,7 @@ async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, c
     hidden = incident is not None and incident.visibility == Visibility.RESTRICTED
     channel_id = None if incident is not None and hidden and case.channel_id == incident.channel_id else case.channel_id
     definition = config.signals.definition(case.signal_definition) if case.signal_definition else None
-    cost = await subject_cost(session, CASE_SUBJECT, case.id)
+    cost = await subject_cost(session, CASE_SUBJECT, case.id) if config.costs.enabled else None
     ticket = (await session.execute(select(col(CaseTicket.key), col(CaseTicket.url)).where(
         col(CaseTicket.case_id) == case.id, col(CaseTicket.key).is_not(None), col(CaseTicket.url).is_not(None)))).first()
     return CaseFacts(
