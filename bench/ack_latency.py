@@ -17,21 +17,19 @@ import cProfile
 import logging
 import os
 import pstats
-import re
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import greenlet
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from bench.db_statements import counted_statements, describe
 from bench.emulator_process import emulator_process
 from bench.report_burst import report_burst
 from bench.signals import fresh_postgres
@@ -113,57 +111,6 @@ async def critical_path(url: str, latency: float = 0.1) -> float:
     return result["ready"][0] / latency
 
 
-SITES = bool(os.environ.get("BENCH_STATEMENT_SITES"))  # name warroom's function that sent each statement
-OWN = tuple(f"{os.sep}{d}{os.sep}" for d in ("domain", "handlers", "storage", "jobs", "bot"))
-
-
-def _site() -> str:
-    """The innermost warroom function that sent the statement. SQLAlchemy runs it in a greenlet, whose
-    parent (the event loop's) holds the awaiting coroutines' frames."""
-    here = greenlet.getcurrent()
-    frame, root = (here.parent.gr_frame if here.parent else None) or sys._getframe(2), str(Path(__file__).parents[1])
-    while frame is not None:
-        path = frame.f_code.co_filename
-        if path.startswith(root) and any(d in path for d in OWN) and not path.endswith(("db.py", "rows.py")):
-            return f"{Path(path).stem}.{frame.f_code.co_name}"
-        frame = frame.f_back
-    return "?"
-
-
-@contextmanager
-def counted_statements(engines: list) -> Iterator[Counter[str]]:
-    """Statements sent to the database while inside, by kind (verb and table, `COMMIT` and `BEGIN` included),
-    and connections checked out of the pools."""
-    seen: Counter[str] = Counter()
-
-    def statement(conn, cursor, text, parameters, context, executemany) -> None:
-        words = re.sub(r"\s+", " ", text.strip()).split(" ")
-        verb = words[0].upper()
-        table = next((w for w in words[1:] if w.upper() not in {"INTO", "FROM", "DISTINCT", "OR", "IGNORE"}
-                      and not w.startswith(("(", "*"))), "") if verb in {"INSERT", "UPDATE", "DELETE"} else ""
-        if verb == "SELECT":
-            found = re.search(r"\bFROM (\w+)", text)
-            table = found.group(1) if found else ""
-        seen[f"{verb} {table}".strip() + (f" <{_site()}>" if SITES else "")] += 1
-
-    def ended(conn) -> None:
-        seen["COMMIT"] += 1
-
-    def checkout(dbapi_conn, record, proxy) -> None:
-        seen["(connection checkout)"] += 1
-
-    listeners = [("before_cursor_execute", statement), ("commit", ended), ("checkout", checkout)]
-    for engine in engines:
-        for name, fn in listeners:
-            event.listen(engine.sync_engine, name, fn)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            for name, fn in listeners:
-                event.remove(engine.sync_engine, name, fn)
-
-
 @asynccontextmanager
 async def slack(reports: int, separate: bool) -> AsyncIterator[tuple[Any, list[str], str]]:
     """(emulator, its people, the channel they report from): in this process or its own."""
@@ -221,10 +168,7 @@ async def main(reports: int, database_url: str | None, setup_concurrency: int | 
                         f"{r['calls'] / reports:>15.1f} {r['kept_open']:>9} {r['lost']:>5} {cpu:>10.1f} ms"
                     )
                     if statements:  # polling for readiness adds one SELECT incident per 50 ms
-                        checkouts = seen.pop("(connection checkout)", 0)
-                        print(f"{'':>14} per incident: {checkouts / reports:.1f} connection checkouts, "
-                              f"{sum(seen.values()) / reports:.1f} statements: " + ", ".join(
-                                  f"{kind} {n / reports:.1f}" for kind, n in seen.most_common(80 if SITES else 25)))
+                        print(f"{'':>14} {describe(seen, reports, 'incident')}")
                 if profiler and os.environ.get("BENCH_PROFILE_OUT"):
                     profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])  # for a closer look (pstats, snakeviz)
                 if profiler:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import json
@@ -43,6 +44,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -55,6 +57,7 @@ import aiohttp
 from sqlalchemy import func, select, text
 from sqlmodel import col
 
+from bench.db_statements import counted_statements, describe
 from bench.emulator_process import RemoteEmulator, emulator_process, top_level_posts
 from bench.stats import pct
 from bot.harness import running_warroom
@@ -511,14 +514,17 @@ async def run(url: str, label: str, requests: int, clients: int, worker_paused: 
                 profiler.enable()
             warroom.runtime.signal_worker = SignalWorker(warroom.runtime.deps)
             warroom.runtime.signal_worker.start()
-        while True:
-            async with sessions() as session:
-                counts = {row[0]: row[1] for row in (await session.execute(status)).all()}
-            done = counts.get(SignalStatus.PROCESSED, 0)
-            depths.append(counts.get(SignalStatus.PENDING, 0))
-            if done >= accepted or time.perf_counter() - began > 600:
-                break
-            await asyncio.sleep(0.05)
+        counting = counted_statements([warroom.runtime.engine, warroom.runtime.ack_engine]) \
+            if worker_paused and os.environ.get("BENCH_STATEMENTS") else contextlib.nullcontext(Counter[str]())
+        with counting as statements:
+            while True:
+                async with sessions() as session:
+                    counts = {row[0]: row[1] for row in (await session.execute(status)).all()}
+                done = counts.get(SignalStatus.PROCESSED, 0)
+                depths.append(counts.get(SignalStatus.PENDING, 0))
+                if done >= accepted or time.perf_counter() - began > 600:
+                    break
+                await asyncio.sleep(0.05)
         drained = time.perf_counter() - began
         cpu = warroom.cpu() - cpu
         emu_cpu = (warroom.emulator_cpu() or 0.0) - emu_cpu if emu_cpu is not None else None
@@ -547,6 +553,8 @@ async def run(url: str, label: str, requests: int, clients: int, worker_paused: 
           f"queue depth max {max(depths, default=0)}")
     print(f"  {cpu_line(cpu, emu_cpu, sender_cpu, max(done, 1), drained)} "
           f"({'processing only' if worker_paused else 'intake and processing'})")
+    if statements:  # (with the bench's own polling of the queue, about 20 a second)
+        print(f"  {describe(statements, max(done, 1), 'alert')}")
     if GC_PAUSES:
         by_gen = {g: [d for gen, d in GC_PAUSES if gen == g] for g in sorted({g for g, _ in GC_PAUSES})}
         print("  garbage collection: " + ", ".join(
