@@ -53,7 +53,7 @@ from domain.signals.worker import SignalWorker
 from handlers import register_all
 from handlers.registry import Registry
 from jobs import schedule_jobs
-from storage.db import ConnectionHealth, ack_engine, create_engine, ping, session_factory
+from storage.db import ack_engine, create_engine, ping, session_factory
 
 if TYPE_CHECKING:
     from bot.openai_ai import OpenAIChat
@@ -156,9 +156,8 @@ class Runtime:
 
     async def _wire(self, client: AsyncWebClient, auth: dict) -> None:
         """Engine, config applied, ports, and `self.deps`."""
-        health = ConnectionHealth()  # a connection failure seen by either engine makes both ping (storage/db.py)
-        self.engine = create_engine(self.settings.database_url, health=health)
-        self.ack_engine = ack_engine(self.settings.database_url, health)
+        self.engine = create_engine(self.settings.database_url)
+        self.ack_engine = ack_engine(self.settings.database_url)
         sessions = session_factory(self.engine)
         async with sessions() as session:
             report = await apply_config(session, self.config)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import weakref
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from domain.core.outage import committed
@@ -19,33 +18,16 @@ from domain.core.outage import committed
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-PING_AFTER_IDLE = 1.0  # seconds; see `_ping_when_idle`
-ERROR_WINDOW = 30.0  # seconds after a connection failure during which every checkout pings
-
-
-class ConnectionHealth:
-    """When a connection to the database last failed, shared by the engines of one process on it."""
-
-    def __init__(self) -> None:
-        self.failed_at = -ERROR_WINDOW
-
-    def failed(self) -> None:
-        self.failed_at = time.monotonic()
-
-    def steady(self, now: float) -> bool:
-        """No connection failure within ERROR_WINDOW."""
-        return now - self.failed_at >= ERROR_WINDOW
 
 
 def create_engine(url: str, *, sqlite_foreign_keys: bool = True, sqlite_deferred: bool = False,
-                  health: ConnectionHealth | None = None, **kwargs: Any) -> AsyncEngine:
+                  **kwargs: Any) -> AsyncEngine:
     """An `AsyncEngine` for `url`; extra keyword arguments go to `create_async_engine`.
 
     SQLite: foreign keys enforced (migrations pass `sqlite_foreign_keys=False`, as Alembic's
     batch mode needs), WAL journal, `busy_timeout` 5000 ms, and transactions begun with an
     explicit `BEGIN IMMEDIATE` so that DDL is transactional and SAVEPOINTs (`session.begin_nested()`)
-    behave. Postgres: a small pool whose connections are pinged after a second idle (`_ping_when_idle`)
-    and recycled every 30 minutes.
+    behave. Postgres: a small pre-pinged pool whose connections are recycled every 30 minutes.
     SQLite serialises writers: it suits one bot process, use Postgres for more. `sqlite_deferred` begins
     transactions with a plain `BEGIN` instead (for a connection that only reads, or whose first statement
     writes: WAL readers never wait for the writer).
@@ -55,54 +37,20 @@ def create_engine(url: str, *, sqlite_foreign_keys: bool = True, sqlite_deferred
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys, immediate=not sqlite_deferred)
         return engine
-    options: dict[str, Any] = {"pool_recycle": 1800}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
     if "poolclass" not in kwargs:
         options.update(pool_size=5, max_overflow=10, pool_timeout=10)
     options.update(kwargs)
-    engine = create_async_engine(url, **options)
-    _ping_when_idle(engine, health or ConnectionHealth())
-    return engine
+    return create_async_engine(url, **options)
 
 
-def _ping_when_idle(engine: AsyncEngine, health: ConnectionHealth, idle: float = PING_AFTER_IDLE) -> None:
-    """Ping a pooled connection before use when it has been idle for `idle` seconds or more, or when any
-    engine sharing `health` failed within `ERROR_WINDOW`: a database restarted (or a proxy that dropped
-    it) while the connection sat in the pool is found and replaced before a statement fails on it.
-
-    `pool_pre_ping` pings at every checkout: a round trip and ≈ 0.35 ms of CPU per session, ≈ 15 per
-    incident set-up, while connections in steady use are known to be alive. What is given up: after a
-    restart that nothing noticed, a connection back in the pool less than `idle` ago fails its first
-    statement once (that error invalidates its pool, and the other engines ping from then on)."""
-
-    @event.listens_for(engine.sync_engine, "checkin")
-    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine.sync_engine, "checkout")
-    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        since, now = record.info.get("idle_since"), time.monotonic()
-        if since is None or (now - since < idle and health.steady(now)):
-            return  # new, or back in the pool a moment ago while the database has been answering
-        try:
-            engine.dialect.do_ping(dbapi_conn)
-        except Exception as exc:  # the pool replaces it and checks out another
-            health.failed()
-            raise DisconnectionError(f"pooled connection idle {now - since:.1f} s is gone") from exc
-
-    @event.listens_for(engine.sync_engine, "handle_error")
-    def _on_error(context: Any) -> None:
-        if context.is_disconnect or isinstance(context.original_exception, (OSError, ConnectionError)) \
-                or "connection" in str(context.original_exception).casefold():
-            health.failed()
-
-
-def ack_engine(url: str, health: ConnectionHealth | None = None) -> AsyncEngine:
+def ack_engine(url: str) -> AsyncEngine:
     """The engine of the work done before a submission's ack (its checks, its one-statement store): a pool of
     its own, so an ack never waits for a connection behind set-ups and jobs, and on SQLite deferred
     transactions, so its reads never wait for the write lock."""
     if make_url(url).get_backend_name() == "sqlite":
         return create_engine(url, sqlite_deferred=True)
-    return create_engine(url, pool_size=2, max_overflow=3, pool_timeout=3, health=health)
+    return create_engine(url, pool_size=2, max_overflow=3, pool_timeout=3)
 
 
 def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, immediate: bool = True) -> None:
