@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.cases.paging import page_assignee_if_needed, pages_assignee
-from domain.cases.service import add_case_participant, case_facts, record_case_event
+from domain.cases.service import add_case_participant, case_facts, cases_facts, record_case_event
 from domain.core.deps import Deps
-from domain.core.ports import PortError
+from domain.core.ports import MessageRef, PortError
 from domain.response.paging import first_on_call
 from storage.case_models import Case, CaseEvent
 from storage.types import utcnow
@@ -47,42 +47,78 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
 
     Safe to call again and from several processes: a posted card is never posted twice.
     """
-    config, conv = deps.config, deps.ports.conversation
     async with deps.sessions() as session:
         case = await session.get(Case, case_id)
         if case is None or case.card_ts is not None or not case.conversation_target:
             return case
         if not await _claim(session, case.id, case.card_synced_at, stale_before=utcnow() - PUBLISH_LEASE):
             return case
-        ctype = config.cases.type(case.case_type)
-        oncall: list[str] = []
-        if case.assignee is None and ctype.oncall_service:
-            first = await first_on_call(deps, ctype.oncall_service)
-            oncall = [first] if first else []
-            case = await session.get(Case, case_id, populate_existing=True)  # as it is after the pager's answer
-            if case is None:  # deleted meanwhile
+    return (await _post_cards(deps, [case])).get(case_id)
+
+
+async def _claim_unposted(deps: Deps, case_ids: list[int]) -> list[Case]:
+    """Claim, in one statement, the cards of these cases that nobody posted or is posting (see `_claim`)."""
+    now = utcnow()
+    async with deps.sessions() as session:
+        claimed = list((await session.execute(
+            update(Case).where(col(Case.id).in_(case_ids), col(Case.card_ts).is_(None),
+                               col(Case.conversation_target).is_not(None),
+                               or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < now - PUBLISH_LEASE))
+            .values(card_synced_at=now).returning(Case).execution_options(synchronize_session=False))).scalars())
+        await session.commit()
+    return claimed
+
+
+async def _post_cards(deps: Deps, claimed: list[Case]) -> dict[int, Case | None]:
+    """Post the cards of cases claimed for it, by case id (None: deleted meanwhile). Where nobody is assigned,
+    the type's on-call person is first; the facts of all are read in one go, the posted cards stored in one
+    statement, then assignees paged where their type or priority asks for it."""
+    config, conv = deps.config, deps.ports.conversation
+    services = {c.id: service for c in claimed
+                if c.assignee is None and (service := config.cases.type(c.case_type).oncall_service)}
+    firsts = dict(zip(services, await asyncio.gather(*(first_on_call(deps, s) for s in services.values())),
+                      strict=True))
+    cases: dict[int, Case | None] = {}
+    async with deps.sessions() as session:
+        for case in claimed:
+            if case.id in services:  # read again: the pager's answer took a while
+                fresh = await session.get(Case, case.id, populate_existing=True)
+                cases[case.id] = fresh
+                if fresh is not None and fresh.assignee is None and (first := firsts[case.id]):
+                    fresh.assignee = first
+                    await add_case_participant(session, fresh.id, first, f"On call for {services[case.id]}")
+                    await record_case_event(session, fresh.id, f"Assigned to <@{first}> (on call for {services[case.id]})")
+            else:
+                cases[case.id] = case
+        ready = [c for c in cases.values() if c is not None and c.conversation_target]
+        facts = await cases_facts(session, ready, config)
+        await session.commit()
+    slots = asyncio.Semaphore(SYNC_CONCURRENCY)
+
+    async def post(case: Case) -> tuple[Case, MessageRef] | None:
+        async with slots:
+            try:
+                return case, await conv.post(case.conversation_target or "", facts[case.id])
+            except PortError as exc:
+                # Stays unposted; sync_cards retries once the lease passes. Tell nobody yet: no one is waiting on it.
+                log.warning("card of %s not posted in %s: %s", case.name, case.conversation_target, exc)
                 return None
-        target = case.conversation_target
-        if not target:  # (checked above; read again with the case)
-            return case
-        if case.assignee is None and oncall:
-            case.assignee = oncall[0]
-            await add_case_participant(session, case.id, oncall[0], f"On call for {ctype.oncall_service}")
-            await record_case_event(session, case.id, f"Assigned to <@{oncall[0]}> (on call for {ctype.oncall_service})")
-        facts = await case_facts(session, case, config)
-        await session.commit()
-        try:
-            card = await conv.post(target, facts)
-        except PortError as exc:
-            # Stays unposted; sync_cards retries once the lease passes. Tell nobody yet: no one is waiting on it.
-            log.warning("card of %s not posted in %s: %s", case.name, target, exc)
-            return case
-        case.card_channel_id, case.card_ts = card.channel_id, card.ts
-        case.card_alert_count, case.card_synced_at = facts.alert_count, utcnow()
-        await session.commit()
-    if case.assignee is not None and pages_assignee(config, case):
-        await page_assignee_if_needed(deps, case_id)
-    return case
+
+    posted = [p for p in await asyncio.gather(*(post(c) for c in ready)) if p is not None]
+    if posted:
+        now = utcnow()
+        for case, card in posted:
+            case.card_channel_id, case.card_ts = card.channel_id, card.ts
+            case.card_alert_count, case.card_synced_at = facts[case.id].alert_count, now
+        async with deps.sessions() as session:
+            await session.execute(update(Case), [
+                {"id": case.id, "card_channel_id": card.channel_id, "card_ts": card.ts,
+                 "card_alert_count": facts[case.id].alert_count, "card_synced_at": now} for case, card in posted])
+            await session.commit()
+    for case, _ in posted:
+        if case.assignee is not None and pages_assignee(config, case):
+            await page_assignee_if_needed(deps, case.id)
+    return cases
 
 
 async def show_change(deps: Deps, case_id: int) -> None:
@@ -147,14 +183,13 @@ async def sync_cards(deps: Deps) -> int:
                      or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < now - PUBLISH_LEASE)),
             )).order_by(col(Case.id)).limit(SYNC_BATCH))).all()
         await session.commit()
+    unposted = [case_id for case_id, card_ts, _ in lagging if card_ts is None]
+    posted = await _post_cards(deps, await _claim_unposted(deps, unposted)) if unposted else {}
     slots = asyncio.Semaphore(SYNC_CONCURRENCY)
 
-    async def one(case_id: int, card_ts: str | None, synced_at: datetime | None) -> bool:
+    async def refresh(case_id: int, synced_at: datetime | None) -> bool:
         async with slots:
             try:
-                if card_ts is None:
-                    await publish_case(deps, case_id)
-                    return True
                 async with deps.sessions() as session:
                     claimed = await _claim(session, case_id, synced_at, stale_before=refresh_before)
                 if claimed:
@@ -164,4 +199,5 @@ async def sync_cards(deps: Deps) -> int:
                 log.warning("card of case %s not synced: %s", case_id, exc)
                 return False
 
-    return sum(await asyncio.gather(*(one(*row) for row in lagging)))
+    return len(posted) + sum(await asyncio.gather(*(refresh(case_id, synced_at) for case_id, card_ts, synced_at in lagging
+                                                     if card_ts is not None)))

@@ -15,9 +15,9 @@ from sqlmodel import SQLModel, col
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
 from domain.core.vocabulary import CaseStatus, ResolutionReason, Visibility
-from domain.incidents.tags import case_tag_labels, tag_signal_case
+from domain.incidents.tags import cases_tag_labels, tag_signal_case
 from storage.case_models import Case, CaseEvent, CaseParticipant
-from storage.cost_models import CASE_SUBJECT, subject_cost
+from storage.cost_models import CASE_SUBJECT, subject_costs
 from storage.counters import next_number, next_numbers
 from storage.models import Incident, IndividualContact, Participant
 from storage.signal_models import SignalEntity, SignalInstance
@@ -288,36 +288,67 @@ async def set_status(session: AsyncSession, case: Case, status: str, actor: str 
 
 
 async def case_facts(session: AsyncSession, case: Case, config: WarroomConfig, card_link: str | None = None) -> CaseFacts:
-    """Everything a case card shows (2-3 queries)."""
-    entities: list[tuple[str, str]] = []
-    if case.signal_definition:
-        query = (select(col(SignalEntity.entity_type), col(SignalEntity.value))
-                 .join(SignalInstance, col(SignalInstance.id) == col(SignalEntity.instance_id))
-                 .where(col(SignalInstance.case_id) == case.id)
-                 .group_by(col(SignalEntity.entity_type), col(SignalEntity.value))
-                 .order_by(func.count().desc(), col(SignalEntity.entity_type), col(SignalEntity.value))
-                 .limit(CARD_ENTITIES))
-        entities = [(t, v) for t, v in (await session.execute(query)).all()]
-    incident = await session.get(Incident, case.incident_id) if case.incident_id else None
-    hidden = incident is not None and incident.visibility == Visibility.RESTRICTED
-    channel_id = None if incident is not None and hidden and case.channel_id == incident.channel_id else case.channel_id
-    definition = config.signals.definition(case.signal_definition) if case.signal_definition else None
-    cost = await subject_cost(session, CASE_SUBJECT, case.id) if config.costs.enabled else None
-    ticket = (await session.execute(select(col(CaseTicket.key), col(CaseTicket.url)).where(
-        col(CaseTicket.case_id) == case.id, col(CaseTicket.key).is_not(None), col(CaseTicket.url).is_not(None)))).first()
-    return CaseFacts(
-        id=case.id, name=case.name, title=case.title, description=case.description, status=case.status,
-        case_type=case.case_type, priority=case.priority, severity=case.severity, assignee=case.assignee,
-        reporter=case.reporter, created_at=case.created_at, resolution_reason=case.resolution_reason,
-        resolution=case.resolution, signal_definition=case.signal_definition,
-        runbook=definition.runbook if definition else None, alert_count=case.alert_count, entities=entities,
-        snoozable=case.signal_definition is not None, channel_id=channel_id,
-        incident_name=incident.name if incident and not hidden else None,
-        incident_channel_id=incident.channel_id if incident and not hidden else None,
-        card_link=card_link, incident_hidden=hidden, tags=await case_tag_labels(session, case.id),
-        response_cost=config.costs.money(cost) if config.costs.enabled and cost is not None else None,
-        ticket_key=ticket[0] if ticket else None, ticket_url=ticket[1] if ticket else None,
-    )
+    """Everything a case card shows."""
+    return (await cases_facts(session, [case], config, {case.id: card_link} if card_link else None))[case.id]
+
+
+async def cases_facts(session: AsyncSession, cases: list[Case], config: WarroomConfig,
+                      card_links: dict[int, str] | None = None) -> dict[int, CaseFacts]:
+    """`case_facts` of each case, by case id, in at most five queries however many cases there are."""
+    ids = [c.id for c in cases if c.id is not None]
+    entities = await _top_entities(session, [c.id for c in cases if c.signal_definition and c.id is not None])
+    incident_ids = {c.incident_id for c in cases if c.incident_id}
+    incidents = {i.id: i for i in (await session.execute(
+        select(Incident).where(col(Incident.id).in_(incident_ids)))).scalars()} if incident_ids else {}
+    costs = await subject_costs(session, CASE_SUBJECT, ids) if config.costs.enabled else {}
+    tickets = {case_id: (key, url) for case_id, key, url in (await session.execute(
+        select(col(CaseTicket.case_id), col(CaseTicket.key), col(CaseTicket.url)).where(
+            col(CaseTicket.case_id).in_(ids), col(CaseTicket.key).is_not(None), col(CaseTicket.url).is_not(None))))}
+    tags = await cases_tag_labels(session, ids)
+    facts = {}
+    for case in cases:
+        assert case.id is not None
+        incident = incidents.get(case.incident_id) if case.incident_id else None
+        hidden = incident is not None and incident.visibility == Visibility.RESTRICTED
+        channel_id = None if incident is not None and hidden and case.channel_id == incident.channel_id else case.channel_id
+        definition = config.signals.definition(case.signal_definition) if case.signal_definition else None
+        cost, ticket = costs.get(case.id), tickets.get(case.id)
+        facts[case.id] = CaseFacts(
+            id=case.id, name=case.name, title=case.title, description=case.description, status=case.status,
+            case_type=case.case_type, priority=case.priority, severity=case.severity, assignee=case.assignee,
+            reporter=case.reporter, created_at=case.created_at, resolution_reason=case.resolution_reason,
+            resolution=case.resolution, signal_definition=case.signal_definition,
+            runbook=definition.runbook if definition else None, alert_count=case.alert_count,
+            entities=entities.get(case.id, []), snoozable=case.signal_definition is not None, channel_id=channel_id,
+            incident_name=incident.name if incident and not hidden else None,
+            incident_channel_id=incident.channel_id if incident and not hidden else None,
+            card_link=(card_links or {}).get(case.id), incident_hidden=hidden, tags=tags.get(case.id, []),
+            response_cost=config.costs.money(cost) if config.costs.enabled and cost is not None else None,
+            ticket_key=ticket[0] if ticket else None, ticket_url=ticket[1] if ticket else None,
+        )
+    return facts
+
+
+async def _top_entities(session: AsyncSession, case_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """The CARD_ENTITIES entities seen most often in each case's alerts (ties by type, then value)."""
+    if not case_ids:
+        return {}
+    seen = func.count()
+    ranked = (select(col(SignalInstance.case_id).label("case_id"), col(SignalEntity.entity_type).label("entity_type"),
+                     col(SignalEntity.value).label("value"),
+                     func.row_number().over(partition_by=col(SignalInstance.case_id),
+                                            order_by=(seen.desc(), col(SignalEntity.entity_type), col(SignalEntity.value)))
+                     .label("rank"))
+              .join(SignalInstance, col(SignalInstance.id) == col(SignalEntity.instance_id))
+              .where(col(SignalInstance.case_id).in_(case_ids))
+              .group_by(col(SignalInstance.case_id), col(SignalEntity.entity_type), col(SignalEntity.value))
+              .subquery())
+    top: dict[int, list[tuple[str, str]]] = {}
+    for case_id, entity_type, value in (await session.execute(
+            select(ranked.c.case_id, ranked.c.entity_type, ranked.c.value)
+            .where(ranked.c.rank <= CARD_ENTITIES).order_by(ranked.c.case_id, ranked.c.rank))):
+        top.setdefault(case_id, []).append((entity_type, value))
+    return top
 
 
 async def store_or_existing(session: AsyncSession, make: Callable[[], Awaitable[tuple[Case, bool]]],

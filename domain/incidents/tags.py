@@ -238,11 +238,16 @@ def list_filters(text: str) -> tuple[str | None, str | None]:
     return text[:at].strip() or None, text[at + 4:].strip() or None
 
 
-async def case_tag_labels(session: AsyncSession, case_id: int) -> list[str]:
-    rows = (await session.execute(
-        select(col(TagType.name), col(Tag.name)).join(CaseTag, col(CaseTag.tag_id) == col(Tag.id))
-        .outerjoin(TagType, col(TagType.id) == col(Tag.tag_type_id)).where(col(CaseTag.case_id) == case_id)))
-    return sorted((f"{type_name}: {name}" if type_name else name for type_name, name in rows), key=str.casefold)
+async def cases_tag_labels(session: AsyncSession, case_ids: list[int]) -> dict[int, list[str]]:
+    """Each case's tags as "Type: tag" (or "tag" for a legacy one), sorted; cases without tags are absent."""
+    labels: dict[int, list[str]] = {}
+    if not case_ids:
+        return labels
+    for case_id, type_name, name in await session.execute(
+            select(col(CaseTag.case_id), col(TagType.name), col(Tag.name)).join(CaseTag, col(CaseTag.tag_id) == col(Tag.id))
+            .outerjoin(TagType, col(TagType.id) == col(Tag.tag_type_id)).where(col(CaseTag.case_id).in_(case_ids))):
+        labels.setdefault(case_id, []).append(f"{type_name}: {name}" if type_name else name)
+    return {case_id: sorted(found, key=str.casefold) for case_id, found in labels.items()}
 
 
 async def tag_signal_case(session: AsyncSession, config: WarroomConfig, case_id: int, definition: str) -> None:
