@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -108,6 +109,13 @@ async def test_a_burst_of_new_cases_has_every_card_posted_without_waiting_for_th
         assert len(posted) == 120
         cards = [m for m in slack.channels[triage].messages if m.user == slack.bot_user_id and not m.thread_ts]
         assert len(cards) == 120, "one card per case"
+        # Posted in batches, their facts read together: each card shows its own case's entities only.
+        shown = [set(re.findall(r"10\.1\.\d+\.\d+", json.dumps(m.blocks))) for m in cards]
+        assert all(len(ips) == 1 for ips in shown) and len(set().union(*shown)) == 120
+        by_case = {c.name: c for c in posted}
+        for card in cards:
+            case = by_case[card.text.split(":", 1)[0]]
+            assert card.ts == case.card_ts, "each case stores the ts of its own card"
 
 
 async def test_other_definitions_make_their_own_cases_and_a_closed_case_is_not_reused(slack, people, triage, db_url):
