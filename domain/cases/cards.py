@@ -19,7 +19,7 @@ from sqlmodel import col
 from domain.cases.paging import page_assignee_if_needed, pages_assignee
 from domain.cases.service import add_case_participant, case_facts, cases_facts, record_case_event
 from domain.core.deps import Deps
-from domain.core.ports import MessageRef, PortError
+from domain.core.ports import MessageRef, PortError, StepMark
 from domain.response.paging import first_on_call
 from storage.case_models import Case, CaseEvent
 from storage.types import utcnow
@@ -53,7 +53,7 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
             return case
         if not await _claim(session, case.id, case.card_synced_at, stale_before=utcnow() - PUBLISH_LEASE):
             return case
-    return (await _post_cards(deps, [case])).get(case_id)
+    return (await _post_cards(deps, [case], {case.id} if case.card_synced_at else set())).get(case_id)
 
 
 async def _claim_unposted(deps: Deps, case_ids: list[int]) -> list[Case]:
@@ -69,10 +69,11 @@ async def _claim_unposted(deps: Deps, case_ids: list[int]) -> list[Case]:
     return claimed
 
 
-async def _post_cards(deps: Deps, claimed: list[Case]) -> dict[int, Case | None]:
+async def _post_cards(deps: Deps, claimed: list[Case], recover: set[int]) -> dict[int, Case | None]:
     """Post the cards of cases claimed for it, by case id (None: deleted meanwhile). Where nobody is assigned,
-    the type's on-call person is first; the facts of all are read in one go, the posted cards stored in one
-    statement, then assignees paged where their type or priority asks for it."""
+    the type's on-call person is first; the facts of all are read in one go, each card stored as soon as it is
+    posted, then assignees paged where their type or priority asks for it. `recover`: cases an earlier claim
+    may have posted (their mark is looked for first)."""
     config, conv = deps.config, deps.ports.conversation
     services = {c.id: service for c in claimed
                 if c.assignee is None and (service := config.cases.type(c.case_type).oncall_service)}
@@ -96,25 +97,29 @@ async def _post_cards(deps: Deps, claimed: list[Case]) -> dict[int, Case | None]
     slots = asyncio.Semaphore(SYNC_CONCURRENCY)
 
     async def post(case: Case) -> tuple[Case, MessageRef] | None:
+        target, mark, shown = case.conversation_target or "", card_mark(case), facts[case.id]
         async with slots:
             try:
-                return case, await conv.post(case.conversation_target or "", facts[case.id])
+                # An earlier claim may have posted it and died before storing it: look for its mark first.
+                card = await conv.find_marked(target, mark) if case.id in recover else None
+                if card is not None:
+                    await conv.update(card.channel_id, card.ts, shown)
+                else:
+                    card = await conv.post(target, shown, mark=mark)
             except PortError as exc:
                 # Stays unposted; sync_cards retries once the lease passes. Tell nobody yet: no one is waiting on it.
-                log.warning("card of %s not posted in %s: %s", case.name, case.conversation_target, exc)
+                log.warning("card of %s not posted in %s: %s", case.name, target, exc)
                 return None
+        case.card_channel_id, case.card_ts = card.channel_id, card.ts
+        case.card_alert_count, case.card_synced_at = shown.alert_count, utcnow()
+        async with deps.sessions() as session:  # at once, each: the window in which a crash re-posts stays one card's
+            await session.execute(update(Case).where(col(Case.id) == case.id).values(
+                card_channel_id=card.channel_id, card_ts=card.ts, card_alert_count=shown.alert_count,
+                card_synced_at=case.card_synced_at).execution_options(synchronize_session=False))
+            await session.commit()
+        return case, card
 
     posted = [p for p in await asyncio.gather(*(post(c) for c in ready)) if p is not None]
-    if posted:
-        now = utcnow()
-        for case, card in posted:
-            case.card_channel_id, case.card_ts = card.channel_id, card.ts
-            case.card_alert_count, case.card_synced_at = facts[case.id].alert_count, now
-        async with deps.sessions() as session:
-            await session.execute(update(Case), [
-                {"id": case.id, "card_channel_id": card.channel_id, "card_ts": card.ts,
-                 "card_alert_count": facts[case.id].alert_count, "card_synced_at": now} for case, card in posted])
-            await session.commit()
     for case, _ in posted:
         if case.assignee is not None and pages_assignee(config, case):
             await page_assignee_if_needed(deps, case.id)
@@ -159,6 +164,11 @@ async def show_incident_cases(deps: Deps, incident_id: int, changed: frozenset[s
             log.warning("card of case %s not refreshed: %s", case_id, exc)
 
 
+def card_mark(case: Case) -> StepMark:
+    """The mark a case card is posted with, so that a retry finds a card posted by a claim that died."""
+    return StepMark(case.name, "card")
+
+
 def channel_card_key(case_id: int) -> str:
     """Dedupe key of the timeline entry remembering the card copy pinned in a case's own channel."""
     return f"case:{case_id}:migrate:channel-card"
@@ -184,7 +194,8 @@ async def sync_cards(deps: Deps) -> int:
             )).order_by(col(Case.id)).limit(SYNC_BATCH))).all()
         await session.commit()
     unposted = [case_id for case_id, card_ts, _ in lagging if card_ts is None]
-    posted = await _post_cards(deps, await _claim_unposted(deps, unposted)) if unposted else {}
+    retried = {case_id for case_id, card_ts, synced_at in lagging if card_ts is None and synced_at is not None}
+    posted = await _post_cards(deps, await _claim_unposted(deps, unposted), retried) if unposted else {}
     slots = asyncio.Semaphore(SYNC_CONCURRENCY)
 
     async def refresh(case_id: int, synced_at: datetime | None) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.cases.cards import show_change
-from domain.cases.service import add_case_participant, case_by_card, case_by_channel, record_case_event
+from domain.cases.service import add_case_participant, case_by_channel, case_of_thread, record_case_event
 from domain.core.deps import Deps
 from domain.core.ports import ChatMessage, PortError, UserProfile
 from domain.core.vocabulary import CaseStatus
@@ -43,10 +43,8 @@ async def case_of_message(deps: Deps, channel_id: str, ts: str, thread_ts: str |
     """The case whose own channel this is, or whose card's thread the message is in (or is the card)."""
     async with deps.sessions() as session:
         case = await case_by_channel(session, channel_id)
-        if case is None:
-            case = await case_by_card(session, channel_id, thread_ts or ts)
         await session.commit()
-    return case
+    return case or await case_of_thread(deps.sessions, channel_id, thread_ts or ts)
 
 
 async def capture_message(deps: Deps, channel_id: str, ts: str, *, added_by: str, marked_with: str | None = None,

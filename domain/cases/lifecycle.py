@@ -21,8 +21,8 @@ from domain.cases.service import (
     CaseFacts,
     CaseRuleError,
     add_case_participant,
-    case_by_card,
     case_facts,
+    case_of_thread,
     create_case,
     record_case_event,
     set_status,
@@ -295,9 +295,7 @@ async def join(deps: Deps, case_id: int, user: str) -> tuple[Case, bool]:
 async def thread_reply(deps: Deps, channel_id: str, thread_ts: str, user: str) -> Case | None:
     """A person replied in a case card's thread: they work the case (unless it is sealed: the thread is seen
     by people outside it), and a New case is now in Triage."""
-    async with deps.sessions() as session:
-        case = await case_by_card(session, channel_id, thread_ts)
-        await session.commit()
+    case = await case_of_thread(deps.sessions, channel_id, thread_ts)
     if case is None:
         return None
     found = await access_of(deps.sessions, case.id, user, deps.config, deps.ports.conversation)

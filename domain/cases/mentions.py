@@ -13,8 +13,8 @@ from domain.cases.notices import AddMentionedOffer
 from domain.cases.service import (
     CaseRuleError,
     add_case_participant,
-    case_by_card,
     case_by_channel,
+    case_of_thread,
     case_participants,
     record_case_event,
 )
@@ -40,10 +40,9 @@ async def offer_mentioned(deps: Deps, channel_id: str, thread_ts: str | None, au
     people = [u for u in mentioned_users(text) if u != bot_user][:MAX_OFFERS]
     if not people:
         return []
+    card_case = await case_of_thread(deps.sessions, channel_id, thread_ts) if thread_ts else None
     async with deps.sessions() as session:
-        case = await case_by_card(session, channel_id, thread_ts) if thread_ts else None
-        if case is None:
-            case = await case_by_channel(session, channel_id)
+        case = await session.get(Case, card_case.id) if card_case else await case_by_channel(session, channel_id)
         if case is None or case.status == CaseStatus.CLOSED or case.incident_id is not None:
             await session.commit()
             return []

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel, col
 
 from domain.config.schema import WarroomConfig
@@ -47,6 +49,7 @@ RESOLUTION_REASONS: dict[ResolutionReason, str] = {
     ResolutionReason.USER_ACKNOWLEDGED: "The person involved confirmed the activity was theirs.",
 }
 CARD_ENTITIES = 8
+CARD_STORE_WAIT = 3.0  # seconds a thread reply waits for its card's ts to be stored (`case_of_thread`)
 
 
 class CaseRuleError(Exception):
@@ -218,6 +221,22 @@ async def case_by_card(session: AsyncSession, channel_id: str, ts: str) -> Case 
     """The case whose card is the message at (channel, ts), i.e. whose thread that is."""
     query = select(Case).where(col(Case.card_channel_id) == channel_id, col(Case.card_ts) == ts)
     return (await session.execute(query)).scalars().first()
+
+
+async def case_of_thread(sessions: async_sessionmaker[AsyncSession], channel_id: str, thread_ts: str) -> Case | None:
+    """`case_by_card` for a reply in a thread. A reply may come between Slack's answer to a card's post and the
+    store of the card's ts: while a card of that channel is being posted, look again (at most CARD_STORE_WAIT)."""
+    deadline = time.monotonic() + CARD_STORE_WAIT
+    while True:
+        async with sessions() as session:
+            case = await case_by_card(session, channel_id, thread_ts)
+            posting = case is None and (await session.execute(select(col(Case.id)).where(
+                col(Case.conversation_target) == channel_id, col(Case.card_ts).is_(None),
+                col(Case.card_synced_at) > utcnow() - timedelta(seconds=CARD_STORE_WAIT)).limit(1))).first() is not None
+            await session.commit()
+        if not posting or time.monotonic() > deadline:
+            return case
+        await asyncio.sleep(0.1)
 
 
 async def case_by_channel(session: AsyncSession, channel_id: str) -> Case | None:

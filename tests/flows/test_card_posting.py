@@ -1,0 +1,85 @@
+"""Case cards posted by the card task: once each, stored as posted, and adopted (not posted again) when a
+claim that died had posted one without storing it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from domain.cases.cards import card_mark, sync_cards
+from domain.cases.service import CaseFacts, case_of_thread
+from storage.case_models import Case
+from storage.types import utcnow
+
+
+async def _signal_case(deps, number: int, channel: str) -> Case:
+    async with deps.sessions() as session:
+        case = Case(number=number, name=f"CASE-{number}", title=f"Scan {number}", case_type="Security triage",
+                    priority="High", severity="Low", signal_definition="Port scan", conversation_target=channel,
+                    alert_count=1, created_at=utcnow())
+        session.add(case)
+        await session.commit()
+        return case
+
+
+async def _stored(deps, case_id: int) -> Case:
+    async with deps.sessions() as session:
+        case = await session.get(Case, case_id)
+        assert case is not None
+        return case
+
+
+async def test_new_cards_are_posted_once_each_with_their_mark_and_stored(deps, conversation):
+    triage = conversation.add_channel("sec-triage")
+    cases = [await _signal_case(deps, n, triage) for n in range(1, 6)]
+    assert await sync_cards(deps) == 5
+    posts = conversation.called("post")
+    assert sorted(p["mark"].incident for p in posts) == sorted(card_mark(c).incident for c in cases)
+    assert {p["mark"].step for p in posts} == {"card"}
+    assert not conversation.called("find_marked"), "nobody claimed them before: nothing to look for"
+    for case in cases:
+        stored = await _stored(deps, case.id)
+        [message] = [m for m in conversation.messages(triage) if m["mark"] == card_mark(case)]
+        assert (stored.card_channel_id, stored.card_ts, stored.card_alert_count) == (triage, message["ts"], 1)
+    assert await sync_cards(deps) == 0 and len(conversation.called("post")) == 5
+
+
+async def test_a_card_posted_by_a_claim_that_died_is_adopted_not_posted_again(deps, conversation):
+    triage = conversation.add_channel("sec-triage")
+    case = await _signal_case(deps, 7, triage)
+    dead = await conversation.post(triage, CaseFacts(id=case.id, name=case.name, title=case.title, description="",
+                                                     status="New", case_type=case.case_type, priority="High",
+                                                     severity="Low", assignee=None, reporter=None,
+                                                     created_at=case.created_at), mark=card_mark(case))
+    async with deps.sessions() as session:  # its claim is older than the publishing lease: the process died
+        await session.execute(update(Case).where(Case.id == case.id).values(card_synced_at=utcnow() - timedelta(minutes=2)))
+        await session.commit()
+
+    assert await sync_cards(deps) == 1
+    assert len(conversation.called("post")) == 1, "only the dead claim's post"
+    [edit] = conversation.called("update")
+    assert edit["ts"] == dead.ts and edit["notice"].alert_count == 1, "brought up to date"
+    assert (await _stored(deps, case.id)).card_ts == dead.ts
+
+
+async def test_a_reply_that_comes_before_its_card_is_stored_waits_for_it(deps, conversation):
+    triage = conversation.add_channel("sec-triage")
+    case = await _signal_case(deps, 9, triage)
+    async with deps.sessions() as session:  # being posted: claimed, its ts not stored yet
+        await session.execute(update(Case).where(Case.id == case.id).values(card_synced_at=utcnow()))
+        await session.commit()
+    reply = asyncio.create_task(case_of_thread(deps.sessions, triage, "1700000000.000100"))
+    await asyncio.sleep(0.3)
+    assert not reply.done()
+    async with deps.sessions() as session:
+        await session.execute(update(Case).where(Case.id == case.id).values(card_channel_id=triage,
+                                                                            card_ts="1700000000.000100"))
+        await session.commit()
+    found = await asyncio.wait_for(reply, 2)
+    assert found is not None and found.id == case.id
+    started = time.monotonic()
+    assert await case_of_thread(deps.sessions, conversation.add_channel("general"), "1700000000.000200") is None
+    assert time.monotonic() - started < 1, "no card being posted there: no wait"
