@@ -71,8 +71,8 @@ async def _claim_unposted(deps: Deps, case_ids: list[int]) -> list[Case]:
 
 async def _post_cards(deps: Deps, claimed: list[Case], recover: set[int]) -> dict[int, Case | None]:
     """Post the cards of cases claimed for it, by case id (None: deleted meanwhile). Where nobody is assigned,
-    the type's on-call person is first; the facts of all are read in one go, each card stored as soon as it is
-    posted, then assignees paged where their type or priority asks for it. `recover`: cases an earlier claim
+    the type's on-call person is first; the facts of all are read in one go, the posted cards stored in one
+    statement, then assignees paged where their type or priority asks for it. `recover`: cases an earlier claim
     may have posted (their mark is looked for first)."""
     config, conv = deps.config, deps.ports.conversation
     services = {c.id: service for c in claimed
@@ -110,16 +110,20 @@ async def _post_cards(deps: Deps, claimed: list[Case], recover: set[int]) -> dic
                 # Stays unposted; sync_cards retries once the lease passes. Tell nobody yet: no one is waiting on it.
                 log.warning("card of %s not posted in %s: %s", case.name, target, exc)
                 return None
-        case.card_channel_id, case.card_ts = card.channel_id, card.ts
-        case.card_alert_count, case.card_synced_at = shown.alert_count, utcnow()
-        async with deps.sessions() as session:  # at once, each: the window in which a crash re-posts stays one card's
-            await session.execute(update(Case).where(col(Case.id) == case.id).values(
-                card_channel_id=card.channel_id, card_ts=card.ts, card_alert_count=shown.alert_count,
-                card_synced_at=case.card_synced_at).execution_options(synchronize_session=False))
-            await session.commit()
         return case, card
 
     posted = [p for p in await asyncio.gather(*(post(c) for c in ready)) if p is not None]
+    if posted:
+        # Stored together once posted: a crash before this finds each card again by its mark (see `post`).
+        now = utcnow()
+        for case, card in posted:
+            case.card_channel_id, case.card_ts = card.channel_id, card.ts
+            case.card_alert_count, case.card_synced_at = facts[case.id].alert_count, now
+        async with deps.sessions() as session:
+            await session.execute(update(Case), [
+                {"id": case.id, "card_channel_id": case.card_channel_id, "card_ts": case.card_ts,
+                 "card_alert_count": case.card_alert_count, "card_synced_at": now} for case, _ in posted])
+            await session.commit()
     for case, _ in posted:
         if case.assignee is not None and pages_assignee(config, case):
             await page_assignee_if_needed(deps, case.id)

@@ -49,7 +49,7 @@ RESOLUTION_REASONS: dict[ResolutionReason, str] = {
     ResolutionReason.USER_ACKNOWLEDGED: "The person involved confirmed the activity was theirs.",
 }
 CARD_ENTITIES = 8
-CARD_STORE_WAIT = 3.0  # seconds a thread reply waits for its card's ts to be stored (`case_of_thread`)
+CARD_STORE_WAIT = 10.0  # seconds a thread reply waits for its card's ts to be stored (`case_of_thread`)
 
 
 class CaseRuleError(Exception):
@@ -225,8 +225,9 @@ async def case_by_card(session: AsyncSession, channel_id: str, ts: str) -> Case 
 
 async def case_of_thread(sessions: async_sessionmaker[AsyncSession], channel_id: str, thread_ts: str) -> Case | None:
     """`case_by_card` for a reply in a thread. A reply may come between Slack's answer to a card's post and the
-    store of the card's ts: while a card of that channel is being posted, look again (at most CARD_STORE_WAIT)."""
-    deadline = time.monotonic() + CARD_STORE_WAIT
+    store of its ts (cards are stored by the round, `cards._post_cards`): while a card of that channel is being
+    posted, look again, less and less often, for at most CARD_STORE_WAIT."""
+    deadline, pause = time.monotonic() + CARD_STORE_WAIT, 0.1
     while True:
         async with sessions() as session:
             case = await case_by_card(session, channel_id, thread_ts)
@@ -236,7 +237,8 @@ async def case_of_thread(sessions: async_sessionmaker[AsyncSession], channel_id:
             await session.commit()
         if not posting or time.monotonic() > deadline:
             return case
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 async def case_by_channel(session: AsyncSession, channel_id: str) -> Case | None:
