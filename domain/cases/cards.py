@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.cases.paging import page_assignee_if_needed, pages_assignee
-from domain.cases.service import add_case_participant, case_facts, cases_facts, record_case_event
+from domain.cases.service import add_case_participant, cases_facts, record_case_event
 from domain.core.deps import Deps
 from domain.core.ports import MessageRef, PortError, StepMark
 from domain.response.paging import first_on_call
@@ -132,25 +132,53 @@ async def _post_cards(deps: Deps, claimed: list[Case], recover: set[int]) -> dic
 
 async def show_change(deps: Deps, case_id: int) -> None:
     """Edit the case's card, and the copy pinned in its own channel when it has one, to show it now."""
-    conv = deps.ports.conversation
     async with deps.sessions() as session:
         case = await session.get(Case, case_id)
-        if case is None:
-            return
-        pinned = (await session.execute(select(col(CaseEvent.details)).where(
-            col(CaseEvent.dedupe_key) == channel_card_key(case_id)))).scalar_one_or_none() or {}
-        card = (case.card_channel_id, case.card_ts) if case.card_channel_id and case.card_ts else None
-        facts = await case_facts(session, case, deps.config, conv.message_link(*card) if card else None)
         await session.commit()
-    if card:
-        await conv.update(*card, facts)
-        async with deps.sessions() as session:  # only once Slack shows it
-            await session.execute(update(Case).where(col(Case.id) == case_id)
-                                  .values(card_alert_count=facts.alert_count, card_synced_at=utcnow())
-                                  .execution_options(synchronize_session=False))
+    if case is not None:
+        await _show(deps, [case], strict=True)
+
+
+async def _show(deps: Deps, cases: list[Case], *, strict: bool) -> int:
+    """Edit these cases' cards (and pinned copies) to show them now: their facts read in one go, the alert
+    counts shown stored in one statement. A card Slack refuses is logged, or with `strict` raised once the
+    others are done. Returns how many cards were edited."""
+    conv = deps.ports.conversation
+    cards = {c.id: (c.card_channel_id, c.card_ts) for c in cases if c.card_channel_id and c.card_ts}
+    async with deps.sessions() as session:
+        keys = {channel_card_key(c.id): c.id for c in cases}
+        pinned = {keys[key]: details for key, details in (await session.execute(select(
+            col(CaseEvent.dedupe_key), col(CaseEvent.details)).where(col(CaseEvent.dedupe_key).in_(keys)))) if details}
+        facts = await cases_facts(session, cases, deps.config, {i: conv.message_link(*c) for i, c in cards.items()})
+        await session.commit()
+    slots, errors = asyncio.Semaphore(SYNC_CONCURRENCY), []
+
+    async def one(case_id: int) -> bool:
+        edited = False
+        async with slots:
+            try:
+                if card := cards.get(case_id):
+                    await conv.update(*card, facts[case_id])
+                    edited = True
+                if (copy := pinned.get(case_id)) and copy.get("ts"):
+                    await conv.update(copy["channel"], copy["ts"], facts[case_id])
+            except PortError as exc:
+                if strict:
+                    errors.append(exc)
+                else:
+                    log.warning("card of case %s not refreshed: %s", case_id, exc)
+        return edited
+
+    edited = [c.id for c, ok in zip(cases, await asyncio.gather(*(one(c.id) for c in cases)), strict=True) if ok]
+    if edited:
+        async with deps.sessions() as session:  # only once Slack shows them
+            now = utcnow()
+            await session.execute(update(Case), [{"id": case_id, "card_alert_count": facts[case_id].alert_count,
+                                                  "card_synced_at": now} for case_id in edited])
             await session.commit()
-    if pinned.get("ts"):
-        await conv.update(pinned["channel"], pinned["ts"], facts)
+    if errors:
+        raise errors[0]
+    return len(edited)
 
 
 async def show_incident_cases(deps: Deps, incident_id: int, changed: frozenset[str]) -> None:
@@ -200,19 +228,17 @@ async def sync_cards(deps: Deps) -> int:
     unposted = [case_id for case_id, card_ts, _ in lagging if card_ts is None]
     retried = {case_id for case_id, card_ts, synced_at in lagging if card_ts is None and synced_at is not None}
     posted = await _post_cards(deps, await _claim_unposted(deps, unposted), retried) if unposted else {}
-    slots = asyncio.Semaphore(SYNC_CONCURRENCY)
+    behind = [case_id for case_id, card_ts, _ in lagging if card_ts is not None]
+    edited = await _show(deps, await _claim_behind(deps, behind, refresh_before), strict=False) if behind else 0
+    return len(posted) + edited
 
-    async def refresh(case_id: int, synced_at: datetime | None) -> bool:
-        async with slots:
-            try:
-                async with deps.sessions() as session:
-                    claimed = await _claim(session, case_id, synced_at, stale_before=refresh_before)
-                if claimed:
-                    await show_change(deps, case_id)
-                return claimed
-            except PortError as exc:
-                log.warning("card of case %s not synced: %s", case_id, exc)
-                return False
 
-    return len(posted) + sum(await asyncio.gather(*(refresh(case_id, synced_at) for case_id, card_ts, synced_at in lagging
-                                                     if card_ts is not None)))
+async def _claim_behind(deps: Deps, case_ids: list[int], refresh_before: datetime) -> list[Case]:
+    """Claim, in one statement, the posted cards of these cases not edited since `refresh_before`."""
+    async with deps.sessions() as session:
+        claimed = list((await session.execute(
+            update(Case).where(col(Case.id).in_(case_ids), col(Case.card_ts).is_not(None),
+                               or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < refresh_before))
+            .values(card_synced_at=utcnow()).returning(Case).execution_options(synchronize_session=False))).scalars())
+        await session.commit()
+    return claimed

@@ -83,3 +83,23 @@ async def test_a_reply_that_comes_before_its_card_is_stored_waits_for_it(deps, c
     started = time.monotonic()
     assert await case_of_thread(deps.sessions, conversation.add_channel("general"), "1700000000.000200") is None
     assert time.monotonic() - started < 1, "no card being posted there: no wait"
+
+
+async def test_cards_behind_their_alert_count_are_edited_together_and_the_shown_counts_stored(deps, conversation):
+    triage = conversation.add_channel("sec-triage")
+    cases = [await _signal_case(deps, n, triage) for n in range(11, 15)]
+    assert await sync_cards(deps) == 4
+    behind = cases[:3]
+    async with deps.sessions() as session:  # more alerts joined three of them, after the refresh interval
+        await session.execute(update(Case).where(Case.id.in_([c.id for c in behind]))
+                              .values(alert_count=Case.alert_count + 4, card_synced_at=utcnow() - timedelta(minutes=1)))
+        await session.commit()
+
+    assert await sync_cards(deps) == 3
+    edits = conversation.called("update")
+    assert sorted(e["notice"].name for e in edits) == sorted(c.name for c in behind)
+    assert {e["notice"].alert_count for e in edits} == {5}
+    for case in cases:
+        stored = await _stored(deps, case.id)
+        assert stored.card_alert_count == stored.alert_count == (5 if case in behind else 1)
+    assert await sync_cards(deps) == 0, "nothing behind any more"
