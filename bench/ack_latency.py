@@ -6,7 +6,7 @@ Prints, at 0 ms and at 100 ms injected Slack latency:
 - Slack calls per incident and the calls on the critical path (measured: ready time of a lone
   report at 100 ms latency divided by that latency).
 
-    python bench/ack_latency.py [--reports 50] [--database-url postgres|postgresql+asyncpg://...] [--separate-emulator] [--profile]
+    python bench/ack_latency.py [--reports 50] [--database-url postgres|postgresql+asyncpg://...] [--separate-emulator] [--profile] [--statements]
 """
 
 from __future__ import annotations
