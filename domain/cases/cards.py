@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlmodel import col
 
 from domain.cases.paging import page_assignee_if_needed, pages_assignee
@@ -28,18 +26,7 @@ log = logging.getLogger(__name__)
 PUBLISH_LEASE = timedelta(seconds=60)  # a publisher that shows no result by then is presumed dead
 SYNC_BATCH = 50
 SYNC_CONCURRENCY = 4
-
-
-async def _claim(session: AsyncSession, case_id: int, current: datetime | None, *, stale_before: datetime) -> bool:
-    """Compare-and-swap on `card_synced_at` (last seen as `current`), so one process at a time
-    touches a case's card; commits."""
-    if current is not None and current >= stale_before:
-        return False
-    cond = col(Case.card_synced_at).is_(None) if current is None else col(Case.card_synced_at) == current
-    result = await session.execute(update(Case).where(col(Case.id) == case_id, cond).values(card_synced_at=utcnow())
-                                   .execution_options(synchronize_session=False))
-    await session.commit()
-    return (cast(CursorResult[Any], result).rowcount or 0) == 1
+UNPOSTED = and_(col(Case.card_ts).is_(None), col(Case.conversation_target).is_not(None))  # cards to post
 
 
 async def publish_case(deps: Deps, case_id: int) -> Case | None:
@@ -49,22 +36,23 @@ async def publish_case(deps: Deps, case_id: int) -> Case | None:
     """
     async with deps.sessions() as session:
         case = await session.get(Case, case_id)
-        if case is None or case.card_ts is not None or not case.conversation_target:
-            return case
-        if not await _claim(session, case.id, case.card_synced_at, stale_before=utcnow() - PUBLISH_LEASE):
-            return case
-    return (await _post_cards(deps, [case], {case.id} if case.card_synced_at else set())).get(case_id)
+        await session.commit()
+    if case is None or case.card_ts is not None or not case.conversation_target:
+        return case
+    claimed = await _claim_cards(deps, [case_id], UNPOSTED, utcnow() - PUBLISH_LEASE)
+    if not claimed:
+        return case
+    return (await _post_cards(deps, claimed, {case_id} if case.card_synced_at else set())).get(case_id)
 
 
-async def _claim_unposted(deps: Deps, case_ids: list[int]) -> list[Case]:
-    """Claim, in one statement, the cards of these cases that nobody posted or is posting (see `_claim`)."""
-    now = utcnow()
+async def _claim_cards(deps: Deps, case_ids: list[int], which: ColumnElement[bool], stale_before: datetime) -> list[Case]:
+    """Claim, in one statement, the cards of these cases matching `which` that no process touched since
+    `stale_before` (`card_synced_at` is the claim), so one process at a time touches a card."""
     async with deps.sessions() as session:
         claimed = list((await session.execute(
-            update(Case).where(col(Case.id).in_(case_ids), col(Case.card_ts).is_(None),
-                               col(Case.conversation_target).is_not(None),
-                               or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < now - PUBLISH_LEASE))
-            .values(card_synced_at=now).returning(Case).execution_options(synchronize_session=False))).scalars())
+            update(Case).where(col(Case.id).in_(case_ids), which,
+                               or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < stale_before))
+            .values(card_synced_at=utcnow()).returning(Case).execution_options(synchronize_session=False))).scalars())
         await session.commit()
     return claimed
 
@@ -227,18 +215,10 @@ async def sync_cards(deps: Deps) -> int:
         await session.commit()
     unposted = [case_id for case_id, card_ts, _ in lagging if card_ts is None]
     retried = {case_id for case_id, card_ts, synced_at in lagging if card_ts is None and synced_at is not None}
-    posted = await _post_cards(deps, await _claim_unposted(deps, unposted), retried) if unposted else {}
+    posted = await _post_cards(deps, await _claim_cards(deps, unposted, UNPOSTED, now - PUBLISH_LEASE),
+                               retried) if unposted else {}
     behind = [case_id for case_id, card_ts, _ in lagging if card_ts is not None]
-    edited = await _show(deps, await _claim_behind(deps, behind, refresh_before), strict=False) if behind else 0
+    edited = await _show(deps, await _claim_cards(deps, behind, col(Case.card_ts).is_not(None), refresh_before),
+                         strict=False) if behind else 0
     return len(posted) + edited
 
-
-async def _claim_behind(deps: Deps, case_ids: list[int], refresh_before: datetime) -> list[Case]:
-    """Claim, in one statement, the posted cards of these cases not edited since `refresh_before`."""
-    async with deps.sessions() as session:
-        claimed = list((await session.execute(
-            update(Case).where(col(Case.id).in_(case_ids), col(Case.card_ts).is_not(None),
-                               or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < refresh_before))
-            .values(card_synced_at=utcnow()).returning(Case).execution_options(synchronize_session=False))).scalars())
-        await session.commit()
-    return claimed
