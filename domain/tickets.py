@@ -8,6 +8,7 @@ tracker's answer and the commit is healed by the next attempt instead of making 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -19,7 +20,7 @@ from sqlmodel import col
 
 from domain.config.tickets import TicketsConfig
 from domain.core.notices import Notice
-from domain.core.ports import TicketFields, TicketState
+from domain.core.ports import TicketFields, TicketPort, TicketRef, TicketState
 from domain.core.vocabulary import IncidentStatus, SetupState, Visibility
 from domain.incidents.notices import IncidentFacts
 from storage.models import Incident, IndividualContact
@@ -30,6 +31,7 @@ TICKET_LEASE = timedelta(minutes=2)  # longer than the adapter's deadline for a 
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(minutes=30)
 SUMMARY_MAX = 255
+MAX_TRANSITIONS = 3  # reopen, then the status's own transition, with one to spare
 
 
 @dataclass(frozen=True)
@@ -185,3 +187,25 @@ async def due_tickets(session: AsyncSession, *, limit: int = 50) -> list[int]:
                col(Incident.setup_state) == SetupState.READY, col(Incident.status) != IncidentStatus.CLOSED)
         .order_by(col(Incident.id)).limit(limit))).scalars().all()
     return list(dict.fromkeys([*rows, *missing]))
+
+
+async def write_ticket(port: TicketPort, project_key: str, name: str, fields: TicketFields, known: TicketRef | None,
+                       store: Callable[[TicketRef, bool], Awaitable[None]],
+                       step: Callable[[TicketState], str | None]) -> TicketRef:
+    """Bring the ticket of `name` in step: the `known` one, else the one labelled for it (made by an attempt
+    that died before storing it), else a new one; `store(ref, created)` records a key the moment it is known.
+    Then its fields are written and it is moved by `step` until in step."""
+    if known is None:
+        found = await port.find_ticket(project_key, ticket_label(name))
+        known = found or await port.create_ticket(fields)
+        await store(known, found is None)
+        if found is not None:
+            await port.update_ticket(known.key, fields)
+    else:  # claimed because something changed (or is unfinished): writing the fields again is harmless
+        await port.update_ticket(known.key, fields)
+    for _ in range(MAX_TRANSITIONS):
+        transition = step(await port.ticket_state(known.key))
+        if transition is None:
+            break
+        await port.transition_ticket(known.key, transition)
+    return known

@@ -27,14 +27,21 @@ from domain.core.aio import until_settled
 from domain.core.deps import Deps
 from domain.core.ports import TicketFields, TicketRef, TicketState
 from domain.core.vocabulary import CaseStatus, IncidentStatus, Visibility
-from domain.tickets import SUMMARY_MAX, TICKET_LEASE, next_transition, retry_delay, ticket_assignee, ticket_label
+from domain.tickets import (
+    SUMMARY_MAX,
+    TICKET_LEASE,
+    next_transition,
+    retry_delay,
+    ticket_assignee,
+    ticket_label,
+    write_ticket,
+)
 from storage.case_models import Case
 from storage.models import Incident, IndividualContact
 from storage.ticket_models import CaseTicket
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-MAX_TRANSITIONS = 3
 RESUME_BATCH = 50
 # A case's status as the incident status whose configured transition it takes (New takes none).
 _AS_INCIDENT = {CaseStatus.TRIAGE: IncidentStatus.ACTIVE, CaseStatus.ESCALATED: IncidentStatus.ACTIVE,
@@ -168,20 +175,11 @@ async def _ensure_once(deps: Deps, case_id: int) -> bool:
         await session.commit()
     port = deps.ports.tickets
     try:
-        if key is None or url is None:
-            found = await port.find_ticket(tickets.project_key, ticket_label(facts.name))
-            ref = found or await port.create_ticket(fields)
-            key, url = ref.key, ref.url
-            await _store_key(deps, case_id, ref, created=found is None)
-            if found is not None:
-                await port.update_ticket(key, fields)
-        else:
-            await port.update_ticket(key, fields)
-        for _ in range(MAX_TRANSITIONS):
-            step = case_transition(tickets, facts.status, await port.ticket_state(key))
-            if step is None:
-                break
-            await port.transition_ticket(key, step)
+        ref = await write_ticket(port, tickets.project_key, facts.name, fields,
+                                 TicketRef(key, url) if key is not None and url is not None else None,
+                                 lambda ref, created: _store_key(deps, case_id, ref, created=created),
+                                 lambda state: case_transition(tickets, facts.status, state))
+        key, url = ref.key, ref.url
         if not linked:
             await show_change(deps, case_id)  # the card shows the ticket
             async with deps.sessions() as session:

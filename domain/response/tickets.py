@@ -22,10 +22,10 @@ from domain.tickets import (
     next_transition,
     retry_delay,
     ticket_fields,
-    ticket_label,
     ticket_people,
     ticket_row,
     wants_ticket,
+    write_ticket,
 )
 from domain.timeline import record_event
 from storage.models import Incident
@@ -34,7 +34,6 @@ from storage.ticket_models import IncidentTicket
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
-MAX_TRANSITIONS = 3  # reopen, then the status's own transition, with one to spare
 
 
 async def ensure_ticket(deps: Deps, incident_id: int) -> None:
@@ -67,20 +66,11 @@ async def _ensure_once(deps: Deps, incident_id: int) -> bool:
         await session.commit()
     port, channel = deps.ports.tickets, incident.channel_id
     try:
-        if key is None or url is None:
-            found = await port.find_ticket(config.project_key, ticket_label(facts.name))
-            ref = found or await port.create_ticket(fields)
-            key, url = ref.key, ref.url
-            await _store_key(deps, incident_id, ref, created=found is None)
-            if found is not None:  # made by an attempt that died before storing it: bring it in step
-                await port.update_ticket(key, fields)
-        else:  # claimed because something changed (or is unfinished): writing the fields again is harmless
-            await port.update_ticket(key, fields)
-        for _ in range(MAX_TRANSITIONS):
-            step = next_transition(config, facts.status, await port.ticket_state(key))
-            if step is None:
-                break
-            await port.transition_ticket(key, step)
+        ref = await write_ticket(port, config.project_key, facts.name, fields,
+                                 TicketRef(key, url) if key is not None and url is not None else None,
+                                 lambda ref, created: _store_key(deps, incident_id, ref, created=created),
+                                 lambda state: next_transition(config, facts.status, state))
+        key, url = ref.key, ref.url
         if not linked:
             await _link(deps, incident_id, key, url)
     except Exception as exc:  # recorded for the resume job; the incident itself is fine
