@@ -2,30 +2,36 @@
 
 A case row is committed before its card is posted; a card that failed to post (or whose
 process died) is posted later by `sync_cards`. Signal counts change the card at most every
-`signals.card_refresh_seconds`, however many alerts arrive.
+`signals.card_refresh_seconds`, however many alerts arrive, and a channel's cards within an edit budget.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlmodel import col
 
 from domain.cases.paging import page_assignee_if_needed, pages_assignee
 from domain.cases.service import add_case_participant, cases_facts, record_case_event
+from domain.config.signals import SignalsConfig
 from domain.core.deps import Deps
 from domain.core.ports import MessageRef, PortError, StepMark
 from domain.response.paging import first_on_call
 from storage.case_models import Case, CaseEvent
+from storage.job_locks import acquire
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 PUBLISH_LEASE = timedelta(seconds=60)  # a publisher that shows no result by then is presumed dead
 SYNC_BATCH = 50
 SYNC_CONCURRENCY = 4
+EDIT_ROUND = "case-card-edits"  # its job lock paces alert-count edits across processes
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 UNPOSTED = and_(col(Case.card_ts).is_(None), col(Case.conversation_target).is_not(None))  # cards to post
 
 
@@ -198,27 +204,51 @@ async def sync_cards(deps: Deps) -> int:
     """Post cards not posted yet and edit cards whose alert count is behind; returns how many were touched.
 
     Signal cases are posted here (the worker never waits on Slack); other cases only when their own
-    flow failed to post them. A card is edited at most once per `signals.card_refresh_seconds`, so a
-    burst of alerts costs one edit. Up to SYNC_CONCURRENCY cards are handled at once.
+    flow failed to post them. Up to SYNC_CONCURRENCY cards are handled at once. Alert-count edits
+    follow `edit_round`: a card at most once per `signals.card_refresh_seconds`, a channel at most
+    `signals.card_edits_per_minute`, across every process.
     """
     now = utcnow()
-    refresh_before = now - timedelta(seconds=deps.config.signals.card_refresh_seconds)
     async with deps.sessions() as session:
         lagging = (await session.execute(
-            select(col(Case.id), col(Case.card_ts), col(Case.card_synced_at)).where(or_(
-                and_(col(Case.card_ts).is_not(None), col(Case.alert_count) != col(Case.card_alert_count),
-                     or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < refresh_before)),
-                and_(col(Case.card_ts).is_(None), col(Case.conversation_target).is_not(None),
-                     or_(col(Case.signal_definition).is_not(None), col(Case.created_at) < now - PUBLISH_LEASE),
-                     or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < now - PUBLISH_LEASE)),
-            )).order_by(col(Case.id)).limit(SYNC_BATCH))).all()
+            select(col(Case.id), col(Case.card_synced_at)).where(
+                UNPOSTED, or_(col(Case.signal_definition).is_not(None), col(Case.created_at) < now - PUBLISH_LEASE),
+                or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < now - PUBLISH_LEASE),
+            ).order_by(col(Case.id)).limit(SYNC_BATCH))).all()
         await session.commit()
-    unposted = [case_id for case_id, card_ts, _ in lagging if card_ts is None]
-    retried = {case_id for case_id, card_ts, synced_at in lagging if card_ts is None and synced_at is not None}
+    unposted = [case_id for case_id, _ in lagging]
+    retried = {case_id for case_id, synced_at in lagging if synced_at is not None}
     posted = await _post_cards(deps, await _claim_cards(deps, unposted, UNPOSTED, now - PUBLISH_LEASE),
                                retried) if unposted else {}
-    behind = [case_id for case_id, card_ts, _ in lagging if card_ts is not None]
-    edited = await _show(deps, await _claim_cards(deps, behind, col(Case.card_ts).is_not(None), refresh_before),
-                         strict=False) if behind else 0
-    return len(posted) + edited
+    return len(posted) + await _edit_behind(deps, now)
 
+
+def edit_round(signals: SignalsConfig) -> tuple[float, int]:
+    """Seconds between two rounds of alert-count edits, and how many cards of each channel a round edits.
+
+    Slack rate-limits `chat.update`, and a busy triage channel may hold thousands of open cases whose
+    counts move all the time: without a budget, keeping them current would take every call Slack allows.
+    """
+    period = max(signals.card_refresh_seconds, 60 / signals.card_edits_per_minute)
+    return period, max(1, round(signals.card_edits_per_minute * period / 60))
+
+
+async def _edit_behind(deps: Deps, now: datetime) -> int:
+    """One round of alert-count edits, if one is due: in each channel, the cards behind that were shown
+    longest ago, up to the channel's share of the budget. Returns how many cards were edited."""
+    period, per_channel = edit_round(deps.config.signals)
+    refresh_before = now - timedelta(seconds=deps.config.signals.card_refresh_seconds)
+    due = and_(col(Case.card_ts).is_not(None), col(Case.alert_count) != col(Case.card_alert_count),
+               or_(col(Case.card_synced_at).is_(None), col(Case.card_synced_at) < refresh_before))
+    turn = func.row_number().over(partition_by=col(Case.card_channel_id),
+                                  order_by=(col(Case.card_synced_at), col(Case.id))).label("turn")
+    ranked = select(col(Case.id), turn).where(due).subquery()
+    async with deps.sessions() as session:
+        behind = list((await session.execute(select(ranked.c.id).where(ranked.c.turn <= per_channel))).scalars())
+        await session.commit()
+        # One round per period across processes: the last round's start is the budget's clock.
+        if not behind or not await acquire(session, EDIT_ROUND, HOLDER, timedelta(seconds=period),
+                                           min_gap=timedelta(seconds=period), now=now):
+            return 0
+    return await _show(deps, await _claim_cards(deps, behind, col(Case.card_ts).is_not(None), refresh_before),
+                       strict=False)

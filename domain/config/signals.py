@@ -146,6 +146,9 @@ class SignalsConfig(StrictModel):
     worker_batch: PositiveInt = 200
     max_attempts: PositiveInt = 5
     card_refresh_seconds: float = Field(default=3.0, ge=0, description="a case card's alert count is edited at most this often")
+    card_edits_per_minute: PositiveInt = Field(
+        default=60, description="alert-count edits of the case cards in one channel, per minute across all processes "
+                                "(Slack rate-limits chat.update); the cards shown longest ago go first")
     sources: list[SignalSourceConfig] = Field(default_factory=list)
     entity_types: list[EntityTypeConfig] = Field(default_factory=list)
     definitions: list[SignalDefinitionConfig] = Field(default_factory=list)

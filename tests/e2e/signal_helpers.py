@@ -21,7 +21,7 @@ def signal_config(triage_channel: str, **signals: Any) -> WarroomConfig:
     data: dict[str, Any] = {
         "oncall": {"schedules": {}},
         "signals": {
-            "card_refresh_seconds": 0.3,
+            "card_refresh_seconds": 0.3, "card_edits_per_minute": 600,
             "sources": [{"name": "siem", "auth": "bearer", "token": TOKEN}],
             "entity_types": [
                 {"name": "ip", "regex": r"\b(?:\d{1,3}\.){3}\d{1,3}\b", "scope": "global"},

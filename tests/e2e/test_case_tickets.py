@@ -34,7 +34,7 @@ async def world(slack, people, db_url, jira, monkeypatch):  # noqa: F811
              "ticket": True, "ticket_issue_type": "Bug"},
             {"name": "Reliability triage", "oncall_service": "sre"},
         ]},
-        "signals": {"card_refresh_seconds": 0.3, "definitions": [
+        "signals": {"card_refresh_seconds": 0.3, "card_edits_per_minute": 600, "definitions": [
             {"name": "Unusual login", "external_id": "login-1", "case_type": "Security triage",
              "case_priority": "High", "conversation_target": security}]},
         "tickets": tickets.model_dump(),

@@ -42,7 +42,7 @@ def workflow_config(runner: WebhookEmulator, triage: str | None = None, **workfl
     data: dict[str, Any] = {
         "oncall": {"schedules": {}},
         "signals": {
-            "card_refresh_seconds": 0.3,
+            "card_refresh_seconds": 0.3, "card_edits_per_minute": 600,
             "sources": [{"name": "runner", "auth": "bearer", "token": TOKEN},
                         {"name": "runner-hmac", "auth": "hmac", "secret": CALLBACK_SECRET}],
             "entity_types": [{"name": "host", "jsonpath": "$.detail.host"},

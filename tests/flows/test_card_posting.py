@@ -1,5 +1,5 @@
 """Case cards posted by the card task: once each, stored as posted, and adopted (not posted again) when a
-claim that died had posted one without storing it."""
+claim that died had posted one without storing it; alert-count edits within each channel's budget."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from domain.cases.cards import card_mark, sync_cards
+from domain.cases.cards import EDIT_ROUND, card_mark, edit_round, sync_cards
 from domain.cases.service import CaseFacts, case_of_thread
+from domain.config.schema import WarroomConfig
 from storage.case_models import Case
+from storage.job_models import JobRun
 from storage.types import utcnow
 
 
@@ -103,3 +105,51 @@ async def test_cards_behind_their_alert_count_are_edited_together_and_the_shown_
         stored = await _stored(deps, case.id)
         assert stored.card_alert_count == stored.alert_count == (5 if case in behind else 1)
     assert await sync_cards(deps) == 0, "nothing behind any more"
+
+
+async def _fall_behind(deps, cases: list[Case], shown_ago: list[int]) -> None:
+    """More alerts joined these cases; their cards were last shown `shown_ago` seconds ago (each its own)."""
+    async with deps.sessions() as session:
+        for case, ago in zip(cases, shown_ago, strict=True):
+            await session.execute(update(Case).where(Case.id == case.id).values(
+                alert_count=Case.alert_count + 2, card_synced_at=utcnow() - timedelta(seconds=ago)))
+        await session.commit()
+
+
+async def _budget_clock_back(deps, seconds: float) -> None:
+    """As if the last round of edits started `seconds` earlier than it did."""
+    async with deps.sessions() as session:
+        row = await session.get(JobRun, EDIT_ROUND)
+        assert row is not None and row.last_started_at and row.locked_until
+        row.last_started_at -= timedelta(seconds=seconds)
+        row.locked_until -= timedelta(seconds=seconds)
+        await session.commit()
+
+
+def test_the_edit_budget_is_cut_into_rounds_no_shorter_than_a_cards_refresh():
+    signals = WarroomConfig().signals
+    assert edit_round(signals) == (3.0, 3), "60 a minute, a card at most every 3 s: 3 cards a channel every 3 s"
+    assert edit_round(signals.model_copy(update={"card_refresh_seconds": 0.3})) == (1.0, 1)
+    assert edit_round(signals.model_copy(update={"card_refresh_seconds": 0, "card_edits_per_minute": 600})) == (0.1, 1)
+    assert edit_round(signals.model_copy(update={"card_refresh_seconds": 10, "card_edits_per_minute": 30})) == (10, 5)
+
+
+async def test_each_channel_gets_its_share_of_edits_the_cards_shown_longest_ago_first(deps, conversation):
+    triage, cloud = conversation.add_channel("sec-triage"), conversation.add_channel("cloud-triage")
+    busy = [await _signal_case(deps, n, triage) for n in range(21, 26)]
+    quiet = [await _signal_case(deps, n, cloud) for n in range(31, 33)]
+    assert await sync_cards(deps) == 7
+    await _fall_behind(deps, busy, [10, 50, 20, 40, 30])
+    await _fall_behind(deps, quiet, [10, 10])
+
+    assert await sync_cards(deps) == 5, "3 cards of the busy channel (its share of a round), both of the quiet one"
+    first = {e["notice"].name for e in conversation.called("update")}
+    assert first == {busy[1].name, busy[3].name, busy[4].name} | {c.name for c in quiet}
+    assert await sync_cards(deps) == 0, "the next round is not due yet, whichever process asks"
+
+    await _budget_clock_back(deps, 3)
+    assert await sync_cards(deps) == 2
+    assert {e["notice"].name for e in conversation.called("update")} - first == {busy[0].name, busy[2].name}
+    for case in busy + quiet:
+        stored = await _stored(deps, case.id)
+        assert stored.card_alert_count == stored.alert_count == 3
