@@ -84,6 +84,7 @@ def bench_config(channel: str) -> WarroomConfig:
 
 def bench_config_values(channel: str) -> dict:
     return {"signals": {
+        "worker_batch": int(os.environ.get("BENCH_WORKER_BATCH", "200")),  # the config's default unless set
         "sources": [{"name": "bench", "token": TOKEN}],
         "entity_types": [
             {"name": "ip", "regex": r"\b(?:\d{1,3}\.){3}\d{1,3}\b", "scope": "global"},
@@ -367,6 +368,10 @@ async def sustained(url: str, label: str, rate: float, seconds: float, separate:
             "--rate", str(rate), "--seconds", str(seconds), "--users", str(users), stdout=asyncio.subprocess.PIPE)
         began = time.perf_counter()
         sender = asyncio.create_task(proc.communicate())
+        steady_profile = os.environ.get("BENCH_PROFILE_STEADY")  # a file: cProfile of warroom over the stream
+        profiler = cProfile.Profile() if steady_profile else None
+        if profiler:
+            profiler.enable()
         while not sender.done() or (samples and samples[-1][1]):
             await asyncio.sleep(1.0)
             async with sessions() as session:
@@ -376,6 +381,9 @@ async def sustained(url: str, label: str, rate: float, seconds: float, separate:
             if time.perf_counter() - began > seconds + 600:
                 break
         out, _ = await sender
+        if profiler and steady_profile:
+            profiler.disable()
+            profiler.dump_stats(steady_profile)
         cpu = warroom.cpu() - cpu
         emu_cpu = (warroom.emulator_cpu() or 0.0) - emu_cpu if emu_cpu is not None else None
         sender_cpu = children_cpu() - sender_cpu

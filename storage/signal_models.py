@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from domain.core.vocabulary import FilterAction, SignalStatus
@@ -28,6 +28,9 @@ class SignalInstance(SQLModel, table=True):
     __table_args__ = (
         Index("ix_signal_instance_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_signal_instance_definition_received_at", "definition", "received_at"),
+        # The queue in arrival order: a claim reads its batch off this, however deep the queue is.
+        Index("ix_signal_instance_pending_received_at", "received_at",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
 
     id: str = Field(primary_key=True, max_length=36)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, text, tuple_, update
+from sqlalchemy import ARRAY, Row, Select, String, all_, and_, bindparam, func, or_, select, text, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -237,13 +237,7 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
         keys = sorted({e for i in instances for e in found[i.id] if e[0] in types})
         window = max(f.window_seconds for f in filters)
         if keys:
-            rows = (await session.execute(
-                select(col(SignalEntity.entity_type), col(SignalEntity.value), col(SignalInstance.received_at), col(SignalInstance.case_id))
-                .join(SignalInstance, col(SignalInstance.id) == col(SignalEntity.instance_id)).join(Case, open_case)
-                .where(tuple_(col(SignalEntity.entity_type), col(SignalEntity.value)).in_(bindparam("keys", expanding=True)),
-                       col(SignalEntity.created_at) >= now - timedelta(seconds=window),
-                       col(SignalInstance.id).not_in(batch_ids)),
-                {"keys": keys})).all()
+            rows = await _latest_entity_cases(session, keys, now - timedelta(seconds=window), batch_ids)
             for entity_type, value, received_at, case_id in rows:
                 key = (entity_type, value)
                 if case_id is None:  # (joined to its case: never)
@@ -251,6 +245,36 @@ async def _recent_open_cases(session: AsyncSession, config: WarroomConfig, insta
                 if key not in recent.by_entity or recent.by_entity[key][0] < received_at:
                     recent.by_entity[key] = (received_at, case_id)
     return recent
+
+
+async def _latest_entity_cases(session: AsyncSession, keys: list[Entity], since: datetime,
+                               batch_ids: list[str]) -> Sequence[Row[str, str, datetime, int | None]]:
+    """(type, value, received_at, case_id) of instances since `since` carrying these entities and joined to an
+    open case, outside the batch. Postgres: only the latest per entity, read off its index newest first, so
+    the cost stays one short index walk per entity however many alerts carried it; SQLite: every one."""
+    open_case = and_(col(SignalInstance.case_id) == col(Case.id), col(Case.status) != CaseStatus.CLOSED)
+    instance, case = col(SignalInstance.received_at), col(SignalInstance.case_id)
+    entity_type, value, created_at = col(SignalEntity.entity_type), col(SignalEntity.value), col(SignalEntity.created_at)
+
+    def carrying(*columns: Any) -> Select[Any]:
+        return select(*columns).select_from(SignalEntity).join(
+            SignalInstance, col(SignalInstance.id) == col(SignalEntity.instance_id)).join(Case, open_case)
+
+    if session.get_bind().dialect.name == "postgresql":  # arrays keep one statement text, prepared once
+        wanted = func.unnest(bindparam("types", type_=ARRAY(String)), bindparam("values", type_=ARRAY(String))
+                             ).table_valued("entity_type", "value").render_derived(name="wanted")
+        latest = carrying(instance, case).where(
+            entity_type == wanted.c.entity_type, value == wanted.c.value, created_at >= since,
+            col(SignalInstance.id) != all_(bindparam("batch", type_=ARRAY(String))),
+        ).order_by(created_at.desc(), instance.desc()).limit(1).lateral()
+        return (await session.execute(
+            select(wanted.c.entity_type, wanted.c.value, latest.c.received_at, latest.c.case_id).join(latest, true()),
+            {"types": [t for t, _ in keys], "values": [v for _, v in keys], "batch": batch_ids})).all()
+    return (await session.execute(
+        carrying(entity_type, value, instance, case).where(
+            tuple_(entity_type, value).in_(bindparam("keys", expanding=True)), created_at >= since,
+            col(SignalInstance.id).not_in(batch_ids)),
+        {"keys": keys})).all()
 
 
 def _override(instance: QueuedSignal, key: str) -> str | None:
