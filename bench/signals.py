@@ -17,6 +17,9 @@ Prints, per database:
     python bench/signals.py --rate 1000 --seconds 120 [--database ...]   # steady stream: depth and lag over time
     python bench/signals.py --replicas 2 --database postgres [--rate 1000 --seconds 60]
 
+Environment: BENCH_STATEMENTS=1 (statements per alert), BENCH_PROFILE_INTAKE=file / BENCH_PROFILE_STEADY=file
+(cProfile of warroom while it takes the posts / over a steady run), BENCH_WORKER_BATCH=n (the worker's batch).
+
 `--replicas N` (Postgres only) runs warroom as production does with several replicas: N `python -m bot`
 processes (settings from the environment, each its own HTTP_PORT and WARROOM_INSTANCE) on one database
 and one Slack app (the emulator in its own process), the sender spreading requests round-robin across their
