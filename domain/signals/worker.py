@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -66,7 +66,9 @@ async def claim_batch(session: AsyncSession, worker_id: str, size: int) -> list[
     now = utcnow()
     table = SQLModel.metadata.tables[SignalInstance.__tablename__]  # SignalInstance.__table__, typed
     wanted = (table.c.id, table.c.definition, table.c.raw, table.c.overrides, table.c.received_at)
-    due = (table.c.status == SignalStatus.PENDING, table.c.next_attempt_at <= now,
+    # The status inline, not a parameter: only then may a prepared (generic) plan, or SQLite, use the
+    # partial index of pending instances in arrival order.
+    due = (table.c.status == literal(SignalStatus.PENDING.value, literal_execute=True), table.c.next_attempt_at <= now,
            table.c.claimed_until.is_(None) | (table.c.claimed_until < now))
     if session.get_bind().dialect.name == "postgresql":  # a lock is enough: nothing to write yet
         query = select(*wanted).where(*due).order_by(table.c.received_at).limit(size)
