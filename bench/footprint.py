@@ -75,9 +75,16 @@ async def report_incidents(emu: SlackEmulator, sessions, users: list[str], chann
                     view = await emu.wait_for(lambda: (emu.open_views(user) or [None])[-1], timeout=10)
                 except TimeoutError:
                     continue
-            await emu.submit_view(user, view.id, {"title": f"Footprint incident {i}", "description": "bench"})
+            # A modal kept open (the report could not be stored in time) is submitted again, as a person would.
+            while ((await emu.submit_view(user, view.id, {"title": f"Footprint incident {i}", "description": "bench"})
+                    ).ack_payload or {}).get("errors"):
+                kept_open[0] += 1
+                await asyncio.sleep(1)
 
+    kept_open = [0]
     await asyncio.gather(*(reporter(u) for u in users[:AT_ONCE]))
+    if kept_open[0]:
+        print(f"  {kept_open[0]} submissions kept open (storing took too long), submitted again")
     ready = select(func.count()).select_from(Incident).where(Incident.setup_state == SetupState.READY)
     deadline = time.perf_counter() + 600
     while await count(sessions, ready) < n and time.perf_counter() < deadline:

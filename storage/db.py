@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 from domain.core.outage import committed
 
@@ -71,8 +74,11 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, immediate: boo
 
         return
 
+    database = engine.url.database or ""
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        _after_acks(database)
         # IMMEDIATE takes the write lock up front: a transaction that reads and then writes can
         # otherwise fail at once with "database is locked" (busy_timeout does not apply to that
         # lock upgrade) when two handlers report at the same moment.
@@ -106,6 +112,56 @@ async def ping(engine: AsyncEngine, timeout: float = 5.0) -> bool:
 
 
 _WRITE_GATES: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+ACK_FIRST_MAX = 1.0  # seconds a transaction about to begin waits for acks' writes at most
+
+
+@dataclass
+class _AckWrites:
+    """An SQLite database's acks' writes in flight, in this process and event loop."""
+
+    loop: asyncio.AbstractEventLoop
+    count: int = 0
+    none: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+_ACK_WRITES: dict[str, _AckWrites] = {}
+
+
+@contextlib.asynccontextmanager
+async def ack_write(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Around the write a submission's ack waits for. On SQLite, transactions of the main engine that have
+    not begun yet wait for it (up to ACK_FIRST_MAX): SQLite hands its write lock to whichever waiter polls
+    first, so under a burst of set-ups the ack's write could otherwise wait out Slack's 3 s; on Postgres
+    nothing."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    loop, database = asyncio.get_running_loop(), engine.url.database or ""
+    writes = _ACK_WRITES.get(database)
+    if writes is None or writes.loop is not loop:
+        writes = _ACK_WRITES[database] = _AckWrites(loop)
+    writes.count += 1
+    writes.none.clear()
+    try:
+        yield
+    finally:
+        writes.count -= 1
+        if not writes.count:
+            writes.none.set()
+
+
+def _after_acks(database: str) -> None:
+    """In a main-engine transaction's begin (inside SQLAlchemy's greenlet): wait while acks' writes are in flight."""
+    writes = _ACK_WRITES.get(database)
+    if writes is None or not writes.count:
+        return
+    try:
+        if asyncio.get_running_loop() is not writes.loop:
+            return
+    except RuntimeError:  # no loop here (a synchronous caller): nothing of ours to wait for
+        return
+    with contextlib.suppress(TimeoutError):
+        await_only(asyncio.wait_for(writes.none.wait(), ACK_FIRST_MAX))
 
 
 def write_gate(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from domain.core.outage import committed
+from storage.db import ack_write
 from storage.inbox_models import InboxItem
 from storage.types import utcnow
 from storage.upsert import upsert_insert
@@ -88,7 +89,7 @@ class Inbox:
     async def _store(self, arrivals: list[Arrival]) -> set[str]:
         now = utcnow()
         table = InboxItem.__table__  # type: ignore[attr-defined]
-        async with self.sessions() as session:
+        async with ack_write(self.sessions.kw["bind"]), self.sessions() as session:
             statement = upsert_insert(session, table).values([
                 {"kind": a.kind, "key": a.key, "user_id": a.user_id, "user_name": a.user_name, "payload": a.payload,
                  "received_at": now, "holder": self.holder, "claimed_until": now + INBOX_LEASE, "attempts": 0}
