@@ -25,7 +25,9 @@ async def test_report_submitted_during_an_outage_keeps_the_modal_open_and_stores
     assert refused.ack_payload["response_action"] == "errors"
     assert list(refused.ack_payload["errors"].values()) == [OUTAGE_MESSAGE]
     assert [v.id for v in slack.open_views(people.alice)] == [view.id], "the modal stays open, nothing typed is lost"
-    assert await incident_count(warroom) == 0
+    # On SQLite the store given up on is left to end on the driver's own timeout (cancelling it could strand the
+    # write lock), so once the database is back it may still land: as this view's one incident, never a second.
+    assert await incident_count(warroom) <= 1
 
     accepted = await slack.submit_view(people.alice, view.id, GOOD)
     assert not accepted.ack_payload, "stored, so the modal closes"
