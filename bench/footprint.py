@@ -64,9 +64,10 @@ async def count(sessions, query) -> int:
 
 
 async def report_incidents(emu: SlackEmulator, sessions, users: list[str], channel: str, n: int) -> None:
-    todo = iter(range(n))
+    todo, kept_open = iter(range(n)), 0
 
     async def reporter(user: str) -> None:
+        nonlocal kept_open
         for i in todo:
             view = None
             while view is None:  # a trigger that expired on a busy machine opens nothing: run it again
@@ -78,13 +79,12 @@ async def report_incidents(emu: SlackEmulator, sessions, users: list[str], chann
             # A modal kept open (the report could not be stored in time) is submitted again, as a person would.
             while ((await emu.submit_view(user, view.id, {"title": f"Footprint incident {i}", "description": "bench"})
                     ).ack_payload or {}).get("errors"):
-                kept_open[0] += 1
+                kept_open += 1
                 await asyncio.sleep(1)
 
-    kept_open = [0]
     await asyncio.gather(*(reporter(u) for u in users[:AT_ONCE]))
-    if kept_open[0]:
-        print(f"  {kept_open[0]} submissions kept open (storing took too long), submitted again")
+    if kept_open:
+        print(f"  {kept_open} submissions kept open (storing took too long), submitted again")
     ready = select(func.count()).select_from(Incident).where(Incident.setup_state == SetupState.READY)
     deadline = time.perf_counter() + 600
     while await count(sessions, ready) < n and time.perf_counter() < deadline:

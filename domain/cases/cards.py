@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -31,7 +29,6 @@ PUBLISH_LEASE = timedelta(seconds=60)  # a publisher that shows no result by the
 SYNC_BATCH = 50
 SYNC_CONCURRENCY = 4
 EDIT_ROUND = "case-card-edits"  # its job lock paces alert-count edits across processes
-HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 UNPOSTED = and_(col(Case.card_ts).is_(None), col(Case.conversation_target).is_not(None))  # cards to post
 
 
@@ -247,7 +244,7 @@ async def _edit_behind(deps: Deps, now: datetime) -> int:
         behind = list((await session.execute(select(ranked.c.id).where(ranked.c.turn <= per_channel))).scalars())
         await session.commit()
         # One round per period across processes: the last round's start is the budget's clock.
-        if not behind or not await acquire(session, EDIT_ROUND, HOLDER, timedelta(seconds=period),
+        if not behind or not await acquire(session, EDIT_ROUND, deps.holder, timedelta(seconds=period),
                                            min_gap=timedelta(seconds=period), now=now):
             return 0
     return await _show(deps, await _claim_cards(deps, behind, col(Case.card_ts).is_not(None), refresh_before),
