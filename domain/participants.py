@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from domain.contacts import ensure_contact
 from domain.core.ports import UserProfile
-from domain.timeline import record_event
+from domain.timeline import NewEvent, record_event, record_events
 from storage.command_models import ParticipantDetail
 from storage.models import IndividualContact, Participant, ParticipantRole
 from storage.rows import must_get
@@ -27,12 +27,15 @@ async def add_participant(
     added_by: IndividualContact | None = None,
 ) -> Participant:
     """Add `contact` to the incident with `roles` (idempotent) and log it on the timeline."""
-    participant = (
-        await session.execute(
-            select(Participant).where(col(Participant.incident_id) == incident_id, col(Participant.individual_id) == contact.id)
-        )
-    ).scalar_one_or_none()
+    found = (await session.execute(
+        select(Participant, col(ParticipantRole.role))
+        .outerjoin(ParticipantRole, and_(col(ParticipantRole.participant_id) == col(Participant.id),
+                                         col(ParticipantRole.renounced_at).is_(None)))
+        .where(col(Participant.incident_id) == incident_id, col(Participant.individual_id) == contact.id))).all()
+    participant = found[0][0] if found else None
+    held = {role for _, role in found if role is not None}
     now = utcnow()
+    events: list[NewEvent] = []
     if participant is None:
         participant = Participant(
             incident_id=incident_id,
@@ -43,33 +46,15 @@ async def add_participant(
         )
         session.add(participant)
         await session.flush()
-        await record_event(
-            session,
-            incident_id,
-            f"{contact.name} added to the incident" + (f" ({reason})" if reason else ""),
-            author_id=added_by.id if added_by else contact.id,
-        )
-    held = set(
-        (
-            await session.execute(
-                select(col(ParticipantRole.role)).where(
-                    col(ParticipantRole.participant_id) == participant.id, col(ParticipantRole.renounced_at).is_(None)
-                )
-            )
-        ).scalars()
-    )
-    for role in roles:
-        if role in held:
-            continue
-        session.add(ParticipantRole(participant_id=participant.id, role=role, assumed_at=now))
-        await session.flush()
-        await record_event(
-            session,
-            incident_id,
-            f"{contact.name} assumed the {role} role",
-            author_id=contact.id,
-            details={"role": role, "participant_id": participant.id},
-        )
+        events.append(NewEvent(f"{contact.name} added to the incident" + (f" ({reason})" if reason else ""),
+                               author_id=added_by.id if added_by else contact.id))
+    assumed = [role for role in dict.fromkeys(roles) if role not in held]
+    if assumed:
+        await session.execute(insert(ParticipantRole).values(
+            [dict(participant_id=participant.id, role=role, assumed_at=now) for role in assumed]))
+        events += [NewEvent(f"{contact.name} assumed the {role} role", author_id=contact.id,
+                            details={"role": role, "participant_id": participant.id}) for role in assumed]
+    await record_events(session, incident_id, events)
     return participant
 
 

@@ -21,6 +21,18 @@ from storage.upsert import upsert_insert
 SOURCE_WARROOM = "Incident Participant"
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """A timeline entry to record (`record_events`)."""
+
+    description: str
+    author_id: int | None = None
+    details: dict[str, Any] | None = None
+    source: str = "warroom"
+    dedupe_key: str | None = None
+    started_at: datetime | None = None
+
+
 async def record_event(
     session: AsyncSession,
     incident_id: int,
@@ -36,23 +48,25 @@ async def record_event(
 
     Returns whether a row was written. Does not commit.
     """
+    return bool(await record_events(session, incident_id, [NewEvent(
+        description, author_id, details, source, dedupe_key, started_at)]))
+
+
+async def record_events(session: AsyncSession, incident_id: int, events: list[NewEvent]) -> int:
+    """Add `events` to the incident's timeline in one statement, each with a `dedupe_key` at most once.
+    Returns how many rows were written. Does not commit."""
+    if not events:
+        return 0
     now = utcnow()
-    values = dict(
-        incident_id=incident_id,
-        description=description,
-        source=source,
-        author_id=author_id,
-        details=details,
-        dedupe_key=dedupe_key,
-        started_at=started_at or now,
-        created_at=now,
-    )
-    if dedupe_key is None:
-        stmt = insert(Event).values(**values)
+    rows = [dict(incident_id=incident_id, description=e.description, source=e.source, author_id=e.author_id,
+                 details=e.details, dedupe_key=e.dedupe_key, started_at=e.started_at or now, created_at=now)
+            for e in events]
+    if all(e.dedupe_key is None for e in events):
+        stmt = insert(Event).values(rows)
     else:
-        stmt = upsert_insert(session, Event).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = upsert_insert(session, Event).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = cast(CursorResult[Any], await session.execute(stmt))
-    return (result.rowcount or 0) > 0
+    return result.rowcount or 0
 
 
 @dataclass(frozen=True)

@@ -104,8 +104,9 @@ async def _delete_timeline_entries(session: AsyncSession, key: str) -> int:
 async def joined_channel(deps: Deps, channel_id: str, user_id: str, *, at: datetime | None = None) -> bool:
     """Someone joined an incident channel (see `member_joined`) or a case's own channel: they work the case
     now (a Closed case is left alone). Returns whether someone was added."""
-    if await member_joined(deps, channel_id, user_id, at=at):
-        return True
+    joined = await member_joined(deps, channel_id, user_id, at=at)
+    if joined is not None:
+        return joined
     async with deps.sessions() as session:
         case = await case_by_channel(session, channel_id)
         if case is None or case.incident_id is not None or case.status == CaseStatus.CLOSED:

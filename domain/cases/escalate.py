@@ -131,8 +131,9 @@ async def escalate(deps: Deps, form: EscalateForm, *, actor: str, actor_name: st
             project=escalation_project(case, config), title=form.title, description=f"{description}\n\n(From {case.name})",
             incident_type=ctype.incident_type or "", priority=form.priority,
             restricted=ctype.visibility == Visibility.RESTRICTED)
-        incident, _ = await report_incident(session, report, reporter_user_id=actor, reporter_name=actor_name,
-                                            idempotency_key=f"case:{case.id}:escalate", config=config)
+        incident = (await report_incident(session, report, reporter_user_id=actor, reporter_name=actor_name,
+                                          idempotency_key=f"case:{case.id}:escalate", config=config)).incident
+        await session.commit()
         # Reloaded (a concurrent escalation may have won the race and rolled this session back) and
         # locked, so two escalations link the case one after the other.
         case = (await session.execute(select(Case).where(col(Case.id) == form.case_id).with_for_update()

@@ -7,11 +7,23 @@ lost; the Slack side effects then run as a resumable set-up whose progress is ke
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Row,
+    and_,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -151,6 +163,19 @@ async def _catalog(session: AsyncSession) -> list[tuple[int, ProjectChoices]]:
     return result
 
 
+@dataclass(frozen=True)
+class Reported:
+    """A stored report: its incident and whether this call created it. Created with a set-up holder, the
+    incident's set-up is claimed with the row (`claimed_at`, monotonic), and what the set-up needs first comes
+    along, so it starts without reading anything back."""
+
+    incident: Incident
+    created: bool
+    reporter: IndividualContact | None = None
+    project_name: str = ""
+    claimed_at: float | None = None
+
+
 async def report_incident(
     session: AsyncSession,
     form: ReportIncidentForm,
@@ -159,21 +184,17 @@ async def report_incident(
     reporter_name: str | None,
     idempotency_key: str,
     config: WarroomConfig,
-) -> tuple[Incident, bool]:
-    """Store a reported incident with its reporter as commander; commit.
+    setup_holder: str | None = None,
+) -> Reported:
+    """Store a reported incident with its reporter as commander; flushes, the caller commits.
 
-    Returns (incident, created). The same `idempotency_key` (the submitted view's id) returns
-    the incident stored the first time instead of making a second one.
+    The same `idempotency_key` (the submitted view's id) returns the incident stored the first time instead
+    of making a second one (the unique key refuses it; this session is then rolled back). `setup_holder`:
+    the set-up is claimed for it with the row, under the channel name it will ask for.
     """
-    existing = await _by_key(session, idempotency_key)
-    if existing is not None:
-        return existing, False
     # The modal offered what the config held when it opened; if the config changed since, fall
     # back to defaults rather than lose the report.
-    project = await _named_or_default(session, Project, None, form.project)
-    itype = await _named_or_default(session, IncidentType, project.id, form.incident_type)
-    priority = await _named_or_default(session, IncidentPriority, project.id, form.priority)
-    severity = await _named_or_default(session, IncidentSeverity, project.id, form.severity or "")  # triage sets it later
+    project, itype, priority, severity = await _report_targets(session, form)
     reporter = await ensure_contact(session, reporter_user_id, reporter_name)
     number = await next_number(session, "incident")
     now = utcnow()
@@ -200,43 +221,69 @@ async def report_incident(
         reported_at=now,
         updated_at=now,
     )
+    if setup_holder is not None:
+        incident.setup_attempts, incident.setup_holder = 1, setup_holder
+        incident.setup_channel_name = naming.channel_name(prefix, number, form.title)
     session.add(incident)
     try:
         await session.flush()
-        await record_event(
-            session,
-            incident.id,
-            f"Incident reported by {reporter.name}: {form.title}",
-            author_id=reporter.id,
-            details={"type": itype.name, "priority": priority.name, "visibility": incident.visibility},
-            dedupe_key=f"incident:{incident.id}:created",
-        )
-        await add_participant(session, incident.id, reporter, [Role.REPORTER, Role.COMMANDER], reason="Reported the incident")
-        await tag_new_incident(session, config, incident, form.tags)
-        if form.status != IncidentStatus.ACTIVE:
-            await enter_status(session, incident, form.status, config, reporter.id)
-        await session.commit()
     except IntegrityError:
-        # A concurrent duplicate submission won the race on idempotency_key.
+        # The same submission stored before (a replay), or a concurrent duplicate that won the race.
         await session.rollback()
-        existing = await _by_key(session, idempotency_key)
+        existing = (await session.execute(
+            select(Incident).where(col(Incident.idempotency_key) == idempotency_key))).scalar_one_or_none()
         if existing is None:
             raise
-        return existing, False
-    return incident, True
+        return Reported(existing, False)
+    claimed_at = time.monotonic() if setup_holder is not None else None
+    await record_event(
+        session,
+        incident.id,
+        f"Incident reported by {reporter.name}: {form.title}",
+        author_id=reporter.id,
+        details={"type": itype.name, "priority": priority.name, "visibility": incident.visibility},
+        dedupe_key=f"incident:{incident.id}:created",
+    )
+    await add_participant(session, incident.id, reporter, [Role.REPORTER, Role.COMMANDER], reason="Reported the incident")
+    await tag_new_incident(session, config, incident, form.tags, project_name=project.name, incident_type=itype.name)
+    if form.status != IncidentStatus.ACTIVE:
+        await enter_status(session, incident, form.status, config, reporter.id)
+    return Reported(incident, True, reporter, project.name, claimed_at)
 
 
-async def _by_key(session: AsyncSession, key: str) -> Incident | None:
-    return (await session.execute(select(Incident).where(col(Incident.idempotency_key) == key))).scalar_one_or_none()
+def _kind(model: Any) -> str:
+    return str(model.__tablename__)
 
 
-async def _named_or_default(session: AsyncSession, model, project_id: int | None, name: str):
-    """The enabled row called `name`, else the default one (projects: the default project)."""
-    query = select(model)
-    if project_id is not None:
-        query = query.where(model.project_id == project_id, model.enabled)
-    rows = (await session.execute(query.order_by(model.default.desc(), model.id))).scalars().all()
-    return next((r for r in rows if r.name == name), rows[0])
+def _targets_of(model: Any) -> Any:
+    """(kind, id, project_id, name, is_default, visibility) of a project or of an enabled type, priority, severity."""
+    project_row = model is Project
+    return select(
+        literal_column(f"'{_kind(model)}'").label("kind"), col(model.id).label("id"),
+        (null() if project_row else col(model.project_id)).label("project_id"), col(model.name).label("name"),
+        col(model.default).label("is_default"),
+        (col(IncidentType.visibility) if model is IncidentType else null()).label("visibility"),
+    ).where(*(() if project_row else (col(model.enabled),)))
+
+
+# What a report names (any project; enabled types, priorities, severities), in one statement built once.
+_KINDS = (IncidentType, IncidentPriority, IncidentSeverity)
+_REPORT_TARGETS = union_all(*(_targets_of(model) for model in (Project, *_KINDS)))
+
+
+async def _report_targets(session: AsyncSession, form: ReportIncidentForm) -> list[Row[Any]]:
+    """The form's [project, incident type, priority, severity]: each the one named, else the default (of the
+    project); rows with `id`, `name` and `visibility`."""
+    rows = (await session.execute(_REPORT_TARGETS)).all()
+
+    def pick(kind: str, name: str, project_id: int | None = None) -> Row[Any]:
+        candidates = sorted((r for r in rows if r.kind == kind and (project_id is None or r.project_id == project_id)),
+                            key=lambda r: (not r.is_default, r.id))
+        return next((r for r in candidates if r.name == name), candidates[0])
+
+    project = pick(_kind(Project), form.project)
+    names = (form.incident_type, form.priority, form.severity or "")  # no severity yet: the default until triage
+    return [project, *(pick(_kind(model), name, project.id) for model, name in zip(_KINDS, names, strict=True))]
 
 
 def channel_prefix(config: WarroomConfig, project_name: str) -> str:

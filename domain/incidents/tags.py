@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
 from domain.config.tags import STATIC_OPTIONS_MAX
-from storage.models import Incident, IncidentType, Project
+from storage.models import Incident, Project
 from storage.tag_models import CaseTag, IncidentTag, Tag, TagType
 from storage.upsert import upsert_insert
 
@@ -180,30 +180,28 @@ async def set_incident_tags(session: AsyncSession, incident_id: int, tag_ids: It
     return [t.label for t in before], [t.label for t in after]
 
 
-async def automatic_tag_ids(session: AsyncSession, config: WarroomConfig, incident: Incident) -> list[int]:
-    """Tags the config adds to incidents of the incident's type (discoverability)."""
-    project = await session.get(Project, incident.project_id)
-    incident_type = await session.get(IncidentType, incident.incident_type_id)
-    if project is None or incident_type is None:
-        return []
+async def automatic_tag_ids(session: AsyncSession, config: WarroomConfig, project_id: int, project_name: str,
+                            incident_type: str) -> list[int]:
+    """Tags the config adds to incidents of `incident_type` in the project (discoverability)."""
     default = config.default_project().name
     wanted: list[tuple[str, str]] = [
         (tag_type.name.casefold(), tag.name.casefold())
-        for tag_type in config.tags.types if (tag_type.project or default) == project.name
-        for tag in tag_type.tags if incident_type.name.casefold() in {n.casefold() for n in tag.incident_types}]
+        for tag_type in config.tags.types if (tag_type.project or default) == project_name
+        for tag in tag_type.tags if incident_type.casefold() in {n.casefold() for n in tag.incident_types}]
     if not wanted:
         return []
     rows = (await session.execute(select(col(Tag.id), col(TagType.name), col(Tag.name)).join(TagType, col(TagType.id) == col(Tag.tag_type_id))
-                                  .where(col(TagType.project_id) == project.id, col(Tag.enabled), col(TagType.enabled))))
+                                  .where(col(TagType.project_id) == project_id, col(Tag.enabled), col(TagType.enabled))))
     return [tag_id for tag_id, type_name, name in rows if (type_name.casefold(), name.casefold()) in wanted]
 
 
-async def tag_new_incident(session: AsyncSession, config: WarroomConfig, incident: Incident, tag_ids: Iterable[int]) -> None:
-    """Tag a new incident with what its reporter picked (tags no longer offered are dropped rather than
-    lose the report) and the config's automatic tags for its type (unless the reporter picked a tag of
-    that exclusive type); flushes."""
+async def tag_new_incident(session: AsyncSession, config: WarroomConfig, incident: Incident, tag_ids: Iterable[int], *,
+                           project_name: str, incident_type: str) -> None:
+    """Tag a new incident (of `incident_type` in the project called `project_name`) with what its reporter picked (tags no longer offered
+    are dropped rather than lose the report) and the config's automatic tags for its type (unless the reporter
+    picked a tag of that exclusive type); flushes."""
     picked = set(tag_ids)
-    auto = await automatic_tag_ids(session, config, incident)
+    auto = await automatic_tag_ids(session, config, incident.project_id, project_name, incident_type)
     wanted = picked | set(auto)
     if not wanted:
         return

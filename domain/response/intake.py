@@ -54,10 +54,10 @@ async def process_report(deps: Deps, key: str) -> None:
                 item = await inbox_item(session, key)
                 if item is None or item.processed_at is not None:
                     return
-                incident, created = await report_incident(
+                reported = await report_incident(
                     session, _form(item.payload), reporter_user_id=item.user_id, reporter_name=item.user_name,
-                    idempotency_key=key, config=deps.config)
-                await mark_processed(session, key)
+                    idempotency_key=key, config=deps.config, setup_holder=deps.holder)
+                await mark_processed(session, key)  # commits the incident with it
             break
         except Exception as exc:
             outage = is_database_outage(exc)
@@ -71,10 +71,10 @@ async def process_report(deps: Deps, key: str) -> None:
             except Exception:  # the lease set when it was stored brings it back anyway
                 log.warning("could not record the failure of report %s", key)
             return
-    if created:
-        await setup_incident(deps, incident.id)
+    if reported.created:
+        await setup_incident(deps, reported.incident.id, reported=reported)
     else:
-        log.info("report %s was already processed (%s)", key, incident.name)
+        log.info("report %s was already processed (%s)", key, reported.incident.name)
 
 
 async def replay_reports(deps: Deps, *, own_only: bool = False) -> int:

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -93,10 +93,24 @@ async def engage(deps: Deps, incident_id: int, people: list[Engage], *, added_by
     return new
 
 
-async def member_joined(deps: Deps, channel_id: str, user_id: str, *, at: datetime | None = None) -> bool:
+async def member_joined(deps: Deps, channel_id: str, user_id: str, *, at: datetime | None = None) -> bool | None:
     """Someone joined an incident channel (at `at`, Slack's time of the event): make them an observer unless
-    already in; welcome them. A join older than their last leave is one Slack delivered late and changes nothing."""
+    already in; welcome them. A join older than their last leave is one Slack delivered late and changes nothing.
+    Returns whether they were added; None when the channel is no incident's."""
     async with deps.sessions() as session:
+        # Most joins follow our own invites (the participant is recorded first): one read tells.
+        known = (await session.execute(
+            select(col(Incident.status), col(Participant.id), col(Participant.inactive_at))
+            .select_from(Incident)
+            .outerjoin(IndividualContact, col(IndividualContact.slack_user_id) == user_id)
+            .outerjoin(Participant, and_(col(Participant.incident_id) == col(Incident.id),
+                                         col(Participant.individual_id) == col(IndividualContact.id)))
+            .where(col(Incident.channel_id) == channel_id))).first()
+        if known is None:
+            return None
+        status, participant_id, inactive_at = known
+        if status == IncidentStatus.CLOSED or (participant_id is not None and inactive_at is None):
+            return False  # closed, or in already: our own invite (recorded first) or a duplicate event
         incident = await incident_for_channel(session, channel_id)
         if incident is None or incident.status == IncidentStatus.CLOSED:
             return False

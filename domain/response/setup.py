@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from domain.announcements.service import refresh_announcements
@@ -23,6 +25,7 @@ from domain.incidents.service import (
     OWN_SILENCE,
     SETUP_HEARTBEAT,
     SETUP_LEASE,
+    Reported,
     channel_prefix,
     claim_setup,
     incident_facts,
@@ -124,13 +127,13 @@ async def _announce(deps: Deps, incident_id: int, *, recover: bool) -> None:
         await session.commit()
 
 
-async def setup_incident(deps: Deps, incident_id: int, *, own: bool = False) -> Incident:
+async def setup_incident(deps: Deps, incident_id: int, *, own: bool = False, reported: Reported | None = None) -> Incident:
     """Create and prepare the incident channel, once one of `deps.setup_slots` is free."""
     async with deps.setup_slots:
-        return await _setup_incident(deps, incident_id, own=own)
+        return await _setup_incident(deps, incident_id, own=own, reported=reported)
 
 
-async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False) -> Incident:
+async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False, reported: Reported | None = None) -> Incident:
     """Create and prepare the incident channel; resumable after a failure at any step.
 
     Independent Slack calls run concurrently. Progress is committed after each step so that a
@@ -144,36 +147,44 @@ async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False) ->
 
     The attempt holds the incident by a heartbeat (`_heartbeat`): a process that dies lets go within
     SETUP_LEASE. `own`: this replica was restarted, take back what its earlier boot was doing.
+    `reported`: the incident was just stored with its set-up claimed by this process (`report_incident`).
     """
     sessions, config, conv = deps.sessions, deps.config, deps.ports.conversation
     # Every DB step below ends with a commit before the next Slack call: a transaction (and on
     # SQLite the write lock, on Postgres a pooled connection) is never held across the network.
     async with sessions() as session:
-        incident = await must_get(session, Incident, incident_id)
-        if incident.setup_state == SetupState.READY:
-            return incident
-        if not await claim_setup(session, incident, deps.holder, instance=deps.instance if own else None):
-            log.info("set-up of %s already running elsewhere", incident.name)
-            return incident
+        first = await _first_attempt(session, deps, reported)
+        if first is not None:
+            incident, reporter, project_name = first
+            earlier_name = None  # nothing was asked of Slack yet
+        else:
+            incident = await must_get(session, Incident, incident_id)
+            if incident.setup_state == SetupState.READY:
+                return incident
+            if not await claim_setup(session, incident, deps.holder, instance=deps.instance if own else None):
+                log.info("set-up of %s already running elsewhere", incident.name)
+                return incident
+            reporter = await must_get(session, IndividualContact, incident.reporter_id)
+            project_name = (await must_get(session, Project, incident.project_id)).name
+            earlier_name = incident.setup_channel_name  # asked for by an earlier attempt that never stored the id
+            if incident.channel_id is None and earlier_name is None:
+                incident.setup_channel_name = naming.channel_name(channel_prefix(config, project_name), incident.number,
+                                                                  incident.title)
+            await session.commit()
         resumed = incident.setup_attempts > 1  # an earlier attempt may have done more than it recorded
-        reporter = await must_get(session, IndividualContact, incident.reporter_id)
-        project = await must_get(session, Project, incident.project_id)
-        prefix = channel_prefix(config, project.name)
-        earlier_name = incident.setup_channel_name  # asked for by an earlier attempt that never stored the id
-        if incident.channel_id is None and earlier_name is None:
-            incident.setup_channel_name = naming.channel_name(prefix, incident.number, incident.title)
-        await session.commit()
+        prefix = channel_prefix(config, project_name)
         ready = False
         heartbeat = asyncio.create_task(_heartbeat(deps, incident.id))
         try:
             if incident.channel_id is None:
-                profile, _ = await gather_all(
+                profile, channel = await gather_all(
                     conv.get_user(reporter.slack_user_id),
                     _open_channel(sessions, conv, prefix, incident, earlier_name),
                 )
-                await session.refresh(incident)
-                apply_profile(reporter, profile)
-                await session.commit()
+                for name, value in (("channel_id", channel.id), ("channel_name", channel.name),
+                                    ("setup_state", SetupState.CHANNEL_CREATED)):  # as `_open_channel` stored them
+                    set_committed_value(incident, name, value)
+                apply_profile(reporter, profile)  # stored with the reads below
             channel_id = incident.channel_id
             if channel_id is None:
                 raise PortError("channel_missing", f"{incident.name} has no channel after it was opened")
@@ -222,6 +233,21 @@ async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False) ->
     return incident
 
 
+async def _first_attempt(session: AsyncSession, deps: Deps, reported: Reported | None
+                         ) -> tuple[Incident, IndividualContact, str] | None:
+    """(incident, reporter, project name) when this is the attempt `report_incident` claimed with the row, the claim
+    still certainly ours (a lease is never taken from a holder heard from within SETUP_HEARTBEAT), the rows put
+    in `session` as they were stored, without reading them back; else None, to claim as any attempt does."""
+    if reported is None or reported.claimed_at is None or reported.reporter is None:
+        return None
+    waited_long = time.monotonic() - reported.claimed_at >= SETUP_HEARTBEAT.total_seconds()  # for a slot
+    if waited_long and not await keep_setup_lease(session, reported.incident.id, deps.holder):
+        log.info("set-up of %s taken over while it waited", reported.incident.name)
+        return None
+    session.add_all([reported.incident, reported.reporter])
+    return reported.incident, reported.reporter, reported.project_name
+
+
 async def _heartbeat(deps: Deps, incident_id: int) -> None:
     """Keep the set-up lease while the attempt works; ends when cancelled or when the lease is not ours."""
     while True:
@@ -235,7 +261,7 @@ async def _heartbeat(deps: Deps, incident_id: int) -> None:
 
 
 async def _open_channel(sessions: Sessions, conv: ConversationPort, prefix: str, incident: Incident,
-                        earlier_name: str | None) -> None:
+                        earlier_name: str | None) -> ChannelRef:
     """Find or create the incident channel, and commit its id the moment it is known.
 
     `earlier_name` is the name an earlier attempt asked Slack for without storing an id: it died
@@ -247,16 +273,12 @@ async def _open_channel(sessions: Sessions, conv: ConversationPort, prefix: str,
         channel = await _create_channel(sessions, conv, prefix, incident,
                                         recorded=earlier_name or incident.setup_channel_name, looked=earlier_name)
     async with sessions() as session:
-        row = await must_get(session, Incident, incident.id)
-        row.channel_id, row.channel_name = channel.id, channel.name
-        row.setup_state = SetupState.CHANNEL_CREATED
-        await record_event(
-            session,
-            row.id,
-            f"Incident channel #{channel.name} created",
-            dedupe_key=f"incident:{row.id}:channel",
-        )
+        await session.execute(update(Incident).where(col(Incident.id) == incident.id).values(
+            channel_id=channel.id, channel_name=channel.name, setup_state=SetupState.CHANNEL_CREATED))
+        await record_event(session, incident.id, f"Incident channel #{channel.name} created",
+                           dedupe_key=f"incident:{incident.id}:channel")
         await session.commit()
+    return channel
 
 
 async def _own_channel(sessions: Sessions, conv: ConversationPort, incident: Incident, name: str) -> ChannelRef | None:

@@ -22,10 +22,11 @@ def form(**overrides: object) -> ReportIncidentForm:
 
 async def reported(deps, key: str = "V1", **overrides: object) -> Incident:
     async with deps.sessions() as session:
-        incident, created = await report_incident(session, form(**overrides), reporter_user_id=REPORTER,
-                                                   reporter_name="Rita", idempotency_key=key, config=deps.config)
-        assert created
-        return incident
+        reported = await report_incident(session, form(**overrides), reporter_user_id=REPORTER,
+                                         reporter_name="Rita", idempotency_key=key, config=deps.config)
+        await session.commit()
+        assert reported.created
+        return reported.incident
 
 
 async def test_setup_opens_a_channel_and_says_so_once(deps, conversation):
@@ -81,6 +82,6 @@ async def test_a_failed_step_is_recorded_told_and_resumed_without_a_second_chann
 async def test_the_same_submission_twice_stores_one_incident(deps):
     first = await reported(deps, key="V-same")
     async with deps.sessions() as session:
-        again, created = await report_incident(session, form(), reporter_user_id=REPORTER, reporter_name="Rita",
-                                               idempotency_key="V-same", config=deps.config)
-    assert not created and again.id == first.id
+        again = await report_incident(session, form(), reporter_user_id=REPORTER, reporter_name="Rita",
+                                      idempotency_key="V-same", config=deps.config)
+    assert not again.created and again.incident.id == first.id

@@ -37,9 +37,10 @@ def workflows(deps) -> RecordingWorkflows:
 
 async def incident_id(deps) -> int:
     async with deps.sessions() as session:
-        incident, _ = await report_incident(session, ReportIncidentForm(
+        incident = (await report_incident(session, ReportIncidentForm(
             project="default", title="Intrusion", description="", incident_type="", priority="", restricted=False),
-            reporter_user_id=ALICE, reporter_name="Alice", idempotency_key="V1", config=deps.config)
+            reporter_user_id=ALICE, reporter_name="Alice", idempotency_key="V1", config=deps.config)).incident
+        await session.commit()
     await setup_incident(deps, incident.id)
     return incident.id
 
