@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
 from sqlalchemy import select
 
 from domain.core.ports import PortError
 from domain.incidents.notices import IncidentReported, IncidentSummary, SetupDelayed
-from domain.incidents.service import ReportIncidentForm, report_incident
+from domain.incidents.service import SETUP_HEARTBEAT, ReportIncidentForm, report_incident
 from domain.response.setup import setup_incident
 from storage.models import Event, Incident
 
@@ -85,3 +88,36 @@ async def test_the_same_submission_twice_stores_one_incident(deps):
         again = await report_incident(session, form(), reporter_user_id=REPORTER, reporter_name="Rita",
                                       idempotency_key="V-same", config=deps.config)
     assert not again.created and again.incident.id == first.id
+
+
+async def _reported_with_claim(deps, key: str):
+    async with deps.sessions() as session:
+        reported = await report_incident(session, form(), reporter_user_id=REPORTER, reporter_name="Rita",
+                                         idempotency_key=key, config=deps.config, setup_holder=deps.holder)
+        await session.commit()
+    return reported
+
+
+async def test_a_report_stored_with_its_set_up_claimed_is_set_up_once_from_what_was_stored(deps, conversation):
+    reported = await _reported_with_claim(deps, "V-claimed")
+    assert reported.incident.setup_attempts == 1 and reported.incident.setup_holder == deps.holder
+    ready = await setup_incident(deps, reported.incident.id, reported=reported)
+    assert ready.setup_state == "ready"
+    [created] = conversation.called("create_channel")
+    assert created["name"] == reported.incident.setup_channel_name, "the name stored with the claim is the one asked for"
+    async with deps.sessions() as session:
+        row = await session.get(Incident, reported.incident.id)
+        assert (row.setup_attempts, row.setup_state, row.channel_id) == (1, "ready", ready.channel_id)
+    assert await setup_incident(deps, reported.incident.id, reported=reported) is not None
+    assert len(conversation.called("create_channel")) == 1, "a second call finds it ready"
+
+
+async def test_a_claim_taken_over_while_the_set_up_waited_is_left_to_its_new_holder(deps, conversation):
+    reported = await _reported_with_claim(deps, "V-waited")
+    async with deps.sessions() as session:  # another replica took the lease over meanwhile
+        row = await session.get(Incident, reported.incident.id)
+        row.setup_holder, row.setup_attempts = "other-replica#1", 2
+        await session.commit()
+    waited = dataclasses.replace(reported, claimed_at=time.monotonic() - SETUP_HEARTBEAT.total_seconds())
+    await setup_incident(deps, reported.incident.id, reported=waited)
+    assert conversation.called("create_channel") == [], "not a second set-up beside the new holder's"
