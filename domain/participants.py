@@ -13,7 +13,7 @@ from domain.core.ports import UserProfile
 from domain.timeline import NewEvent, record_event, record_events
 from storage.command_models import ParticipantDetail
 from storage.models import IndividualContact, Participant, ParticipantRole
-from storage.rows import must_get
+from storage.rows import must_get, table_of
 from storage.types import utcnow
 
 
@@ -50,8 +50,8 @@ async def add_participant(
                                author_id=added_by.id if added_by else contact.id))
     assumed = [role for role in dict.fromkeys(roles) if role not in held]
     if assumed:
-        await session.execute(insert(ParticipantRole).values(
-            [dict(participant_id=participant.id, role=role, assumed_at=now) for role in assumed]))
+        await session.execute(insert(table_of(ParticipantRole)),
+                              [dict(participant_id=participant.id, role=role, assumed_at=now) for role in assumed])
         events += [NewEvent(f"{contact.name} assumed the {role} role", author_id=contact.id,
                             details={"role": role, "participant_id": participant.id}) for role in assumed]
     await record_events(session, incident_id, events)

@@ -15,10 +15,12 @@ from sqlmodel import col
 from domain.contacts import ensure_contact
 from domain.core.notices import Notice
 from storage.models import Event, IndividualContact
+from storage.rows import table_of
 from storage.types import utcnow
 from storage.upsert import upsert_insert
 
 SOURCE_WARROOM = "Incident Participant"
+EVENTS = table_of(Event)  # Core inserts: no ORM bulk path for rows that are never loaded here
 
 
 @dataclass(frozen=True)
@@ -48,25 +50,32 @@ async def record_event(
 
     Returns whether a row was written. Does not commit.
     """
-    return bool(await record_events(session, incident_id, [NewEvent(
-        description, author_id, details, source, dedupe_key, started_at)]))
+    event = NewEvent(description, author_id, details, source, dedupe_key, started_at)
+    result = cast(CursorResult[Any], await session.execute(
+        _event_insert(session, deduped=dedupe_key is not None), _event_row(incident_id, event, utcnow())))
+    return (result.rowcount or 0) > 0
 
 
-async def record_events(session: AsyncSession, incident_id: int, events: list[NewEvent]) -> int:
-    """Add `events` to the incident's timeline in one statement, each with a `dedupe_key` at most once.
-    Returns how many rows were written. Does not commit."""
-    if not events:
-        return 0
-    now = utcnow()
-    rows = [dict(incident_id=incident_id, description=e.description, source=e.source, author_id=e.author_id,
-                 details=e.details, dedupe_key=e.dedupe_key, started_at=e.started_at or now, created_at=now)
-            for e in events]
-    if all(e.dedupe_key is None for e in events):
-        stmt = insert(Event).values(rows)
-    else:
-        stmt = upsert_insert(session, Event).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = cast(CursorResult[Any], await session.execute(stmt))
-    return result.rowcount or 0
+async def record_events(session: AsyncSession, incident_id: int, events: list[NewEvent]) -> None:
+    """Add `events` to the incident's timeline in one round trip, each with a `dedupe_key` at most once.
+    Does not commit."""
+    if events:
+        now = utcnow()
+        await session.execute(_event_insert(session, deduped=any(e.dedupe_key for e in events)),
+                              [_event_row(incident_id, e, now) for e in events])
+
+
+def _event_insert(session: AsyncSession, *, deduped: bool) -> Any:
+    """The timeline's insert; its parameters go beside it (one compiled form, whatever the rows)."""
+    if not deduped:
+        return insert(EVENTS)
+    return upsert_insert(session, EVENTS).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+def _event_row(incident_id: int, event: NewEvent, now: datetime) -> dict[str, Any]:
+    return dict(incident_id=incident_id, description=event.description, source=event.source,
+                author_id=event.author_id, details=event.details, dedupe_key=event.dedupe_key,
+                started_at=event.started_at or now, created_at=now)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,20 @@
-"""Loading rows that must exist."""
+"""Loading rows that must exist; the tables of models, for Core statements."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 T = TypeVar("T")
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table of a SQLModel class (its `__table__`, typed): Core statements on it skip the ORM's bulk path."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 class RowMissing(LookupError):

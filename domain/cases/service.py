@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, and_, func, insert, or_, select
+from sqlalchemy import CursorResult, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from domain.config.schema import WarroomConfig
 from domain.core.notices import Notice
@@ -22,6 +22,7 @@ from storage.case_models import Case, CaseEvent, CaseParticipant
 from storage.cost_models import CASE_SUBJECT, subject_costs
 from storage.counters import next_number, next_numbers
 from storage.models import Incident, IndividualContact, Participant
+from storage.rows import table_of
 from storage.signal_models import SignalEntity, SignalInstance
 from storage.ticket_models import CaseTicket
 from storage.types import utcnow
@@ -163,7 +164,7 @@ async def create_signal_cases(session: AsyncSession, config: WarroomConfig, want
     todo = [w for w in wanted if w.idempotency_key not in existing]
     created: dict[str, int] = {}
     if todo:
-        table = SQLModel.metadata.tables[Case.__tablename__]  # Case.__table__, typed
+        table = table_of(Case)
         rows = [_new_case_values(config, number, now, title=w.title, description=w.description, case_type=w.case_type,
                                  priority=w.priority, signal_definition=w.signal_definition,
                                  conversation_target=w.conversation_target, idempotency_key=w.idempotency_key)
@@ -184,11 +185,6 @@ async def create_signal_cases(session: AsyncSession, config: WarroomConfig, want
         for w in todo:
             await tag_signal_case(session, config, created[w.idempotency_key], w.signal_definition)
     return [(existing[k], False) if k in existing else (created[k], True) for k in keys]
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    """The table of a SQLModel class (its `__table__`, typed)."""
-    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 def _new_case_values(config: WarroomConfig, number: int, now: datetime, *, title: str, description: str,

@@ -25,6 +25,7 @@ from sqlmodel import col
 from domain.core.outage import committed
 from storage.db import ack_write
 from storage.inbox_models import InboxItem
+from storage.rows import table_of
 from storage.types import utcnow
 from storage.upsert import upsert_insert
 
@@ -88,7 +89,7 @@ class Inbox:
 
     async def _store(self, arrivals: list[Arrival]) -> set[str]:
         now = utcnow()
-        table = InboxItem.__table__  # type: ignore[attr-defined]
+        table = table_of(InboxItem)
         async with ack_write(self.sessions.kw["bind"]), self.sessions() as session:
             statement = upsert_insert(session, table).values([
                 {"kind": a.kind, "key": a.key, "user_id": a.user_id, "user_name": a.user_name, "payload": a.payload,

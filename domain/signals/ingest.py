@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlmodel import SQLModel
 
 from domain.config.schema import WarroomConfig
 from domain.config.signals import SignalDefinitionConfig, SignalsConfig
 from domain.core.vocabulary import SignalStatus
 from domain.signals.errors import IngestError, invalid, unknown
+from storage.rows import table_of
 from storage.signal_models import SignalInstance
 from storage.types import utcnow
 from storage.upsert import upsert_insert
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_TABLE = SQLModel.metadata.tables[SignalInstance.__tablename__]  # SignalInstance.__table__, typed
+_TABLE = table_of(SignalInstance)
 OVERRIDES = ("case_type", "case_priority", "conversation_target")
 
 

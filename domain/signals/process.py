@@ -28,6 +28,7 @@ from domain.signals.extract import extract_entities
 from domain.signals.snooze import in_force, matches
 from domain.workflows import store_signal_run
 from storage.case_models import Case
+from storage.rows import table_of
 from storage.signal_models import SignalEntity, SignalFilter, SignalInstance
 from storage.upsert import upsert_insert
 
@@ -111,7 +112,7 @@ async def process_batch(session: AsyncSession, instances: list[QueuedSignal], co
     await _follow_cases(session, config, instances, outcomes, found)
 
     if bumps:  # one executemany, however many cases the batch touched
-        table = SQLModel.metadata.tables[Case.__tablename__]  # Case.__table__, typed
+        table = table_of(Case)
         await session.execute(
             update(table).where(table.c.id == bindparam("b_case"))
             .values(alert_count=table.c.alert_count + bindparam("b_count"), updated_at=now),
@@ -333,7 +334,7 @@ async def _open_closed_case(session: AsyncSession, config: WarroomConfig, wanted
 
 
 async def _mark_processed(session: AsyncSession, outcomes: dict[str, Outcome], now: datetime) -> None:
-    table = SQLModel.metadata.tables[SignalInstance.__tablename__]  # SignalInstance.__table__, typed
+    table = table_of(SignalInstance)
     stmt = (update(table).where(table.c.id == bindparam("b_id"))
             .values(status=SignalStatus.PROCESSED, processed_at=now, outcome=bindparam("b_outcome"), case_id=bindparam("b_case"),
                     filter_name=bindparam("b_filter"), claimed_by=None, claimed_until=None, last_error=None))

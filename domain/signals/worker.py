@@ -30,6 +30,7 @@ from domain.core.vocabulary import SignalStatus
 from domain.signals.process import Outcome, QueuedSignal, batch_order, process_batch
 from domain.workflows import deliver_due
 from storage.db import write_gate
+from storage.rows import table_of
 from storage.signal_models import SignalInstance
 from storage.types import utcnow
 
@@ -64,7 +65,7 @@ async def claim_batch(session: AsyncSession, worker_id: str, size: int) -> list[
     process dies mid-batch the transaction rolls back and they are simply pending again.
     """
     now = utcnow()
-    table = SQLModel.metadata.tables[SignalInstance.__tablename__]  # SignalInstance.__table__, typed
+    table = table_of(SignalInstance)
     wanted = (table.c.id, table.c.definition, table.c.raw, table.c.overrides, table.c.received_at)
     # The status inline, not a parameter: only then may a prepared (generic) plan, or SQLite, use the
     # partial index of pending instances in arrival order.
