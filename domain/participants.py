@@ -25,9 +25,12 @@ async def add_participant(
     *,
     reason: str | None = None,
     added_by: IndividualContact | None = None,
+    first_in: NewEvent | None = None,
 ) -> Participant:
-    """Add `contact` to the incident with `roles` (idempotent) and log it on the timeline."""
-    found = (await session.execute(
+    """Add `contact` to the incident with `roles` (idempotent) and log it on the timeline. `first_in`: the
+    incident was just created, with this timeline entry still to record: nobody is in it yet (nothing is read),
+    and the entry goes in with the participant's."""
+    found = [] if first_in is not None else (await session.execute(
         select(Participant, col(ParticipantRole.role))
         .outerjoin(ParticipantRole, and_(col(ParticipantRole.participant_id) == col(Participant.id),
                                          col(ParticipantRole.renounced_at).is_(None)))
@@ -35,7 +38,7 @@ async def add_participant(
     participant = found[0][0] if found else None
     held = {role for _, role in found if role is not None}
     now = utcnow()
-    events: list[NewEvent] = []
+    events = [first_in] if first_in is not None else []
     if participant is None:
         participant = Participant(
             incident_id=incident_id,

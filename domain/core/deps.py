@@ -19,7 +19,7 @@ IncidentWatcher = Callable[["Deps", int, frozenset[str]], Awaitable[None]]
 """Told (deps, incident id, labels of what changed) after an incident update was published."""
 
 
-SETUP_CONCURRENCY = 16
+SETUP_CONCURRENCY = 64
 CATALOG_TTL = 30.0  # seconds
 
 

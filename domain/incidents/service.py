@@ -38,7 +38,7 @@ from domain.incidents.lifecycle import enter_status
 from domain.incidents.notices import IncidentFacts
 from domain.incidents.tags import TagTypeChoice, tag_new_incident, tag_type_choices
 from domain.participants import add_participant
-from domain.timeline import record_event
+from domain.timeline import NewEvent
 from storage.counters import next_number
 from storage.models import (
     Incident,
@@ -236,15 +236,11 @@ async def report_incident(
             raise
         return Reported(existing, False)
     claimed_at = time.monotonic() if setup_holder is not None else None
-    await record_event(
-        session,
-        incident.id,
-        f"Incident reported by {reporter.name}: {form.title}",
-        author_id=reporter.id,
-        details={"type": itype.name, "priority": priority.name, "visibility": incident.visibility},
-        dedupe_key=f"incident:{incident.id}:created",
-    )
-    await add_participant(session, incident.id, reporter, [Role.REPORTER, Role.COMMANDER], reason="Reported the incident")
+    reported = NewEvent(f"Incident reported by {reporter.name}: {form.title}", author_id=reporter.id,
+                        details={"type": itype.name, "priority": priority.name, "visibility": incident.visibility},
+                        dedupe_key=f"incident:{incident.id}:created")
+    await add_participant(session, incident.id, reporter, [Role.REPORTER, Role.COMMANDER], reason="Reported the incident",
+                          first_in=reported)
     await tag_new_incident(session, config, incident, form.tags, project_name=project.name, incident_type=itype.name)
     if form.status != IncidentStatus.ACTIVE:
         await enter_status(session, incident, form.status, config, reporter.id)

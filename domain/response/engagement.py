@@ -77,6 +77,9 @@ def targets(config: WarroomConfig, facts: IncidentFacts, tags: list[str]) -> Tar
 async def run_engagement(deps: Deps, incident_id: int, facts: IncidentFacts | None = None) -> None:
     """Engage whoever the rules match (only while Active); nobody is engaged or suggested twice.
     `facts`: the incident's, when the caller just read them."""
+    rules = deps.config.engagement
+    if not (rules.individuals or rules.teams or rules.services):
+        return  # nothing could match: not even the tags are read
     async with deps.sessions() as session:
         if facts is None:
             incident = await session.get(Incident, incident_id)

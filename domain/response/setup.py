@@ -55,8 +55,8 @@ CLOCK_SKEW = timedelta(minutes=5)  # between our clock and the chat workspace's,
 RETRY_FIRST, RETRY_MAX = timedelta(seconds=30), timedelta(minutes=10)  # failed set-ups, see `_retry_delay`
 
 
-async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = False,
-                           facts: IncidentFacts | None = None) -> str | None:
+async def on_channel_ready(deps: Deps, incident_id: int, facts: IncidentFacts, *, resumed: bool = False,
+                           guide: bool = False) -> str | None:
     """Runs beside the channel set-up calls once the channel exists; each part is idempotent
     (a resumed set-up repeats it safely) and a failure of one does not stop the others.
 
@@ -64,12 +64,13 @@ async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = Fals
     so the set-up stays unfinished and its resumption invites them (the others retry on their own:
     announcements and pages are rows the resume job finishes). `resumed`: an earlier attempt may have
     died half-way, so look for what it posted first. `facts`: the incident's, as the set-up just read them.
+    `guide`: the commander's help tips are due (`_guide_due`).
     """
     results = await asyncio.gather(
         run_engagement(deps, incident_id, facts),
         _announce(deps, incident_id, recover=resumed),
         page_commander_if_needed(deps, incident_id, facts),
-        _guide_commander(deps, incident_id, facts),
+        _guide_commander(deps, facts) if guide else asyncio.sleep(0),
         return_exceptions=True,
     )
     for result in results:
@@ -80,18 +81,18 @@ async def on_channel_ready(deps: Deps, incident_id: int, *, resumed: bool = Fals
     return str(results[0]) or type(results[0]).__name__ if isinstance(results[0], Exception) else None
 
 
-async def _guide_commander(deps: Deps, incident_id: int, facts: IncidentFacts | None) -> None:
-    """The commander's help tips (what to do, the commands they will need by their configured names), by DM,
-    once: recorded before it is sent, so a set-up resumed after a crash never sends it twice."""
-    async with deps.sessions() as session:
-        if facts is None:
-            facts = await incident_facts(session, await must_get(session, Incident, incident_id))
-        if facts.status == IncidentStatus.CLOSED or facts.commander is None:
-            return
-        first = await record_event(session, incident_id, "Help tips sent to the incident commander",
-                                   dedupe_key=f"incident:{incident_id}:commander-guide")
-        await session.commit()
-    if first:
+async def _guide_due(session: AsyncSession, incident_id: int, facts: IncidentFacts) -> bool:
+    """Whether to send the commander's help tips: once, recorded (with the caller's commit) before they are sent,
+    so a set-up resumed after a crash never sends them twice."""
+    if facts.status == IncidentStatus.CLOSED or facts.commander is None:
+        return False
+    return await record_event(session, incident_id, "Help tips sent to the incident commander",
+                              dedupe_key=f"incident:{incident_id}:commander-guide")
+
+
+async def _guide_commander(deps: Deps, facts: IncidentFacts) -> None:
+    """The commander's help tips (what to do, the commands they will need by their configured names), by DM."""
+    if facts.commander is not None:
         await deps.ports.conversation.send_direct(facts.commander, CommanderGuide(facts, deps.config.commands.model_dump()))
 
 
@@ -191,6 +192,7 @@ async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False, re
             facts = await incident_facts(session, incident)
             topic = await incident_topic(session, incident, facts.priority)
             summary = await incident_summary(session, incident, config, facts)
+            guide = await _guide_due(session, incident.id, facts)
             # On resume, also whoever the dead attempt recorded as participant (engagement) but may not have invited.
             others = [u for u in await _participant_users(session, incident.id) if u != reporter.slack_user_id] \
                 if resumed else []
@@ -202,7 +204,7 @@ async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False, re
                 conv.set_topic(channel_id, topic),
                 _post_summary(session, conv, incident, channel_id, summary, resumed=resumed),
                 _confirm_to_reporter(deps, incident, channel_id, facts),
-                on_channel_ready(deps, incident.id, resumed=resumed, facts=facts),
+                on_channel_ready(deps, incident.id, facts, resumed=resumed, guide=guide),
             )
             incident.updated_at = utcnow()
             if engagement_failed is None:
