@@ -136,14 +136,6 @@ async def resource_row(session: AsyncSession, incident_id: int, kind: str) -> In
         col(IncidentResource.incident_id) == incident_id, col(IncidentResource.kind) == kind))).scalar_one_or_none()
 
 
-async def incident_links(session: AsyncSession, incident_id: int) -> list[tuple[str, str]]:
-    """(title, url) of the incident's Google resources that exist, for the summary."""
-    rows = (await session.execute(select(IncidentResource).where(
-        col(IncidentResource.incident_id) == incident_id, col(IncidentResource.url).is_not(None),
-        col(IncidentResource.kind).in_(list(TITLES))).order_by(col(IncidentResource.id)))).scalars().all()
-    return [(TITLES[r.kind], r.url or "") for r in rows]
-
-
 async def conference_link(session: AsyncSession, channel_id: str) -> str | None:
     """The bridge of the incident whose channel this is, once it exists."""
     return (await session.execute(

@@ -76,7 +76,8 @@ def register(reg: Registry, deps: Deps) -> None:
     @reg.submission(CALLBACK_ID, parse_report_submission, check=refused_tags)
     async def on_submit(sub: Submission[ReportIncidentForm]) -> None:
         """The modal closes once the report is stored (one statement); the incident is created after."""
-        if await accept_report(deps, sub.form, key=sub.view_id, user_id=sub.user_id, user_name=sub.user_name):
-            await process_report(deps, sub.view_id)
+        arrival = await accept_report(deps, sub.form, key=sub.view_id, user_id=sub.user_id, user_name=sub.user_name)
+        if arrival is not None:
+            await process_report(deps, sub.view_id, arrival)
         else:
             log.info("duplicate submission of view %s ignored", sub.view_id)

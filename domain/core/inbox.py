@@ -104,12 +104,15 @@ async def inbox_item(session: AsyncSession, key: str) -> InboxItem | None:
     return (await session.execute(select(InboxItem).where(col(InboxItem.key) == key))).scalar_one_or_none()
 
 
-async def mark_processed(session: AsyncSession, key: str) -> None:
-    """The item's work is stored; commits."""
-    await session.execute(update(InboxItem).where(col(InboxItem.key) == key)
-                          .values(processed_at=utcnow(), claimed_until=None, error=None)
-                          .execution_options(synchronize_session=False))
+async def mark_processed(session: AsyncSession, key: str) -> bool:
+    """The item's work is stored; commits. False (nothing committed): it was processed before."""
+    result = await session.execute(update(InboxItem).where(col(InboxItem.key) == key, col(InboxItem.processed_at).is_(None))
+                                   .values(processed_at=utcnow(), claimed_until=None, error=None)
+                                   .execution_options(synchronize_session=False))
+    if getattr(result, "rowcount", 0) != 1:
+        return False
     await session.commit()
+    return True
 
 
 async def record_failure(session: AsyncSession, key: str, error: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CursorResult,
     Row,
     and_,
+    bindparam,
     literal_column,
     null,
     or_,
@@ -343,23 +344,27 @@ async def keep_setup_lease(session: AsyncSession, incident_id: int, holder: str)
     return (result.rowcount or 0) == 1
 
 
-_REPORTER, _COMMANDER = aliased(IndividualContact), aliased(IndividualContact)  # made once: an alias is costly to build
+_REPORTER, _COMMANDER = aliased(IndividualContact), aliased(IndividualContact)
+# Built once (statement building and its cache key cost more than running it): the names an incident's ids point at.
+_FACTS = (
+    select(col(Project.name), col(IncidentType.name), col(IncidentPriority.name), col(IncidentSeverity.name),
+           col(_REPORTER.slack_user_id), col(_COMMANDER.slack_user_id))
+    .select_from(Project)
+    .join(IncidentType, col(IncidentType.id) == bindparam("type_id"))
+    .join(IncidentPriority, col(IncidentPriority.id) == bindparam("priority_id"))
+    .join(IncidentSeverity, col(IncidentSeverity.id) == bindparam("severity_id"))
+    .join(_REPORTER, col(_REPORTER.id) == bindparam("reporter_id"))
+    .outerjoin(_COMMANDER, col(_COMMANDER.id) == bindparam("commander_id"))
+    .where(col(Project.id) == bindparam("project_id")))
 
 
 async def incident_facts(session: AsyncSession, incident: Incident) -> IncidentFacts:
     """Everything a message about the incident shows, resolved to names (one statement: a set-up and every
     update build these several times)."""
-    reporter, commander = _REPORTER, _COMMANDER
-    row = (await session.execute(
-        select(col(Project.name), col(IncidentType.name), col(IncidentPriority.name), col(IncidentSeverity.name),
-               col(reporter.slack_user_id), col(commander.slack_user_id))
-        .select_from(Project)
-        .join(IncidentType, col(IncidentType.id) == incident.incident_type_id)
-        .join(IncidentPriority, col(IncidentPriority.id) == incident.incident_priority_id)
-        .join(IncidentSeverity, col(IncidentSeverity.id) == incident.incident_severity_id)
-        .join(reporter, col(reporter.id) == incident.reporter_id)
-        .outerjoin(commander, col(commander.id) == incident.commander_id)
-        .where(col(Project.id) == incident.project_id))).one_or_none()
+    row = (await session.execute(_FACTS, {
+        "type_id": incident.incident_type_id, "priority_id": incident.incident_priority_id,
+        "severity_id": incident.incident_severity_id, "reporter_id": incident.reporter_id,
+        "commander_id": incident.commander_id, "project_id": incident.project_id})).one_or_none()
     if row is None:
         raise RowMissing(f"a row named by incident {incident.id} does not exist")
     project, itype, priority, severity, reporter_id, commander_id = row

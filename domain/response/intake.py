@@ -12,6 +12,8 @@ import dataclasses
 import logging
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from domain.core.deps import Deps
 from domain.core.inbox import Arrival, claim_replays, inbox_item, mark_processed, record_failure
 from domain.core.outage import is_database_outage
@@ -35,29 +37,33 @@ def _form(payload: dict[str, Any]) -> ReportIncidentForm:
 
 
 async def accept_report(deps: Deps, form: ReportIncidentForm, *, key: str, user_id: str,
-                        user_name: str | None) -> bool:
-    """Store the submitted report (one statement, shared with concurrent ones); False for a double submit of
+                        user_name: str | None) -> Arrival | None:
+    """Store the submitted report (one statement, shared with concurrent ones); None for a double submit of
     the same view. The modal may close once this returns."""
-    return await deps.inbox.accept(Arrival(REPORT, key, user_id, user_name, _payload(form)))
+    arrival = Arrival(REPORT, key, user_id, user_name, _payload(form))
+    return arrival if await deps.inbox.accept(arrival) else None
 
 
-async def process_report(deps: Deps, key: str) -> None:
+async def process_report(deps: Deps, key: str, arrival: Arrival | None = None) -> None:
     """Create the incident a stored report asks for (once, whatever the replays), then set up its channel.
     A database that is busy or away is tried again shortly, then left to the replay (the item is stored
-    and leased); nothing the person typed is lost."""
+    and leased); nothing the person typed is lost. `arrival`: the report as this process stored it a moment
+    ago (under its lease), so it is not read back."""
     await deps.ack_first.quiet()  # a burst of reports is acked before any of them is worked on
     for attempt in range(QUICK_RETRIES + 1):
         try:
             # On SQLite, reports take the write lock in turn (first come, first served) instead of polling
             # for it against each other and the set-ups they start.
             async with write_gate(deps.sessions.kw["bind"]), deps.sessions() as session:
-                item = await inbox_item(session, key)
-                if item is None or item.processed_at is not None:
+                stored = arrival or await _unprocessed(session, key)
+                if stored is None:
                     return
                 reported = await report_incident(
-                    session, _form(item.payload), reporter_user_id=item.user_id, reporter_name=item.user_name,
+                    session, _form(stored.payload), reporter_user_id=stored.user_id, reporter_name=stored.user_name,
                     idempotency_key=key, config=deps.config, setup_holder=deps.holder)
-                await mark_processed(session, key)  # commits the incident with it
+                if not await mark_processed(session, key):  # commits the incident with it
+                    await session.rollback()  # processed elsewhere meanwhile
+                    return
             break
         except Exception as exc:
             outage = is_database_outage(exc)
@@ -75,6 +81,13 @@ async def process_report(deps: Deps, key: str) -> None:
         await setup_incident(deps, reported.incident.id, reported=reported)
     else:
         log.info("report %s was already processed (%s)", key, reported.incident.name)
+
+
+async def _unprocessed(session: AsyncSession, key: str) -> Arrival | None:
+    item = await inbox_item(session, key)
+    if item is None or item.processed_at is not None:
+        return None
+    return Arrival(item.kind, key, item.user_id, item.user_name, item.payload)
 
 
 async def replay_reports(deps: Deps, *, own_only: bool = False) -> int:
