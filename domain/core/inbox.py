@@ -91,11 +91,13 @@ class Inbox:
         now = utcnow()
         table = table_of(InboxItem)
         async with ack_write(self.sessions.kw["bind"]), self.sessions() as session:
-            statement = upsert_insert(session, table).values([
+            # The rows go beside one compiled statement (SQLAlchemy sends them as one multi-row insert): a
+            # `.values([...])` of them would be compiled anew for every group, on the acks' path.
+            statement = upsert_insert(session, table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+            keys = set((await session.execute(statement, [
                 {"kind": a.kind, "key": a.key, "user_id": a.user_id, "user_name": a.user_name, "payload": a.payload,
                  "received_at": now, "holder": self.holder, "claimed_until": now + INBOX_LEASE, "attempts": 0}
-                for a in arrivals]).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
-            keys = set((await session.execute(statement)).scalars())
+                for a in arrivals])).scalars())
             await session.commit()
         return keys
 
