@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from domain.core.inbox import Arrival
 from domain.core.ports import PortError
 from domain.incidents.notices import IncidentReported, IncidentSummary, SetupDelayed
 from domain.incidents.service import SETUP_HEARTBEAT, ReportIncidentForm, report_incident
+from domain.response.intake import REPORT, process_report
 from domain.response.setup import setup_incident
-from storage.models import Event, Incident
+from storage.inbox_models import InboxItem
+from storage.models import Event, Incident, IncidentPriority, IncidentSeverity, IncidentType, Project
+from storage.types import utcnow
 
 REPORTER = "U0REPORTER"
 
@@ -121,3 +125,38 @@ async def test_a_claim_taken_over_while_the_set_up_waited_is_left_to_its_new_hol
     waited = dataclasses.replace(reported, claimed_at=time.monotonic() - SETUP_HEARTBEAT.total_seconds())
     await setup_incident(deps, reported.incident.id, reported=waited)
     assert conversation.called("create_channel") == [], "not a second set-up beside the new holder's"
+
+
+async def _stored_names(deps, incident_id: int) -> tuple[str, str, str, str, str]:
+    async with deps.sessions() as session:
+        row = (await session.execute(
+            select(Project.name, IncidentType.name, IncidentPriority.name, IncidentSeverity.name, Incident.visibility)
+            .join(Project, Project.id == Incident.project_id).join(IncidentType, IncidentType.id == Incident.incident_type_id)
+            .join(IncidentPriority, IncidentPriority.id == Incident.incident_priority_id)
+            .join(IncidentSeverity, IncidentSeverity.id == Incident.incident_severity_id)
+            .where(Incident.id == incident_id))).one()
+    return tuple(row)
+
+
+async def test_a_report_keeps_what_it_names_and_falls_back_to_the_defaults_for_what_is_gone(deps):
+    named = await reported(deps, key="V-named", incident_type="Security", priority="High", severity="Undetermined")
+    assert await _stored_names(deps, named.id) == ("default", "Security", "High", "Undetermined", "Restricted"), \
+        "a Restricted type makes a Restricted incident"
+    async with deps.sessions() as session:  # the config changed while the modal was open
+        await session.execute(update(IncidentType).where(IncidentType.name == "Security").values(enabled=False))
+        await session.commit()
+    gone = await reported(deps, key="V-gone", project="retired", incident_type="Security", priority="Urgent")
+    assert await _stored_names(deps, gone.id) == ("default", "Reliability", "Low", "Undetermined", "Open"), \
+        "the defaults rather than a lost report"
+
+
+async def test_a_report_this_process_stored_is_not_processed_twice_from_memory(deps, conversation):
+    arrival = Arrival(REPORT, "V-twice", REPORTER, "Rita", dataclasses.asdict(form()))
+    assert await deps.inbox.accept(arrival)
+    async with deps.sessions() as session:  # processed meanwhile (say, by a replay elsewhere)
+        await session.execute(update(InboxItem).where(InboxItem.key == "V-twice").values(processed_at=utcnow()))
+        await session.commit()
+    await process_report(deps, "V-twice", arrival)
+    async with deps.sessions() as session:
+        assert (await session.execute(select(Incident))).first() is None
+    assert conversation.called("create_channel") == []
