@@ -237,11 +237,11 @@ async def report_incident(
             raise
         return Reported(existing, False)
     claimed_at = time.monotonic() if setup_holder is not None else None
-    reported = NewEvent(f"Incident reported by {reporter.name}: {form.title}", author_id=reporter.id,
-                        details={"type": itype.name, "priority": priority.name, "visibility": incident.visibility},
-                        dedupe_key=f"incident:{incident.id}:created")
+    first_entry = NewEvent(f"Incident reported by {reporter.name}: {form.title}", author_id=reporter.id,
+                           details={"type": itype.name, "priority": priority.name, "visibility": incident.visibility},
+                           dedupe_key=f"incident:{incident.id}:created")
     await add_participant(session, incident.id, reporter, [Role.REPORTER, Role.COMMANDER], reason="Reported the incident",
-                          first_in=reported)
+                          first_in=first_entry)
     await tag_new_incident(session, config, incident, form.tags, project_name=project.name, incident_type=itype.name)
     if form.status != IncidentStatus.ACTIVE:
         await enter_status(session, incident, form.status, config, reporter.id)

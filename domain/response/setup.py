@@ -66,13 +66,9 @@ async def on_channel_ready(deps: Deps, incident_id: int, facts: IncidentFacts, *
     died half-way, so look for what it posted first. `facts`: the incident's, as the set-up just read them.
     `guide`: the commander's help tips are due (`_guide_due`).
     """
-    results = await asyncio.gather(
-        run_engagement(deps, incident_id, facts),
-        _announce(deps, incident_id, recover=resumed),
-        page_commander_if_needed(deps, incident_id, facts),
-        _guide_commander(deps, facts) if guide else asyncio.sleep(0),
-        return_exceptions=True,
-    )
+    steps = [run_engagement(deps, incident_id, facts), _announce(deps, incident_id, recover=resumed),
+             page_commander_if_needed(deps, incident_id, facts), *([_guide_commander(deps, facts)] if guide else [])]
+    results = await asyncio.gather(*steps, return_exceptions=True)
     for result in results:
         if isinstance(result, Exception):
             log.error("post-set-up step of incident %s failed", incident_id, exc_info=result)
@@ -237,9 +233,10 @@ async def _setup_incident(deps: Deps, incident_id: int, *, own: bool = False, re
 
 async def _first_attempt(session: AsyncSession, deps: Deps, reported: Reported | None
                          ) -> tuple[Incident, IndividualContact, str] | None:
-    """(incident, reporter, project name) when this is the attempt `report_incident` claimed with the row, the claim
-    still certainly ours (a lease is never taken from a holder heard from within SETUP_HEARTBEAT), the rows put
-    in `session` as they were stored, without reading them back; else None, to claim as any attempt does."""
+    """(incident, reporter, project name) when this is the attempt `report_incident` claimed with the row: the rows
+    as they were stored, put in `session` without reading them back. A claim made less than a heartbeat ago is
+    certainly still ours (its lease lasts SETUP_LEASE); an older one (a long wait for a slot) is renewed first.
+    Else None: claim as any attempt does."""
     if reported is None or reported.claimed_at is None or reported.reporter is None:
         return None
     waited_long = time.monotonic() - reported.claimed_at >= SETUP_HEARTBEAT.total_seconds()  # for a slot
@@ -276,7 +273,8 @@ async def _open_channel(sessions: Sessions, conv: ConversationPort, prefix: str,
                                         recorded=earlier_name or incident.setup_channel_name, looked=earlier_name)
     async with sessions() as session:
         await session.execute(update(Incident).where(col(Incident.id) == incident.id).values(
-            channel_id=channel.id, channel_name=channel.name, setup_state=SetupState.CHANNEL_CREATED))
+            channel_id=channel.id, channel_name=channel.name, setup_state=SetupState.CHANNEL_CREATED)
+            .execution_options(synchronize_session=False))
         await record_event(session, incident.id, f"Incident channel #{channel.name} created",
                            dedupe_key=f"incident:{incident.id}:channel")
         await session.commit()
