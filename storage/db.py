@@ -58,7 +58,8 @@ def _ping_at_checkout(engine: AsyncEngine) -> None:
     SQLAlchemy's `pool_pre_ping` does the same in three on asyncpg (BEGIN, an empty query, ROLLBACK): under a
     burst of set-ups a tenth of the CPU. A connection the server already closed (a restart, a failover, a
     terminated backend) is often known without asking. A dead one drops the pool's connections, as pre-ping does,
-    and the checkout gets a new one."""
+    and the checkout gets a new one; one that fails otherwise (left mid-query by a cancelled caller) is replaced
+    alone."""
     pool = engine.sync_engine.pool
 
     @event.listens_for(pool, "checkin")
@@ -74,8 +75,10 @@ def _ping_at_checkout(engine: AsyncEngine) -> None:
             if driver.is_closed():
                 raise ConnectionError("closed by the server")
             await_only(driver.execute("SELECT 1"))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:  # the server went away
             raise exc.InvalidatePoolError(str(error)) from error
+        except Exception as error:  # this connection only: e.g. left mid-query by a cancelled caller
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def ack_engine(url: str) -> AsyncEngine:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+from asyncpg.exceptions import InternalClientError
 from sqlalchemy import text
 
 from storage.db import create_engine
@@ -44,3 +45,20 @@ async def test_a_connection_the_server_killed_is_replaced_before_use(engine):
     finally:
         await admin.close()
     assert await _backend_pid(engine) != dead, "the statement ran on a new connection, without an error"
+
+
+async def test_a_connection_left_mid_query_is_replaced_alone(engine, monkeypatch):
+    """A backend the server is terminating can still look open, its protocol waiting for the end of an error:
+    asyncpg then refuses any query on it. The checkout replaces that connection and only that one."""
+    async with engine.connect() as conn:
+        stuck = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        driver = (await conn.get_raw_connection()).driver_connection
+    real = asyncpg.connection.Connection.execute
+
+    async def execute(self, query, *args, **kwargs):
+        if self is driver:
+            raise InternalClientError("cannot switch to state 15; another operation (2) is in progress")
+        return await real(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.connection.Connection, "execute", execute)
+    assert await _backend_pid(engine) != stuck, "a new connection, without an error"
