@@ -44,7 +44,7 @@ async def test_transactions_take_the_lock_in_the_order_they_asked_and_pass_it_on
     third = asyncio.create_task(work("c", 0, "commit"))
     begun = await asyncio.gather(first, second, third)
     assert events == ["a in", "a out", "b in", "b out", "c in", "c out"], "one at a time, in the order they asked"
-    assert begun[1] - begun[0] < 0.3, "the turn passes on as the transaction before ends, not at SQLite's next poll"
+    assert begun[1] - begun[0] < 0.5, "the turn passes on as the transaction before ends, not after a timeout"
 
 
 async def test_a_transaction_nested_in_another_is_refused_after_the_busy_timeout_instead_of_hanging(sessions):
