@@ -14,7 +14,6 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.signals.ingest import Submission, rows, store_instances
-from storage.db import write_gate
 from storage.signal_store import insert_pending_postgres
 from storage.types import utcnow
 
@@ -93,7 +92,7 @@ class GroupCommitter:
             if conn.dialect.name == "postgresql":
                 created = await insert_pending_postgres(conn, rows(submissions), utcnow())
             else:
-                async with write_gate(self.engine), conn.begin():
+                async with conn.begin():
                     created = await store_instances(conn, submissions)
         except Exception:
             await conn.close()
