@@ -32,6 +32,7 @@ from domain.core.ports import PortError
 from domain.core.vocabulary import WorkflowStatus
 from domain.timeline import record_event
 from storage.case_models import Case
+from storage.db import write_gate
 from storage.models import Incident
 from storage.types import utcnow
 from storage.workflow_models import WorkflowInstance
@@ -342,7 +343,8 @@ async def deliver(deps: Deps, instance_id: str) -> None:
 async def show(deps: Deps, instance_id: str) -> None:
     """Post the run's message (first time) or edit it until it shows the latest version."""
     conv = deps.ports.conversation
-    async with deps.sessions() as session:
+    gate = write_gate(deps.sessions.kw["bind"])
+    async with gate, deps.sessions() as session:
         row = await session.get(WorkflowInstance, instance_id)
         if row is None or (row.message_ts is not None and row.shown_version >= row.version):
             return
@@ -359,7 +361,7 @@ async def show(deps: Deps, instance_id: str) -> None:
     except PortError as exc:
         log.warning("workflow run %s: message not shown: %s", instance_id, exc)
         return
-    async with deps.sessions() as session:
+    async with gate, deps.sessions() as session:
         values: dict[str, Any] = {"shown_version": version}
         if posted is None:
             values |= {"channel_id": ref.channel_id, "thread_ts": thread, "message_ts": ref.ts}
@@ -467,7 +469,8 @@ async def apply_report(deps: Deps, instance_id: str, report: StatusReport) -> tu
     changed). The caller then shows it (`show`), after answering: a message edit that fails or never happens
     is made by the job, which re-shows runs whose message is behind. Raises ReportRefused 404 (no such run)
     or 409 (it already finished otherwise: completed then failed, or the reverse; a late report of an earlier status is ignored)."""
-    async with deps.sessions() as session:
+    # On SQLite, reports take turns (first come, first served) rather than poll for its lock.
+    async with write_gate(deps.sessions.kw["bind"]), deps.sessions() as session:
         row = await session.get(WorkflowInstance, instance_id, with_for_update=True) if _uuid(instance_id) else None
         if row is None:
             raise ReportRefused(404, "unknown_instance", "there is no workflow instance with this id", "id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,8 +145,9 @@ class _Turns:
 
     def take(self, dbapi_conn: Any) -> None:
         """In the engine's `begin` (SQLAlchemy's greenlet): wait for this connection's turn."""
-        loop = _running_loop()
-        if loop is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a synchronous caller: nothing of ours to wait for
             return
         if self._lock is None or self._loop is not loop:
             self._lock, self._loop, self._holder = asyncio.Lock(), loop, None
@@ -203,6 +205,7 @@ async def ping(engine: AsyncEngine, timeout: float = 5.0) -> bool:
         return False
 
 
+_WRITE_GATES: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 ACK_FIRST_MAX = 1.0  # seconds a transaction about to begin waits for acks' writes at most
 
 
@@ -244,15 +247,24 @@ async def ack_write(engine: AsyncEngine) -> AsyncIterator[None]:
 def _after_acks(database: str) -> None:
     """In a main-engine transaction's begin (inside SQLAlchemy's greenlet): wait while acks' writes are in flight."""
     writes = _ACK_WRITES.get(database)
-    if writes is None or not writes.count or _running_loop() is not writes.loop:
+    if writes is None or not writes.count:
+        return
+    try:
+        if asyncio.get_running_loop() is not writes.loop:
+            return
+    except RuntimeError:  # no loop here (a synchronous caller): nothing of ours to wait for
         return
     with contextlib.suppress(TimeoutError):
         await_only(asyncio.wait_for(writes.none.wait(), ACK_FIRST_MAX))
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop a database call runs on; None for a synchronous caller (nothing of ours to wait for)."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+def write_gate(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager:
+    """What a busy writer holds around its transaction: on SQLite a first-come-first-served lock per
+    engine, because SQLite's own lock is taken by polling with growing sleeps, so a steady writer
+    (the signal worker) can keep another (ingestion) waiting for a second or more; nothing on Postgres."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    gate = _WRITE_GATES.get(engine.sync_engine)
+    if gate is None:
+        gate = _WRITE_GATES[engine.sync_engine] = asyncio.Lock()
+    return gate

@@ -197,9 +197,9 @@ async def automatic_tag_ids(session: AsyncSession, config: WarroomConfig, projec
 
 async def tag_new_incident(session: AsyncSession, config: WarroomConfig, incident: Incident, tag_ids: Iterable[int], *,
                            project_name: str, incident_type: str) -> None:
-    """Tag a new incident (of `incident_type` in the project called `project_name`) with what its reporter picked
-    (tags no longer offered are dropped rather than lose the report) and the config's automatic tags for its type
-    (unless the reporter picked a tag of that exclusive type); flushes."""
+    """Tag a new incident (of `incident_type` in the project called `project_name`) with what its reporter picked (tags no longer offered
+    are dropped rather than lose the report) and the config's automatic tags for its type (unless the reporter
+    picked a tag of that exclusive type); flushes."""
     picked = set(tag_ids)
     auto = await automatic_tag_ids(session, config, incident.project_id, project_name, incident_type)
     wanted = picked | set(auto)

@@ -19,6 +19,7 @@ from domain.core.inbox import Arrival, claim_replays, inbox_item, mark_processed
 from domain.core.outage import is_database_outage
 from domain.incidents.service import ReportIncidentForm, report_incident
 from domain.response.setup import setup_incident
+from storage.db import write_gate
 
 log = logging.getLogger(__name__)
 REPORT = "report_incident"
@@ -51,7 +52,9 @@ async def process_report(deps: Deps, key: str, arrival: Arrival | None = None) -
     await deps.ack_first.quiet()  # a burst of reports is acked before any of them is worked on
     for attempt in range(QUICK_RETRIES + 1):
         try:
-            async with deps.sessions() as session:
+            # On SQLite, reports take the write lock in turn (first come, first served) instead of polling
+            # for it against each other and the set-ups they start.
+            async with write_gate(deps.sessions.kw["bind"]), deps.sessions() as session:
                 stored = arrival or await _unprocessed(session, key)
                 if stored is None:
                     return

@@ -14,6 +14,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.signals.ingest import Submission, rows, store_instances
+from storage.db import write_gate
 from storage.signal_store import insert_pending_postgres
 from storage.types import utcnow
 
@@ -92,7 +93,7 @@ class GroupCommitter:
             if conn.dialect.name == "postgresql":
                 created = await insert_pending_postgres(conn, rows(submissions), utcnow())
             else:
-                async with conn.begin():
+                async with write_gate(self.engine), conn.begin():
                     created = await store_instances(conn, submissions)
         except Exception:
             await conn.close()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.signals.auth import Verified
 from domain.signals.errors import IngestError
+from storage.db import write_gate
 from storage.signal_store import claim_signature, purge_signatures, release_signature
 from storage.types import utcnow
 
@@ -38,7 +39,7 @@ class SignatureLedger:
     async def claim(self, verified: Verified) -> bool:
         assert verified.signature is not None and verified.expires_at is not None
         now = utcnow()
-        async with self.engine.begin() as conn:
+        async with write_gate(self.engine), self.engine.begin() as conn:
             if time.monotonic() >= self._next_purge:
                 self._next_purge = time.monotonic() + self.purge_interval
                 await purge_signatures(conn, now)
@@ -46,5 +47,5 @@ class SignatureLedger:
 
     async def release(self, verified: Verified) -> None:
         assert verified.signature is not None
-        async with self.engine.begin() as conn:
+        async with write_gate(self.engine), self.engine.begin() as conn:
             await release_signature(conn, verified.signature)

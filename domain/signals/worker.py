@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from domain.cases.cards import sync_cards
 from domain.config.schema import WarroomConfig
@@ -29,6 +29,7 @@ from domain.core.deps import Deps
 from domain.core.vocabulary import SignalStatus
 from domain.signals.process import Outcome, QueuedSignal, batch_order, process_batch
 from domain.workflows import deliver_due
+from storage.db import write_gate
 from storage.rows import table_of
 from storage.signal_models import SignalInstance
 from storage.types import utcnow
@@ -160,6 +161,10 @@ class SignalWorker:
         databases). If anything in it fails, each instance is retried alone in its own savepoint,
         so only the failing one is rolled back, and retried later with backoff.
         """
+        async with write_gate(self._engine):
+            return await self._run_batch()
+
+    async def _run_batch(self) -> int:
         async with self.sessions() as session:
             instances = await claim_batch(session, self.worker_id, self.config.signals.worker_batch)
             if not instances:
@@ -187,7 +192,7 @@ class SignalWorker:
 
     async def _failed(self, session: AsyncSession, instance_id: str, exc: Exception) -> None:
         """Count a failed attempt in the batch's transaction: back off, or park after the last."""
-        table = table_of(SignalInstance)
+        table = SQLModel.metadata.tables[SignalInstance.__tablename__]
         error = f"{type(exc).__name__}: {exc}"[:2000]
         attempts = (await session.execute(select(table.c.attempts).where(table.c.id == instance_id))).scalar_one() + 1
         parked = attempts >= self.config.signals.max_attempts
